@@ -1,0 +1,106 @@
+"""Shared fixtures: a real PostgreSQL database and a real Redis, never mocks.
+
+Servers, in order of preference:
+1. ``WORKBENCH_TEST_DATABASE_URL`` / ``WORKBENCH_TEST_REDIS_URL`` if set;
+2. the local servers on 127.0.0.1:5432 / 127.0.0.1:6379 if they answer (CI machines have them);
+3. otherwise the embedded servers, started in a temporary data dir (a fresh machine).
+
+Each test session works in its own throwaway database, dropped at the end; Redis tests use db 13,
+flushed around each test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workbench.cache import RedisCache
+from workbench.db.engine import Database
+from workbench.db.migrations import migrate
+
+MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions")
+META_TABLES = ("users",)  # CASCADE empties the others
+
+
+def _open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("embedded")
+    yield path
+    from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    EmbeddedRedis(path).stop()
+    EmbeddedPostgres(path).stop()
+
+
+@pytest.fixture(scope="session")
+def server_url(request: pytest.FixtureRequest) -> str:
+    """URL of a PostgreSQL server's maintenance database."""
+    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
+    if url:
+        return url
+    if _open(5432):
+        return "postgresql://postgres@127.0.0.1:5432/postgres"
+    from workbench.services.embedded import EmbeddedPostgres
+
+    info = EmbeddedPostgres(request.getfixturevalue("embedded_dir")).start()
+    return info.url.rsplit("/", 1)[0] + "/postgres"
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session."""
+    import psycopg
+
+    name = f"wbtest_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    db = Database(url)
+    migrate(db)
+    db.dispose()
+    yield url
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The session database, emptied before the test."""
+    database = Database(database_url, pool_size=2, max_overflow=2)
+    with database.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE " + ", ".join(MARKET_TABLES + META_TABLES) + " RESTART IDENTITY CASCADE")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(request: pytest.FixtureRequest) -> str:
+    url = os.environ.get("WORKBENCH_TEST_REDIS_URL")
+    if url:
+        return url
+    if _open(6379):
+        return "redis://127.0.0.1:6379/13"
+    from workbench.services.embedded import EmbeddedRedis
+
+    info = EmbeddedRedis(request.getfixturevalue("embedded_dir")).start()
+    return info.url.rsplit("/", 1)[0] + "/13"
+
+
+@pytest.fixture
+def redis_cache(redis_server_url: str) -> Iterator[RedisCache]:
+    cache = RedisCache.from_url(redis_server_url)
+    cache.client.flushdb()
+    yield cache
+    cache.client.flushdb()
+    cache.client.close()

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from workbench.data.sample import generate_sample_candles
+from workbench.db.engine import Database
+from workbench.db.writer import write_table
+from workbench.errors import ImportDataError
+
+
+def _count(db: Database, table: str) -> int:
+    with db.begin() as conn:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar())  # noqa: S608
+
+
+def test_rewrite_adds_no_duplicates_and_updates_values(db: Database) -> None:
+    frame = generate_sample_candles({"KRW-SYNBTC": 100.0}, days=1)
+    r1 = write_table(db, "candles", frame)
+    assert (r1.rows, r1.inserted, r1.updated) == (1440, 1440, 0)
+    frame2 = frame.assign(volume=frame["volume"] + 1)
+    r2 = write_table(db, "candles", frame2)
+    assert (r2.inserted, r2.updated) == (0, 1440)
+    assert _count(db, "candles") == 1440
+    with db.begin() as conn:
+        v = conn.execute(sa.text("SELECT volume FROM candles ORDER BY timestamp LIMIT 1")).scalar()
+    assert v == pytest.approx(frame2["volume"].iloc[0])
+
+
+def test_failed_write_leaves_nothing(db: Database) -> None:
+    good = generate_sample_candles({"KRW-SYNBTC": 100.0}, days=1)
+    # the database refuses the last row (symbol longer than VARCHAR(20)) after the rest was staged
+    bad = pd.concat([good, good.tail(1).assign(symbol="KRW-" + "X" * 30)], ignore_index=True)
+    with pytest.raises(Exception, match="too long"):
+        write_table(db, "candles", bad)
+    assert _count(db, "candles") == 0
+
+
+def test_frame_validation_names_the_problem(db: Database) -> None:
+    frame = generate_sample_candles({"KRW-SYNBTC": 100.0}, days=1)
+    with pytest.raises(ImportDataError, match="missing column"):
+        write_table(db, "candles", frame.drop(columns=["volume"]))
+    with pytest.raises(ImportDataError, match="'close_price' has 1 empty"):
+        f = frame.copy()
+        f.loc[3, "close_price"] = None
+        write_table(db, "candles", f)
+    with pytest.raises(ImportDataError, match="timezone-aware"):
+        write_table(db, "candles", frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None)))
+    with pytest.raises(ImportDataError, match="unknown target table"):
+        write_table(db, "users", frame)
+    assert _count(db, "candles") == 0

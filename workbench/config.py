@@ -1,0 +1,56 @@
+"""Settings: the only place that reads the environment (prefix ``WORKBENCH_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Workbench settings.
+
+    With ``database_url`` / ``redis_url`` unset the workbench starts its own embedded PostgreSQL and
+    Redis under ``data_dir`` (the *embedded default*). Values come from keyword arguments, then
+    ``WORKBENCH_*`` environment variables, then a ``.env`` file in the working directory.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WORKBENCH_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://user@host:port/db; unset = embedded PostgreSQL"
+    )
+    redis_url: str | None = Field(default=None, description="redis://host:port/db; unset = embedded Redis")
+    cache_enabled: bool = True
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("workbench")),
+        description="embedded servers' data and state",
+    )
+    reports_dir: Path = Path("reports")
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=20, ge=0)
+    username: str = Field(default="local", description="owner of strategies and backtests")
+    bithumb_base_url: str = "https://api.bithumb.com"
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError(f"database_url must start with postgresql:// (got {v!r})")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"redis_url must start with redis://, rediss:// or unix:// (got {v!r})")
+        return v

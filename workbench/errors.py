@@ -1,0 +1,46 @@
+"""Exception hierarchy: every error the workbench raises on purpose is a WorkbenchError."""
+
+from __future__ import annotations
+
+__all__ = [
+    "WorkbenchError",
+    "ConfigError",
+    "ServiceError",
+    "ValidationError",
+    "DataNotFoundError",
+    "ImportDataError",
+    "MigrationError",
+    "StrategyError",
+]
+
+
+class WorkbenchError(Exception):
+    """Base class of the workbench's own errors."""
+
+
+class ConfigError(WorkbenchError):
+    """A setting is missing or malformed."""
+
+
+class ServiceError(WorkbenchError):
+    """An embedded or configured server could not be started or reached."""
+
+
+class ValidationError(WorkbenchError, ValueError):
+    """An input (symbol, timeframe, time range, file, frame) is not acceptable."""
+
+
+class DataNotFoundError(WorkbenchError, LookupError):
+    """A query that must return data returned none."""
+
+
+class ImportDataError(WorkbenchError):
+    """An import was rejected; nothing of it was written."""
+
+
+class MigrationError(WorkbenchError):
+    """The database schema could not be brought up to date."""
+
+
+class StrategyError(WorkbenchError):
+    """A strategy is malformed, unknown, or produced unusable signals."""

@@ -1,0 +1,1 @@
+"""Market-data ingestion: Bithumb public API client, CSV import, writes."""

@@ -1,0 +1,118 @@
+"""Symbols, timeframes and time ranges: validation and canonical forms.
+
+Canonical symbol: ``KRW-BTC`` (quote-base, as Bithumb's v1 API). Canonical timeframes:
+``1m 3m 5m 10m 15m 30m 1h 4h 6h 12h 1d 1w``. Times are UTC; naive datetimes are taken as UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Final
+
+import pandas as pd
+
+from workbench.errors import ValidationError
+
+__all__ = [
+    "TIMEFRAMES",
+    "TimeLike",
+    "normalize_symbol",
+    "normalize_timeframe",
+    "timeframe_seconds",
+    "timeframe_offset",
+    "to_utc",
+    "validate_range",
+]
+
+TimeLike = str | datetime | date | pd.Timestamp
+
+#: canonical timeframe -> length in seconds
+TIMEFRAMES: Final[dict[str, int]] = {
+    "1m": 60,
+    "3m": 180,
+    "5m": 300,
+    "10m": 600,
+    "15m": 900,
+    "30m": 1800,
+    "1h": 3600,
+    "4h": 14400,
+    "6h": 21600,
+    "12h": 43200,
+    "1d": 86400,
+    "1w": 604800,
+}
+_ALIASES: Final[dict[str, str]] = {
+    "1min": "1m", "3min": "3m", "5min": "5m", "10min": "10m", "15min": "15m", "30min": "30m",
+    "60m": "1h", "240m": "4h", "24h": "1d", "1D": "1d", "D": "1d", "day": "1d", "7d": "1w", "W": "1w",
+    "week": "1w", "1H": "1h", "4H": "4h",
+}
+_BASE: Final = re.compile(r"^[A-Z0-9]{1,15}$")
+
+
+def normalize_symbol(symbol: str) -> str:
+    """Return the canonical ``KRW-XXX`` form of ``symbol``.
+
+    Accepts ``KRW-BTC``, ``BTC_KRW`` and a bare base currency such as ``btc``.
+
+    >>> normalize_symbol("btc_krw")
+    'KRW-BTC'
+    """
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise ValidationError(f"symbol must be a non-empty string like 'KRW-BTC' (got {symbol!r})")
+    s = symbol.strip().upper()
+    if "-" in s:
+        quote, _, base = s.partition("-")
+    elif "_" in s:
+        base, _, quote = s.partition("_")
+    else:
+        quote, base = "KRW", s
+    if quote != "KRW":
+        raise ValidationError(f"symbol {symbol!r}: only KRW markets are supported (quote was {quote!r})")
+    if not _BASE.match(base):
+        raise ValidationError(
+            f"symbol {symbol!r}: base currency {base!r} must be 1-15 letters/digits, e.g. 'KRW-BTC'"
+        )
+    return f"KRW-{base}"
+
+
+def normalize_timeframe(timeframe: str) -> str:
+    """Return the canonical timeframe (``"60m"`` -> ``"1h"``); raise ValidationError if unknown."""
+    if isinstance(timeframe, str):
+        tf = timeframe.strip()
+        tf = _ALIASES.get(tf, tf)
+        tf = tf if tf in TIMEFRAMES else tf.lower()
+        if tf in TIMEFRAMES:
+            return tf
+    raise ValidationError(f"timeframe {timeframe!r} is not one of {', '.join(TIMEFRAMES)}")
+
+
+def timeframe_seconds(timeframe: str) -> int:
+    return TIMEFRAMES[normalize_timeframe(timeframe)]
+
+
+def timeframe_offset(timeframe: str) -> pd.Timedelta:
+    return pd.Timedelta(seconds=timeframe_seconds(timeframe))
+
+
+def to_utc(value: TimeLike, *, name: str = "time") -> pd.Timestamp:
+    """Parse ``value`` to a UTC ``Timestamp`` (naive input is taken as UTC)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise ValidationError(f"{name} {value!r} is not a date/time: {err}") from None
+    if ts is pd.NaT:
+        raise ValidationError(f"{name} {value!r} is not a date/time")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def validate_range(start: TimeLike | None, end: TimeLike | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return ``(start, end)`` as UTC timestamps, half-open ``[start, end)``.
+
+    ``None`` means unbounded (1970-01-01 / 2100-01-01).
+    """
+    s = to_utc(start, name="start") if start is not None else pd.Timestamp("1970-01-01", tz="UTC")
+    e = to_utc(end, name="end") if end is not None else pd.Timestamp("2100-01-01", tz="UTC")
+    if not s < e:
+        raise ValidationError(f"start ({s.isoformat()}) must be before end ({e.isoformat()})")
+    return s, e

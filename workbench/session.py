@@ -1,0 +1,100 @@
+"""``connect()``: one object that carries settings, database and cache for notebooks and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from workbench.cache import FrameCache, NullCache, RedisCache
+from workbench.config import Settings
+from workbench.data import loaders
+from workbench.data.quality import QualityReport, quality_report
+from workbench.db.engine import Database
+from workbench.db.migrations import migrate
+from workbench.markets import TimeLike
+from workbench.services.resolve import ResolvedUrls, resolve_urls
+
+__all__ = ["Workbench", "connect"]
+
+
+@dataclass
+class Workbench:
+    """A connected workbench: ``db`` (PostgreSQL), ``cache`` (Redis or none) and their settings."""
+
+    settings: Settings
+    db: Database
+    cache: FrameCache
+    urls: ResolvedUrls
+    _user_id: int | None = field(default=None, repr=False)
+
+    def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
+                end: TimeLike | None = None, **kwargs: Any) -> Any:
+        """See :func:`workbench.data.loaders.load_candles`."""
+        return loaders.load_candles(self.db, symbol, timeframe, start, end, cache=self.cache, **kwargs)
+
+    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
+                **kwargs: Any) -> Any:
+        return loaders.load_tickers(self.db, symbol, start, end, **kwargs)
+
+    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
+                     **kwargs: Any) -> Any:
+        return loaders.load_transactions(self.db, symbol, start, end, **kwargs)
+
+    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
+                   **kwargs: Any) -> Any:
+        return loaders.load_orderbooks(self.db, symbol, start, end, **kwargs)
+
+    def candles_from_transactions(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
+                                  end: TimeLike | None = None, **kwargs: Any) -> Any:
+        return loaders.candles_from_transactions(self.db, symbol, timeframe, start, end, **kwargs)
+
+    def quality(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
+                end: TimeLike | None = None) -> QualityReport:
+        """Data quality report of the stored candles."""
+        df = self.candles(symbol, timeframe, start, end)
+        return quality_report(df, timeframe, symbol=symbol)
+
+    def inventory(self) -> pd.DataFrame:
+        """Stored candles: one row per (symbol, timeframe) with first/last timestamp and row count."""
+        table = self.db.fetch_arrow("candle_inventory", {})
+        return table.to_pandas()
+
+    @property
+    def user_id(self) -> int:
+        """Id of the settings' user (``local`` by default), created on first use."""
+        if self._user_id is None:
+            from workbench.backtest.store import ensure_user
+
+            self._user_id = ensure_user(self.db, self.settings.username)
+        return self._user_id
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def connect(settings: Settings | None = None, *, init_db: bool = True, **overrides: Any) -> Workbench:
+    """Connect to the configured servers, or start the embedded ones, and bring the schema up to date.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to ``Settings()`` (environment ``WORKBENCH_*`` and ``.env``).
+    init_db : bool
+        Apply pending migrations (idempotent; a no-op when up to date).
+    **overrides
+        Settings fields to override, e.g. ``connect(database_url="postgresql://...")``.
+    """
+    if settings is None:
+        settings = Settings(**overrides)
+    elif overrides:
+        settings = settings.model_copy(update=overrides)
+    urls = resolve_urls(settings)
+    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
+    if init_db:
+        migrate(db)
+    cache: FrameCache = NullCache()
+    if settings.cache_enabled and urls.redis_url:
+        cache = RedisCache.from_url(urls.redis_url)
+    return Workbench(settings=settings, db=db, cache=cache, urls=urls)
