@@ -42,10 +42,11 @@ TIMEFRAMES: Final[dict[str, int]] = {
     "1d": 86400,
     "1w": 604800,
 }
+#: other spellings, Bithumb's own included (legacy "24h", v1 minute units "60"/"240")
 _ALIASES: Final[dict[str, str]] = {
     "1min": "1m", "3min": "3m", "5min": "5m", "10min": "10m", "15min": "15m", "30min": "30m",
-    "60m": "1h", "240m": "4h", "24h": "1d", "1D": "1d", "D": "1d", "day": "1d", "7d": "1w", "W": "1w",
-    "week": "1w", "1H": "1h", "4H": "4h",
+    "60m": "1h", "240m": "4h", "24h": "1d", "1day": "1d", "day": "1d", "days": "1d",
+    "7d": "1w", "1week": "1w", "week": "1w", "weeks": "1w",
 }
 _BASE: Final = re.compile(r"^[A-Z0-9]{1,15}$")
 
@@ -80,10 +81,14 @@ def normalize_timeframe(timeframe: str) -> str:
     """Return the canonical timeframe (``"60m"`` -> ``"1h"``); raise ValidationError if unknown."""
     if isinstance(timeframe, str):
         tf = timeframe.strip()
-        tf = _ALIASES.get(tf, tf)
-        tf = tf if tf in TIMEFRAMES else tf.lower()
         if tf in TIMEFRAMES:
             return tf
+        # "1M" conventionally means one month, not one minute: never lower-case it into "1m"
+        if not re.fullmatch(r"\d+M", tf):
+            tf = tf.lower()
+            tf = _ALIASES.get(tf, tf)
+            if tf in TIMEFRAMES:
+                return tf
     raise ValidationError(f"timeframe {timeframe!r} is not one of {', '.join(TIMEFRAMES)}")
 
 

@@ -1,0 +1,165 @@
+"""The only reader/writer of ``strategies``, ``backtest_results`` and ``backtest_manifests``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import uuid
+from typing import Any
+
+import pandas as pd
+
+from workbench.backtest.engine import BacktestResult
+from workbench.backtest.manifest import git_commit, package_versions
+from workbench.db.engine import Database
+from workbench.db.queries import query
+from workbench.errors import DataNotFoundError, StrategyError
+from workbench.strategies.base import Risk, Strategy, registered
+from workbench.strategies.builtin import BUILTIN_STRATEGIES
+
+__all__ = ["ensure_user", "list_runs", "load_run", "load_strategy", "save_result", "save_strategy"]
+
+
+def _json(value: Any) -> str:
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(value), default=str, allow_nan=False)
+
+
+def ensure_user(db: Database, username: str) -> int:
+    """Id of ``username``, created (without a password: no login) if missing."""
+    with db.begin() as conn:
+        return int(conn.execute(query("ensure_user").text,
+                                {"username": username, "email": f"{username}@localhost"}).scalar_one())
+
+
+def _strategy_params(strategy: Strategy) -> dict[str, Any]:
+    r = strategy.risk
+    return {
+        "name": strategy.name,
+        "strategy_type": strategy.strategy_type,
+        "description": strategy.description or None,
+        "parameters": _json({"class": strategy.class_path, "params": strategy.params}),
+        "risk_per_trade": r.risk_per_trade,
+        "max_positions": r.max_positions,
+        "stop_loss_pct": r.stop_loss_pct,
+        "take_profit_pct": r.take_profit_pct,
+    }
+
+
+def save_strategy(db: Database, user_id: int, strategy: Strategy) -> int:
+    """Insert the strategy, or update the user's strategy of the same name; return its id."""
+    p = _strategy_params(strategy)
+    with db.begin() as conn:
+        found = conn.execute(query("strategy_find").text, {"user_id": user_id, "name": strategy.name}).scalar()
+        if found is None:
+            return int(conn.execute(query("strategy_insert").text, {"user_id": user_id, **p}).scalar_one())
+        conn.execute(query("strategy_update").text, {"id": found, **p})
+        return int(found)
+
+
+def _resolve_class(path: str) -> type[Strategy]:
+    cls = registered(path)
+    if cls is not None:
+        return cls
+    module, _, name = path.partition(":")
+    if module == "workbench.strategies.builtin" and name in BUILTIN_STRATEGIES:
+        return BUILTIN_STRATEGIES[name]
+    if module == "__main__":
+        raise StrategyError(f"strategy class {path!r} was defined in a notebook or script; run the cell "
+                            "that defines it (with @strategy) in this session, then load again")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as err:
+        raise StrategyError(f"cannot import strategy class {path!r}: {err}") from None
+    if not (isinstance(obj, type) and issubclass(obj, Strategy)):
+        raise StrategyError(f"{path!r} is not a Strategy class")
+    return obj
+
+
+def load_strategy(db: Database, strategy: int | str, *, user_id: int | None = None) -> Strategy:
+    """Rebuild a stored strategy by id, or by name (for ``user_id``)."""
+    with db.begin() as conn:
+        if isinstance(strategy, int):
+            row = conn.execute(query("strategy_get").text, {"id": strategy}).mappings().first()
+        else:
+            if user_id is None:
+                raise StrategyError("load_strategy by name needs user_id")
+            row = conn.execute(query("strategy_get_by_name").text,
+                               {"user_id": user_id, "name": strategy}).mappings().first()
+    if row is None:
+        raise DataNotFoundError(f"no stored strategy {strategy!r}")
+    spec = row["parameters"] or {}
+    if "class" not in spec:
+        raise StrategyError(f"strategy {row['name']!r} (id {row['id']}) has no class in its parameters")
+    cls = _resolve_class(spec["class"])
+    risk = Risk(risk_per_trade=row["risk_per_trade"], max_positions=row["max_positions"],
+                stop_loss_pct=row["stop_loss_pct"], take_profit_pct=row["take_profit_pct"])
+    return cls(name=row["name"], risk=risk, **spec.get("params", {}))
+
+
+def save_result(
+    db: Database,
+    user_id: int,
+    strategy_id: int,
+    result: BacktestResult,
+    *,
+    run_id: uuid.UUID | None = None,
+    sweep_id: uuid.UUID | None = None,
+    split: str = "full",
+) -> int:
+    """Store a run (every ``backtest_results`` column, plus its manifest) and refresh the strategy's
+    summary columns, in one transaction. Returns the ``backtest_results`` id."""
+    rec = result.to_record()
+    for key in ("equity_curve", "trade_history", "monthly_returns"):
+        rec[key] = _json(rec[key])
+    with db.begin() as conn:
+        bid = int(conn.execute(query("backtest_insert").text,
+                               {"strategy_id": strategy_id, "user_id": user_id, **rec}).scalar_one())
+        conn.execute(query("manifest_insert").text, {
+            "backtest_result_id": bid,
+            "run_id": str(run_id or uuid.uuid4()),
+            "sweep_id": None if sweep_id is None else str(sweep_id),
+            "split": split,
+            "strategy_class": result.strategy_class,
+            "parameters": _json({"params": result.params, "risk": result.risk}),
+            "backtest_config": _json(result.config.to_dict()),
+            "data_fingerprint": result.data_fingerprint,
+            "data_rows": result.data_rows,
+            "package_versions": _json(package_versions()),
+            "git_commit": git_commit(),
+        })
+        conn.execute(query("strategy_aggregate").text, {"strategy_id": strategy_id})
+    return bid
+
+
+def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
+              limit: int = 100) -> pd.DataFrame:
+    """Stored runs with their manifests, newest first."""
+    with db.begin() as conn:
+        rows = conn.execute(query("backtest_runs").text, {
+            "strategy_id": strategy_id, "sweep_id": None if sweep_id is None else str(sweep_id),
+            "limit": limit}).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows])
+
+
+def load_run(db: Database, backtest_id: int) -> dict[str, Any]:
+    """One stored run: all ``backtest_results`` columns plus its manifest, with ``equity`` as a Series."""
+    with db.begin() as conn:
+        row = conn.execute(query("backtest_get").text, {"id": backtest_id}).mappings().first()
+    if row is None:
+        raise DataNotFoundError(f"no backtest result with id {backtest_id}")
+    out = dict(row)
+    points = out.get("equity_curve") or []
+    out["equity"] = pd.Series([p["equity"] for p in points],
+                              index=pd.DatetimeIndex([p["t"] for p in points]).tz_convert("UTC"),
+                              name="equity")
+    return out

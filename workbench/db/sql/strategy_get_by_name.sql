@@ -1,0 +1,3 @@
+SELECT id, user_id, name, strategy_type, description, parameters, risk_per_trade, max_positions,
+       stop_loss_pct, take_profit_pct
+FROM strategies WHERE user_id = :user_id AND name = :name ORDER BY id LIMIT 1

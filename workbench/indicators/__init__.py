@@ -1,0 +1,42 @@
+"""Technical indicators whose values match TA-Lib.
+
+Every function takes pandas Series (bars on a UTC ``DatetimeIndex``) and
+returns a Series or DataFrame on the same index. Warm-up bars are NaN
+exactly where TA-Lib has no output, and the value at a bar never depends on
+later bars.
+"""
+
+from __future__ import annotations
+
+from workbench.indicators.momentum import cci, rsi, stochastic
+from workbench.indicators.table import (
+    CANDLE_INDICATOR_COLUMNS,
+    INDICATOR_COLUMNS,
+    OHLCV_COLUMNS,
+    compute_candle_columns,
+    compute_indicator_table,
+)
+from workbench.indicators.trend import ema, macd, sma
+from workbench.indicators.volatility import atr, bollinger, keltner, true_range
+from workbench.indicators.volume import obv, volume_ma, vwap
+
+__all__ = [
+    "sma",
+    "ema",
+    "macd",
+    "rsi",
+    "stochastic",
+    "cci",
+    "atr",
+    "true_range",
+    "bollinger",
+    "keltner",
+    "obv",
+    "volume_ma",
+    "vwap",
+    "compute_indicator_table",
+    "compute_candle_columns",
+    "INDICATOR_COLUMNS",
+    "CANDLE_INDICATOR_COLUMNS",
+    "OHLCV_COLUMNS",
+]

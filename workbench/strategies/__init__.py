@@ -1,0 +1,35 @@
+"""Strategies: the base class, the ``@strategy`` decorator and the built-ins."""
+
+from workbench.strategies.base import (
+    STRATEGY_TYPES,
+    Risk,
+    Strategy,
+    StrategyType,
+    crossed_above,
+    crossed_below,
+    strategy,
+)
+from workbench.strategies.builtin import (
+    BUILTIN_STRATEGIES,
+    BollingerReversion,
+    EmaCross,
+    GoldenCross,
+    MacdTrend,
+    RsiReversion,
+)
+
+__all__ = [
+    "BUILTIN_STRATEGIES",
+    "STRATEGY_TYPES",
+    "BollingerReversion",
+    "EmaCross",
+    "GoldenCross",
+    "MacdTrend",
+    "Risk",
+    "RsiReversion",
+    "Strategy",
+    "StrategyType",
+    "crossed_above",
+    "crossed_below",
+    "strategy",
+]

@@ -1,0 +1,222 @@
+"""Strategy abstraction.
+
+A strategy turns an OHLCV frame into entry/exit signals computed from each bar's close. The framework
+shifts them one bar (:meth:`Strategy.signals`), so an order is placed at the *next* bar's open: a
+signal can never use the bar it trades on, nor any later one.
+
+Define one as a class::
+
+    class MyCross(Strategy):
+        strategy_type = "day_trading"
+        defaults = {"fast": 8, "slow": 21}
+
+        def generate(self, df):
+            fast, slow = ema(df.close, self.params["fast"]), ema(df.close, self.params["slow"])
+            return crossed_above(fast, slow), crossed_below(fast, slow)
+
+or, in a notebook, with the :func:`strategy` decorator on a plain function.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Final, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import StrategyError
+
+__all__ = [
+    "STRATEGY_TYPES",
+    "FunctionStrategy",
+    "Risk",
+    "Strategy",
+    "StrategyType",
+    "crossed_above",
+    "crossed_below",
+    "strategy",
+]
+
+StrategyType = Literal["scalping", "day_trading", "swing_trading", "long_term"]
+STRATEGY_TYPES: Final[tuple[str, ...]] = get_args(StrategyType)
+_REGISTRY: dict[str, type[Strategy]] = {}  # function strategies made by @strategy in this process
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """Risk settings, in percent as in the ``strategies`` table.
+
+    ``risk_per_trade``: % of equity lost if a position hits its stop; sets the position size
+    (``risk_per_trade / stop_loss_pct`` of equity, at most ``1 / max_positions``).
+    ``max_positions``: positions open at once across all symbols of a backtest.
+    ``stop_loss_pct`` / ``take_profit_pct``: exits relative to the entry price (0 disables).
+    """
+
+    risk_per_trade: float = 2.0
+    max_positions: int = 5
+    stop_loss_pct: float = 2.0
+    take_profit_pct: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.risk_per_trade <= 100:
+            raise StrategyError(f"risk_per_trade must be in (0, 100] percent (got {self.risk_per_trade})")
+        if not isinstance(self.max_positions, int | np.integer) or self.max_positions < 1:
+            raise StrategyError(f"max_positions must be an integer >= 1 (got {self.max_positions!r})")
+        if not 0 <= self.stop_loss_pct < 100:
+            raise StrategyError(f"stop_loss_pct must be in [0, 100) percent (got {self.stop_loss_pct})")
+        if self.take_profit_pct < 0:
+            raise StrategyError(f"take_profit_pct must be >= 0 percent (got {self.take_profit_pct})")
+
+    @property
+    def position_fraction(self) -> float:
+        """Fraction of equity put into one position."""
+        cap = 1.0 / self.max_positions
+        if self.stop_loss_pct <= 0:
+            return cap
+        return min(self.risk_per_trade / self.stop_loss_pct, cap)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def crossed_above(a: pd.Series, b: pd.Series | float) -> pd.Series:
+    """True on the bar where ``a`` moves from <= ``b`` to > ``b`` (NaN-safe: False)."""
+    prev_a = a.shift(1)
+    prev_b = b.shift(1) if isinstance(b, pd.Series) else b
+    return ((a > b) & (prev_a <= prev_b)).fillna(False).astype(bool)
+
+
+def crossed_below(a: pd.Series, b: pd.Series | float) -> pd.Series:
+    """True on the bar where ``a`` moves from >= ``b`` to < ``b`` (NaN-safe: False)."""
+    prev_a = a.shift(1)
+    prev_b = b.shift(1) if isinstance(b, pd.Series) else b
+    return ((a < b) & (prev_a >= prev_b)).fillna(False).astype(bool)
+
+
+class Strategy(ABC):
+    """Base class: declare ``strategy_type`` and ``defaults``, implement :meth:`generate`.
+
+    Parameters
+    ----------
+    name : str, optional
+        Defaults to the class name.
+    risk : Risk, optional
+    description : str, optional
+    **params
+        Overrides of ``defaults``; unknown names raise StrategyError.
+    """
+
+    strategy_type: ClassVar[StrategyType]
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    description: ClassVar[str] = ""
+
+    def __init__(self, *, name: str | None = None, risk: Risk | None = None, description: str | None = None,
+                 **params: Any) -> None:
+        if getattr(self, "strategy_type", None) not in STRATEGY_TYPES:
+            raise StrategyError(f"{type(self).__name__}.strategy_type must be one of {STRATEGY_TYPES}")
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise StrategyError(f"{type(self).__name__}: unknown parameter(s) {unknown}; "
+                                f"known: {sorted(self.defaults)}")
+        self.name = name or type(self).__name__
+        self.risk = risk or Risk()
+        self.params: dict[str, Any] = {**self.defaults, **params}
+        if description is not None:
+            self.description = description  # type: ignore[misc]
+        self.validate_params()
+
+    def validate_params(self) -> None:
+        """Check ``self.params``; raise StrategyError naming the bad one. Override to add rules."""
+        for key, value in self.params.items():
+            default = self.defaults[key]
+            if isinstance(default, int | float) and not isinstance(default, bool):
+                if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
+                    raise StrategyError(f"{self.name}: parameter {key!r} must be a number (got {value!r})")
+                if "period" in key or key in ("fast", "slow", "signal", "trend", "window"):
+                    if value < 1 or int(value) != value:
+                        raise StrategyError(f"{self.name}: parameter {key!r} must be a whole number >= 1 "
+                                            f"(got {value!r})")
+
+    @abstractmethod
+    def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        """Raw ``(entries, exits)`` boolean Series, decided on each bar's close."""
+
+    def signals(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Entry/exit signals to act on at each bar's open: :meth:`generate` shifted by one bar."""
+        missing = [c for c in ("open", "high", "low", "close", "volume") if c not in df.columns]
+        if missing:
+            raise StrategyError(f"{self.name}: data lacks column(s) {missing}")
+        entries, exits = self.generate(df)
+        out = {}
+        for label, s in (("entry", entries), ("exit", exits)):
+            if not isinstance(s, pd.Series) or not s.index.equals(df.index):
+                raise StrategyError(f"{self.name}.generate must return two Series on the frame's index "
+                                    f"({label} was {type(s).__name__})")
+            out[label] = s.fillna(False).astype(bool).shift(1, fill_value=False)
+        return pd.DataFrame(out, index=df.index)
+
+    def with_params(self, **params: Any) -> Strategy:
+        """A copy with some parameters changed."""
+        return type(self)(name=self.name, risk=self.risk, **{**self.params, **params})
+
+    def with_risk(self, **risk: Any) -> Strategy:
+        return type(self)(name=self.name, risk=Risk(**{**self.risk.to_dict(), **risk}), **self.params)
+
+    @property
+    def class_path(self) -> str:
+        cls = type(self)
+        return f"{cls.__module__}:{cls.__qualname__}"
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({params}; {self.strategy_type}; {self.risk})"
+
+
+class FunctionStrategy(Strategy):
+    """A strategy made from a function ``f(df, **params) -> (entries, exits)`` by :func:`strategy`."""
+
+    func: ClassVar[Callable[..., tuple[pd.Series, pd.Series]]]
+
+    def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        return type(self).func(df, **self.params)
+
+
+def strategy(name: str, strategy_type: StrategyType, *, description: str = "") -> Callable[
+        [Callable[..., tuple[pd.Series, pd.Series]]], type[Strategy]]:
+    """Make a Strategy class from a function; its keyword defaults become the parameters.
+
+    >>> @strategy("dip_buyer", "swing_trading")
+    ... def dip_buyer(df, *, drop=0.05):
+    ...     change = df.close.pct_change(24)
+    ...     return change < -drop, change > drop
+    >>> dip_buyer(drop=0.1).params
+    {'drop': 0.1}
+    """
+    if strategy_type not in STRATEGY_TYPES:
+        raise StrategyError(f"strategy_type must be one of {STRATEGY_TYPES} (got {strategy_type!r})")
+
+    def wrap(func: Callable[..., tuple[pd.Series, pd.Series]]) -> type[Strategy]:
+        sig = inspect.signature(func)
+        defaults = {k: p.default for k, p in list(sig.parameters.items())[1:]
+                    if p.default is not inspect.Parameter.empty}
+        cls = type(name, (FunctionStrategy,), {
+            "strategy_type": strategy_type,
+            "defaults": defaults,
+            "description": description or (func.__doc__ or "").strip(),
+            "func": staticmethod(func),
+            "__module__": func.__module__,
+            "__qualname__": name,
+        })
+        _REGISTRY[f"{func.__module__}:{name}"] = cls
+        return cls
+
+    return wrap
+
+
+def registered(path: str) -> type[Strategy] | None:
+    """A function strategy defined in this process, by ``module:name``."""
+    return _REGISTRY.get(path)
