@@ -1,2 +1,71 @@
-"""workbench: research and backtesting for Bithumb KRW markets."""
+"""workbench: research and backtesting for Bithumb KRW markets.
+
+>>> import workbench as wb
+>>> session = wb.connect()                      # configured servers, or the embedded default
+>>> df = session.candles("KRW-BTC", "1h", "2025-01-01", "2025-02-01")
+>>> result = wb.run_backtest(df, wb.EmaCross(), timeframe="1h", symbol="KRW-BTC")
+
+Names are imported on first use, so ``import workbench`` stays fast and has no side effects.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Settings": "workbench.config",
+    "Workbench": "workbench.session",
+    "connect": "workbench.session",
+    "load_candles": "workbench.data.loaders",
+    "quality_report": "workbench.data.quality",
+    "compute_indicator_table": "workbench.indicators",
+    "Strategy": "workbench.strategies",
+    "strategy": "workbench.strategies",
+    "Risk": "workbench.strategies",
+    "EmaCross": "workbench.strategies",
+    "RsiReversion": "workbench.strategies",
+    "BollingerReversion": "workbench.strategies",
+    "MacdTrend": "workbench.strategies",
+    "GoldenCross": "workbench.strategies",
+    "BacktestConfig": "workbench.backtest",
+    "BacktestResult": "workbench.backtest",
+    "run_backtest": "workbench.backtest",
+    "run_sweep": "workbench.backtest",
+    "walk_forward": "workbench.backtest",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from workbench.backtest import BacktestConfig, BacktestResult, run_backtest, run_sweep, walk_forward
+    from workbench.config import Settings
+    from workbench.data.loaders import load_candles
+    from workbench.data.quality import quality_report
+    from workbench.indicators import compute_indicator_table
+    from workbench.session import Workbench, connect
+    from workbench.strategies import (
+        BollingerReversion,
+        EmaCross,
+        GoldenCross,
+        MacdTrend,
+        Risk,
+        RsiReversion,
+        Strategy,
+        strategy,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

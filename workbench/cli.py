@@ -166,6 +166,297 @@ def quality(
             out.print(_table(table.head(10).astype(str), f"{name} (first 10 of {len(table)})"))
 
 
+
+# ---------------------------------------------------------------- research
+def _value(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _kv(items: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise WorkbenchError(f"{what} {item!r} must look like name=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _strategy(name: str, params: list[str] | None, *, risk_per_trade: float, max_positions: int,
+              stop_loss: float, take_profit: float) -> Any:
+    from workbench.strategies import BUILTIN_STRATEGIES, Risk
+
+    if name not in BUILTIN_STRATEGIES:
+        raise WorkbenchError(f"strategy {name!r} is not one of {', '.join(BUILTIN_STRATEGIES)}")
+    risk = Risk(risk_per_trade=risk_per_trade, max_positions=max_positions, stop_loss_pct=stop_loss,
+                take_profit_pct=take_profit)
+    return BUILTIN_STRATEGIES[name](risk=risk, **{k: _value(v) for k, v in _kv(params, "--param").items()})
+
+
+def _config(capital: float, fee: float, slippage: float) -> Any:
+    from workbench.backtest import BacktestConfig
+
+    return BacktestConfig(initial_capital=capital, fee_rate=fee, slippage=slippage)
+
+
+StrategyArg = Annotated[str, typer.Argument(help="built-in strategy, e.g. EmaCross (see `workbench strategies`)")]
+SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
+
+
+@app.command()
+def strategies() -> None:
+    """List the built-in strategies and their parameters."""
+    from workbench.strategies import BUILTIN_STRATEGIES
+
+    t = Table(title="built-in strategies")
+    for col in ("name", "type", "parameters", "description"):
+        t.add_column(col)
+    for name, cls in BUILTIN_STRATEGIES.items():
+        t.add_row(name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()),
+                  cls.description)
+    out.print(t)
+
+
+@app.command()
+def indicators(
+    symbols: Annotated[str, typer.Argument(help="comma-separated symbols")],
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Compute the technical indicators of stored candles and store them."""
+    from tqdm.auto import tqdm
+
+    from workbench.data.indicator_store import compute_and_store_indicators
+
+    wb = _connect()
+    for sym in tqdm([s for s in symbols.split(",") if s.strip()], desc="indicators", unit="symbol"):
+        run = compute_and_store_indicators(wb.db, sym, timeframe, start, end, cache=wb.cache)
+        out.print(f"{sym} {timeframe}: {run.indicators}"
+                  + (f"; candle columns: {run.candle_columns}" if run.candle_columns else ""))
+
+
+@app.command()
+def backtest(
+    strategy: StrategyArg,
+    symbols: SymbolsOpt = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    param: ParamOpt = None,
+    risk_per_trade: Annotated[float, typer.Option(help="% of equity risked per trade")] = 2.0,
+    max_positions: Annotated[int, typer.Option()] = 5,
+    stop_loss: Annotated[float, typer.Option(help="stop loss, % (0 = none)")] = 2.0,
+    take_profit: Annotated[float, typer.Option(help="take profit, % (0 = none)")] = 4.0,
+    capital: Annotated[float, typer.Option(help="initial capital, KRW")] = 10_000_000.0,
+    fee: Annotated[float, typer.Option(help="fee per side, fraction")] = 0.0025,
+    slippage: Annotated[float, typer.Option(help="slippage per side, fraction")] = 0.0005,
+    store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
+) -> None:
+    """Backtest a built-in strategy on stored candles and store the result."""
+    strat = _strategy(strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
+                      stop_loss=stop_loss, take_profit=take_profit)
+    run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
+                              store=store)
+    summary = run.result.summary()
+    out.print(_table(summary.astype(str).reset_index().set_axis(["metric", "value"], axis=1), str(strat)))
+    if run.backtest_id is not None:
+        out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
+
+
+def _grid(items: list[str] | None) -> dict[str, list[Any]]:
+    grid = {k: [_value(x) for x in v.split(",") if x.strip()] for k, v in _kv(items, "--grid").items()}
+    if not grid:
+        raise WorkbenchError("give at least one --grid name=v1,v2,...")
+    return grid
+
+
+GridOpt = Annotated[list[str] | None, typer.Option("--grid", help="parameter values, name=v1,v2,v3")]
+
+
+@app.command()
+def sweep(
+    strategy: StrategyArg,
+    grid: GridOpt = None,
+    symbols: SymbolsOpt = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    chunk_size: Annotated[int, typer.Option(help="combinations per vectorbt call (memory bound)")] = 8,
+    store: Annotated[bool, typer.Option()] = True,
+) -> None:
+    """Grid sweep of a built-in strategy's parameters; every combination is stored."""
+    strat = _strategy(strategy, None, risk_per_trade=2.0, max_positions=5, stop_loss=2.0, take_profit=4.0)
+    outcome = _connect().sweep(strat, _grid(grid), symbols, timeframe, start, end, chunk_size=chunk_size,
+                               store=store)
+    cols = [*_grid(grid), "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
+    table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
+    out.print(_table(table.round(4).astype(str), f"sweep {outcome.sweep_id}"))
+    for combo, why in outcome.skipped:
+        console.print(f"skipped {combo}: {why}")
+
+
+@app.command("walk-forward")
+def walk_forward_cmd(
+    strategy: StrategyArg,
+    grid: GridOpt = None,
+    symbols: SymbolsOpt = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    folds: Annotated[int, typer.Option()] = 4,
+    train_fraction: Annotated[float, typer.Option()] = 0.7,
+    metric: Annotated[str, typer.Option()] = "sharpe_ratio",
+) -> None:
+    """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
+    strat = _strategy(strategy, None, risk_per_trade=2.0, max_positions=5, stop_loss=2.0, take_profit=4.0)
+    wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, n_folds=folds,
+                                 train_fraction=train_fraction, metric=metric)
+    out.print(_table(wf.folds.round(4).astype(str), "walk-forward folds"))
+    out.print(wf.summary().to_string())
+
+
+@app.command()
+def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+    """Stored backtest runs, newest first."""
+    df = _connect().runs(limit=limit)
+    if df.empty:
+        out.print("no stored runs")
+        return
+    cols = ["id", "strategy", "symbol", "timeframe", "total_return", "sharpe_ratio", "max_drawdown",
+            "total_trades", "split", "created_at"]
+    out.print(_table(df[cols].round(4).astype(str), "backtest runs"))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def report(
+    ctx: typer.Context,
+    notebook: Annotated[str, typer.Argument(help="notebook name (e.g. strategy_backtest) or path")],
+    output_dir: Annotated[Path | None, typer.Option(help="default: settings' reports dir")] = None,
+    show_code: Annotated[bool, typer.Option(help="keep code cells in the HTML")] = False,
+) -> None:
+    """Run a parameterized notebook with papermill and write self-contained HTML into reports/.
+
+    Parameters as papermill takes them: -p NAME VALUE (repeatable); -p NAME=VALUE works too.
+    """
+    from workbench.reporting.run import run_report
+
+    settings = _settings()
+    path = run_report(notebook, parse_report_params(ctx.args), output_dir=output_dir or settings.reports_dir,
+                      hide_code=not show_code)
+    out.print(str(path))
+
+
+def parse_report_params(args: list[str]) -> dict[str, str]:
+    """``["-p", "k", "v", "-p", "x=1"]`` -> ``{"k": "v", "x": "1"}``; anything else is an error."""
+    params: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        flag = args[i]
+        if flag not in ("-p", "--parameter"):
+            raise WorkbenchError(f"unexpected argument {flag!r}; parameters are given as -p NAME VALUE")
+        rest = args[i + 1:i + 3]
+        if rest and "=" in rest[0] and (len(rest) == 1 or rest[1] in ("-p", "--parameter")):
+            key, _, value = rest[0].partition("=")
+            i += 2
+        elif len(rest) == 2:
+            key, value = rest
+            i += 3
+        else:
+            raise WorkbenchError(f"{flag} needs a name and a value: -p NAME VALUE")
+        params[key] = value
+    return params
+
+
+@app.command()
+def study(
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    keep_services: Annotated[bool, typer.Option(help="leave embedded servers running")] = False,
+) -> None:
+    """The default study, end to end: sample data, indicators, every built-in strategy, HTML reports."""
+    from workbench.study import run_study
+
+    result = run_study(_settings(), timeframe=timeframe, keep_services=keep_services, log=out.print)
+    out.print(f"best strategy by Sharpe ratio: {result.best_strategy}")
+    for name, path in result.reports.items():
+        out.print(f"report ({name}): {path.resolve()}")
+
+
+# ---------------------------------------------------------------- ingest
+def _client() -> Any:
+    from workbench.ingest.bithumb import BithumbClient
+
+    return BithumbClient(base_url=_settings().bithumb_base_url)
+
+
+ApiOpt = Annotated[str, typer.Option(help="v1 or legacy")]
+
+
+@ingest_app.command("candles")
+def ingest_candles_cmd(
+    symbol: str,
+    timeframe: Annotated[str, typer.Option()] = "1m",
+    api: ApiOpt = "v1",
+    count: Annotated[int, typer.Option(help="candles per request (v1: 1-200)")] = 200,
+    pages: Annotated[int, typer.Option(help="v1: requests walking back in time")] = 1,
+) -> None:
+    """Fetch candles from Bithumb and upsert them."""
+    from workbench.ingest.service import ingest_candles
+
+    wb = _connect()
+    with _client() as client:
+        result = ingest_candles(wb.db, client, symbol, timeframe, api=api, count=count,  # type: ignore[arg-type]
+                                pages=pages, cache=wb.cache, progress=True)
+    out.print(str(result))
+
+
+@ingest_app.command("tickers")
+def ingest_tickers_cmd(
+    symbols: Annotated[str | None, typer.Argument(help="comma-separated; omit for all KRW markets")] = None,
+    api: ApiOpt = "v1",
+) -> None:
+    """Snapshot tickers into the tickers table (and the 1 s Redis cache)."""
+    from workbench.ingest.service import ingest_tickers
+
+    wb = _connect()
+    with _client() as client:
+        result = ingest_tickers(wb.db, client, symbols.split(",") if symbols else None, api=api,  # type: ignore[arg-type]
+                                cache=wb.cache)
+    out.print(str(result))
+
+
+@ingest_app.command("orderbooks")
+def ingest_orderbooks_cmd(symbols: Annotated[str, typer.Argument(help="comma-separated")], api: ApiOpt = "v1") -> None:
+    """Snapshot order books into the orderbooks table (and the 1 s Redis cache)."""
+    from workbench.ingest.service import ingest_orderbooks
+
+    wb = _connect()
+    with _client() as client:
+        result = ingest_orderbooks(wb.db, client, symbols.split(","), api=api, cache=wb.cache)  # type: ignore[arg-type]
+    out.print(str(result))
+
+
+@ingest_app.command("trades")
+def ingest_trades_cmd(
+    symbol: str,
+    api: ApiOpt = "v1",
+    count: Annotated[int, typer.Option()] = 100,
+) -> None:
+    """Fetch recent trades into the transactions table (re-runs add no duplicates)."""
+    from workbench.ingest.service import ingest_trades
+
+    wb = _connect()
+    with _client() as client:
+        result = ingest_trades(wb.db, client, symbol, api=api, count=count)  # type: ignore[arg-type]
+    out.print(str(result))
+
+
 def main() -> None:
     try:
         app()

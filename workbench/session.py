@@ -61,6 +61,58 @@ class Workbench:
         table = self.db.fetch_arrow("candle_inventory", {})
         return table.to_pandas()
 
+    def compute_indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
+                           end: TimeLike | None = None, *, store: bool = True) -> pd.DataFrame:
+        """Indicator table of stored candles (see ``compute_and_store_indicators``)."""
+        from workbench.data.indicator_store import compute_and_store_indicators
+
+        return compute_and_store_indicators(self.db, symbol, timeframe, start, end, store_rows=store,
+                                            cache=self.cache).table
+
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
+                   end: TimeLike | None = None, **kwargs: Any) -> Any:
+        """Stored ``technical_indicators`` rows."""
+        return loaders.load_indicators(self.db, symbol, timeframe, start, end, **kwargs)
+
+    def backtest(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
+                 end: TimeLike | None = None, **kwargs: Any) -> Any:
+        """Load, backtest, store; see :func:`workbench.research.backtest`."""
+        from workbench import research
+
+        return research.backtest(self, strategy, symbols, timeframe, start, end, **kwargs)
+
+    def sweep(self, strategy: Any, grid: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
+              end: TimeLike | None = None, **kwargs: Any) -> Any:
+        """Parameter grid sweep; see :func:`workbench.research.sweep`."""
+        from workbench import research
+
+        return research.sweep(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
+
+    def walk_forward(self, strategy: Any, grid: Any, symbols: Any, timeframe: str,
+                     start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> Any:
+        """Walk-forward test; see :func:`workbench.research.walk_forward_study`."""
+        from workbench import research
+
+        return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
+
+    def runs(self, *, strategy_id: int | None = None, sweep_id: Any = None, limit: int = 100) -> pd.DataFrame:
+        """Stored backtest runs with their manifests, newest first."""
+        from workbench.backtest.store import list_runs
+
+        return list_runs(self.db, strategy_id=strategy_id, sweep_id=sweep_id, limit=limit)
+
+    def run(self, backtest_id: int) -> dict[str, Any]:
+        """One stored run (all columns, manifest, equity as a Series)."""
+        from workbench.backtest.store import load_run
+
+        return load_run(self.db, backtest_id)
+
+    def strategy(self, strategy: int | str) -> Any:
+        """A stored strategy, by id or name."""
+        from workbench.backtest.store import load_strategy
+
+        return load_strategy(self.db, strategy, user_id=self.user_id)
+
     @property
     def user_id(self) -> int:
         """Id of the settings' user (``local`` by default), created on first use."""

@@ -11,18 +11,14 @@ import json
 import math
 import socket
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
 import pytest
 import requests
+from fake_bithumb import FakeBithumb, Reply, fixture_reply, load
 
 from workbench.ingest import bithumb as bh
 from workbench.ingest._ratelimit import RateLimiter
@@ -35,104 +31,7 @@ from workbench.ingest.bithumb import (
     BithumbResponseError,
 )
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bithumb"
 UTC_TS = "datetime64[us, UTC]"
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-# ------------------------------------------------------------------------------- local HTTP server
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json; charset=utf-8"
-
-
-def fixture_reply(name: str, status: int = 200, **headers: str) -> Reply:
-    return Reply(status, (FIXTURES / name).read_bytes(), headers)
-
-
-class FakeBithumb:
-    """Maps request paths to scripted replies; each reply is used once, the last one sticks."""
-
-    def __init__(self) -> None:
-        self._routes: dict[str, list[Reply]] = {}
-        self._lock = threading.Lock()
-        self.requests: list[tuple[str, dict[str, list[str]]]] = []
-        self.url = ""
-
-    def route(self, path: str, *replies: Reply) -> None:
-        with self._lock:
-            self._routes[path] = list(replies)
-
-    def reply_for(self, path: str, query: dict[str, list[str]]) -> Reply:
-        with self._lock:
-            self.requests.append((path, query))
-            replies = self._routes.get(path)
-            if not replies:
-                return Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", {}, "text/html")
-            return replies.pop(0) if len(replies) > 1 else replies[0]
-
-    def paths(self) -> list[str]:
-        return [p for p, _ in self.requests]
-
-
-def _handler(fake: FakeBithumb) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server API)
-            parts = urlsplit(self.path)
-            reply = fake.reply_for(parts.path, parse_qs(parts.query))
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for k, v in reply.headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def bithumb_server() -> Iterator[FakeBithumb]:
-    fake = FakeBithumb()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    s = requests.Session()
-    s.trust_env = False  # never route 127.0.0.1 through a proxy from the environment
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(bithumb_server: FakeBithumb, session: requests.Session, sleeps: list[float]) -> BithumbClient:
-    return BithumbClient(base_url=bithumb_server.url, session=session, sleep=sleeps.append,
-                         max_requests_per_second=math.inf, timeout=5.0)
 
 
 def assert_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:

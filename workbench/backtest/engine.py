@@ -141,8 +141,11 @@ class BacktestResult:
 
     @property
     def symbol_label(self) -> str:
-        """``backtest_results.symbol``: the symbol, or ``KRW-BTC+KRW-ETH`` for a basket (max 20 chars)."""
-        label = "+".join(self.symbols)
+        """``backtest_results.symbol`` (VARCHAR(20)): the symbol; for a basket the base currencies
+        (``BTC+ETH``) or, when that is too long, ``N symbols`` (the manifest lists them all)."""
+        if len(self.symbols) == 1:
+            return self.symbols[0]
+        label = "+".join(s.removeprefix("KRW-") for s in self.symbols)
         return label if len(label) <= 20 else f"{len(self.symbols)} symbols"
 
     @property

@@ -130,7 +130,7 @@ def save_result(
             "sweep_id": None if sweep_id is None else str(sweep_id),
             "split": split,
             "strategy_class": result.strategy_class,
-            "parameters": _json({"params": result.params, "risk": result.risk}),
+            "parameters": _json({"params": result.params, "risk": result.risk, "symbols": result.symbols}),
             "backtest_config": _json(result.config.to_dict()),
             "data_fingerprint": result.data_fingerprint,
             "data_rows": result.data_rows,

@@ -1,0 +1,73 @@
+"""A scripted stand-in for Bithumb's HTTP API: recorded bodies served over real local HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bithumb"
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+
+
+def fixture_reply(name: str, status: int = 200, **headers: str) -> Reply:
+    return Reply(status, (FIXTURES / name).read_bytes(), headers)
+
+
+class FakeBithumb:
+    """Maps request paths to scripted replies; each reply is used once, the last one sticks."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.url = ""
+
+    def route(self, path: str, *replies: Reply) -> None:
+        with self._lock:
+            self._routes[path] = list(replies)
+
+    def reply_for(self, path: str, query: dict[str, list[str]]) -> Reply:
+        with self._lock:
+            self.requests.append((path, query))
+            replies = self._routes.get(path)
+            if not replies:
+                return Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", {}, "text/html")
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def paths(self) -> list[str]:
+        return [p for p, _ in self.requests]
+
+
+def _handler(fake: FakeBithumb) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            parts = urlsplit(self.path)
+            reply = fake.reply_for(parts.path, parse_qs(parts.query))
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for k, v in reply.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(reply.body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    return Handler

@@ -1,0 +1,120 @@
+"""Research operations on a connected Workbench: load -> run the pure core -> store (the I/O edge)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from workbench.backtest.config import BacktestConfig
+from workbench.backtest.engine import BacktestResult, prepare_data, run_backtest
+from workbench.backtest.store import save_result, save_strategy
+from workbench.backtest.sweep import WalkForwardResult, run_sweep, walk_forward
+from workbench.cache import strategy_status_key
+from workbench.errors import ValidationError
+from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe
+from workbench.strategies.base import Strategy
+
+if TYPE_CHECKING:
+    from workbench.session import Workbench
+
+__all__ = ["StoredRun", "SweepOutcome", "backtest", "load_market", "sweep", "walk_forward_study"]
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    result: BacktestResult
+    backtest_id: int | None
+    strategy_id: int | None
+    run_id: uuid.UUID
+
+    def _repr_html_(self) -> str:
+        return f"backtest id {self.backtest_id}<br>" + self.result._repr_html_()
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    table: pd.DataFrame
+    sweep_id: uuid.UUID
+    skipped: list[tuple[dict[str, Any], str]]
+
+
+def _symbols(symbols: str | Sequence[str]) -> list[str]:
+    items = [s for s in (symbols.split(",") if isinstance(symbols, str) else symbols) if str(s).strip()]
+    if not items:
+        raise ValidationError("symbols: give at least one symbol, e.g. 'KRW-BTC' or 'KRW-BTC,KRW-ETH'")
+    out = [normalize_symbol(str(s)) for s in items]
+    if len(set(out)) != len(out):
+        raise ValidationError(f"symbols: duplicates in {out}")
+    return out
+
+
+def load_market(wb: Workbench, symbols: str | Sequence[str], timeframe: str, start: TimeLike | None,
+                end: TimeLike | None) -> dict[str, pd.DataFrame]:
+    """Candles of each symbol (from the database or the cache)."""
+    tf = normalize_timeframe(timeframe)
+    return {s: wb.candles(s, tf, start, end) for s in _symbols(symbols)}
+
+
+def _status(wb: Workbench, strategy_id: int | None, state: str, **extra: Any) -> None:
+    if strategy_id is not None:
+        wb.cache.set_json(strategy_status_key(strategy_id), {"state": state, **extra})
+
+
+def backtest(wb: Workbench, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
+             start: TimeLike | None = None, end: TimeLike | None = None, *,
+             config: BacktestConfig | None = None, store: bool = True) -> StoredRun:
+    """Load, backtest and (by default) store one run with its manifest."""
+    tf = normalize_timeframe(timeframe)
+    data = load_market(wb, symbols, tf, start, end)
+    run_id = uuid.uuid4()
+    sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
+    _status(wb, sid, "backtesting", run_id=str(run_id))
+    result = run_backtest(data, strategy, config, timeframe=tf)
+    bid = save_result(wb.db, wb.user_id, sid, result, run_id=run_id) if sid is not None else None
+    _status(wb, sid, "idle", last_backtest_id=bid)
+    return StoredRun(result, bid, sid, run_id)
+
+
+def sweep(wb: Workbench, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+          timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+          config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
+          progress: bool = True) -> SweepOutcome:
+    """Grid sweep; with ``store`` every combination becomes a backtest_results row (same sweep_id)."""
+    tf = normalize_timeframe(timeframe)
+    md = prepare_data(load_market(wb, symbols, tf, start, end), timeframe=tf)
+    sweep_id = uuid.uuid4()
+    sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
+    ids: list[int | None] = []
+
+    def keep(result: BacktestResult) -> None:
+        ids.append(save_result(wb.db, wb.user_id, sid, result, sweep_id=sweep_id)
+                   if sid is not None else None)
+
+    _status(wb, sid, "sweeping", sweep_id=str(sweep_id))
+    table = run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep)
+    _status(wb, sid, "idle", last_sweep_id=str(sweep_id))
+    table["backtest_id"] = ids
+    return SweepOutcome(table, sweep_id, table.attrs.get("skipped", []))
+
+
+def walk_forward_study(wb: Workbench, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+                       symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
+                       end: TimeLike | None = None, *, config: BacktestConfig | None = None,
+                       n_folds: int = 4, train_fraction: float = 0.7, metric: str = "sharpe_ratio",
+                       store: bool = True, progress: bool = True) -> WalkForwardResult:
+    """Walk-forward test; with ``store`` each fold's out-of-sample run is stored (split out_of_sample)."""
+    tf = normalize_timeframe(timeframe)
+    data = load_market(wb, symbols, tf, start, end)
+    wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
+                      train_fraction=train_fraction, metric=metric, progress=progress)
+    if store:
+        sid = save_strategy(wb.db, wb.user_id, strategy)
+        group = uuid.uuid4()
+        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample")
+               for r in wf.out_of_sample]
+        wf.folds["backtest_id"] = ids
+    return wf

@@ -1,0 +1,116 @@
+"""The default study: sample data -> indicators -> every built-in strategy backtested and stored ->
+HTML reports. What ``./wb study`` (``workbench study``) runs on the embedded default."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.config import Settings
+from workbench.data.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
+from workbench.ingest.store import store
+from workbench.services.resolve import stop_embedded
+from workbench.session import connect
+from workbench.strategies import BUILTIN_STRATEGIES, Risk
+
+__all__ = ["StudyResult", "run_study"]
+
+DEFAULT_START = "2025-01-01"
+DEFAULT_DAYS = 60
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    backtest_ids: dict[str, int]
+    best_strategy: str
+    reports: dict[str, Path]
+
+
+def run_study(
+    settings: Settings | None = None,
+    *,
+    timeframe: str = "1h",
+    days: int = DEFAULT_DAYS,
+    keep_services: bool = False,
+    log: Callable[[str], None] = print,
+) -> StudyResult:
+    """Run the default study end to end and return the report paths.
+
+    Loads the synthetic sample (if not stored yet), computes indicators, backtests every built-in
+    strategy on the sample basket, stores each run, and renders ``strategy_backtest`` (best strategy
+    by Sharpe ratio) and ``run_comparison`` into ``settings.reports_dir``. Embedded servers this call
+    started are stopped at the end unless ``keep_services``.
+    """
+    from workbench.reporting.run import run_report
+
+    settings = settings or Settings()
+    wb = connect(settings)
+    started = wb.urls.started
+    try:
+        symbols = list(SAMPLE_SYMBOLS)
+        inv = wb.inventory()
+        have = set(inv.loc[inv["timeframe"] == "1m", "symbol"]) if len(inv) else set()
+        if not set(symbols) <= have:
+            log(f"loading the sample data set ({days} days of 1m candles, {len(symbols)} symbols)")
+            log(f"  {SAMPLE_LABEL}")
+            log(f"  {store(wb.db, 'candles', generate_sample_candles(days=days), cache=wb.cache)}")
+        for s in symbols:
+            wb.compute_indicators(s, timeframe)
+        log(f"indicators stored for {', '.join(symbols)} at {timeframe}")
+        ids: dict[str, int] = {}
+        sharpe: dict[str, float] = {}
+        risk = Risk(risk_per_trade=1.0, max_positions=3, stop_loss_pct=3.0, take_profit_pct=6.0)
+        for name, cls in BUILTIN_STRATEGIES.items():
+            run = wb.backtest(cls(risk=risk), symbols, timeframe, DEFAULT_START)
+            assert run.backtest_id is not None
+            ids[name] = run.backtest_id
+            m = run.result.metrics
+            sharpe[name] = m.sharpe_ratio
+            log(f"  {name:<20} {cls.strategy_type:<14} return {m.total_return:+8.2%}  sharpe "
+                f"{m.sharpe_ratio:+6.2f}  trades {m.total_trades:4d}  -> backtest_results.id {run.backtest_id}")
+        best = max(sharpe, key=lambda k: sharpe[k])
+        out_dir = settings.reports_dir
+        env_params = {"symbols": ",".join(symbols), "timeframe": timeframe}
+        log("rendering reports (papermill) ...")
+        with _environ(_env(wb)):
+            reports = {
+                "strategy_backtest": run_report(
+                    "strategy_backtest",
+                    {"strategy": best, **env_params, "max_positions": 3, "risk_per_trade": 1.0,
+                     "stop_loss_pct": 3.0, "take_profit_pct": 6.0},
+                    output_dir=out_dir),
+                "run_comparison": run_report(
+                    "run_comparison", {"run_ids": ",".join(str(i) for i in ids.values())}, output_dir=out_dir),
+            }
+        wb.close()
+        return StudyResult(ids, best, reports)
+    finally:
+        if started and not keep_services:
+            stop_embedded(settings)
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration (report kernels inherit them), then restore."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _env(wb: object) -> dict[str, str]:
+    """Environment for the report kernels: the servers this process resolved (embedded or not)."""
+    urls = wb.urls  # type: ignore[attr-defined]
+    env = {"WORKBENCH_DATABASE_URL": urls.database_url}
+    if urls.redis_url:
+        env["WORKBENCH_REDIS_URL"] = urls.redis_url
+    return env
