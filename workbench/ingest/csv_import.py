@@ -40,14 +40,21 @@ _REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 _SIDES: Final = {"buy": "buy", "bid": "buy", "b": "buy", "sell": "sell", "ask": "sell", "s": "sell"}
 
 
+_OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
+    "candles": ("symbol", "timeframe"),
+    "transactions": ("symbol", "value", "bithumb_tx_id"),
+    "tickers": ("symbol", "bid_price", "ask_price", "spread"),
+}
+
+
 def _rename(df: pd.DataFrame, kind: CsvKind) -> pd.DataFrame:
-    lower = {c: str(c).strip().lower() for c in df.columns}
-    df = df.rename(columns=lower)
+    """Lower-case the header and map known aliases onto the columns ``kind`` uses."""
+    df = df.rename(columns={c: str(c).strip().lower() for c in df.columns})
     mapping: dict[str, str] = {}
-    for target, names in _ALIASES.items():
+    for target in _REQUIRED[kind] + _OPTIONAL[kind]:
         if target in df.columns:
             continue
-        for name in names:
+        for name in _ALIASES.get(target, ()):
             if name in df.columns and name not in mapping and name not in _REQUIRED[kind]:
                 mapping[name] = target
                 break

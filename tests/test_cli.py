@@ -1,0 +1,77 @@
+"""The command line against the real test database and Redis (configured through WORKBENCH_* env)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from workbench.cli import app, parse_report_params
+from workbench.errors import WorkbenchError
+
+
+@pytest.fixture
+def env(session, database_url: str, redis_server_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
+              "WORKBENCH_DATA_DIR": str(tmp_path / "data"), "WORKBENCH_REPORTS_DIR": str(tmp_path / "reports")}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp_path)
+    return values
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_data_commands(env: dict[str, str], tmp_path: Path) -> None:
+    assert "schema up to date at version" in run("db", "init")
+    assert "applied: [1, 2, 3]" in run("db", "status")
+    out = run("sample", "--days", "2")
+    assert "SYNTHETIC SAMPLE DATA" in out and "8640 new" in out
+    assert "KRW-SYNBTC" in run("inventory")
+    assert "missing_bars: 0" in run("quality", "KRW-SYNETH", "--timeframe", "1m")
+    assert "technical_indicators: 48 rows" in run("indicators", "KRW-SYNBTC", "--timeframe", "1h")
+    csv = tmp_path / "c.csv"
+    pd.DataFrame({"timestamp": ["2025-05-01T00:00:00Z", "2025-05-01T00:01:00Z"], "open": [1.0, 2.0],
+                  "high": [2.0, 3.0], "low": [0.5, 1.5], "close": [1.5, 2.5], "volume": [1, 1]}).to_csv(csv, index=False)
+    assert "2 new" in run("import-csv", str(csv), "--symbol", "KRW-CSV", "--timeframe", "1m")
+    assert "0 new" in run("import-csv", str(csv), "--symbol", "KRW-CSV", "--timeframe", "1m")
+
+
+def test_research_commands(env: dict[str, str], session) -> None:  # type: ignore[no-untyped-def]
+    run("sample", "--days", "3")
+    out = run("backtest", "EmaCross", "--symbols", "KRW-SYNBTC,KRW-SYNETH", "--param", "fast=5",
+              "--max-positions", "2")
+    assert "stored as backtest_results.id 1" in out and "total_return" in out
+    out = run("sweep", "EmaCross", "--grid", "fast=3,5", "--grid", "slow=13", "--symbols", "KRW-SYNBTC")
+    assert "sweep" in out
+    runs = session.runs()
+    assert sorted(runs["id"]) == [1, 2, 3] and runs["sweep_id"].notna().sum() == 2
+    assert sorted(p["params"]["fast"] for p in runs["parameters"]) == [3, 5, 5]
+    assert "EmaCross" in run("runs")
+    assert "EmaCross" in run("strategies") and "long_term" in run("strategies")
+
+
+def test_errors_exit_1_with_a_message(env: dict[str, str]) -> None:
+    cmd = [sys.executable, "-c", "from workbench.cli import main; main()"]
+    proc = subprocess.run([*cmd, "backtest", "NoSuchStrategy"], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+    assert proc.returncode == 1 and "strategy 'NoSuchStrategy' is not one of" in proc.stderr
+    proc = subprocess.run([*cmd, "quality", "KRW-NOPE", "--timeframe", "7m"], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+    assert proc.returncode == 1 and "timeframe '7m'" in proc.stderr
+
+
+def test_report_parameters_parse_like_papermill() -> None:
+    assert parse_report_params(["-p", "symbol", "KRW-BTC", "-p", "days=3"]) == {"symbol": "KRW-BTC", "days": "3"}
+    with pytest.raises(WorkbenchError, match="needs a name and a value"):
+        parse_report_params(["-p", "symbol"])
