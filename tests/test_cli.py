@@ -57,7 +57,8 @@ def test_research_commands(env: dict[str, str], session) -> None:  # type: ignor
     runs = session.runs()
     assert sorted(runs["id"]) == [1, 2, 3] and runs["sweep_id"].notna().sum() == 2
     assert sorted(p["params"]["fast"] for p in runs["parameters"]) == [3, 5, 5]
-    assert "EmaCross" in run("runs")
+    out = run("runs")
+    assert "backtest runs" in out and "Ema" in out
     assert "EmaCross" in run("strategies") and "long_term" in run("strategies")
 
 
