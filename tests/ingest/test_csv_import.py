@@ -92,3 +92,25 @@ def test_trades_without_ids_get_stable_ids(db: Database, tmp_path: Path) -> None
     assert tx["side"].tolist() == ["buy", "buy", "sell"] and tx["bithumb_tx_id"].nunique() == 3
     assert tx.index[0] == pd.Timestamp("2025-03-01 00:00", tz="UTC")
     assert tx["value"].iloc[2] == pytest.approx(49_990.0)
+
+
+def test_legacy_trade_csv_gets_the_same_ids_as_the_api(db: Database, tmp_path: Path) -> None:
+    from fake_bithumb import load
+
+    from workbench.ingest.bithumb import parse_legacy_transactions
+
+    body = load("legacy_transaction_history_BTC_KRW.json")
+    path = tmp_path / "legacy.csv"
+    pd.DataFrame(body["data"]).to_csv(path, index=False)
+    import_csv(db, path, "transactions", symbol="KRW-BTC", tz="Asia/Seoul")
+    api = parse_legacy_transactions(body, "KRW-BTC")
+    stored = load_transactions(db, "KRW-BTC")
+    assert sorted(stored["bithumb_tx_id"]) == sorted(api["bithumb_tx_id"])
+
+
+def test_multi_symbol_trade_csv(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "multi.csv"
+    pd.DataFrame({"symbol": ["KRW-A", "KRW-B", "KRW-A"], "timestamp": [1, 2, 3], "price": [1.0, 2.0, 1.0],
+                  "quantity": [1.0, 1.0, 1.0], "side": ["buy", "sell", "buy"]}).to_csv(path, index=False)
+    assert import_csv(db, path, "transactions").inserted == 3
+    assert len(load_transactions(db, "KRW-A")) == 2 and len(load_transactions(db, "KRW-B")) == 1

@@ -440,6 +440,19 @@ def legacy_tx_id(symbol: str, timestamp: pd.Timestamp, price: float, quantity: f
     return "L-" + hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:24]
 
 
+def legacy_tx_ids(symbol: str, timestamps: Sequence[pd.Timestamp], prices: Sequence[float],
+                  quantities: Sequence[float], sides: Sequence[str]) -> list[str]:
+    """:func:`legacy_tx_id` of each trade, numbering identical trades 0, 1, ... in order."""
+    seen: dict[tuple[Any, ...], int] = {}
+    ids = []
+    for ts, price, qty, side in zip(timestamps, prices, quantities, sides, strict=True):
+        key = (ts, price, qty, side)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        ids.append(legacy_tx_id(symbol, ts, price, qty, side, occurrence))
+    return ids
+
+
 def parse_legacy_transactions(body: Any, symbol: str) -> pd.DataFrame:
     """Parse a ``/public/transaction_history/{X}_KRW`` body into a ``transactions`` frame.
 
@@ -451,18 +464,16 @@ def parse_legacy_transactions(body: Any, symbol: str) -> pd.DataFrame:
     endpoint = f"/public/transaction_history/{to_legacy_pair(sym)}"
     data = _legacy_data(body, endpoint)
     rows = []
-    seen: dict[tuple[Any, ...], int] = {}
     with _shape(endpoint):
         for item in data:
             ts = _kst_wall_to_utc(item["transaction_date"])
             price, qty, side = _num(item["price"]), _num(item["units_traded"]), _side(item["type"])
-            key = (ts, price, qty, side)
-            occurrence = seen.get(key, 0)
-            seen[key] = occurrence + 1
-            rows.append({
-                "symbol": sym, "timestamp": ts, "price": price, "quantity": qty, "value": price * qty,
-                "side": side, "bithumb_tx_id": legacy_tx_id(sym, ts, price, qty, side, occurrence),
-            })
+            rows.append({"symbol": sym, "timestamp": ts, "price": price, "quantity": qty,
+                         "value": price * qty, "side": side})
+    ids = legacy_tx_ids(sym, [r["timestamp"] for r in rows], [r["price"] for r in rows],
+                        [r["quantity"] for r in rows], [r["side"] for r in rows])
+    for row, tx_id in zip(rows, ids, strict=True):
+        row["bithumb_tx_id"] = tx_id
     return _finish_trades(_frame("transactions", _rows_to_columns(rows, "transactions")))
 
 

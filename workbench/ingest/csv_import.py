@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Final, Literal
 
@@ -80,14 +79,6 @@ def parse_timestamps(values: pd.Series, *, tz: str, path: Path) -> pd.Series:
         first = int(np.flatnonzero(bad.to_numpy())[0])
         raise ImportDataError(f"{path}: row {first + 2}: empty or invalid timestamp {values.iloc[first]!r}")
     return out.astype("datetime64[us, UTC]")
-
-
-def legacy_tx_id(symbol: str, frame: pd.DataFrame) -> pd.Series:
-    """Deterministic ids for trades that have none: hash of the trade and its repeat number."""
-    key = (symbol + "|" + frame["timestamp"].astype("int64").astype(str) + "|" + frame["price"].astype(str)
-           + "|" + frame["quantity"].astype(str) + "|" + frame["side"])
-    nth = key.groupby(key).cumcount().astype(str)
-    return (key + "|" + nth).map(lambda k: "C-" + hashlib.sha1(k.encode()).hexdigest()[:24])  # noqa: S324
 
 
 def read_csv_for_table(
@@ -168,7 +159,15 @@ def read_csv_for_table(
         if "value" not in df.columns:
             df["value"] = df["price"] * df["quantity"]
         if "bithumb_tx_id" not in df.columns:
-            df["bithumb_tx_id"] = legacy_tx_id(str(df["symbol"].iloc[0]), df)
+            # the ids Bithumb's legacy API parser gives the same trades, so CSV and API rows dedupe
+            from workbench.ingest.bithumb import legacy_tx_ids
+
+            df = df.sort_values("timestamp", kind="stable", ignore_index=True)
+            ids = pd.Series("", index=df.index, dtype=object)
+            for sym, g in df.groupby("symbol", sort=False):
+                ids[g.index] = legacy_tx_ids(str(sym), list(g["timestamp"]), list(g["price"]),
+                                             list(g["quantity"]), list(g["side"]))
+            df["bithumb_tx_id"] = ids
         df["bithumb_tx_id"] = df["bithumb_tx_id"].astype(str)
         key = ["bithumb_tx_id", "timestamp"]
     else:
