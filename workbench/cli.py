@@ -40,6 +40,11 @@ def _connect(**kwargs: Any) -> Any:
     return connect(_settings(), **kwargs)
 
 
+def _round(df: Any, digits: int = 4) -> Any:
+    """Round the float columns only (for display)."""
+    return df.apply(lambda s: s.round(digits) if s.dtype.kind == "f" else s)
+
+
 def _table(df: Any, title: str | None = None) -> Table:
     t = Table(title=title)
     for c in df.columns:
@@ -297,7 +302,7 @@ def sweep(
                                store=store)
     cols = [*_grid(grid), "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
-    out.print(_table(table.round(4).astype(str), f"sweep {outcome.sweep_id}"))
+    out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))
     for combo, why in outcome.skipped:
         console.print(f"skipped {combo}: {why}")
 
@@ -318,7 +323,7 @@ def walk_forward_cmd(
     strat = _strategy(strategy, None, risk_per_trade=2.0, max_positions=5, stop_loss=2.0, take_profit=4.0)
     wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, n_folds=folds,
                                  train_fraction=train_fraction, metric=metric)
-    out.print(_table(wf.folds.round(4).astype(str), "walk-forward folds"))
+    out.print(_table(_round(wf.folds).astype(str), "walk-forward folds"))
     out.print(wf.summary().to_string())
 
 
@@ -331,7 +336,7 @@ def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
         return
     cols = ["id", "strategy", "symbol", "timeframe", "total_return", "sharpe_ratio", "max_drawdown",
             "total_trades", "split", "created_at"]
-    out.print(_table(df[cols].round(4).astype(str), "backtest runs"))
+    out.print(_table(_round(df[cols]).astype(str), "backtest runs"))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Final
+from typing import Final, TypeAlias
 
 import pandas as pd
 
@@ -25,7 +25,7 @@ __all__ = [
     "validate_range",
 ]
 
-TimeLike = str | datetime | date | pd.Timestamp
+TimeLike: TypeAlias = str | datetime | date | pd.Timestamp
 
 #: canonical timeframe -> length in seconds
 TIMEFRAMES: Final[dict[str, int]] = {

@@ -126,6 +126,7 @@ def load_candles(
     _check_backend(backend)
     s, e = validate_range(start, end)
     cache = cache or NullCache()
+    src: str | None
     if source_timeframe is not None:
         src = normalize_timeframe(source_timeframe)
         if src not in source_timeframes(tf):

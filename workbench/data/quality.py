@@ -157,7 +157,7 @@ def quality_report(
         "negative_volume": v < 0,
         "missing_value": np.isnan(np.vstack([o, h, lo, c, v])).any(axis=0),
     }
-    rows = []
+    rows: list[tuple[pd.Timestamp, str]] = []
     for name, mask in problems.items():
         rows.extend((idx[i], name) for i in np.flatnonzero(mask))
     rows.extend((idx[i + 1], "off_grid_timestamp") for i in off_grid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from workbench.config import Settings
 from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -43,7 +44,7 @@ def resolve_urls(settings: Settings, *, start: bool = True, need_redis: bool = T
                         tuple(started))
 
 
-def raise_missing(what: str) -> None:
+def raise_missing(what: str) -> NoReturn:
     from workbench.errors import ServiceError
 
     raise ServiceError(f"no {what} URL is configured and the embedded {what} is not running")
