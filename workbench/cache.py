@@ -9,6 +9,9 @@ Keys::
     strategy:{strategy_id}:status               JSON
     strategy:{strategy_id}:signals              LIST, the newest 100
 
+A cached frame also records the workbench version and the database it came from (``source``): a frame
+written by another version, or from another database sharing the same Redis, is treated as a miss.
+
 When Redis cannot be reached the cache warns once and behaves as a miss for 30 s before it tries again,
 so loads keep working from the database.
 """
@@ -46,6 +49,7 @@ ORDERBOOK_TTL: Final = 1
 SIGNALS_KEPT: Final = 100
 _RETRY_AFTER: Final = 30.0
 _VERSION_KEY: Final = b"workbench_version"
+_SOURCE_KEY: Final = b"workbench_source"
 
 
 class CacheUnavailableWarning(RuntimeWarning):
@@ -72,9 +76,10 @@ def strategy_signals_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:signals"
 
 
-def table_to_bytes(table: pa.Table) -> bytes:
+def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
     meta = dict(table.schema.metadata or {})
     meta[_VERSION_KEY] = __version__.encode()
+    meta[_SOURCE_KEY] = source.encode()
     table = table.replace_schema_metadata(meta)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -82,11 +87,11 @@ def table_to_bytes(table: pa.Table) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
-def table_from_bytes(data: bytes) -> pa.Table | None:
-    """Decode Arrow IPC bytes; None if they were written by another workbench version."""
+def table_from_bytes(data: bytes, source: str = "") -> pa.Table | None:
+    """Decode Arrow IPC bytes; None if written by another workbench version or from another source."""
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
     meta = table.schema.metadata or {}
-    if meta.get(_VERSION_KEY) != __version__.encode():
+    if meta.get(_VERSION_KEY) != __version__.encode() or meta.get(_SOURCE_KEY, b"") != source.encode():
         return None
     return table
 
@@ -123,19 +128,23 @@ class NullCache:
 
 
 class RedisCache:
-    """The cache on a ``redis.Redis`` client (built by the caller, never at import)."""
+    """The cache on a ``redis.Redis`` client (built by the caller, never at import).
 
-    def __init__(self, client: Any) -> None:
+    ``source`` names the database the cached frames come from (see the module docstring).
+    """
+
+    def __init__(self, client: Any, *, source: str = "") -> None:
         self.client = client
+        self.source = source
         self._down_until = 0.0
         self.hits = 0
         self.misses = 0
 
     @classmethod
-    def from_url(cls, url: str) -> RedisCache:
+    def from_url(cls, url: str, *, source: str = "") -> RedisCache:
         import redis
 
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0))
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0), source=source)
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         import redis
@@ -152,7 +161,7 @@ class RedisCache:
 
     def get_table(self, key: str) -> pa.Table | None:
         data = self._call("get", self.client.get, key)
-        table = table_from_bytes(data) if data else None
+        table = table_from_bytes(data, self.source) if data else None
         if table is None:
             self.misses += 1
         else:
@@ -160,7 +169,7 @@ class RedisCache:
         return table
 
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
-        self._call("set", self.client.set, key, table_to_bytes(table), ex=ttl)
+        self._call("set", self.client.set, key, table_to_bytes(table, self.source), ex=ttl)
 
     def get_json(self, key: str) -> Any | None:
         data = self._call("get", self.client.get, key)

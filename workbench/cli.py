@@ -194,13 +194,11 @@ def _kv(items: list[str] | None, what: str) -> dict[str, str]:
 
 def _strategy(name: str, params: list[str] | None, *, risk_per_trade: float, max_positions: int,
               stop_loss: float, take_profit: float) -> Any:
-    from workbench.strategies import BUILTIN_STRATEGIES, Risk
+    from workbench.strategies import Risk, builtin_strategy
 
-    if name not in BUILTIN_STRATEGIES:
-        raise WorkbenchError(f"strategy {name!r} is not one of {', '.join(BUILTIN_STRATEGIES)}")
     risk = Risk(risk_per_trade=risk_per_trade, max_positions=max_positions, stop_loss_pct=stop_loss,
                 take_profit_pct=take_profit)
-    return BUILTIN_STRATEGIES[name](risk=risk, **{k: _value(v) for k, v in _kv(params, "--param").items()})
+    return builtin_strategy(name, risk=risk, **{k: _value(v) for k, v in _kv(params, "--param").items()})
 
 
 def _config(capital: float, fee: float, slippage: float) -> Any:

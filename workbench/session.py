@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,5 +149,6 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         migrate(db)
     cache: FrameCache = NullCache()
     if settings.cache_enabled and urls.redis_url:
-        cache = RedisCache.from_url(urls.redis_url)
+        source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
+        cache = RedisCache.from_url(urls.redis_url, source=source)
     return Workbench(settings=settings, db=db, cache=cache, urls=urls)

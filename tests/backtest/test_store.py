@@ -67,6 +67,7 @@ def test_same_data_same_fingerprint(loaded) -> None:  # type: ignore[no-untyped-
     c = loaded.backtest(EmaCross(), "KRW-SYNBTC", "1h", "2025-01-02", store=False)
     assert a.result.data_fingerprint == b.result.data_fingerprint != c.result.data_fingerprint
     assert a.backtest_id is None and loaded.runs().empty
+    assert {"id", "strategy", "total_return", "sweep_id"} <= set(loaded.runs().columns)
 
 
 def test_strategy_aggregates_sum_over_runs(loaded) -> None:  # type: ignore[no-untyped-def]

@@ -142,3 +142,13 @@ def test_candles_from_transactions(db: Database) -> None:
     assert bars["trades"].sum() == 500
     loaded = load_transactions(db, "KRW-SYNXRP")
     assert len(loaded) == 500 and loaded.index.is_monotonic_increasing
+
+
+def test_frames_cached_from_another_database_are_misses(db: Database, redis_cache: RedisCache,
+                                                          minute_candles: pd.DataFrame) -> None:
+    load_candles(db, "KRW-SYNBTC", "1h", cache=redis_cache)
+    other = RedisCache(redis_cache.client, source="another-database")
+    load_candles(db, "KRW-SYNBTC", "1h", cache=other)
+    assert other.hits == 0 and other.misses == 1
+    load_candles(db, "KRW-SYNBTC", "1h", cache=redis_cache)   # it overwrote the key: a miss here too
+    assert redis_cache.misses == 2

@@ -50,3 +50,16 @@ def test_frame_validation_names_the_problem(db: Database) -> None:
     with pytest.raises(ImportDataError, match="unknown target table"):
         write_table(db, "users", frame)
     assert _count(db, "candles") == 0
+
+
+def test_query_literals_are_quoted_by_psycopg(db: Database) -> None:
+    from workbench.db.queries import Query
+
+    q = Query("probe", "SELECT CAST(:s AS text) AS s, CAST(:t AS timestamptz) AS ts, :n AS n")
+    text = q.literal({"s": "it's'; DROP TABLE candles; --", "t": pd.Timestamp("2025-01-01", tz="UTC").to_pydatetime(),
+                      "n": 3})
+    with db.begin() as conn:
+        row = conn.exec_driver_sql(text.replace("%", "%%")).one()
+    assert row.s == "it's'; DROP TABLE candles; --" and row.n == 3 and row.ts.year == 2025
+    with pytest.raises(KeyError, match="needs parameter"):
+        q.literal({"s": "x"})

@@ -201,10 +201,8 @@ class BacktestResult:
         }
 
     def summary(self) -> pd.Series:
-        s = pd.Series(self.metrics.to_dict(), name=self.strategy_name)
-        s["symbols"] = self.symbol_label
-        s["start"], s["end"] = self.start, self.end
-        return s
+        return pd.Series({**self.metrics.to_dict(), "symbols": self.symbol_label, "start": self.start,
+                          "end": self.end}, name=self.strategy_name, dtype=object)
 
     def _repr_html_(self) -> str:
         return (f"<b>{self.strategy_name}</b> ({self.strategy_type}) on {self.symbol_label} "

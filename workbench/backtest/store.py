@@ -145,10 +145,13 @@ def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UU
               limit: int = 100) -> pd.DataFrame:
     """Stored runs with their manifests, newest first."""
     with db.begin() as conn:
-        rows = conn.execute(query("backtest_runs").text, {
+        result = conn.execute(query("backtest_runs").text, {
             "strategy_id": strategy_id, "sweep_id": None if sweep_id is None else str(sweep_id),
-            "limit": limit}).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows])
+            "limit": limit})
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for col in ("start_date", "end_date", "created_at"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frame
 
 
 def load_run(db: Database, backtest_id: int) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class WalkForwardResult:
 
     def summary(self) -> pd.Series:
         oos = self.folds
-        return pd.Series({
+        return pd.Series(dtype=object, data={
             "folds": len(oos),
             f"mean_in_sample_{self.metric}": oos[f"is_{self.metric}"].mean(),
             f"mean_out_of_sample_{self.metric}": oos[f"oos_{self.metric}"].mean(),

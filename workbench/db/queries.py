@@ -1,6 +1,7 @@
 """Named SQL queries, kept as ``.sql`` files in ``workbench/db/sql/`` with ``:name`` parameters.
 
-The same text serves SQLAlchemy (``text()``, named binds) and ADBC (``$1`` positional binds).
+The same text serves SQLAlchemy (``text()``, bound parameters) and ADBC (values rendered as quoted
+literals, so the statement can be streamed with COPY).
 """
 
 from __future__ import annotations
@@ -31,15 +32,16 @@ class Query:
     def param_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_PARAM.findall(self.sql)))
 
-    def positional(self, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-        """The query with ``$n`` placeholders and its argument tuple, for ADBC."""
-        names = self.param_names
-        missing = [n for n in names if n not in params]
+    def literal(self, params: dict[str, Any]) -> str:
+        """The query with each ``:name`` replaced by ``params[name]`` quoted as an SQL literal by
+        psycopg (``psycopg.sql.Literal``: strings escaped, datetimes typed), for statements that must
+        carry no bind parameters (COPY)."""
+        from psycopg import sql
+
+        missing = [n for n in self.param_names if n not in params]
         if missing:
             raise KeyError(f"query {self.name!r} needs parameter(s) {missing}")
-        index = {n: i + 1 for i, n in enumerate(names)}
-        sql = _PARAM.sub(lambda m: f"${index[m.group(1)]}", self.sql)
-        return sql, tuple(params[n] for n in names)
+        return _PARAM.sub(lambda m: sql.Literal(params[m.group(1)]).as_string(None), self.sql)
 
 
 @cache

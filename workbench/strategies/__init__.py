@@ -16,6 +16,7 @@ from workbench.strategies.builtin import (
     GoldenCross,
     MacdTrend,
     RsiReversion,
+    builtin_strategy,
 )
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "StrategyType",
     "crossed_above",
     "crossed_below",
+    "builtin_strategy",
     "strategy",
 ]

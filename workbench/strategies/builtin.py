@@ -10,7 +10,10 @@ from workbench.errors import StrategyError
 from workbench.indicators import bollinger, ema, macd, rsi, sma
 from workbench.strategies.base import Strategy, crossed_above, crossed_below
 
-__all__ = ["BUILTIN_STRATEGIES", "BollingerReversion", "EmaCross", "GoldenCross", "MacdTrend", "RsiReversion"]
+__all__ = [
+    "BUILTIN_STRATEGIES",
+    "builtin_strategy",
+    "BollingerReversion", "EmaCross", "GoldenCross", "MacdTrend", "RsiReversion"]
 
 
 class RsiReversion(Strategy):
@@ -97,3 +100,12 @@ class GoldenCross(Strategy):
 BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
     cls.__name__: cls for cls in (RsiReversion, BollingerReversion, EmaCross, MacdTrend, GoldenCross)
 }
+
+
+def builtin_strategy(name: str, **kwargs: Any) -> Strategy:
+    """The built-in strategy called ``name``, built with ``kwargs`` (parameters, ``risk``, ``name``)."""
+    try:
+        cls = BUILTIN_STRATEGIES[name]
+    except KeyError:
+        raise StrategyError(f"strategy {name!r} is not one of {', '.join(BUILTIN_STRATEGIES)}") from None
+    return cls(**kwargs)

@@ -1,0 +1,288 @@
+"""Benchmark: one EMA-cross backtest on a year of 1-minute bars (525,600 bars).
+
+Engines timed on the same bars and the same signals:
+
+* workbench  -- ``workbench.backtest.run_backtest`` with ``EmaCross(fast=50, slow=200)``, all-in
+  (``Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1)`` -> position
+  fraction 1.0), ``BacktestConfig(fee_rate=0.0025, slippage=0)``;
+* raw vectorbt -- the same shifted signals (``workbench.indicators.ema`` + ``crossed_above`` /
+  ``crossed_below``) into ``vbt.Portfolio.from_signals(close, entries, exits, price=open, ...)``,
+  producing what workbench produces (equity curve, trade records, total return). Run twice: on the
+  same UTC-indexed frame workbench gets, and on the same frame with a tz-naive index;
+* backtesting.py -- ``Backtest(..., commission=0.0025, trade_on_close=False)`` with the same
+  EMA-cross rule in ``next()``; timed on the full grid when a probe says it finishes within
+  ``--bt-budget`` seconds, else on a slice with the per-bar time extrapolated (labelled so).
+
+All times are warm: each engine runs once untimed first (numba compiled / loaded from the cache).
+Exits 1 if workbench and raw vectorbt disagree on the number of trades or the total return (1e-6).
+
+Run:  NUMBA_CACHE_DIR=.cache/numba .venv/bin/python benchmarks/bench_backtest.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Timing, fmt_int, machine_line, ratio_text, setup_env, timeit  # noqa: E402
+
+INIT_CASH = 10_000_000.0
+FEE = 0.0025
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--days", type=int, default=365, help="days of 1m bars (365 -> 525,600 bars)")
+    p.add_argument("--repeat", type=int, default=3, help="timed runs per engine (after 1 warm-up)")
+    p.add_argument("--fast", type=int, default=50)
+    p.add_argument("--slow", type=int, default=200)
+    p.add_argument("--bt-budget", type=float, default=300.0,
+                   help="seconds: run backtesting.py on the full grid only if a probe predicts less")
+    p.add_argument("--bt-slice", type=int, default=50_000, help="bars of the backtesting.py probe")
+    p.add_argument("--bt-cash", type=float, default=1e15,
+                   help="backtesting.py buys whole units: a large cash makes the rounding negligible")
+    p.add_argument("--skip-backtesting-py", action="store_true")
+    p.add_argument("--skip-naive", action="store_true", help="skip raw vectorbt on a tz-naive index")
+    p.add_argument("--profile", action="store_true", help="cProfile one warm workbench run")
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------------------- data
+def make_bars(days: int) -> Any:
+    from workbench.data.sample import generate_sample_candles
+
+    raw = generate_sample_candles({"KRW-BENCH": 1e6}, days=days, timeframe="1m")
+    df = raw.set_index("timestamp")[["open_price", "high_price", "low_price", "close_price", "volume"]]
+    df.columns = ["open", "high", "low", "close", "volume"]
+    df.index.name = "ts"
+    return df
+
+
+# -------------------------------------------------------------------------------------- engines
+def run_workbench(df: Any, fast: int, slow: int) -> Any:
+    from workbench.backtest import BacktestConfig, run_backtest
+    from workbench.strategies import EmaCross, Risk
+
+    risk = Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1)
+    strat = EmaCross(fast=fast, slow=slow, risk=risk)
+    return run_backtest(df, strat, BacktestConfig(fee_rate=FEE, slippage=0), timeframe="1m")
+
+
+def run_vectorbt(df: Any, fast: int, slow: int) -> dict[str, Any]:
+    """The same signals straight into vectorbt; returns what workbench returns (equity, trades)."""
+    import vectorbt as vbt
+
+    from workbench.indicators import ema
+    from workbench.strategies import crossed_above, crossed_below
+
+    f, s = ema(df["close"], fast), ema(df["close"], slow)
+    entries = crossed_above(f, s).shift(1, fill_value=False)
+    exits = crossed_below(f, s).shift(1, fill_value=False)
+    pf = vbt.Portfolio.from_signals(df["close"], entries, exits, price=df["open"], fees=FEE,
+                                    init_cash=INIT_CASH, size=1.0, size_type="percent", freq="1min")
+    value = pf.value()
+    rec = pf.trades.values
+    return {"pf": pf, "equity": value, "records": rec, "entries": entries, "exits": exits,
+            "total_return": float(value.iloc[-1]) / INIT_CASH - 1.0}
+
+
+def make_bt_strategy(fast: int, slow: int) -> type:
+    import numpy as np
+    import pandas as pd
+    from backtesting import Strategy
+
+    from workbench.indicators import ema
+
+    def _ema(x: Any, n: int) -> np.ndarray:
+        return ema(pd.Series(np.asarray(x, dtype=float)), n).to_numpy()
+
+    class EmaCrossBT(Strategy):
+        n_fast = fast
+        n_slow = slow
+
+        def init(self) -> None:
+            self.f = self.I(_ema, self.data.Close, self.n_fast, name="ema_fast")
+            self.s = self.I(_ema, self.data.Close, self.n_slow, name="ema_slow")
+
+        def next(self) -> None:
+            # the workbench rule: a > b now and a <= b on the previous bar (orders fill at next open)
+            f, s = self.f, self.s
+            if not self.position:
+                if f[-1] > s[-1] and f[-2] <= s[-2]:
+                    self.buy()
+            elif f[-1] < s[-1] and f[-2] >= s[-2]:
+                self.position.close()
+
+    return EmaCrossBT
+
+
+def run_backtesting_py(df: Any, strat: type, cash: float) -> Any:
+    import warnings
+
+    from backtesting import Backtest
+
+    bars = df.rename(columns=str.capitalize)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bt = Backtest(bars, strat, cash=cash, commission=FEE, trade_on_close=False,
+                      exclusive_orders=False, finalize_trades=True)
+        return bt.run()
+
+
+# ---------------------------------------------------------------------------------- correctness
+def compare(wb: Any, vb: dict[str, Any], label: str) -> list[str]:
+    """Problems found comparing a workbench result with a raw vectorbt one (empty = agree)."""
+    import numpy as np
+
+    problems = []
+    wb_trades = len(wb.trades)
+    wb_closed = int((wb.trades["status"] == "closed").sum())
+    rec = vb["records"]
+    vb_trades = len(rec)
+    vb_closed = int((rec["status"] == 1).sum())
+    wb_ret = float(wb.metrics.total_return)
+    vb_ret = vb["total_return"]
+    eq_wb = wb.equity.to_numpy()
+    eq_vb = np.asarray(vb["equity"], dtype=float)
+    eq_diff = float(np.max(np.abs(eq_wb - eq_vb) / np.maximum(np.abs(eq_vb), 1e-12)))
+    print(f"  workbench      : {wb_trades} trades ({wb_closed} closed), total return {wb_ret:+.12f}, "
+          f"final equity {eq_wb[-1]:,.6f} KRW")
+    print(f"  {label:<15}: {vb_trades} trades ({vb_closed} closed), total return {vb_ret:+.12f}, "
+          f"final equity {eq_vb[-1]:,.6f} KRW")
+    print(f"  max relative equity difference over all bars: {eq_diff:.3e}")
+    if wb_trades != vb_trades or wb_closed != vb_closed:
+        problems.append(f"{label}: trade count differs (workbench {wb_trades}/{wb_closed} closed, "
+                        f"vectorbt {vb_trades}/{vb_closed} closed)")
+        n = min(wb_trades, vb_trades)
+        wb_entry = wb.equity.index.get_indexer(wb.trades["entry_time"])[:n]
+        diff = np.flatnonzero(wb_entry != rec["entry_idx"][:n])
+        if len(diff):
+            k = int(diff[0])
+            problems.append(f"  first differing trade #{k}: workbench entry bar {wb_entry[k]}, "
+                            f"vectorbt entry bar {rec['entry_idx'][k]}")
+    if abs(wb_ret - vb_ret) > 1e-6:
+        problems.append(f"{label}: total return differs by {abs(wb_ret - vb_ret):.3e} (> 1e-6)")
+    return problems
+
+
+# ------------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_env()
+    print(f"# bench_backtest  ({machine_line()})")
+    import numba
+    import vectorbt as vbt
+
+    print(f"vectorbt {vbt.__version__}, numba {numba.__version__}")
+    t0 = time.perf_counter()
+    df = make_bars(args.days)
+    n = len(df)
+    print(f"bars: {fmt_int(n)} x 1m ({df.index[0]} .. {df.index[-1]}), generated in "
+          f"{time.perf_counter() - t0:.1f} s; EMA {args.fast}/{args.slow}, fee {FEE}, all-in, long only")
+    if args.days == 365 and n != 525_600:
+        print(f"ERROR: expected 525,600 bars, got {n}")
+        return 1
+
+    from workbench.strategies import Risk
+
+    frac = Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1).position_fraction
+    print(f"workbench position_fraction = {frac}")
+    if frac != 1.0:
+        print("ERROR: the Risk settings do not give an all-in position (fraction 1.0)")
+        return 1
+
+    timings: list[Timing] = []
+    print("\n## workbench.backtest.run_backtest")
+    wb_t = timeit("workbench", lambda: run_workbench(df, args.fast, args.slow), repeat=args.repeat, n=n)
+    timings.append(wb_t)
+    wb = wb_t.result
+
+    print("\n## raw vectorbt (UTC index: the frame workbench gets)")
+    vb_t = timeit("raw vectorbt", lambda: run_vectorbt(df, args.fast, args.slow), repeat=args.repeat, n=n,
+                  note="same UTC-indexed frame")
+    timings.append(vb_t)
+
+    vn_t = None
+    if not args.skip_naive:
+        print("\n## raw vectorbt (tz-naive index; same bars)")
+        naive = df.copy(deep=False)
+        naive.index = df.index.tz_localize(None)
+        vn_t = timeit("raw vectorbt, tz-naive index", lambda: run_vectorbt(naive, args.fast, args.slow),
+                      repeat=args.repeat, n=n, note="index.tz_localize(None)")
+        timings.append(vn_t)
+
+    bt_t = None
+    bt_stats = None
+    if not args.skip_backtesting_py:
+        print("\n## backtesting.py")
+        strat = make_bt_strategy(args.fast, args.slow)
+        m = min(args.bt_slice, n)
+        probe = timeit(f"backtesting.py probe ({fmt_int(m)} bars)",
+                       lambda: run_backtesting_py(df.iloc[:m], strat, args.bt_cash), repeat=1, n=m)
+        est = probe.best / m * n
+        print(f"  per bar {probe.best / m * 1e6:.2f} us -> full grid estimate {est:.1f} s "
+              f"(budget {args.bt_budget:.0f} s)")
+        if est <= args.bt_budget:
+            runs = max(1, min(args.repeat, int(args.bt_budget // max(est, 1e-9))))
+            bt_t = timeit("backtesting.py", lambda: run_backtesting_py(df, strat, args.bt_cash),
+                          repeat=runs, n=n, warmup=0, note="full grid (warmed by the probe)")
+            bt_stats = bt_t.result
+        else:
+            bt_t = Timing("backtesting.py (EXTRAPOLATED)", times=[est], n=n,
+                          note=f"extrapolated from a {fmt_int(m)}-bar slice at {probe.best / m * 1e6:.2f} us/bar")
+            print(f"  full grid would exceed the budget: reporting the per-bar extrapolation ({est:.1f} s)")
+        timings.append(bt_t)
+
+    # ------------------------------------------------------------------ correctness
+    print("\n## correctness: workbench vs raw vectorbt")
+    problems = compare(wb, vb_t.result, "raw vectorbt")
+    if vn_t is not None:
+        problems += compare(wb, vn_t.result, "vbt tz-naive")
+    if bt_stats is not None:
+        bt_ret = float(bt_stats["Return [%]"]) / 100
+        print(f"  backtesting.py : {int(bt_stats['# Trades'])} trades (last one closed at the end by "
+              f"finalize_trades), total return {bt_ret:+.12f}  (info only: backtesting.py buys whole "
+              f"units and charges commission on its own fill price)")
+    for p in problems:
+        print(f"  MISMATCH: {p}")
+    if not problems:
+        print("  OK: same trades and total return within 1e-6")
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        print("\n## cProfile of one warm workbench run (top 20 by cumulative time)")
+        prof = cProfile.Profile()
+        prof.runcall(run_workbench, df, args.fast, args.slow)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
+
+    # ------------------------------------------------------------------ summary
+    print("\n## results (warm; best of the timed runs; ratios use best times)\n")
+    print("| engine | bars | best s | median s | bars/s | vs workbench | note |")
+    print("|---|---:|---:|---:|---:|---|---|")
+    for t in timings:
+        rel = "-" if t is wb_t else ratio_text(t.best, wb_t.best, "workbench")
+        med = f"{t.median:.3f}" if len(t.times) > 1 or "EXTRAPOLATED" not in t.name else "-"
+        print(f"| {t.name} | {fmt_int(t.n)} | {t.best:.3f} | {med} | {fmt_int(t.rate)} | {rel} | {t.note} |")
+    print()
+    print(f"workbench / raw vectorbt (same UTC frame): {wb_t.best / vb_t.best:.2f}x")
+    if vn_t is not None:
+        print(f"workbench / raw vectorbt (tz-naive index): {wb_t.best / vn_t.best:.2f}x")
+    if bt_t is not None:
+        print(f"backtesting.py / workbench: {bt_t.best / wb_t.best:.2f}x"
+              + ("  (EXTRAPOLATED)" if "EXTRAPOLATED" in bt_t.name else ""))
+    if problems:
+        print("\nFAILED: correctness check (see MISMATCH above)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""run_report: parameters checked and converted, notebook executed, HTML written atomically and viewable
+offline; a failing cell keeps the executed notebook and writes no HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from workbench.errors import ValidationError, WorkbenchError
+from workbench.reporting import available_notebooks, notebook_parameters, resolve_notebook, run_report
+
+PARAMETERS = '''
+greeting = "hello"  # any text
+repeat = 2
+scale = 1.5
+flag = False
+items = [1, 2]
+note = None
+'''
+
+BODY = '''
+from workbench.reporting import setup_plotly
+
+setup_plotly()
+import plotly.graph_objects as go
+
+print(f"SEEN greeting={greeting!r} repeat={repeat!r} scale={scale!r} flag={flag!r} items={items!r} note={note!r}")
+go.Figure(go.Scatter(y=[1, 2, repeat]))
+'''
+
+
+def write_notebook(path: Path, *cells: str, markdown: str = "# Tiny report\n\nProse for stakeholders.") -> Path:
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"},
+                                "language_info": {"name": "python"}})
+    params = new_code_cell(PARAMETERS.strip())
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [new_markdown_cell(markdown), params, *(new_code_cell(c.strip()) for c in cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return write_notebook(tmp_path / "tiny.ipynb", BODY)
+
+
+def test_html_report_with_parameters_and_offline_figures(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    html_path = run_report(tiny, {"greeting": "bonjour-4242", "repeat": "3", "scale": "2", "flag": "yes",
+                                  "items": "[3, 4]", "note": "just text"}, output_dir=out, progress=False)
+    assert html_path.parent == out and re.fullmatch(r"tiny-\d{8}T\d{6}\.html", html_path.name)
+    executed = html_path.with_suffix(".ipynb")
+    assert executed.is_file()
+    html = html_path.read_text(encoding="utf-8")
+    # values arrive converted to the defaults' types
+    assert ("SEEN greeting='bonjour-4242' repeat=3 scale=2.0 flag=True items=[3, 4] note='just text'"
+            in html)
+    assert "Prose for stakeholders" in html
+    # figures are drawn by plotly.js embedded in the page, nothing is fetched from a CDN
+    assert "Plotly.newPlot" in html and re.search(r"plotly\.js v\d+\.\d+", html)
+    assert '<script src="https://cdn.plot.ly' not in html
+    assert not re.search(r"<script[^>]*\bsrc=\"https?://", html)
+    # titled with the notebook name and parameters; code hidden by default
+    title = re.search(r"<title>(.*?)</title>", html).group(1)  # type: ignore[union-attr]
+    assert title.startswith("tiny (") and "bonjour-4242" in title
+    assert "setup_plotly()" not in html
+    assert sorted(p.name for p in out.iterdir()) == sorted([html_path.name, executed.name])  # no temp files
+
+
+def test_show_code_and_defaults(tiny: Path, tmp_path: Path) -> None:
+    html = run_report(tiny, output_dir=tmp_path / "r", hide_code=False, progress=False).read_text("utf-8")
+    assert "repeat=2 scale=1.5 flag=False" in html
+    assert "setup_plotly" in html and "tiny (default parameters)" in html
+
+
+def test_unknown_parameter_is_named_with_the_known_ones(tiny: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as err:
+        run_report(tiny, {"greting": "x"}, output_dir=tmp_path / "r", progress=False)
+    message = str(err.value)
+    assert "greting" in message and "greeting, repeat, scale, flag, items, note" in message
+    assert not (tmp_path / "r").exists()  # rejected before anything ran
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("repeat", "three", "int"),
+    ("repeat", "2.5", "int"),
+    ("scale", "1,5", "float"),
+    ("flag", "maybe", "bool"),
+    ("items", "{\"a\": 1}", "list"),
+    ("items", "[1,", "list"),
+])
+def test_value_that_does_not_convert(tiny: Path, tmp_path: Path, name: str, value: str, expected: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        run_report(tiny, {name: value}, output_dir=tmp_path / "r", progress=False)
+    message = str(err.value)
+    assert f"'{name}'" in message and repr(value) in message and expected in message
+
+
+def test_failing_cell_keeps_the_notebook_and_writes_no_html(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "broken.ipynb", "x = 1", "total = 1 + 1\nraise RuntimeError(f'boom {greeting}')",
+                        "print('never')")
+    out = tmp_path / "reports"
+    with pytest.raises(WorkbenchError) as err:
+        run_report(nb, {"greeting": "here"}, output_dir=out, progress=False)
+    message = str(err.value)
+    assert "'broken'" in message and "total = 1 + 1" in message
+    assert "RuntimeError: boom here" in message
+    kept = list((out / "failed").glob("broken-*.ipynb"))
+    assert len(kept) == 1 and str(kept[0]) in message
+    assert not list(out.rglob("*.html"))
+    assert not list(out.glob("*.ipynb"))  # moved, not copied
+    failed = nbformat.read(kept[0], as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in failed.cells for o in c.get("outputs", []))
+
+
+def test_notebook_names_resolve_to_the_checkout(tmp_path: Path) -> None:
+    names = available_notebooks()
+    assert {"data_exploration", "strategy_backtest", "parameter_sweep", "run_comparison"} <= set(names)
+    path = resolve_notebook("strategy_backtest")
+    assert path.name == "strategy_backtest.ipynb" and path.parent.name == "notebooks"
+    assert resolve_notebook("strategy_backtest.ipynb") == path
+    assert notebook_parameters("strategy_backtest")["strategy"] == "EmaCross"
+    with pytest.raises(ValidationError) as err:
+        run_report("no_such_report", output_dir=tmp_path, progress=False)
+    assert "no_such_report" in str(err.value) and "strategy_backtest" in str(err.value)
+    with pytest.raises(ValidationError, match="does not exist"):
+        run_report(tmp_path / "missing.ipynb", output_dir=tmp_path, progress=False)

@@ -1,0 +1,304 @@
+"""Reports: run a parameterized notebook with papermill and export it as self-contained HTML.
+
+>>> from workbench.reporting import run_report
+>>> run_report("strategy_backtest", {"strategy": "RsiReversion", "timeframe": "4h"})  # doctest: +SKIP
+PosixPath('reports/strategy_backtest-20250301T120000.html')
+
+The CLI passes every value as a string (``workbench report strategy_backtest -p timeframe 4h``);
+strings are converted to the type of the parameter's default in the notebook's ``parameters`` cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from workbench.errors import ValidationError, WorkbenchError
+
+__all__ = ["available_notebooks", "notebook_parameters", "resolve_notebook", "run_report"]
+
+_SUFFIX: Final = ".ipynb"
+_TRUE: Final = frozenset({"true", "1", "yes", "y", "on"})
+_FALSE: Final = frozenset({"false", "0", "no", "n", "off"})
+_UNSET: Final = object()
+
+
+def _notebook_dirs() -> list[Path]:
+    """The checkout's ``notebooks/`` first, then the copy packaged into the wheel."""
+    package = Path(__file__).resolve().parents[1]
+    return [package.parent / "notebooks", package / "_notebooks"]
+
+
+def available_notebooks() -> list[str]:
+    """Names of the report notebooks (``strategy_backtest`` ...), sorted."""
+    names: set[str] = set()
+    for folder in _notebook_dirs():
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob(f"*{_SUFFIX}") if not p.name.startswith("."))
+    return sorted(names)
+
+
+def resolve_notebook(notebook: str | Path) -> Path:
+    """Path of ``notebook``: a path to an ``.ipynb`` file, or the bare name of a report notebook.
+
+    Raises
+    ------
+    ValidationError
+        The file does not exist, or the name is not one of :func:`available_notebooks` (listed).
+    """
+    text = str(notebook)
+    if isinstance(notebook, Path) or "/" in text or "\\" in text:
+        path = Path(notebook).expanduser()
+        if not path.is_file():
+            raise ValidationError(f"notebook file {path} does not exist")
+        return path.resolve()
+    path = Path(text)
+    if path.suffix == _SUFFIX and path.is_file():
+        return path.resolve()
+    name = path.name.removesuffix(_SUFFIX)
+    for folder in _notebook_dirs():
+        candidate = folder / f"{name}{_SUFFIX}"
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ValidationError(f"unknown notebook {text!r}; available: {', '.join(available_notebooks()) or 'none'} "
+                          "(or give the path of an .ipynb file)")
+
+
+def _literal(source: str) -> Any:
+    """The value of a default's source text, or ``_UNSET`` when it is not a plain literal."""
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _UNSET
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
+    """Parameters of ``notebook``'s ``parameters``-tagged cell: name -> default value.
+
+    A default that is not a plain literal (e.g. ``2 * 7``) is given as its source text.
+    """
+    return {name: (value if value is not _UNSET else source)
+            for name, (value, source) in _defaults(resolve_notebook(notebook)).items()}
+
+
+def _defaults(path: Path) -> dict[str, tuple[Any, str]]:
+    import papermill
+
+    specs = papermill.inspect_notebook(str(path))
+    return {name: (_literal(str(spec["default"])), str(spec["default"])) for name, spec in specs.items()}
+
+
+def _convert(name: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default`` when ``value`` is a string (as the CLI gives it)."""
+    if not isinstance(value, str) or default is _UNSET or default is None or isinstance(default, str):
+        return value
+    text = value.strip()
+    expected = type(default).__name__
+    try:
+        if isinstance(default, bool):
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            expected = "bool (true/false, yes/no, 1/0)"
+            raise ValueError(text)
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list | tuple | dict):
+            expected = f"{type(default).__name__} as JSON"
+            parsed = json.loads(text)
+            if not isinstance(parsed, dict if isinstance(default, dict) else list):
+                raise ValueError(text)
+            return parsed
+    except ValueError:
+        raise ValidationError(f"parameter {name!r}: cannot convert {value!r} to {expected} "
+                              f"(the type of its default {default!r})") from None
+    return value
+
+
+def _coerce(path: Path, parameters: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(converted given parameters, effective parameters = defaults updated by them)."""
+    defaults = _defaults(path)
+    unknown = sorted(set(parameters) - set(defaults))
+    if unknown:
+        known = ", ".join(defaults) if defaults else "none: the notebook has no cell tagged 'parameters'"
+        raise ValidationError(f"notebook {path.stem!r}: unknown parameter(s) {', '.join(unknown)}; "
+                              f"known parameters: {known}")
+    given = {k: _convert(k, v, defaults[k][0]) for k, v in parameters.items()}
+    effective = {k: (v if v is not _UNSET else src) for k, (v, src) in defaults.items()}
+    effective.update(given)
+    return given, effective
+
+
+@functools.cache
+def _kernel_manager_class() -> type:
+    """A kernel manager that starts ipykernel on this process's interpreter (whatever kernelspecs
+    are installed elsewhere), so reports run with the workbench they were started from."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    class CurrentInterpreterKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            if self._kernel_spec is None:
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+            return self._kernel_spec
+
+    return CurrentInterpreterKernelManager
+
+
+def _new_path(output_dir: Path, name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = output_dir / f"{name}-{stamp}{_SUFFIX}"
+    n = 2
+    while path.exists() or path.with_suffix(".html").exists():
+        path = output_dir / f"{name}-{stamp}-{n}{_SUFFIX}"
+        n += 1
+    return path
+
+
+def _keep_failed(executed: Path, output_dir: Path) -> Path | None:
+    if not executed.exists():
+        return None
+    failed_dir = output_dir / "failed"
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    return executed.replace(failed_dir / executed.name)
+
+
+def _first_line(source: str) -> str:
+    lines = [ln.strip() for ln in source.splitlines() if ln.strip()]
+    if not lines:
+        return "<empty cell>"
+    return lines[0] if len(lines[0]) <= 100 else lines[0][:97] + "..."
+
+
+def _title(name: str, given: Mapping[str, Any]) -> str:
+    if not given:
+        return f"{name} (default parameters)"
+    return f"{name} (" + ", ".join(f"{k}={v!r}" for k, v in given.items()) + ")"
+
+
+def _header(name: str, effective: Mapping[str, Any], given: Mapping[str, Any], started: datetime) -> str:
+    def cell(v: Any) -> str:
+        return "`" + repr(v).replace("|", "\\|").replace("`", "'") + "`"
+
+    rows = "\n".join(f"| {k} | {cell(v)} | {'this run' if k in given else 'default'} |"
+                      for k, v in effective.items())
+    table = f"| parameter | value | from |\n|---|---|---|\n{rows}\n" if effective else ""
+    return f"**Report `{name}`**, run {started:%Y-%m-%d %H:%M:%S} UTC\n\n{table}"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with tmp.open("x", encoding="utf-8") as f:
+            f.write(text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+#: nbconvert's ``lab`` page without the require.js and MathJax it loads from a CDN (reports use
+#: neither; plotly.js is embedded by the notebook renderer), so a report opens complete offline
+_TEMPLATE: Final = """{%- extends 'index.html.j2' -%}
+{% block html_head_js_requirejs %}{% endblock %}
+{% block html_head_js_mathjax %}{% endblock %}
+"""
+
+
+def _export_html(executed: Path, title: str, header: str, *, hide_code: bool) -> str:
+    import jinja2
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0  # after the title cell
+    nb.cells.insert(at, nbformat.v4.new_markdown_cell(header))  # type: ignore[no-untyped-call]
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        extra_loaders=[jinja2.DictLoader({"workbench_report.html.j2": _TEMPLATE})],
+        template_file="workbench_report.html.j2", exclude_input=hide_code,
+        exclude_input_prompt=hide_code, exclude_output_prompt=hide_code,
+    )
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return str(html)
+
+
+def run_report(
+    notebook: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    output_dir: Path = Path("reports"),
+    timeout: int = 1800,
+    hide_code: bool = True,
+    progress: bool = True,
+) -> Path:
+    """Execute ``notebook`` with ``parameters`` and write it as HTML; return the HTML's path.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        A report notebook's name (see :func:`available_notebooks`) or the path of an ``.ipynb`` file.
+    parameters : mapping, optional
+        Overrides of the notebook's ``parameters`` cell. Strings are converted to the type of the
+        default there (int, float, bool as true/false/yes/no/1/0, list/dict as JSON).
+    output_dir : Path
+        Receives ``<name>-<UTC yyyymmddTHHMMSS>.ipynb`` (the executed notebook) and ``.html`` next to it.
+    timeout : int
+        Seconds one cell may run.
+    hide_code : bool
+        Leave code out of the HTML (prose, tables and figures only).
+    progress : bool
+        Show papermill's progress bar.
+
+    Raises
+    ------
+    ValidationError
+        Unknown notebook, unknown parameter, or a value that does not convert to its parameter's type.
+    WorkbenchError
+        A cell failed (the message names the cell and the error). No HTML is written; the executed
+        notebook is kept in ``output_dir/failed/``.
+
+    The kernel runs on this interpreter, in the notebook's folder, with this process's environment
+    (``WORKBENCH_*`` settings included).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = resolve_notebook(notebook)
+    name = source.stem
+    given, effective = _coerce(source, parameters or {})
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    executed = _new_path(output_dir, name)
+    started = datetime.now(UTC)
+    try:
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=given, kernel_name="python3",
+            kernel_manager_class=_kernel_manager_class(), progress_bar=progress, cwd=str(source.parent),
+            execution_timeout=timeout, log_output=False,
+        )
+    except PapermillExecutionError as err:
+        kept = _keep_failed(executed, output_dir)
+        raise WorkbenchError(
+            f"notebook {name!r} failed in cell [{err.exec_count}] `{_first_line(err.source)}`: "
+            f"{err.ename}: {err.evalue}. The executed notebook is kept at {kept}; no HTML was written"
+        ) from err
+    except Exception as err:  # kernel died, cell timed out, kernel did not start ...
+        kept = _keep_failed(executed, output_dir)
+        where = f"the executed notebook is kept at {kept}" if kept else "no executed notebook was written"
+        raise WorkbenchError(f"notebook {name!r} did not finish: {type(err).__name__}: {err}. "
+                             f"{where[0].upper()}{where[1:]}; no HTML was written") from err
+    html = _export_html(executed, _title(name, given), _header(name, effective, given, started),
+                        hide_code=hide_code)
+    html_path = executed.with_suffix(".html")
+    _write_atomic(html_path, html)
+    return html_path
