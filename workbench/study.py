@@ -80,7 +80,7 @@ def run_study(
                 "strategy_backtest": run_report(
                     "strategy_backtest",
                     {"strategy": best, **env_params, "max_positions": 3, "risk_per_trade": 1.0,
-                     "stop_loss_pct": 3.0, "take_profit_pct": 6.0},
+                     "stop_loss_pct": 3.0, "take_profit_pct": 6.0, "store": False},
                     output_dir=out_dir),
                 "run_comparison": run_report(
                     "run_comparison", {"run_ids": ",".join(str(i) for i in ids.values())}, output_dir=out_dir),
