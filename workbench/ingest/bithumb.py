@@ -70,6 +70,7 @@ from workbench.ingest._symbols import (
     normalize_timeframe,
     to_legacy_pair,
 )
+from workbench.markets import to_utc
 
 __all__ = [
     "CANDLE_COLUMNS",
@@ -676,14 +677,7 @@ def _markets(symbols: Sequence[str] | str) -> list[str]:
 
 def _kst_param(to: datetime | str) -> str:
     """``to`` -> KST wall time ``yyyy-MM-dd HH:mm:ss`` (naive input taken as UTC; ceil to the second)."""
-    try:
-        ts = pd.Timestamp(to)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"to={to!r} is not a date/time: {exc}") from None
-    if ts is pd.NaT:
-        raise ValidationError(f"to={to!r} is not a date/time")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    kst = ts.tz_localize(None).ceil("s") + KST_OFFSET
+    kst = to_utc(to, name="to").tz_localize(None).ceil("s") + KST_OFFSET
     return kst.strftime("%Y-%m-%d %H:%M:%S")
 
 
