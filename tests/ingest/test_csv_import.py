@@ -114,3 +114,14 @@ def test_multi_symbol_trade_csv(db: Database, tmp_path: Path) -> None:
                   "quantity": [1.0, 1.0, 1.0], "side": ["buy", "sell", "buy"]}).to_csv(path, index=False)
     assert import_csv(db, path, "transactions").inserted == 3
     assert len(load_transactions(db, "KRW-A")) == 2 and len(load_transactions(db, "KRW-B")) == 1
+
+
+def test_symbol_column_must_agree_and_be_valid(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "sym.csv"
+    _candles_csv(path).assign(symbol="BTC_KRW").to_csv(path, index=False)
+    with pytest.raises(ImportDataError, match="symbol KRW-ETH disagrees with the file's"):
+        import_csv(db, path, "candles", symbol="KRW-ETH", timeframe="1m")
+    assert import_csv(db, path, "candles", timeframe="1m").inserted == 30
+    _candles_csv(path).assign(symbol="USDT-BTC").to_csv(path, index=False)
+    with pytest.raises(ImportDataError, match=r"sym.csv: symbol 'USDT-BTC': only KRW markets"):
+        import_csv(db, path, "candles", timeframe="1m")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final, Literal
 
@@ -81,6 +82,24 @@ def parse_timestamps(values: pd.Series, *, tz: str, path: Path) -> pd.Series:
     return out.astype("datetime64[us, UTC]")
 
 
+def _label_column(df: pd.DataFrame, column: str, given: str | None, normalize: Callable[[str], str],
+                  path: Path, example: str) -> None:
+    """Fill ``df[column]`` (symbol/timeframe) from the file's own column or from ``given``, in canonical
+    form; they must agree when both exist."""
+    try:
+        if column in df.columns:
+            found = {normalize(str(v)) for v in df[column].dropna().unique()}
+            if given is not None and found != {normalize(given)}:
+                raise ImportDataError(f"{path}: {column} {given} disagrees with the file's {sorted(found)}")
+            df[column] = df[column].astype(str).map(normalize)
+        elif given is None:
+            raise ImportDataError(f"{path}: the file has no {column} column; pass {column} (e.g. {example})")
+        else:
+            df[column] = normalize(given)
+    except ValidationError as err:
+        raise ImportDataError(f"{path}: {err}") from None
+
+
 def read_csv_for_table(
     path: str | Path,
     kind: CsvKind,
@@ -112,15 +131,7 @@ def read_csv_for_table(
     if missing:
         raise ImportDataError(f"{p}: missing column(s) {missing}; found {list(raw.columns)}")
 
-    if "symbol" in df.columns:
-        syms = {normalize_symbol(s) for s in df["symbol"].dropna().astype(str).unique()}
-        if symbol is not None and syms != {normalize_symbol(symbol)}:
-            raise ImportDataError(f"{p}: --symbol {symbol} disagrees with the file's symbol(s) {sorted(syms)}")
-        df["symbol"] = df["symbol"].astype(str).map(normalize_symbol)
-    elif symbol is None:
-        raise ImportDataError(f"{p}: the file has no symbol column; pass symbol (e.g. KRW-BTC)")
-    else:
-        df["symbol"] = normalize_symbol(symbol)
+    _label_column(df, "symbol", symbol, normalize_symbol, p, "KRW-BTC")
 
     df["timestamp"] = parse_timestamps(df["timestamp"], tz=tz, path=p)
     numeric = [c for c in _REQUIRED[kind] if c not in ("timestamp", "side")]
@@ -134,15 +145,7 @@ def read_csv_for_table(
         df[col] = conv.astype("float64")
 
     if kind == "candles":
-        if "timeframe" in df.columns:
-            tfs = {normalize_timeframe(str(t)) for t in df["timeframe"].dropna().unique()}
-            if timeframe is not None and tfs != {normalize_timeframe(timeframe)}:
-                raise ImportDataError(f"{p}: timeframe {timeframe} disagrees with the file's {sorted(tfs)}")
-            df["timeframe"] = df["timeframe"].astype(str).map(normalize_timeframe)
-        elif timeframe is None:
-            raise ImportDataError(f"{p}: the file has no timeframe column; pass timeframe (e.g. 1m)")
-        else:
-            df["timeframe"] = normalize_timeframe(timeframe)
+        _label_column(df, "timeframe", timeframe, normalize_timeframe, p, "1m")
         o, h, lo, c = (df[k] for k in ("open_price", "high_price", "low_price", "close_price"))
         broken = (h < np.maximum(o, c)) | (lo > np.minimum(o, c)) | (lo <= 0) | (df["volume"] < 0)
         if broken.any():
