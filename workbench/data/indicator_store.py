@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.cache import FrameCache
-from workbench.data.loaders import _pick_source, load_candles
+from workbench.data.loaders import load_candles, stored_source_timeframe
 from workbench.db.engine import Database
 from workbench.db.writer import WriteResult
 from workbench.indicators import compute_candle_columns, compute_indicator_table
@@ -58,7 +58,7 @@ def compute_and_store_indicators(
     ind_result = cand_result = None
     if store_rows and len(table):
         ind_result = store(db, "technical_indicators", _rows(table, sym, tf))
-        if _pick_source(db, sym, tf, s, e) == tf:
+        if stored_source_timeframe(db, sym, tf, s, e) == tf:
             cols = compute_candle_columns(history)[keep]
             cand_result = store(db, "candle_indicators", _rows(cols, sym, tf), cache=cache)
     return IndicatorRun(table, ind_result, cand_result)

@@ -36,6 +36,7 @@ __all__ = [
     "load_tickers",
     "load_transactions",
     "source_timeframes",
+    "stored_source_timeframe",
 ]
 
 Backend = Literal["pandas", "polars", "arrow"]
@@ -133,7 +134,7 @@ def load_candles(
             raise ValidationError(f"source_timeframe {src!r} cannot be bucketed into {tf!r}: "
                                   f"it must divide it (one of {source_timeframes(tf)})")
     else:
-        src = _pick_source(db, sym, tf, s, e)
+        src = stored_source_timeframe(db, sym, tf, s, e)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
     key = candle_key(sym, tf, s, e)
@@ -159,8 +160,9 @@ def load_candles(
     return _frame(table, backend)
 
 
-def _pick_source(db: Database, symbol: str, timeframe: str, start: pd.Timestamp,
-                 end: pd.Timestamp) -> str | None:
+def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd.Timestamp,
+                            end: pd.Timestamp) -> str | None:
+    """The largest stored timeframe with rows in ``[start, end)`` that ``timeframe`` can be built from."""
     from workbench.db.queries import query
 
     with db.begin() as conn:

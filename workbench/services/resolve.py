@@ -8,7 +8,7 @@ from typing import NoReturn
 from workbench.config import Settings
 from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
 
-__all__ = ["ResolvedUrls", "resolve_urls", "stop_embedded", "default_data_dir"]
+__all__ = ["ResolvedUrls", "resolve_urls", "stop_embedded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,3 @@ def stop_embedded(settings: Settings) -> list[str]:
         stopped.append("postgres")
     return stopped
 
-
-def default_data_dir() -> str:
-    return str(Settings().data_dir)
