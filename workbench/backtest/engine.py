@@ -276,32 +276,43 @@ def run_backtest(
     config = config or BacktestConfig()
     md = data if isinstance(data, MarketData) else prepare_data(data, timeframe=timeframe, symbol=symbol)
     entries, exits = strategy_signals(strategy, md)
-    index = md.index
-    begin = 0
-    if trade_start is not None:
-        ts = to_utc(trade_start, name="trade_start")
-        begin = int(index.searchsorted(ts))
-        if begin >= len(index) - 1:
-            raise ValidationError(f"trade_start {ts} leaves fewer than 2 bars of data")
-        entries[:begin] = False
-    sim = _run(md, entries, exits, [strategy], config, begin)
-    equity = sim.value.iloc[:, 0]
-    trades = trades_frame(sim.trades, index, md.symbols)
-    equity = equity.iloc[begin:]
-    equity.name = "equity"
+    begin = trade_start_index(md, trade_start)
+    entries[:begin] = False
+    sim = _run(md, entries, exits, [strategy], config)
+    return group_result(sim, 0, strategy, md, config, begin, time.perf_counter() - t0)
+
+
+def trade_start_index(md: MarketData, trade_start: TimeLike | None) -> int:
+    """Position of the first bar at or after ``trade_start`` (0 when None)."""
+    if trade_start is None:
+        return 0
+    ts = to_utc(trade_start, name="trade_start")
+    begin = int(md.index.searchsorted(ts))
+    if begin >= len(md.index) - 1:
+        raise ValidationError(f"trade_start {ts} leaves fewer than 2 bars of data")
+    return begin
+
+
+def group_result(sim: Any, group: int, strategy: Strategy, md: MarketData, config: BacktestConfig,
+                 begin: int, execution_time: float) -> BacktestResult:
+    """The :class:`BacktestResult` of one group (one strategy) of a :func:`_run` call."""
+    n_sym = len(md.symbols)
+    raw = sim.trades[sim.trades["group"] == group].copy()
+    raw["col"] = raw["col"] - group * n_sym
+    trades = trades_frame(raw.reset_index(drop=True), md.index, md.symbols)
+    equity = sim.value.iloc[begin:, group].rename("equity")
     metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital,
                               bar_seconds=timeframe_seconds(md.timeframe))
     return BacktestResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type,
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
         config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, trades=trades,
-        metrics=metrics, execution_time=time.perf_counter() - t0, data_fingerprint=md.fingerprint,
-        data_rows=md.rows,
+        metrics=metrics, execution_time=execution_time, data_fingerprint=md.fingerprint, data_rows=md.rows,
     )
 
 
 def _run(md: MarketData, entries: np.ndarray, exits: np.ndarray, strategies: list[Strategy],
-         config: BacktestConfig, begin: int = 0) -> Any:
+         config: BacktestConfig) -> Any:
     """One vectorbt call; ``entries``/``exits`` have ``len(strategies) * n_symbols`` columns."""
     n_sym = len(md.symbols)
     k = len(strategies)

@@ -16,14 +16,13 @@ from workbench.backtest.engine import (
     BacktestResult,
     MarketData,
     _run,
+    group_result,
     prepare_data,
     run_backtest,
     strategy_signals,
-    trades_frame,
+    trade_start_index,
 )
-from workbench.backtest.stats import compute_metrics
 from workbench.errors import StrategyError, ValidationError
-from workbench.markets import timeframe_seconds
 from workbench.strategies.base import Strategy
 
 __all__ = ["WalkForwardResult", "parameter_grid", "run_sweep", "walk_forward"]
@@ -80,7 +79,7 @@ def run_sweep(
         raise ValidationError(f"chunk_size must be >= 1 (got {chunk_size})")
     config = config or BacktestConfig()
     md = data if isinstance(data, MarketData) else prepare_data(data, timeframe=timeframe, symbol=symbol)
-    begin = 0 if trade_start is None else int(md.index.searchsorted(pd.Timestamp(trade_start)))
+    begin = trade_start_index(md, trade_start)
     strategies: list[Strategy] = []
     skipped: list[tuple[dict[str, Any], str]] = []
     for combo in parameter_grid(grid):
@@ -91,8 +90,6 @@ def run_sweep(
     if not strategies:
         raise ValidationError(f"every combination of the grid is invalid, e.g. {skipped[0][1]}")
     rows = []
-    bar_seconds = timeframe_seconds(md.timeframe)
-    n_sym = len(md.symbols)
     with _progress(len(strategies), f"sweep {strategy.name}", progress) as bar:
         for chunk in _chunks(strategies, chunk_size):
             t0 = time.perf_counter()
@@ -100,24 +97,13 @@ def run_sweep(
             entries = np.concatenate([e for e, _ in sigs], axis=1)
             exits = np.concatenate([x for _, x in sigs], axis=1)
             entries[:begin] = False
-            sim = _run(md, entries, exits, chunk, config, begin)
+            sim = _run(md, entries, exits, chunk, config)
             elapsed = (time.perf_counter() - t0) / len(chunk)
             for g, strat in enumerate(chunk):
-                raw = sim.trades[sim.trades["group"] == g].copy()
-                raw["col"] = raw["col"] - g * n_sym
-                trades = trades_frame(raw.reset_index(drop=True), md.index, md.symbols)
-                equity = sim.value.iloc[begin:, g].rename("equity")
-                metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital,
-                                          bar_seconds=bar_seconds)
-                result = BacktestResult(
-                    strategy_name=strat.name, strategy_type=strat.strategy_type,
-                    strategy_class=strat.class_path, params=dict(strat.params), risk=strat.risk.to_dict(),
-                    config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, trades=trades,
-                    metrics=metrics, execution_time=elapsed, data_fingerprint=md.fingerprint,
-                    data_rows=md.rows)
+                result = group_result(sim, g, strat, md, config, begin, elapsed)
                 if on_result is not None:
                     on_result(result)
-                rows.append({**strat.params, **metrics.to_dict()})
+                rows.append({**strat.params, **result.metrics.to_dict()})
             del sim, entries, exits, sigs
             bar.update(len(chunk))
     out = pd.DataFrame(rows)
