@@ -192,13 +192,11 @@ def _kv(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _strategy(name: str, params: list[str] | None, *, risk_per_trade: float, max_positions: int,
-              stop_loss: float, take_profit: float) -> Any:
+def _strategy(name: str, params: list[str] | None = None, **risk: Any) -> Any:
+    """Built-in strategy ``name`` with ``--param`` overrides and Risk fields (their defaults if omitted)."""
     from workbench.strategies import Risk, builtin_strategy
 
-    risk = Risk(risk_per_trade=risk_per_trade, max_positions=max_positions, stop_loss_pct=stop_loss,
-                take_profit_pct=take_profit)
-    return builtin_strategy(name, risk=risk, **{k: _value(v) for k, v in _kv(params, "--param").items()})
+    return builtin_strategy(name, risk=Risk(**risk), **{k: _value(v) for k, v in _kv(params, "--param").items()})
 
 
 def _config(capital: float, fee: float, slippage: float) -> Any:
@@ -264,7 +262,7 @@ def backtest(
 ) -> None:
     """Backtest a built-in strategy on stored candles and store the result."""
     strat = _strategy(strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
-                      stop_loss=stop_loss, take_profit=take_profit)
+                      stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
                               store=store)
     summary = run.result.summary()
@@ -295,10 +293,10 @@ def sweep(
     store: Annotated[bool, typer.Option()] = True,
 ) -> None:
     """Grid sweep of a built-in strategy's parameters; every combination is stored."""
-    strat = _strategy(strategy, None, risk_per_trade=2.0, max_positions=5, stop_loss=2.0, take_profit=4.0)
-    outcome = _connect().sweep(strat, _grid(grid), symbols, timeframe, start, end, chunk_size=chunk_size,
+    values = _grid(grid)
+    outcome = _connect().sweep(_strategy(strategy), values, symbols, timeframe, start, end, chunk_size=chunk_size,
                                store=store)
-    cols = [*_grid(grid), "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
+    cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))
     for combo, why in outcome.skipped:
@@ -318,8 +316,7 @@ def walk_forward_cmd(
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
 ) -> None:
     """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
-    strat = _strategy(strategy, None, risk_per_trade=2.0, max_positions=5, stop_loss=2.0, take_profit=4.0)
-    wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, n_folds=folds,
+    wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
                                  train_fraction=train_fraction, metric=metric)
     out.print(_table(_round(wf.folds).astype(str), "walk-forward folds"))
     out.print(wf.summary().to_string())
