@@ -11,7 +11,7 @@ from workbench.cache import FrameCache
 from workbench.data.loaders import load_candles, stored_source_timeframe
 from workbench.db.engine import Database
 from workbench.db.writer import WriteResult
-from workbench.indicators import compute_candle_columns, compute_indicator_table
+from workbench.indicators import candle_columns_of, compute_indicator_table
 from workbench.ingest.store import store
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, validate_range
 
@@ -59,6 +59,5 @@ def compute_and_store_indicators(
     if store_rows and len(table):
         ind_result = store(db, "technical_indicators", _rows(table, sym, tf))
         if stored_source_timeframe(db, sym, tf, s, e) == tf:
-            cols = compute_candle_columns(history)[keep]
-            cand_result = store(db, "candle_indicators", _rows(cols, sym, tf), cache=cache)
+            cand_result = store(db, "candle_indicators", _rows(candle_columns_of(table), sym, tf), cache=cache)
     return IndicatorRun(table, ind_result, cand_result)

@@ -13,6 +13,7 @@ from workbench.indicators.table import (
     CANDLE_INDICATOR_COLUMNS,
     INDICATOR_COLUMNS,
     OHLCV_COLUMNS,
+    candle_columns_of,
     compute_candle_columns,
     compute_indicator_table,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "vwap",
     "compute_indicator_table",
     "compute_candle_columns",
+    "candle_columns_of",
     "INDICATOR_COLUMNS",
     "CANDLE_INDICATOR_COLUMNS",
     "OHLCV_COLUMNS",

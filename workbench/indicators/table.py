@@ -16,6 +16,7 @@ __all__ = [
     "CANDLE_INDICATOR_COLUMNS",
     "compute_indicator_table",
     "compute_candle_columns",
+    "candle_columns_of",
 ]
 
 #: Columns an input frame must have.
@@ -155,3 +156,21 @@ def compute_candle_columns(df: pd.DataFrame) -> pd.DataFrame:
         "bollinger_lower": bands["bollinger_lower"].to_numpy(),
     }
     return pd.DataFrame({name: columns[name] for name in CANDLE_INDICATOR_COLUMNS}, index=df.index)
+
+
+#: candle column -> the indicator-table column holding the same values
+CANDLE_COLUMN_SOURCES: dict[str, str] = {
+    "vwap": "vwap",
+    "rsi": "rsi_14",
+    "macd": "macd_line",
+    "bollinger_upper": "bollinger_upper",
+    "bollinger_middle": "bollinger_middle",
+    "bollinger_lower": "bollinger_lower",
+}
+
+
+def candle_columns_of(table: pd.DataFrame) -> pd.DataFrame:
+    """The candle indicator columns taken from an already computed :func:`compute_indicator_table`
+    (same values as :func:`compute_candle_columns`, without computing them again)."""
+    return pd.DataFrame({name: table[CANDLE_COLUMN_SOURCES[name]] for name in CANDLE_INDICATOR_COLUMNS},
+                        index=table.index)
