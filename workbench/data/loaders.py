@@ -50,9 +50,7 @@ def _frame(table: pa.Table, backend: Backend) -> Any:
         import polars as pl
 
         return pl.from_arrow(table)
-    if backend != "pandas":
-        raise ValidationError(f"backend {backend!r} is not one of 'pandas', 'polars', 'arrow'")
-    df = table.to_pandas()
+    df = table.to_pandas()  # backend was checked by the caller (_check_backend)
     df = df.set_index("ts")
     if df.index.tz is None:
         df.index = df.index.tz_localize("UTC")
