@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # ----------------------------------------------------------------------------------------- data
 def make_bars(days: int) -> Any:
-    from workbench.data.sample import generate_sample_candles
+    from workbench.ingest.sample import generate_sample_candles
 
     raw = generate_sample_candles({"KRW-BENCH": 1e6}, days=days, timeframe="1m")
     df = raw.set_index("timestamp")[["open_price", "high_price", "low_price", "close_price", "volume"]]

@@ -3,7 +3,7 @@
 Methods, each producing the same frame (indexed by ``ts`` in UTC; float columns
 ``open high low close volume``) from the same SELECT (the text of workbench's ``candles`` query):
 
-* workbench       -- ``workbench.data.loaders.load_candles(db, symbol, "1m", start, end)``
+* workbench       -- ``workbench.store.market_data.load_candles(db, symbol, "1m", start, end)``
                      (ADBC binary COPY -> Arrow -> pandas), no cache;
 * pandas.read_sql -- on a SQLAlchemy (psycopg 3) connection;
 * psycopg COPY    -- ``COPY (SELECT ...) TO STDOUT (FORMAT BINARY)`` read with ``copy.rows()``
@@ -16,7 +16,7 @@ the script exits 1 if they do not.
 
 The data live in a dedicated database (``workbench_bench`` by default, created if missing), migrated
 with workbench's migrations and filled once with synthetic ``KRW-BENCH`` 1m candles from
-``workbench.data.sample.generate_sample_candles`` (3,473 days = 5,001,120 rows for the default).
+``workbench.ingest.sample.generate_sample_candles`` (3,473 days = 5,001,120 rows for the default).
 
 Run:  .venv/bin/python benchmarks/bench_load.py            # 5M rows (first run generates the data)
       .venv/bin/python benchmarks/bench_load.py --rows 200000 --repeat 2
@@ -93,10 +93,10 @@ def prepare_data(url: str, rows: int, chunk_rows: int) -> tuple[Any, Any, Any]:
     """Create/migrate the database and make sure it holds ``rows`` bars; return (db, start, end)."""
     import pandas as pd
 
-    from workbench.data.sample import generate_sample_candles
-    from workbench.db.engine import Database
-    from workbench.db.migrations import migrate
-    from workbench.db.writer import write_table
+    from workbench.ingest.sample import generate_sample_candles
+    from workbench.store.database import Database
+    from workbench.store.migrations import migrate
+    from workbench.store.writer import write_table
 
     if ensure_database(url):
         print(f"created database {urlsplit(url).path.lstrip('/')}")
@@ -133,7 +133,7 @@ def prepare_data(url: str, rows: int, chunk_rows: int) -> tuple[Any, Any, Any]:
 
 
 def candles_sql() -> str:
-    from workbench.db.queries import query
+    from workbench.store.queries import query
 
     return query("candles").sql
 
@@ -156,7 +156,7 @@ def to_utc_index(df: Any) -> Any:
 
 
 def load_workbench(db: Any, start: Any, end: Any) -> Any:
-    from workbench.data.loaders import load_candles
+    from workbench.store.market_data import load_candles
 
     return load_candles(db, SYMBOL, TIMEFRAME, start, end)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.cache import RedisCache
-from workbench.db.engine import Database
-from workbench.db.migrations import migrate
+from workbench.store.cache import RedisCache
+from workbench.store.database import Database
+from workbench.store.migrations import migrate
 
 MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions")
 META_TABLES = ("users",)  # CASCADE empties the others

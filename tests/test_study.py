@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from workbench.config import Settings
-from workbench.data.sample import SAMPLE_LABEL
+from workbench.ingest.sample import SAMPLE_LABEL
 from workbench.strategies import BUILTIN_STRATEGIES
 from workbench.study import run_study
 
@@ -28,8 +28,8 @@ def test_default_study_stores_every_builtin_and_writes_reports(db, database_url:
         html = path.read_text(encoding="utf-8")
         assert "Plotly.newPlot" in html and "SYNTHETIC SAMPLE DATA" in html
         assert '<script src="https://cdn.plot.ly' not in html
-    from workbench.backtest.store import list_runs
-    from workbench.db.engine import Database
+    from workbench.store.database import Database
+    from workbench.store.runs import list_runs
 
     runs = list_runs(Database(database_url))
     assert sorted(runs["id"]) == sorted(result.backtest_ids.values())   # the reports stored nothing more

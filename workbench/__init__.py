@@ -13,14 +13,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from workbench._version import __version__
 
 _EXPORTS: dict[str, str] = {
     "Settings": "workbench.config",
     "Workbench": "workbench.session",
     "connect": "workbench.session",
-    "load_candles": "workbench.data.loaders",
-    "quality_report": "workbench.data.quality",
+    "load_candles": "workbench.store.market_data",
+    "quality_report": "workbench.quality",
     "compute_indicator_table": "workbench.indicators",
     "Strategy": "workbench.strategies",
     "strategy": "workbench.strategies",
@@ -42,10 +42,10 @@ __all__ = ["__version__", *_EXPORTS]
 if TYPE_CHECKING:
     from workbench.backtest import BacktestConfig, BacktestResult, run_backtest, run_sweep, walk_forward
     from workbench.config import Settings
-    from workbench.data.loaders import load_candles
-    from workbench.data.quality import quality_report
     from workbench.indicators import compute_indicator_table
+    from workbench.quality import quality_report
     from workbench.session import Workbench, connect
+    from workbench.store.market_data import load_candles
     from workbench.strategies import (
         BollingerReversion,
         EmaCross,

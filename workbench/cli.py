@@ -95,7 +95,7 @@ def services_status() -> None:
 @db_app.command("init")
 def db_init() -> None:
     """Create or upgrade the schema (idempotent)."""
-    from workbench.db.migrations import migrate, migration_status
+    from workbench.store.migrations import migrate, migration_status
 
     wb = _connect(init_db=False)
     applied = migrate(wb.db)
@@ -109,7 +109,7 @@ def db_init() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Applied and pending migrations."""
-    from workbench.db.migrations import migration_status
+    from workbench.store.migrations import migration_status
 
     st = migration_status(_connect(init_db=False).db)
     out.print(f"applied: {list(st.applied)}\npending: {list(st.pending)}\nchanged since applied: "
@@ -122,12 +122,12 @@ def db_status() -> None:
 @app.command()
 def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol")] = 60) -> None:
     """Load the SYNTHETIC sample data set (reproducible; symbols KRW-SYN*)."""
-    from workbench.data.sample import SAMPLE_LABEL, generate_sample_candles
-    from workbench.ingest.store import store
+    from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
+    from workbench.store.writer import write_frame
 
     wb = _connect()
     frame = generate_sample_candles(days=days)
-    result = store(wb.db, "candles", frame, cache=wb.cache)
+    result = write_frame(wb.db, "candles", frame, cache=wb.cache)
     out.print(f"{SAMPLE_LABEL}\n{result}")
 
 
@@ -140,7 +140,7 @@ def import_csv_cmd(
     tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "UTC",
 ) -> None:
     """Import a CSV file (validated first, written in one transaction, re-runnable)."""
-    from workbench.ingest.store import import_csv
+    from workbench.ingest.importer import import_csv
 
     wb = _connect()
     result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
@@ -234,7 +234,7 @@ def indicators(
     """Compute the technical indicators of stored candles and store them."""
     from tqdm.auto import tqdm
 
-    from workbench.data.indicator_store import compute_and_store_indicators
+    from workbench.store.indicator_store import compute_and_store_indicators
 
     wb = _connect()
     for sym in tqdm([s for s in symbols.split(",") if s.strip()], desc="indicators", unit="symbol"):

@@ -5,23 +5,36 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.engine import BacktestResult, prepare_data, run_backtest
-from workbench.backtest.store import save_result, save_strategy
 from workbench.backtest.sweep import WalkForwardResult, run_sweep, walk_forward
-from workbench.cache import strategy_status_key
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe
+from workbench.store.cache import FrameCache, strategy_status_key
+from workbench.store.database import Database
+from workbench.store.market_data import load_candles
+from workbench.store.runs import save_result, save_strategy
 from workbench.strategies.base import Strategy
 
-if TYPE_CHECKING:
-    from workbench.session import Workbench
+__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "sweep",
+           "walk_forward_study"]
 
-__all__ = ["StoredRun", "SweepOutcome", "backtest", "load_market", "sweep", "walk_forward_study"]
+
+class ResearchContext(Protocol):
+    """What research needs of a connected workbench (:class:`workbench.session.Workbench` is one)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def cache(self) -> FrameCache: ...
+
+    @property
+    def user_id(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -52,19 +65,19 @@ def _symbols(symbols: str | Sequence[str]) -> list[str]:
     return out
 
 
-def load_market(wb: Workbench, symbols: str | Sequence[str], timeframe: str, start: TimeLike | None,
+def load_market(wb: ResearchContext, symbols: str | Sequence[str], timeframe: str, start: TimeLike | None,
                 end: TimeLike | None) -> dict[str, pd.DataFrame]:
     """Candles of each symbol (from the database or the cache)."""
     tf = normalize_timeframe(timeframe)
-    return {s: wb.candles(s, tf, start, end) for s in _symbols(symbols)}
+    return {s: load_candles(wb.db, s, tf, start, end, cache=wb.cache) for s in _symbols(symbols)}
 
 
-def _status(wb: Workbench, strategy_id: int | None, state: str, **extra: Any) -> None:
+def _status(wb: ResearchContext, strategy_id: int | None, state: str, **extra: Any) -> None:
     if strategy_id is not None:
         wb.cache.set_json(strategy_status_key(strategy_id), {"state": state, **extra})
 
 
-def backtest(wb: Workbench, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
+def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
              start: TimeLike | None = None, end: TimeLike | None = None, *,
              config: BacktestConfig | None = None, store: bool = True) -> StoredRun:
     """Load, backtest and (by default) store one run with its manifest."""
@@ -79,7 +92,7 @@ def backtest(wb: Workbench, strategy: Strategy, symbols: str | Sequence[str], ti
     return StoredRun(result, bid, sid, run_id)
 
 
-def sweep(wb: Workbench, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
           timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
           config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
           progress: bool = True) -> SweepOutcome:
@@ -101,7 +114,7 @@ def sweep(wb: Workbench, strategy: Strategy, grid: Mapping[str, Sequence[Any]], 
     return SweepOutcome(table, sweep_id, table.attrs.get("skipped", []))
 
 
-def walk_forward_study(wb: Workbench, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
                        symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
                        end: TimeLike | None = None, *, config: BacktestConfig | None = None,
                        n_folds: int = 4, train_fraction: float = 0.7, metric: str = "sharpe_ratio",

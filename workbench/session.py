@@ -8,14 +8,15 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.cache import FrameCache, NullCache, RedisCache
+from workbench import research
 from workbench.config import Settings
-from workbench.data import loaders
-from workbench.data.quality import QualityReport, quality_report
-from workbench.db.engine import Database
-from workbench.db.migrations import migrate
 from workbench.markets import TimeLike
+from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
+from workbench.store import market_data as loaders
+from workbench.store.cache import FrameCache, NullCache, RedisCache
+from workbench.store.database import Database
+from workbench.store.migrations import migrate
 
 __all__ = ["Workbench", "connect"]
 
@@ -32,7 +33,7 @@ class Workbench:
 
     def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
                 end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """See :func:`workbench.data.loaders.load_candles`."""
+        """See :func:`workbench.store.market_data.load_candles`."""
         return loaders.load_candles(self.db, symbol, timeframe, start, end, cache=self.cache, **kwargs)
 
     def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
@@ -65,7 +66,7 @@ class Workbench:
     def compute_indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
                            end: TimeLike | None = None, *, store: bool = True) -> pd.DataFrame:
         """Indicator table of stored candles (see ``compute_and_store_indicators``)."""
-        from workbench.data.indicator_store import compute_and_store_indicators
+        from workbench.store.indicator_store import compute_and_store_indicators
 
         return compute_and_store_indicators(self.db, symbol, timeframe, start, end, store_rows=store,
                                             cache=self.cache).table
@@ -78,39 +79,33 @@ class Workbench:
     def backtest(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
                  end: TimeLike | None = None, **kwargs: Any) -> Any:
         """Load, backtest, store; see :func:`workbench.research.backtest`."""
-        from workbench import research
-
         return research.backtest(self, strategy, symbols, timeframe, start, end, **kwargs)
 
     def sweep(self, strategy: Any, grid: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
               end: TimeLike | None = None, **kwargs: Any) -> Any:
         """Parameter grid sweep; see :func:`workbench.research.sweep`."""
-        from workbench import research
-
         return research.sweep(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
 
     def walk_forward(self, strategy: Any, grid: Any, symbols: Any, timeframe: str,
                      start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> Any:
         """Walk-forward test; see :func:`workbench.research.walk_forward_study`."""
-        from workbench import research
-
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: Any = None, limit: int = 100) -> pd.DataFrame:
         """Stored backtest runs with their manifests, newest first."""
-        from workbench.backtest.store import list_runs
+        from workbench.store.runs import list_runs
 
         return list_runs(self.db, strategy_id=strategy_id, sweep_id=sweep_id, limit=limit)
 
     def run(self, backtest_id: int) -> dict[str, Any]:
         """One stored run (all columns, manifest, equity as a Series)."""
-        from workbench.backtest.store import load_run
+        from workbench.store.runs import load_run
 
         return load_run(self.db, backtest_id)
 
     def strategy(self, strategy: int | str) -> Any:
         """A stored strategy, by id or name."""
-        from workbench.backtest.store import load_strategy
+        from workbench.store.runs import load_strategy
 
         return load_strategy(self.db, strategy, user_id=self.user_id)
 
@@ -118,7 +113,7 @@ class Workbench:
     def user_id(self) -> int:
         """Id of the settings' user (``local`` by default), created on first use."""
         if self._user_id is None:
-            from workbench.backtest.store import ensure_user
+            from workbench.store.runs import ensure_user
 
             self._user_id = ensure_user(self.db, self.settings.username)
         return self._user_id

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.config import Settings
-from workbench.data.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
-from workbench.ingest.store import store
+from workbench.ingest.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
 from workbench.services.resolve import stop_embedded
 from workbench.session import connect
+from workbench.store.writer import write_frame
 from workbench.strategies import BUILTIN_STRATEGIES, Risk
 
 __all__ = ["StudyResult", "run_study"]
@@ -56,7 +56,7 @@ def run_study(
         if not set(symbols) <= have:
             log(f"loading the sample data set ({days} days of 1m candles, {len(symbols)} symbols)")
             log(f"  {SAMPLE_LABEL}")
-            log(f"  {store(wb.db, 'candles', generate_sample_candles(days=days), cache=wb.cache)}")
+            log(f"  {write_frame(wb.db, 'candles', generate_sample_candles(days=days), cache=wb.cache)}")
         for s in symbols:
             wb.compute_indicators(s, timeframe)
         log(f"indicators stored for {', '.join(symbols)} at {timeframe}")

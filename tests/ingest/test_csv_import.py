@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from workbench.data.loaders import load_candles, load_transactions
-from workbench.db.engine import Database
 from workbench.errors import ImportDataError
-from workbench.ingest.store import import_csv
+from workbench.ingest.importer import import_csv
+from workbench.store.database import Database
+from workbench.store.market_data import load_candles, load_transactions
 
 
 def _count(db: Database, table: str) -> int:

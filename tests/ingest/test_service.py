@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from fake_bithumb import FakeBithumb, fixture_reply, load
 
-from workbench.cache import RedisCache
-from workbench.data.loaders import load_candles, load_orderbooks, load_tickers
-from workbench.db.engine import Database
 from workbench.ingest.bithumb import BithumbAPIError, BithumbClient
 from workbench.ingest.service import ingest_candles, ingest_orderbooks, ingest_tickers, ingest_trades
+from workbench.store.cache import RedisCache
+from workbench.store.database import Database
+from workbench.store.market_data import load_candles, load_orderbooks, load_tickers
 
 
 def _count(db: Database, table: str) -> int:

@@ -17,9 +17,9 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from workbench.data.sample import generate_sample_candles
-from workbench.db.writer import write_table
+from workbench.ingest.sample import generate_sample_candles
 from workbench.reporting import run_report
+from workbench.store.writer import write_table
 from workbench.strategies import EmaCross, Risk
 
 REPO = Path(__file__).resolve().parents[2]

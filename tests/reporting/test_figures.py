@@ -13,8 +13,8 @@ import plotly.io as pio
 import pytest
 
 from workbench.backtest import BacktestConfig, run_backtest
-from workbench.data.sample import SAMPLE_LABEL, generate_sample_candles
 from workbench.errors import ValidationError
+from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
 from workbench.reporting import (
     candles_figure,
     drawdown_figure,

@@ -35,7 +35,7 @@ def test_embedded_default_starts_reuses_and_stops(tmp_path: Path) -> None:
     # data survives a restart
     try:
         wb = connect(settings)
-        from workbench.db.migrations import migration_status
+        from workbench.store.migrations import migration_status
 
         assert migration_status(wb.db).up_to_date
         wb.close()

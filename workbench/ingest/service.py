@@ -7,13 +7,12 @@ from typing import Literal
 
 import pandas as pd
 
-from workbench.cache import ORDERBOOK_TTL, TICKER_TTL, FrameCache, NullCache, orderbook_key, ticker_key
-from workbench.db.engine import Database
-from workbench.db.writer import WriteResult
 from workbench.errors import ValidationError
 from workbench.ingest.bithumb import BithumbClient
-from workbench.ingest.store import store
 from workbench.markets import normalize_symbol, normalize_timeframe
+from workbench.store.cache import ORDERBOOK_TTL, TICKER_TTL, FrameCache, NullCache, orderbook_key, ticker_key
+from workbench.store.database import Database
+from workbench.store.writer import WriteResult, write_frame
 
 __all__ = ["ingest_candles", "ingest_orderbooks", "ingest_tickers", "ingest_trades"]
 
@@ -53,7 +52,7 @@ def ingest_candles(db: Database, client: BithumbClient, symbol: str, timeframe: 
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         if len(frame):
             frame = frame.drop_duplicates(subset=["timestamp"], keep="last").sort_values("timestamp")
-    return store(db, "candles", frame, cache=cache) if len(frame) else WriteResult("candles", 0, 0, 0)
+    return write_frame(db, "candles", frame, cache=cache) if len(frame) else WriteResult("candles", 0, 0, 0)
 
 
 def ingest_tickers(db: Database, client: BithumbClient, symbols: Sequence[str] | None = None, *,
@@ -67,7 +66,7 @@ def ingest_tickers(db: Database, client: BithumbClient, symbols: Sequence[str] |
         frame = client.v1_ticker([normalize_symbol(s) for s in symbols])
     else:
         frame = pd.concat([client.ticker(normalize_symbol(s)) for s in symbols], ignore_index=True)
-    result = store(db, "tickers", frame)
+    result = write_frame(db, "tickers", frame)
     for row in frame.to_dict("records"):
         cache.set_json(ticker_key(row["symbol"]), row, TICKER_TTL)
     return result
@@ -83,7 +82,7 @@ def ingest_orderbooks(db: Database, client: BithumbClient, symbols: Sequence[str
         frame = client.v1_orderbook(syms)
     else:
         frame = pd.concat([client.orderbook(s) for s in syms], ignore_index=True)
-    result = store(db, "orderbooks", frame)
+    result = write_frame(db, "orderbooks", frame)
     for row in frame.to_dict("records"):
         cache.set_json(orderbook_key(row["symbol"]), row, ORDERBOOK_TTL)
     return result
@@ -95,4 +94,4 @@ def ingest_trades(db: Database, client: BithumbClient, symbol: str, *, api: Api 
     _check_api(api)
     sym = normalize_symbol(symbol)
     frame = client.v1_trades(sym, count=count) if api == "v1" else client.transactions(sym, count=count)
-    return store(db, "transactions", frame)
+    return write_frame(db, "transactions", frame)

@@ -19,8 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from workbench.data.sample import SAMPLE_LABEL
 from workbench.errors import ValidationError
+from workbench.ingest.sample import SAMPLE_LABEL
 
 if TYPE_CHECKING:
     from IPython.display import Markdown
@@ -116,7 +116,7 @@ def sample_notice(symbols: str | Iterable[str] | None) -> Markdown | None:
 
 
 def label_figure(fig: go.Figure, text: str | None) -> go.Figure:
-    """Stamp ``text`` (e.g. :data:`~workbench.data.sample.SAMPLE_LABEL`) across the top of ``fig``.
+    """Stamp ``text`` (e.g. :data:`~workbench.ingest.sample.SAMPLE_LABEL`) across the top of ``fig``.
 
     ``text`` None or empty leaves the figure as it is, so ``label_figure(fig, sample_label(symbols))``
     works for real and synthetic data alike. Returns ``fig`` (changed in place).

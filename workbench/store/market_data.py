@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import pyarrow as pa
 
-from workbench.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
-from workbench.db.engine import Database
 from workbench.errors import DataNotFoundError, ValidationError
 from workbench.markets import (
     TIMEFRAMES,
@@ -22,6 +20,8 @@ from workbench.markets import (
     normalize_timeframe,
     validate_range,
 )
+from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
+from workbench.store.database import Database
 
 if TYPE_CHECKING:
     import polars as pl
@@ -161,7 +161,7 @@ def load_candles(
 def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd.Timestamp,
                             end: pd.Timestamp) -> str | None:
     """The largest stored timeframe with rows in ``[start, end)`` that ``timeframe`` can be built from."""
-    from workbench.db.queries import query
+    from workbench.store.queries import query
 
     with db.begin() as conn:
         for src in source_timeframes(timeframe):

@@ -26,7 +26,7 @@ from typing import Any, Final, Protocol
 import pandas as pd
 import pyarrow as pa
 
-from workbench import __version__
+from workbench._version import __version__
 
 __all__ = [
     "CANDLE_TTL",
@@ -37,6 +37,7 @@ __all__ = [
     "NullCache",
     "RedisCache",
     "candle_key",
+    "candle_pattern",
     "orderbook_key",
     "strategy_signals_key",
     "strategy_status_key",
@@ -58,6 +59,11 @@ class CacheUnavailableWarning(RuntimeWarning):
 
 def candle_key(symbol: str, timeframe: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
     return f"candle:{symbol}:{timeframe}:{int(start.timestamp())}-{int(end.timestamp())}"
+
+
+def candle_pattern(symbol: str) -> str:
+    """Glob of every cached frame of ``symbol`` (all timeframes and ranges)."""
+    return f"candle:{symbol}:*"
 
 
 def ticker_key(symbol: str) -> str:

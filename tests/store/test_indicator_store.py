@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from workbench.data.indicator_store import compute_and_store_indicators
-from workbench.data.loaders import load_candles, load_indicators
-from workbench.data.sample import generate_sample_candles
-from workbench.db.engine import Database
-from workbench.db.writer import write_table
 from workbench.indicators import INDICATOR_COLUMNS, compute_indicator_table
+from workbench.ingest.sample import generate_sample_candles
+from workbench.store.database import Database
+from workbench.store.indicator_store import compute_and_store_indicators
+from workbench.store.market_data import load_candles, load_indicators
+from workbench.store.writer import write_table
 
 
 @pytest.fixture

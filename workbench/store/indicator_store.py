@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench.cache import FrameCache
-from workbench.data.loaders import load_candles, stored_source_timeframe
-from workbench.db.engine import Database
-from workbench.db.writer import WriteResult
 from workbench.indicators import candle_columns_of, compute_indicator_table
-from workbench.ingest.store import store
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, validate_range
+from workbench.store.cache import FrameCache
+from workbench.store.database import Database
+from workbench.store.market_data import load_candles, stored_source_timeframe
+from workbench.store.writer import WriteResult, write_frame
 
 __all__ = ["IndicatorRun", "compute_and_store_indicators"]
 
@@ -57,7 +56,7 @@ def compute_and_store_indicators(
     table = table[keep]
     ind_result = cand_result = None
     if store_rows and len(table):
-        ind_result = store(db, "technical_indicators", _rows(table, sym, tf))
+        ind_result = write_frame(db, "technical_indicators", _rows(table, sym, tf))
         if stored_source_timeframe(db, sym, tf, s, e) == tf:
-            cand_result = store(db, "candle_indicators", _rows(candle_columns_of(table), sym, tf), cache=cache)
+            cand_result = write_frame(db, "candle_indicators", _rows(candle_columns_of(table), sym, tf), cache=cache)
     return IndicatorRun(table, ind_result, cand_result)

@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from workbench.data.sample import generate_sample_candles
-from workbench.db.engine import Database
-from workbench.db.writer import write_table
 from workbench.errors import ImportDataError
+from workbench.ingest.sample import generate_sample_candles
+from workbench.store.database import Database
+from workbench.store.writer import write_table
 
 
 def _count(db: Database, table: str) -> int:
@@ -53,7 +53,7 @@ def test_frame_validation_names_the_problem(db: Database) -> None:
 
 
 def test_query_literals_are_quoted_by_psycopg(db: Database) -> None:
-    from workbench.db.queries import Query
+    from workbench.store.queries import Query
 
     q = Query("probe", "SELECT CAST(:s AS text) AS s, CAST(:t AS timestamptz) AS ts, :n AS n")
     text = q.literal({"s": "it's'; DROP TABLE candles; --", "t": pd.Timestamp("2025-01-01", tz="UTC").to_pydatetime(),

@@ -5,13 +5,12 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from workbench.cache import NullCache, RedisCache
-from workbench.data.loaders import candles_from_transactions, load_candles, load_transactions
-from workbench.data.sample import generate_sample_candles
-from workbench.db.engine import Database
-from workbench.db.writer import write_table
 from workbench.errors import DataNotFoundError, ValidationError
-from workbench.ingest.store import store
+from workbench.ingest.sample import generate_sample_candles
+from workbench.store.cache import NullCache, RedisCache
+from workbench.store.database import Database
+from workbench.store.market_data import candles_from_transactions, load_candles, load_transactions
+from workbench.store.writer import write_frame, write_table
 
 
 @pytest.fixture
@@ -99,15 +98,15 @@ def test_cache_hit_returns_same_frame_and_ingest_invalidates(db: Database, redis
     # a write of new candles drops the cached frames of that symbol
     changed = minute_candles.iloc[:60].assign(close_price=minute_candles["close_price"].iloc[:60] * 2,
                                               high_price=minute_candles["high_price"].iloc[:60] * 2)
-    store(db, "candles", changed, cache=redis_cache)
+    write_frame(db, "candles", changed, cache=redis_cache)
     assert redis_cache.client.keys("candle:*") == []
     third = load_candles(db, "KRW-SYNBTC", "1h", cache=redis_cache)
     assert third["close"].iloc[0] == pytest.approx(changed["close_price"].iloc[-1])
 
 
 def test_loads_work_when_redis_is_down(db: Database, minute_candles: pd.DataFrame) -> None:
-    from workbench.cache import CacheUnavailableWarning
     from workbench.services.embedded import free_port
+    from workbench.store.cache import CacheUnavailableWarning
 
     dead = RedisCache.from_url(f"redis://127.0.0.1:{free_port()}/0")
     with pytest.warns(CacheUnavailableWarning, match="Redis cache unavailable"):

@@ -7,9 +7,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from workbench.db.engine import Database
-from workbench.db.migrations import available_migrations, migrate, migration_status
 from workbench.errors import MigrationError
+from workbench.store.database import Database
+from workbench.store.migrations import available_migrations, migrate, migration_status
 
 SCHEMA_DOC = Path(__file__).resolve().parents[3] / "shared" / "schema.md"
 
@@ -91,7 +91,7 @@ def test_plain_postgres_has_no_hypertables_but_timescale_block_is_guarded(db: Da
 
 
 def test_bad_migration_rolls_back_and_is_reported(db: Database, tmp_path: Path, monkeypatch) -> None:
-    from workbench.db import migrations as migrate_mod
+    from workbench.store import migrations as migrate_mod
 
     (tmp_path / "0001_ok.sql").write_text("CREATE TABLE wb_probe_ok (id int);")
     (tmp_path / "0002_bad.sql").write_text("CREATE TABLE wb_probe_bad (id int); SELECT no_such_function();")

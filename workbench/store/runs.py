@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 
 from workbench.backtest.engine import BacktestResult
-from workbench.backtest.manifest import git_commit, package_versions
-from workbench.db.engine import Database
-from workbench.db.queries import query
 from workbench.errors import DataNotFoundError, StrategyError
+from workbench.store.database import Database
+from workbench.store.manifest import git_commit, package_versions
+from workbench.store.queries import query
 from workbench.strategies.base import Risk, Strategy, registered
 from workbench.strategies.builtin import BUILTIN_STRATEGIES
 

@@ -13,11 +13,12 @@ from typing import Final
 import pandas as pd
 import pyarrow as pa
 
-from workbench.db.engine import Database
-from workbench.db.queries import query
 from workbench.errors import ImportDataError
+from workbench.store.cache import FrameCache, candle_pattern
+from workbench.store.database import Database
+from workbench.store.queries import query
 
-__all__ = ["TABLE_COLUMNS", "WriteResult", "write_table"]
+__all__ = ["TABLE_COLUMNS", "WriteResult", "write_frame", "write_table"]
 
 _F = pa.float64()
 _TS = pa.timestamp("us", tz="UTC")
@@ -121,3 +122,12 @@ def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> Wri
         conn.commit()
     inserted = sum(1 for f in flags if f)
     return WriteResult(table, data.num_rows, inserted, data.num_rows - inserted)
+
+
+def write_frame(db: Database, table: str, frame: pd.DataFrame, *, cache: FrameCache | None = None) -> WriteResult:
+    """Upsert ``frame`` into ``table`` (all or nothing) and drop the cached candle frames it makes stale."""
+    result = write_table(db, table, frame)
+    if result.rows and table in ("candles", "candle_indicators") and cache is not None:
+        for symbol in pd.unique(frame["symbol"]):
+            cache.invalidate(candle_pattern(str(symbol)))
+    return result

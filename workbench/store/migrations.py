@@ -16,9 +16,9 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-from workbench.db.engine import Database
-from workbench.db.queries import query
 from workbench.errors import MigrationError
+from workbench.store.database import Database
+from workbench.store.queries import query
 
 __all__ = ["Migration", "MigrationStatus", "available_migrations", "migrate", "migration_status"]
 
