@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports")
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=20, ge=0)
+    single_connection: bool = Field(
+        default=False, description="server serves one connection at a time (PGlite): no pool, no COPY FROM STDIN"
+    )
     username: str = Field(default="local", description="owner of strategies and backtests")
     bithumb_base_url: str = "https://api.bithumb.com"
 

@@ -139,7 +139,8 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
     elif overrides:
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings)
-    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
+    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
+                  single_connection=settings.single_connection)
     if init_db:
         migrate(db)
     cache: FrameCache = NullCache()

@@ -115,7 +115,7 @@ def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> Wri
         return WriteResult(table, 0, 0, 0)
     _, upsert = TABLE_COLUMNS[table]
     with db.adbc() as conn, conn.cursor() as cur:
-        cur.adbc_ingest("_wb_stage", data, mode="create", temporary=True)
+        db.stage(cur, "_wb_stage", data)
         cur.execute(query(upsert).sql)
         flags = cur.fetch_arrow_table().column(0).to_pylist()
         cur.execute("DROP TABLE _wb_stage")
