@@ -14,6 +14,7 @@ from workbench.markets import TimeLike
 from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
 from workbench.store import market_data as loaders
+from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
 from workbench.store.cache import FrameCache, NullCache, RedisCache
 from workbench.store.database import Database
 from workbench.store.migrations import migrate
@@ -29,24 +30,26 @@ class Workbench:
     db: Database
     cache: FrameCache
     urls: ResolvedUrls
+    archive: Archive
     _user_id: int | None = field(default=None, repr=False)
 
     def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
                 end: TimeLike | None = None, **kwargs: Any) -> Any:
         """See :func:`workbench.store.market_data.load_candles`."""
-        return loaders.load_candles(self.db, symbol, timeframe, start, end, cache=self.cache, **kwargs)
+        return loaders.load_candles(self.db, symbol, timeframe, start, end, cache=self.cache, archive=self.archive,
+                                    **kwargs)
 
     def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
                 **kwargs: Any) -> Any:
-        return loaders.load_tickers(self.db, symbol, start, end, **kwargs)
+        return loaders.load_tickers(self.db, symbol, start, end, archive=self.archive, **kwargs)
 
     def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
                      **kwargs: Any) -> Any:
-        return loaders.load_transactions(self.db, symbol, start, end, **kwargs)
+        return loaders.load_transactions(self.db, symbol, start, end, archive=self.archive, **kwargs)
 
     def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
                    **kwargs: Any) -> Any:
-        return loaders.load_orderbooks(self.db, symbol, start, end, **kwargs)
+        return loaders.load_orderbooks(self.db, symbol, start, end, archive=self.archive, **kwargs)
 
     def candles_from_transactions(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
                                   end: TimeLike | None = None, **kwargs: Any) -> Any:
@@ -74,7 +77,7 @@ class Workbench:
     def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
                    end: TimeLike | None = None, **kwargs: Any) -> Any:
         """Stored ``technical_indicators`` rows."""
-        return loaders.load_indicators(self.db, symbol, timeframe, start, end, **kwargs)
+        return loaders.load_indicators(self.db, symbol, timeframe, start, end, archive=self.archive, **kwargs)
 
     def backtest(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
                  end: TimeLike | None = None, **kwargs: Any) -> Any:
@@ -118,6 +121,19 @@ class Workbench:
             self._user_id = ensure_user(self.db, self.settings.username)
         return self._user_id
 
+    def archive_history(self, before: TimeLike | None = None, *, retention: bool | None = None,
+                        progress: Any = None) -> tuple[ArchiveReport, RetentionReport | None]:
+        """Archive market rows older than ``before`` (default: the 30-day retention horizon) to Parquet,
+        then, on plain PostgreSQL, apply the retention (TimescaleDB's job does it there). ``retention``
+        forces it on or off. Returns what was archived and deleted."""
+        from workbench.markets import to_utc
+
+        cutoff = to_utc(before, name="before") if before is not None else None
+        report = archive(self.db, self.archive, before=cutoff, progress=progress)
+        if retention is None:
+            retention = not self.db.has_timescaledb
+        return report, (apply_retention(self.db) if retention else None)
+
     def close(self) -> None:
         self.db.dispose()
 
@@ -147,4 +163,5 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
     if settings.cache_enabled and urls.redis_url:
         source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
         cache = RedisCache.from_url(urls.redis_url, source=source)
-    return Workbench(settings=settings, db=db, cache=cache, urls=urls)
+    return Workbench(settings=settings, db=db, cache=cache, urls=urls,
+                     archive=Archive.open(settings.archive_location))

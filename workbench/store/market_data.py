@@ -20,6 +20,7 @@ from workbench.markets import (
     normalize_timeframe,
     validate_range,
 )
+from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
 from workbench.store.database import Database
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Backend",
     "OHLCV",
+    "bucket_candles",
     "candles_from_transactions",
     "load_candles",
     "load_indicators",
@@ -49,7 +51,7 @@ def _frame(table: pa.Table, backend: Backend) -> Any:
     if backend == "polars":
         import polars as pl
 
-        return pl.from_arrow(table)
+        return pl.DataFrame(table)
     df = table.to_pandas()  # backend was checked by the caller (_check_backend)
     df = df.set_index("ts")
     if df.index.tz is None:
@@ -78,6 +80,65 @@ def _align(start: pd.Timestamp, end: pd.Timestamp, timeframe: str) -> tuple[pd.T
     return s, min(e, pd.Timestamp("2100-01-01", tz="UTC"))
 
 
+_ORIGIN_US = 946_857_600_000_000  # 2000-01-03 00:00 UTC in microseconds: the bucket origin of the SQL
+_ARCHIVE_NAMES = {"timestamp": "ts", "open_price": "open", "high_price": "high", "low_price": "low",
+                  "close_price": "close"}
+#: loader query -> (archived table, key columns of the loaded frame)
+_ARCHIVED_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "candles": ("candles", ("ts",)),
+    "indicators": ("technical_indicators", ("ts",)),
+    "tickers": ("tickers", ("ts",)),
+    "orderbooks": ("orderbooks", ("ts",)),
+    "transactions": ("transactions", ("bithumb_tx_id", "ts")),
+}
+
+
+def _in_archive(archive: Archive | None, table: str, start: pd.Timestamp, end: pd.Timestamp,
+                **values: str) -> bool:
+    if archive is None:
+        return False
+    return any(pd.Timestamp(m + "-01", tz="UTC") < end and pd.Timestamp(m + "-01", tz="UTC")
+               + pd.offsets.MonthBegin(1) > start for m in archive.months(table, **values))
+
+
+def _with_archive(db_rows: pa.Table, archive: Archive, name: str, start: pd.Timestamp, end: pd.Timestamp,
+                  **values: str) -> pa.Table:
+    """``db_rows`` of loader query ``name`` merged with the archived rows of the same range: same
+    columns, one row per key (the database's where both have it), in time order."""
+    import polars as pl
+
+    table, key = _ARCHIVED_QUERIES[name]
+    old = archive.read(table, start, end, **values)
+    if old is None or old.num_rows == 0:
+        return db_rows
+    if "id" in old.column_names:
+        old = old.sort_by([("timestamp", "ascending"), ("id", "ascending")])
+    old = old.rename_columns([_ARCHIVE_NAMES.get(c, c) for c in old.column_names])
+    old = old.select(db_rows.column_names).cast(db_rows.schema)
+    merged = pl.concat([pl.DataFrame(old), pl.DataFrame(db_rows)], how="vertical")
+    merged = merged.unique(subset=list(key), keep="last", maintain_order=True).sort("ts", maintain_order=True)
+    return merged.to_arrow().cast(db_rows.schema)
+
+
+def bucket_candles(table: pa.Table, timeframe: str) -> pa.Table:
+    """OHLCV bars at ``timeframe`` from time-ordered OHLCV ``table`` (columns ts open high low close
+    volume), with the server queries' rules: buckets start at 2000-01-03 00:00 UTC + k * timeframe,
+    open/close from the first/last row, high/low the extremes, volume the sum; empty buckets absent."""
+    import polars as pl
+
+    step = TIMEFRAMES[timeframe] * 1_000_000
+    df = pl.DataFrame(table)
+    ts_type = df.schema["ts"]
+    micros = pl.col("ts").dt.cast_time_unit("us").cast(pl.Int64)
+    bucket = ((micros - _ORIGIN_US) // step * step + _ORIGIN_US).cast(pl.Datetime("us", "UTC")).cast(ts_type)
+    out = (df.with_columns(bucket.alias("ts"))
+           .group_by("ts", maintain_order=True)
+           .agg(pl.col("open").first(), pl.col("high").max(), pl.col("low").min(), pl.col("close").last(),
+                pl.col("volume").sum())
+           .sort("ts"))
+    return out.to_arrow().cast(table.schema)
+
+
 def _params(symbol: str, start: pd.Timestamp, end: pd.Timestamp, **extra: Any) -> dict[str, Any]:
     return {"symbol": symbol, "start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
 
@@ -92,6 +153,7 @@ def load_candles(
     source_timeframe: str | None = None,
     backend: Backend = "pandas",
     cache: FrameCache | None = None,
+    archive: Archive | None = None,
     allow_empty: bool = False,
 ) -> pd.DataFrame | pl.DataFrame | pa.Table:
     """OHLCV candles of ``symbol`` at ``timeframe`` in ``[start, end)``.
@@ -112,6 +174,10 @@ def load_candles(
     backend : {"pandas", "polars", "arrow"}
     cache : FrameCache, optional
         Looked up first, filled after a database read.
+    archive : Archive, optional
+        Parquet archive of rows that retention removed from the database: where it has rows of the
+        range they are read with the database's as one frame (bucketed on the client, by the same
+        rules, when a higher timeframe is built from them).
     allow_empty : bool
         Return an empty frame instead of raising DataNotFoundError.
 
@@ -133,12 +199,21 @@ def load_candles(
                                   f"it must divide it (one of {source_timeframes(tf)})")
     else:
         src = stored_source_timeframe(db, sym, tf, s, e)
+        if src is None and archive is not None:
+            src = next((c for c in source_timeframes(tf)
+                        if _in_archive(archive, "candles", s, e, symbol=sym, timeframe=c)), None)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
     key = candle_key(sym, tf, s, e)
     table = cache.get_table(key)
     if table is None:
-        if src is None:
+        if src is not None and _in_archive(archive, "candles", s, e, symbol=sym, timeframe=src):
+            assert archive is not None
+            table = _with_archive(db.fetch_arrow("candles", _params(sym, s, e, timeframe=src)), archive,
+                                  "candles", s, e, symbol=sym, timeframe=src)
+            if src != tf:
+                table = bucket_candles(table, tf)
+        elif src is None:
             table = pa.table({c: pa.array([], pa.float64()) for c in OHLCV})
             table = table.add_column(0, "ts", pa.array([], pa.timestamp("us", tz="UTC")))
         elif src == tf:
@@ -196,32 +271,41 @@ def candles_from_transactions(
 
 
 def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
-            backend: Backend, **extra: Any) -> Any:
+            backend: Backend, archive: Archive | None = None, **extra: Any) -> Any:
     sym = normalize_symbol(symbol)
     _check_backend(backend)
     s, e = validate_range(start, end)
-    return _frame(db.fetch_arrow(name, _params(sym, s, e, **extra)), backend)
+    table = db.fetch_arrow(name, _params(sym, s, e, **extra))
+    values = {"symbol": sym, **({"timeframe": extra["timeframe"]} if "timeframe" in extra else {})}
+    if _in_archive(archive, _ARCHIVED_QUERIES[name][0], s, e, **values):
+        assert archive is not None
+        table = _with_archive(table, archive, name, s, e, **values)
+    return _frame(table, backend)
 
 
 def load_tickers(db: Database, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                 *, backend: Backend = "pandas") -> Any:
-    """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts``."""
-    return _simple("tickers", db, symbol, start, end, backend)
+                 *, backend: Backend = "pandas", archive: Archive | None = None) -> Any:
+    """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
+    return _simple("tickers", db, symbol, start, end, backend, archive)
 
 
 def load_transactions(db: Database, symbol: str, start: TimeLike | None = None,
-                      end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
-    """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts``."""
-    return _simple("transactions", db, symbol, start, end, backend)
+                      end: TimeLike | None = None, *, backend: Backend = "pandas",
+                      archive: Archive | None = None) -> Any:
+    """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
+    return _simple("transactions", db, symbol, start, end, backend, archive)
 
 
 def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
-    """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts``."""
-    return _simple("orderbooks", db, symbol, start, end, backend)
+                    end: TimeLike | None = None, *, backend: Backend = "pandas",
+                    archive: Archive | None = None) -> Any:
+    """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts`` (archived ones included)."""
+    return _simple("orderbooks", db, symbol, start, end, backend, archive)
 
 
 def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
-    """Stored ``technical_indicators`` rows, indexed by ``ts``."""
-    return _simple("indicators", db, symbol, start, end, backend, timeframe=normalize_timeframe(timeframe))
+                    end: TimeLike | None = None, *, backend: Backend = "pandas",
+                    archive: Archive | None = None) -> Any:
+    """Stored ``technical_indicators`` rows, indexed by ``ts`` (archived ones included)."""
+    return _simple("indicators", db, symbol, start, end, backend, archive,
+                   timeframe=normalize_timeframe(timeframe))

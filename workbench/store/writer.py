@@ -16,6 +16,7 @@ import pyarrow as pa
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
+from workbench.store.maintenance import after_write
 from workbench.store.queries import query
 
 __all__ = ["TABLE_COLUMNS", "WriteResult", "write_frame", "write_table"]
@@ -118,6 +119,7 @@ def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> Wri
         db.stage(cur, "_wb_stage", data)
         cur.execute(query(upsert).sql)
         flags = cur.fetch_arrow_table().column(0).to_pylist()
+        after_write(cur, table)
         cur.execute("DROP TABLE _wb_stage")
         conn.commit()
     inserted = sum(1 for f in flags if f)
