@@ -17,8 +17,8 @@ def _run_policy(db: Database, proc: str, table: str) -> None:
         job = conn.exec_driver_sql(
             "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = %s AND hypertable_name = %s",
             (proc, table)).scalar_one()
-    with db.begin() as conn:
-        conn.exec_driver_sql(f"CALL run_job({int(job)})")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"CALL run_job({int(job)})")  # the job commits: not in a transaction
 
 
 def _compressed(db: Database, table: str) -> list[bool]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from workbench.store.database import Database
@@ -58,10 +57,13 @@ def test_single_connection_mode_opens_one_connection_at_a_time(tsdb: Database) -
     assert tsdb._adbc_conn is None
 
 
-@pytest.mark.parametrize("job", ["compression", "retention"])
-def test_policies_are_registered(tsdb: Database, job: str) -> None:
+def test_jobs_are_registered(tsdb: Database) -> None:
     with tsdb.begin() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT hypertable_name FROM timescaledb_information.jobs WHERE proc_name = %s",
-            (f"policy_{job}",)).all()
-    assert HYPERTABLES <= {r[0] for r in rows}
+        jobs = conn.exec_driver_sql(
+            "SELECT proc_name, hypertable_name, schedule_interval, config::text "
+            "FROM timescaledb_information.jobs").all()
+    assert HYPERTABLES <= {r[1] for r in jobs if r[0] == "policy_compression"}
+    # the stock retention policies (which dropped unarchived history) are replaced by one job
+    assert not [r for r in jobs if r[0] == "policy_retention"]
+    retention = [r for r in jobs if r[0] == "workbench_archived_retention"]
+    assert len(retention) == 1 and '"keep": "30 days"' in retention[0][3]

@@ -50,8 +50,9 @@ class Database:
         SQLAlchemy pool limits (10 and 20 by default, as the schema document asks).
     single_connection : bool
         For servers that serve one connection at a time (e.g. PGlite over pglite-socket): no pool
-        (every ``begin()`` opens and closes its own connection), the ADBC connection is closed after
-        each use, and :meth:`stage` writes rows with batched ``INSERT`` instead of ``COPY FROM STDIN``.
+        (every ``begin()`` opens and closes its own connection), no server-side prepared statements,
+        the ADBC connection is closed after each use, and :meth:`stage` writes rows with batched
+        ``INSERT`` instead of ``COPY FROM STDIN``.
         Callers must not nest ``begin()`` and ``adbc()``.
 
     Nothing connects until first use.
@@ -75,7 +76,9 @@ class Database:
     def engine(self) -> sa.Engine:
         url = "postgresql+psycopg" + self.url[len("postgresql"):]
         if self.single_connection:
-            return sa.create_engine(url, poolclass=sa.pool.NullPool)
+            # one server session behind every connection: no named prepared statements (they would
+            # outlive the connection and collide with the next one's)
+            return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"prepare_threshold": None})
         return sa.create_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow,
                                 pool_pre_ping=True)
 
