@@ -23,7 +23,8 @@ from workbench.store.cache import RedisCache
 from workbench.store.database import Database
 from workbench.store.migrations import migrate
 
-MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions")
+MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "candle_rollups",
+                 "archive_watermarks")
 META_TABLES = ("users",)  # CASCADE empties the others
 
 

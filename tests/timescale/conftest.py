@@ -26,7 +26,8 @@ from workbench.store.migrations import migrate
 
 HARNESS = Path(__file__).parent / "harness"
 START_TIMEOUT = 180.0
-MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions")
+MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "archive_watermarks")
+ROLLUPS = tuple(f"candle_rollup_{tf}" for tf in ("5m", "15m", "1h", "4h", "1d"))  # continuous aggregates
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -96,5 +97,7 @@ def tsdb(tsdb_migrated: str) -> Iterator[Database]:
     database = Database(tsdb_migrated, single_connection=True)
     with database.begin() as conn:
         conn.exec_driver_sql("TRUNCATE " + ", ".join(MARKET_TABLES) + " RESTART IDENTITY")
+        for view in ROLLUPS:  # their materialized buckets outlive the raw rows
+            conn.exec_driver_sql(f"TRUNCATE {view}")
     yield database
     database.dispose()

@@ -1,8 +1,10 @@
 """Load market data from the (hyper)tables into pandas or polars.
 
 Every loader validates symbol, timeframe and range first, reads with ADBC (binary COPY into Arrow)
-and returns a frame indexed by ``ts`` (UTC). Candles at a timeframe that is not stored are bucketed
-on the server from the largest stored timeframe that divides it.
+and returns a frame indexed by ``ts`` (UTC). Candles at a timeframe that is not stored are read from
+the 1m rollups (5m 15m 1h 4h 1d; continuous aggregates on TimescaleDB) or else bucketed on the server
+from the largest stored timeframe that divides it. Rows that retention moved to the Parquet archive
+are merged in when an archive is given.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from workbench.markets import (
 from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
 from workbench.store.database import Database
+from workbench.store.maintenance import ROLLUP_TIMEFRAMES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -219,9 +222,13 @@ def load_candles(
         elif src == tf:
             table = db.fetch_arrow("candles", _params(sym, s, e, timeframe=tf))
         else:
-            name = "candles_resampled_tsdb" if db.has_timescaledb else "candles_resampled"
-            table = db.fetch_arrow(name, _params(sym, s, e, source_timeframe=src,
-                                                 bucket=f"{TIMEFRAMES[tf]} seconds"))
+            table = None
+            if src == "1m" and tf in ROLLUP_TIMEFRAMES:  # kept up to date at write time (migration 0005)
+                table = db.fetch_arrow("candles_rollup", _params(sym, s, e, timeframe=tf))
+            if table is None or table.num_rows == 0:  # no rollup: bucket on the server
+                name = "candles_resampled_tsdb" if db.has_timescaledb else "candles_resampled"
+                table = db.fetch_arrow(name, _params(sym, s, e, source_timeframe=src,
+                                                     bucket=f"{TIMEFRAMES[tf]} seconds"))
         if table.num_rows:
             cache.set_table(key, table, CANDLE_TTL)
     if table.num_rows == 0 and not allow_empty:

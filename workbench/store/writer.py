@@ -16,7 +16,7 @@ import pyarrow as pa
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
-from workbench.store.maintenance import after_write
+from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
 __all__ = ["TABLE_COLUMNS", "WriteResult", "write_frame", "write_table"]
@@ -122,6 +122,7 @@ def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> Wri
         after_write(cur, table)
         cur.execute("DROP TABLE _wb_stage")
         conn.commit()
+    after_commit(db, table, data)
     inserted = sum(1 for f in flags if f)
     return WriteResult(table, data.num_rows, inserted, data.num_rows - inserted)
 
