@@ -25,6 +25,7 @@ from typing import Final
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -140,8 +141,8 @@ class Archive:
             return None
         data = pa.concat_tables(pieces, promote_options="permissive")
         ts = data.column("timestamp")
-        mask = pa.compute.and_(pa.compute.greater_equal(ts, pa.scalar(start.to_pydatetime(), ts.type)),
-                               pa.compute.less(ts, pa.scalar(end.to_pydatetime(), ts.type)))
+        mask = pc.and_(pc.greater_equal(ts, pa.scalar(start.to_pydatetime(), ts.type)),
+                               pc.less(ts, pa.scalar(end.to_pydatetime(), ts.type)))
         return data.filter(mask)
 
     def write_partition(self, table: str, values: dict[str, str], month: str, rows: pa.Table) -> int:
@@ -255,8 +256,8 @@ def archive(db: Database, store: Archive, *, before: pd.Timestamp | None = None,
                 values = dict(zip(parts, (str(v) for v in group), strict=True))
                 mask = None
                 for col, val in values.items():
-                    m = pa.compute.equal(data.column(col), pa.scalar(val))
-                    mask = m if mask is None else pa.compute.and_(mask, m)
+                    m = pc.equal(data.column(col), pa.scalar(val))
+                    mask = m if mask is None else pc.and_(mask, m)
                 subset = data.filter(mask)
                 store.write_partition(table, values, label, subset)
                 rep.rows += subset.num_rows
