@@ -126,3 +126,20 @@ def test_archive_location_and_errors(tmp_path: Path, db: Database) -> None:
     assert local.months("candles", symbol="KRW-BTC", timeframe="1m") == []
     with pytest.raises(ArchiveError, match="nosuchscheme"):
         Archive.open("nosuchscheme://bucket/x")
+
+
+def test_archive_on_a_non_local_filesystem(db: Database) -> None:
+    """Any pyarrow filesystem URL: here pyarrow's in-memory mock filesystem (as S3 would be used)."""
+    from workbench.store.market_data import load_candles
+
+    store = Archive.open("mock:///wb-archive")
+    frame = _history()
+    write_table(db, "candles", frame)
+    before = load_candles(db, "KRW-SYNETH", "1d", "2019-01-01", "2100-01-01")
+    report = archive(db, store)
+    assert report.rows == 2 * 20 * 1440 and report.files == 4
+    assert store.months("candles", symbol="KRW-SYNETH", timeframe="1m") == ["2025-01", "2025-02"]
+    assert apply_retention(db).deleted["candles"] == 2 * 20 * 1440
+    after = load_candles(db, "KRW-SYNETH", "1d", "2019-01-01", "2100-01-01", archive=store)
+    pd.testing.assert_frame_equal(after, before, check_exact=False, rtol=1e-12)
+    assert load_candles(db, "KRW-SYNETH", "1d", "2019-01-01", "2100-01-01", allow_empty=True).empty

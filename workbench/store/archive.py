@@ -102,7 +102,10 @@ class Archive:
             except ImportError:
                 raise ArchiveError(f"archive URL {text!r} is not supported by pyarrow ({err}); "
                                    f"install fsspec for other filesystems") from err
-            ffs, root = fsspec.core.url_to_fs(text)
+            try:
+                ffs, root = fsspec.core.url_to_fs(text)
+            except (ValueError, ImportError, OSError) as ferr:
+                raise ArchiveError(f"archive URL {text!r} is not supported: {ferr}") from ferr
             fs = pafs.PyFileSystem(pafs.FSSpecHandler(ffs))
         return cls(text, fs, root.rstrip("/"))
 
@@ -132,18 +135,25 @@ class Archive:
         except (OSError, pa.ArrowException) as err:
             raise ArchiveError(f"cannot read archive file {path!r}: {err}") from err
 
-    def read(self, table: str, start: pd.Timestamp, end: pd.Timestamp, **values: str) -> pa.Table | None:
-        """Archived rows of one partition with ``start <= timestamp < end`` (None: nothing archived)."""
+    def read(self, table: str, start: pd.Timestamp, end: pd.Timestamp, *, columns: list[str] | None = None,
+             **values: str) -> pa.Table | None:
+        """Archived rows of one partition with ``start <= timestamp < end``, in time order (only
+        ``columns`` if given); None when nothing of the range is archived. Files are read in parallel."""
+        import pyarrow.dataset as ds
+
         wanted = [m for m in self.months(table, **values)
                   if _month_range(pd.Timestamp(m + "-01"))[1] > start and pd.Timestamp(m + "-01", tz="UTC") < end]
-        pieces = [t for m in wanted if (t := self.read_file(self._file(table, values, m))) is not None]
-        if not pieces:
+        if not wanted:
             return None
-        data = pa.concat_tables(pieces, promote_options="permissive")
-        ts = data.column("timestamp")
-        mask = pc.and_(pc.greater_equal(ts, pa.scalar(start.to_pydatetime(), ts.type)),
-                               pc.less(ts, pa.scalar(end.to_pydatetime(), ts.type)))
-        return data.filter(mask)
+        paths = [self._file(table, values, m) for m in wanted]  # month order = time order
+        try:
+            dataset = ds.dataset(paths, filesystem=self.filesystem, format="parquet")
+            ts_type = dataset.schema.field("timestamp").type
+            where = (ds.field("timestamp") >= pa.scalar(start.to_pydatetime(), ts_type)) & (
+                ds.field("timestamp") < pa.scalar(end.to_pydatetime(), ts_type))
+            return dataset.to_table(columns=columns, filter=where)
+        except (OSError, pa.ArrowException) as err:
+            raise ArchiveError(f"cannot read the archive at {self.url!r} ({table}, {values}): {err}") from err
 
     def write_partition(self, table: str, values: dict[str, str], month: str, rows: pa.Table) -> int:
         """Merge ``rows`` into one partition file (database rows win); return the file's row count."""

@@ -86,7 +86,7 @@ def _align(start: pd.Timestamp, end: pd.Timestamp, timeframe: str) -> tuple[pd.T
 _ORIGIN_US = 946_857_600_000_000  # 2000-01-03 00:00 UTC in microseconds: the bucket origin of the SQL
 _ARCHIVE_NAMES = {"timestamp": "ts", "open_price": "open", "high_price": "high", "low_price": "low",
                   "close_price": "close"}
-#: loader query -> (archived table, key columns of the loaded frame)
+#: loader query -> (archived table, key columns of the loaded frame, the first unique on its own)
 _ARCHIVED_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "candles": ("candles", ("ts",)),
     "indicators": ("technical_indicators", ("ts",)),
@@ -108,19 +108,27 @@ def _with_archive(db_rows: pa.Table, archive: Archive, name: str, start: pd.Time
                   **values: str) -> pa.Table:
     """``db_rows`` of loader query ``name`` merged with the archived rows of the same range: same
     columns, one row per key (the database's where both have it), in time order."""
-    import polars as pl
+    import pyarrow.compute as pc
 
     table, key = _ARCHIVED_QUERIES[name]
-    old = archive.read(table, start, end, **values)
+    stored = {v: k for k, v in _ARCHIVE_NAMES.items()}
+    columns = [stored.get(c, c) for c in db_rows.column_names]
+    old = archive.read(table, start, end, columns=[*columns, "id"] if name == "transactions" else columns,
+                       **values)
     if old is None or old.num_rows == 0:
         return db_rows
-    if "id" in old.column_names:
-        old = old.sort_by([("timestamp", "ascending"), ("id", "ascending")])
-    old = old.rename_columns([_ARCHIVE_NAMES.get(c, c) for c in old.column_names])
-    old = old.select(db_rows.column_names).cast(db_rows.schema)
-    merged = pl.concat([pl.DataFrame(old), pl.DataFrame(db_rows)], how="vertical")
-    merged = merged.unique(subset=list(key), keep="last", maintain_order=True).sort("ts", maintain_order=True)
-    return merged.to_arrow().cast(db_rows.schema)
+    if name == "transactions":  # trades sharing a timestamp: in id order, as the query
+        old = old.sort_by([("timestamp", "ascending"), ("id", "ascending")]).drop_columns(["id"])
+    old = old.rename_columns(db_rows.column_names).cast(db_rows.schema)
+    if db_rows.num_rows == 0:
+        return old
+    # the database's rows win: drop archived rows whose key the database has (first key column is
+    # unique within one symbol[/timeframe]: ts, or the trade id)
+    old = old.filter(pc.invert(pc.is_in(old.column(key[0]), value_set=db_rows.column(key[0]))))
+    merged = pa.concat_tables([old, db_rows])
+    if old.num_rows and pc.max(old.column("ts")).as_py() > pc.min(db_rows.column("ts")).as_py():
+        merged = merged.sort_by("ts")  # stable: archived rows first among equal times
+    return merged
 
 
 def bucket_candles(table: pa.Table, timeframe: str) -> pa.Table:
