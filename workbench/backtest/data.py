@@ -10,6 +10,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from numba import njit
+
 from workbench.errors import ValidationError
 from workbench.markets import normalize_timeframe
 
@@ -76,6 +78,19 @@ class MarketData:
         return h.hexdigest()
 
 
+@njit(cache=True, nogil=True)
+def _first_bad_bar(prices: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
+    """(problem, bar) of the first bad bar: 1 missing/infinite/non-positive price, 2 high below
+    open/low/close or low above them; (0, -1) when every bar is good. ``prices``: open, high, low, close."""
+    for i in range(prices.shape[0]):
+        o, h, lo, c = prices[i, 0], prices[i, 1], prices[i, 2], prices[i, 3]
+        if not (o > 0.0 and h > 0.0 and lo > 0.0 and c > 0.0 and o < np.inf and h < np.inf and c < np.inf):
+            return 1, i
+        if h < o or h < lo or h < c or lo > o or lo > c:
+            return 2, i
+    return 0, -1
+
+
 def _check_frame(symbol: str, df: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise ValidationError(f"data for {symbol}: expected a DataFrame, got {type(df).__name__}")
@@ -92,17 +107,14 @@ def _check_frame(symbol: str, df: pd.DataFrame) -> pd.DataFrame:
         raise ValidationError(f"data for {symbol}: duplicate timestamps, e.g. "
                               f"{df.index[df.index.duplicated()][0]}")
     values = df[list(OHLCV)].to_numpy(dtype="float64")
-    prices = values[:, :4]
-    bad = ~np.isfinite(prices).all(axis=1) | (prices <= 0).any(axis=1)
-    if bad.any():
-        raise ValidationError(f"data for {symbol}: missing, infinite or non-positive prices at "
-                              f"{df.index[np.flatnonzero(bad)[0]]}")
-    incoherent = (prices[:, 1] < prices[:, [0, 2, 3]].max(axis=1)) | (prices[:, 2] > prices[:, [0, 1, 3]].min(axis=1))
-    if incoherent.any():
+    problem, bar = _first_bad_bar(values)
+    if problem == 1:
+        raise ValidationError(f"data for {symbol}: missing, infinite or non-positive prices at {df.index[bar]}")
+    if problem == 2:
         raise ValidationError(f"data for {symbol}: high below open/low/close or low above them at "
-                              f"{df.index[np.flatnonzero(incoherent)[0]]}")
+                              f"{df.index[bar]}")
     index = df.index if str(df.index.tz) == "UTC" else df.index.tz_convert("UTC")
-    return pd.DataFrame(values, index=index.rename("ts"), columns=list(OHLCV))
+    return pd.DataFrame(values, index=index.rename("ts"), columns=list(OHLCV), copy=False)
 
 
 def prepare_data(data: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, *, timeframe: str,

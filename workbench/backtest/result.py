@@ -30,8 +30,7 @@ def buy_and_hold(md: MarketData, initial_capital: float, begin: int = 0) -> pd.S
     value = np.zeros(n)
     share = initial_capital / k
     for j in range(k):
-        seen = np.flatnonzero(tradeable[:, j])
-        first = int(seen[0]) if len(seen) else n
+        first = int(np.argmax(tradeable[:, j])) if tradeable[:, j].any() else n
         value[:first] += share
         if first < n:
             value[first:] += share * close[first:, j] / close[first, j]

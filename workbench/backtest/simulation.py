@@ -25,6 +25,8 @@ __all__ = ["EXIT_REASONS", "TRADE_COLUMNS", "Simulation", "simulate"]
 EXIT_REASONS: dict[int, str] = {0: "", REASON_SIGNAL: "signal", REASON_STOP_LOSS: "stop_loss",
                                 REASON_TAKE_PROFIT: "take_profit", REASON_END: "end"}
 
+_REASON_NAMES = np.array([EXIT_REASONS[k] for k in range(len(EXIT_REASONS))], dtype=object)
+
 #: the trade list's columns
 TRADE_COLUMNS: tuple[str, ...] = ("symbol", "entry_time", "exit_time", "size", "entry_price", "exit_price",
                                   "fees", "pnl", "ret", "status", "exit_reason")
@@ -53,12 +55,11 @@ class Simulation:
         size, entry_price, exit_price, entry_fee, exit_fee = (tf[:, k] for k in range(5))
         fees = entry_fee + exit_fee
         pnl = size * (exit_price - entry_price) - fees
-        exit_time = pd.Series(index[ti[:, 2]], dtype=index.dtype)
-        exit_time[is_open] = pd.NaT
+        exit_time = index[ti[:, 2]].where(~is_open)
         return pd.DataFrame({
             "symbol": symbols[ti[:, 0] % self.n_symbols],
             "entry_time": index[ti[:, 1]],
-            "exit_time": exit_time.to_numpy(),
+            "exit_time": exit_time,
             "size": size,
             "entry_price": entry_price,
             "exit_price": exit_price,
@@ -66,7 +67,7 @@ class Simulation:
             "pnl": pnl,
             "ret": pnl / (size * entry_price + entry_fee),
             "status": np.where(is_open, "open", "closed"),
-            "exit_reason": [EXIT_REASONS[int(r)] for r in ti[:, 3]],
+            "exit_reason": _REASON_NAMES[ti[:, 3]],
         }, columns=list(TRADE_COLUMNS))
 
 

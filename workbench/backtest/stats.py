@@ -20,6 +20,7 @@ from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns", "drawdown",
            "equity_points", "monthly_returns"]
@@ -143,12 +144,15 @@ def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
     if equity.empty:
         return pd.Series(dtype="float64")
     ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    day = ns // 86_400_000_000_000
-    last = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
-    closes = equity.to_numpy(dtype="float64")[last]
-    prev = np.r_[initial_capital, closes[:-1]]
-    index = pd.to_datetime(day[last] * 86_400_000_000_000, utc=True)
-    return pd.Series(closes / prev - 1.0, index=index, name="daily_return")
+    last = _day_ends(ns)
+    index = pd.to_datetime(ns[last] // 86_400_000_000_000 * 86_400_000_000_000, utc=True)
+    return pd.Series(_daily(equity.to_numpy(dtype="float64"), last, initial_capital), index=index,
+                     name="daily_return")
+
+
+def _daily(values: np.ndarray, last: np.ndarray, initial_capital: float) -> np.ndarray:
+    closes = values[last]
+    return closes / np.r_[initial_capital, closes[:-1]] - 1.0
 
 
 def monthly_returns(equity: pd.Series, initial_capital: float) -> dict[str, float]:
@@ -173,25 +177,37 @@ def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, o
     return [{"t": t.isoformat(), "equity": float(v)} for t, v in equity.items()]
 
 
-def _max_drawdown(values: np.ndarray, initial_capital: float) -> float:
-    path = np.r_[initial_capital, values]
-    return float(np.max(1.0 - path / np.maximum.accumulate(path)))
+@njit(cache=True, nogil=True)
+def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple[float, float]:  # pragma: no cover
+    """(max drawdown from the running peak, the initial capital counting as the first peak; the longest
+    time in days from a peak bar until the equity is back at it, or until the last bar)."""
+    peak = initial
+    mdd = 0.0
+    bar_peak = values[0]
+    peak_at = 0
+    longest = 0
+    n = values.shape[0]
+    for i in range(n):
+        v = values[i]
+        if v > peak:
+            peak = v
+        dd = 1.0 - v / peak
+        if dd > mdd:
+            mdd = dd
+        if v >= bar_peak:
+            if i - peak_at > 1 and ns[i] - ns[peak_at] > longest:
+                longest = ns[i] - ns[peak_at]
+            bar_peak = v
+            peak_at = i
+    if n - 1 > peak_at and ns[n - 1] - ns[peak_at] > longest:
+        longest = ns[n - 1] - ns[peak_at]
+    return mdd, longest / 86_400e9
 
 
-def _max_drawdown_days(equity: pd.Series) -> float:
-    """Longest time from a peak until the equity is back at it (or until the end), in days."""
-    values = equity.to_numpy(dtype="float64")
-    if len(values) < 2:
-        return 0.0
-    at_peak = values >= np.maximum.accumulate(values)
-    marks = np.unique(np.r_[np.flatnonzero(at_peak), len(values) - 1])
-    gaps = np.diff(marks)
-    longest = 0.0
-    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    for a, b, gap in zip(marks[:-1], marks[1:], gaps, strict=True):
-        if gap > 1 or not at_peak[b]:
-            longest = max(longest, (ns[b] - ns[a]) / 86_400e9)
-    return longest
+def _day_ends(ns: np.ndarray) -> np.ndarray:
+    """Positions of the last bar of each UTC calendar day."""
+    day = ns // 86_400_000_000_000
+    return np.flatnonzero(np.r_[day[1:] != day[:-1], True])
 
 
 def _streak(flags: np.ndarray) -> int:
@@ -225,21 +241,23 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     if equity.empty:
         raise ValueError("compute_metrics: empty equity curve")
     values = equity.to_numpy(dtype="float64")
+    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
+    day_ends = _day_ends(ns)
     final = float(values[-1])
     total_return = final / initial_capital - 1.0
-    daily = daily_returns(equity, initial_capital).to_numpy()
+    daily = _daily(values, day_ends, initial_capital)
     years = len(daily) / DAYS_PER_YEAR
     annual = (final / initial_capital) ** (1.0 / years) - 1.0 if final > 0 else -1.0
     std = float(np.std(daily, ddof=1)) if len(daily) > 1 else _NAN
     mean = float(np.mean(daily))
     downside = math.sqrt(float(np.mean(np.minimum(daily, 0.0) ** 2)))
-    mdd = _max_drawdown(values, initial_capital)
+    mdd, mdd_days = _drawdown_stats(values, ns, float(initial_capital))
     root = math.sqrt(DAYS_PER_YEAR)
 
     bench_return = alpha = beta = _NAN
     if benchmark is not None and len(benchmark) == len(equity):
         bench_return = float(benchmark.iloc[-1]) / initial_capital - 1.0
-        b = daily_returns(benchmark, initial_capital).to_numpy()
+        b = _daily(benchmark.to_numpy(dtype="float64"), day_ends, initial_capital)
         b_res = b - b.mean()
         var_b = float(np.mean(b_res ** 2))
         if var_b > 0:
@@ -262,7 +280,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         benchmark_return=bench_return,
         excess_return=total_return - bench_return,
         max_drawdown=mdd,
-        max_drawdown_duration=_max_drawdown_days(equity),
+        max_drawdown_duration=mdd_days,
         volatility=std * root,
         sharpe_ratio=_ratio(mean, std) * root,
         sortino_ratio=_ratio(mean, downside) * root,
