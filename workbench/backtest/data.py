@@ -9,7 +9,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-
 from numba import njit
 
 from workbench.errors import ValidationError
