@@ -14,7 +14,6 @@ from workbench.indicators.table import (
     INDICATOR_COLUMNS,
     OHLCV_COLUMNS,
     candle_columns_of,
-    compute_candle_columns,
     compute_indicator_table,
 )
 from workbench.indicators.trend import ema, macd, sma
@@ -36,7 +35,6 @@ __all__ = [
     "volume_ma",
     "vwap",
     "compute_indicator_table",
-    "compute_candle_columns",
     "candle_columns_of",
     "INDICATOR_COLUMNS",
     "CANDLE_INDICATOR_COLUMNS",
