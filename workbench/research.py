@@ -13,7 +13,7 @@ from workbench.backtest.config import BacktestConfig
 from workbench.backtest.engine import BacktestResult, prepare_data, run_backtest
 from workbench.backtest.sweep import WalkForwardResult, run_sweep, walk_forward
 from workbench.errors import ValidationError
-from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe
+from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_seconds
 from workbench.store.cache import FrameCache, strategy_status_key
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
@@ -127,7 +127,9 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
     if store:
         sid = save_strategy(wb.db, wb.user_id, strategy)
         group = uuid.uuid4()
-        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample")
-               for r in wf.out_of_sample]
+        step = pd.Timedelta(seconds=timeframe_seconds(tf))
+        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
+                           window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start)
+               for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
         wf.folds["backtest_id"] = ids
     return wf

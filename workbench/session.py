@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +17,9 @@ from workbench.store import market_data as loaders
 from workbench.store.cache import FrameCache, NullCache, RedisCache
 from workbench.store.database import Database
 from workbench.store.migrations import migrate
+
+if TYPE_CHECKING:
+    from workbench.reproduce import RerunReport
 
 __all__ = ["Workbench", "connect"]
 
@@ -102,6 +105,12 @@ class Workbench:
         from workbench.store.runs import load_run
 
         return load_run(self.db, backtest_id)
+
+    def rerun(self, backtest_id: int) -> RerunReport:
+        """Re-execute a stored run from its manifest; see :func:`workbench.reproduce.rerun`."""
+        from workbench.reproduce import rerun
+
+        return rerun(self, backtest_id)
 
     def strategy(self, strategy: int | str) -> Any:
         """A stored strategy, by id or name."""
