@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +36,7 @@ __all__ = [
     "TICKER_TTL",
     "CacheUnavailableWarning",
     "FrameCache",
+    "JSONValue",
     "NullCache",
     "RedisCache",
     "candle_key",
@@ -44,6 +45,9 @@ __all__ = [
     "strategy_status_key",
     "ticker_key",
 ]
+
+#: A value as JSON gives it back (objects, arrays, text, numbers, true/false, null).
+JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
 
 CANDLE_TTL: Final = 3600
 TICKER_TTL: Final = 1
@@ -101,7 +105,7 @@ def table_from_bytes(data: bytes, source: str = "") -> pa.Table | None:
 class FrameCache(Protocol):
     def get_table(self, key: str) -> pa.Table | None: ...
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None: ...
-    def get_json(self, key: str) -> Any | None: ...
+    def get_json(self, key: str) -> JSONValue: ...
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None: ...
     def invalidate(self, pattern: str) -> int: ...
 
@@ -115,7 +119,7 @@ class NullCache:
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         return None
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         return None
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
@@ -169,7 +173,7 @@ class RedisCache:
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         self._call("set", self.client.set, key, table_to_bytes(table, self.source), ex=ttl)
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         data = self._call("get", self.client.get, key)
         return json.loads(data) if data else None
 

@@ -13,6 +13,7 @@ import pandas as pd
 from workbench.backtest.engine import BacktestResult
 from workbench.errors import DataNotFoundError, StrategyError
 from workbench.markets import timeframe_seconds
+from workbench.store.cache import JSONValue
 from workbench.store.database import Database
 from workbench.store.manifest import git_commit, package_versions, result_digests
 from workbench.store.queries import query
@@ -36,7 +37,7 @@ def _json(value: Any) -> str:
     return json.dumps(clean(value), default=str, allow_nan=False)
 
 
-def stored_form(value: Any) -> Any:
+def stored_form(value: Any) -> JSONValue:
     """``value`` as a JSONB column gives it back (non-finite floats as null, times as text)."""
     return json.loads(_json(value))
 
