@@ -116,6 +116,15 @@ def test_the_full_equity_digest_is_compared(loaded) -> None:  # type: ignore[no-
     assert _decisive(report) == {"data": True, "equity": False, "trades": True, "metrics": True}
 
 
+def test_a_run_stored_without_replay_data_is_compared_on_its_columns(loaded) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.backtest(EmaCross(fast=5, slow=13), SYMBOLS, "1h", **WINDOW)
+    _execute(loaded.db, "UPDATE backtest_manifests SET parameters = parameters - 'replay' "
+             "WHERE backtest_result_id = :id", id=run.backtest_id)
+    report = loaded.rerun(run.backtest_id)
+    assert report.reproduced, report.table()
+    assert "stored columns only" in report.check("equity").detail
+
+
 def test_runs_without_a_manifest_or_id_are_named(loaded) -> None:  # type: ignore[no-untyped-def]
     run = loaded.backtest(EmaCross(), "KRW-SYNBTC", "1h", **WINDOW)
     with pytest.raises(DataNotFoundError, match="no backtest result with id 99999"):
