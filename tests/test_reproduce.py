@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from workbench.backtest import run_backtest
 from workbench.cli import app
-from workbench.errors import DataNotFoundError
+from workbench.errors import DataNotFoundError, ValidationError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.manifest import LOCK_KEY, package_versions, result_digests
 from workbench.store.writer import write_frame, write_table
@@ -73,6 +73,17 @@ def test_sweep_and_walk_forward_runs_reproduce(loaded) -> None:  # type: ignore[
         # out of sample: the fold's in-sample bars were loaded again as warm-up, trading starts at test_start
         fold = wf.folds.set_index("backtest_id").loc[bid]
         assert report.result.start == fold["test_start"]
+    stitched = wf.folds.attrs["stitched_backtest_id"]
+    with pytest.raises(ValidationError, match=f"backtest {stitched} is the stitched curve of a walk-forward"):
+        loaded.rerun(stitched)
+
+
+def test_close_at_end_is_replayed(loaded) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.backtest(EmaCross(fast=5, slow=13), "KRW-SYNBTC", "1h", **WINDOW, close_at_end=True)
+    assert (run.result.trades["status"] == "closed").all()
+    report = loaded.rerun(run.backtest_id)
+    assert report.reproduced, report.table()
+    assert (report.result.trades["exit_reason"] == "end").sum() == (run.result.trades["exit_reason"] == "end").sum()
 
 
 def test_later_data_does_not_change_the_rerun(loaded, candles: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.backtest import BacktestConfig, BacktestResult, run_backtest
-from workbench.errors import DataNotFoundError, StrategyError
+from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.markets import timeframe_seconds
 from workbench.research import ResearchContext, load_market
 from workbench.store.manifest import LOCK_KEY, git_commit, lock_hash, result_digests
@@ -118,6 +118,10 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
     spec = row.get("parameters")
     if not spec or row.get("strategy_class") is None:
         raise DataNotFoundError(f"backtest {backtest_id} has no manifest; it cannot be re-run")
+    if row.get("split") == "walk_forward":
+        raise ValidationError(f"backtest {backtest_id} is the stitched curve of a walk-forward (sweep id "
+                              f"{row.get('sweep_id')}), not one run; re-run its out-of-sample runs (split "
+                              "out_of_sample, same sweep id in `workbench runs`) instead")
     replay = spec.get("replay") or {}
     timeframe = replay.get("timeframe") or row["timeframe"]
     if "window" in replay:
@@ -130,7 +134,8 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
     config = BacktestConfig(**(row.get("backtest_config") or {}))
     data = load_market(wb, spec["symbols"], timeframe, start, end)
     result = run_backtest(data, strategy, config, timeframe=timeframe,
-                          trade_start=None if trade_start is None else pd.Timestamp(trade_start))
+                          trade_start=None if trade_start is None else pd.Timestamp(trade_start),
+                          close_at_end=bool(replay.get("close_at_end", False)))
     return RerunReport(backtest_id, result, tuple(_compare(row, replay, result)))
 
 

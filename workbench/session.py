@@ -175,9 +175,11 @@ class Workbench:
 
     def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
                  start: TimeLike | None = None, end: TimeLike | None = None, *,
-                 config: BacktestConfig | None = None, store: bool = True) -> research.StoredRun:
+                 config: BacktestConfig | None = None, store: bool = True,
+                 close_at_end: bool = False) -> research.StoredRun:
         """Load, backtest, store; see :func:`workbench.research.backtest`."""
-        return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store)
+        return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
+                                 close_at_end=close_at_end)
 
     def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,

@@ -24,8 +24,8 @@ LOCK_FILE = "requirements.lock"
 #: Key of the lock's sha256 in a manifest's ``package_versions``.
 LOCK_KEY = "requirements.lock"
 
-_PACKAGES = ("workbench", "vectorbt", "numba", "llvmlite", "numpy", "pandas", "polars", "pyarrow",
-             "sqlalchemy", "psycopg", "adbc-driver-postgresql", "plotly")
+_PACKAGES = ("workbench", "numba", "llvmlite", "numpy", "pandas", "polars", "pyarrow", "sqlalchemy",
+             "psycopg", "adbc-driver-postgresql", "plotly")
 
 
 def _lock_bytes() -> bytes | None:

@@ -126,12 +126,13 @@ def save_result(
     split: str = "full",
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     trade_start: pd.Timestamp | None = None,
+    close_at_end: bool = False,
 ) -> int:
     """Store a run (every ``backtest_results`` column, plus its manifest) and refresh the strategy's
     summary columns, in one transaction. Returns the ``backtest_results`` id.
 
-    ``window`` is the half-open range of the candles the run was given and ``trade_start`` the
-    ``run_backtest`` argument; by default the equity curve's span. With them and the result's digests
+    ``window`` is the half-open range of the candles the run was given (by default the equity curve's
+    span), ``trade_start`` and ``close_at_end`` the ``run_backtest`` arguments. With them and the result's digests
     the manifest holds what ``workbench rerun`` needs (see :func:`replay_spec`)."""
     rec = result.to_record()
     for key in ("equity_curve", "trade_history", "monthly_returns"):
@@ -146,7 +147,7 @@ def save_result(
             "split": split,
             "strategy_class": result.strategy_class,
             "parameters": _json({"params": result.params, "risk": result.risk, "symbols": result.symbols,
-                                 "replay": replay_spec(result, window, trade_start)}),
+                                 "replay": replay_spec(result, window, trade_start, close_at_end)}),
             "backtest_config": _json(result.config.to_dict()),
             "data_fingerprint": result.data_fingerprint,
             "data_rows": result.data_rows,
@@ -158,16 +159,17 @@ def save_result(
 
 
 def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-                trade_start: pd.Timestamp | None = None) -> dict[str, Any]:
+                trade_start: pd.Timestamp | None = None, close_at_end: bool = False) -> dict[str, Any]:
     """What re-running ``result`` needs besides strategy, parameters, risk, config and symbols: the
     timeframe, the candles' window ``[start, end)`` (default: first bar to one bar past the last), the
-    ``trade_start`` and the sha256 digests of equity, trades and metrics."""
+    ``trade_start`` and ``close_at_end`` arguments and the sha256 digests of equity, trades and metrics."""
     if window is None:
         window = (result.start, result.end + pd.Timedelta(seconds=timeframe_seconds(result.timeframe)))
     return {
         "timeframe": result.timeframe,
         "window": [pd.Timestamp(window[0]).isoformat(), pd.Timestamp(window[1]).isoformat()],
         "trade_start": None if trade_start is None else pd.Timestamp(trade_start).isoformat(),
+        "close_at_end": bool(close_at_end),
         "digests": result_digests(result),
     }
 
