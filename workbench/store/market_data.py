@@ -9,7 +9,7 @@ are merged in when an archive is given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend",
+    "Frame",
     "OHLCV",
     "bucket_candles",
     "candles_from_transactions",
@@ -45,10 +46,12 @@ __all__ = [
 ]
 
 Backend = Literal["pandas", "polars", "arrow"]
+#: What a loader returns for ``backend`` "pandas", "polars" or "arrow" (the overloads pick one).
+Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
-def _frame(table: pa.Table, backend: Backend) -> Any:
+def _frame(table: pa.Table, backend: Backend) -> Frame:
     if backend == "arrow":
         return table
     if backend == "polars":
@@ -154,6 +157,26 @@ def _params(symbol: str, start: pd.Timestamp, end: pd.Timestamp, **extra: Any) -
     return {"symbol": symbol, "start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
 
 
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["pandas"] = ..., cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["polars"], cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["arrow"], cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Backend, cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> Frame: ...
 def load_candles(
     db: Database,
     symbol: str,
@@ -166,7 +189,7 @@ def load_candles(
     cache: FrameCache | None = None,
     archive: Archive | None = None,
     allow_empty: bool = False,
-) -> pd.DataFrame | pl.DataFrame | pa.Table:
+) -> Frame:
     """OHLCV candles of ``symbol`` at ``timeframe`` in ``[start, end)``.
 
     Parameters
@@ -262,6 +285,19 @@ def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd
     return None
 
 
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *,
+                              backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
 def candles_from_transactions(
     db: Database,
     symbol: str,
@@ -270,7 +306,7 @@ def candles_from_transactions(
     end: TimeLike | None = None,
     *,
     backend: Backend = "pandas",
-) -> pd.DataFrame | pl.DataFrame | pa.Table:
+) -> Frame:
     """OHLCV bars built on the server from the trades in ``transactions``.
 
     Besides ``open high low close volume`` the frame has ``vwap`` and ``trades`` (count).
@@ -286,7 +322,7 @@ def candles_from_transactions(
 
 
 def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
-            backend: Backend, archive: Archive | None = None, **extra: Any) -> Any:
+            backend: Backend, archive: Archive | None = None, **extra: Any) -> Frame:
     sym = normalize_symbol(symbol)
     _check_backend(backend)
     s, e = validate_range(start, end)
@@ -298,29 +334,93 @@ def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: T
     return _frame(table, backend)
 
 
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_tickers(db: Database, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                 *, backend: Backend = "pandas", archive: Archive | None = None) -> Any:
+                 *, backend: Backend = "pandas", archive: Archive | None = None) -> Frame:
     """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
     return _simple("tickers", db, symbol, start, end, backend, archive)
 
 
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_transactions(db: Database, symbol: str, start: TimeLike | None = None,
                       end: TimeLike | None = None, *, backend: Backend = "pandas",
-                      archive: Archive | None = None) -> Any:
+                      archive: Archive | None = None) -> Frame:
     """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
     return _simple("transactions", db, symbol, start, end, backend, archive)
 
 
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = None,
                     end: TimeLike | None = None, *, backend: Backend = "pandas",
-                    archive: Archive | None = None) -> Any:
+                    archive: Archive | None = None) -> Frame:
     """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts`` (archived ones included)."""
     return _simple("orderbooks", db, symbol, start, end, backend, archive)
 
 
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = None,
                     end: TimeLike | None = None, *, backend: Backend = "pandas",
-                    archive: Archive | None = None) -> Any:
+                    archive: Archive | None = None) -> Frame:
     """Stored ``technical_indicators`` rows, indexed by ``ts`` (archived ones included)."""
     return _simple("indicators", db, symbol, start, end, backend, archive,
                    timeframe=normalize_timeframe(timeframe))
