@@ -163,7 +163,7 @@ def read_csv_for_table(
             df["value"] = df["price"] * df["quantity"]
         if "bithumb_tx_id" not in df.columns:
             # the ids Bithumb's legacy API parser gives the same trades, so CSV and API rows dedupe
-            from workbench.ingest.bithumb import legacy_tx_ids
+            from workbench.ingest.bithumb.trade_ids import legacy_tx_ids
 
             df = df.sort_values("timestamp", kind="stable", ignore_index=True)
             ids = pd.Series("", index=df.index, dtype=object)
