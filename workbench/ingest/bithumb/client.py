@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from workbench.errors import ValidationError
 from workbench.ingest._ratelimit import RateLimiter
 from workbench.ingest._symbols import KST_OFFSET, normalize_symbol, to_legacy_pair
 from workbench.ingest.bithumb._common import LEGACY_INTERVALS, V1_CANDLE_PATHS, _api_error, _check_timeframe
-from workbench.ingest.bithumb.errors import BithumbAPIError, BithumbError, BithumbHTTPError
+from workbench.ingest.bithumb.errors import BithumbAPIError, BithumbError, BithumbHTTPError, BithumbResponseError
 from workbench.ingest.bithumb.legacy import (
     parse_legacy_candlestick,
     parse_legacy_orderbook,
@@ -93,6 +94,16 @@ def _retry_after(resp: requests.Response) -> float:
         return min(max(float(value), 0.0), _RETRY_AFTER_CAP) if value is not None else 0.0
     except ValueError:
         return 0.0
+
+
+@contextlib.contextmanager
+def _received(http_status: int) -> Iterator[None]:
+    """A shape error of a body this client received names the response's HTTP status."""
+    try:
+        yield
+    except BithumbResponseError as err:
+        raise BithumbResponseError(err.message, endpoint=err.endpoint, status=err.status,
+                                   http_status=http_status) from err
 
 
 class BithumbClient:
@@ -178,8 +189,8 @@ class BithumbClient:
         self.close()
 
     # ------------------------------------------------------------------ transport
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET ``path``; return the decoded JSON of a successful response (see class docstring)."""
+    def _request(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[Any, pd.Timestamp, int]:
+        """GET ``path``; return (decoded JSON, time the response arrived (UTC), HTTP status)."""
         endpoint = path + (f"?{urlencode(params)}" if params else "")
         attempts = self.max_retries + 1
         last: BithumbError | None = None
@@ -196,9 +207,10 @@ class BithumbClient:
                 last = BithumbHTTPError(f"{type(exc).__name__}: {exc}", endpoint=endpoint)
                 delay = self.backoff * 2**attempt
                 continue
+            received = pd.Timestamp.now(tz="UTC")
             retry, result = self._check(resp, endpoint)
             if not isinstance(result, BithumbError):
-                return result
+                return result, received, resp.status_code
             if not retry:
                 raise result
             last = result
@@ -238,24 +250,29 @@ class BithumbClient:
     # ------------------------------------------------------------------ legacy
     def ticker(self, symbol: str) -> pd.DataFrame:
         """Current ticker of one market (legacy ``/public/ticker``); a one-row ``tickers`` frame."""
-        body = self._get(f"/public/ticker/{to_legacy_pair(symbol)}")
-        return parse_legacy_ticker(body, symbol)
+        body, received, http = self._request(f"/public/ticker/{to_legacy_pair(symbol)}")
+        with _received(http):
+            return parse_legacy_ticker(body, symbol, received)
 
     def tickers_all_krw(self) -> pd.DataFrame:
         """Tickers of every KRW market (legacy ``/public/ticker/ALL_KRW``), one row per symbol."""
-        return parse_legacy_tickers_all(self._get("/public/ticker/ALL_KRW"))
+        body, received, http = self._request("/public/ticker/ALL_KRW")
+        with _received(http):
+            return parse_legacy_tickers_all(body, received)
 
     def orderbook(self, symbol: str, *, count: int = 30) -> pd.DataFrame:
         """Order book snapshot (legacy ``/public/orderbook``), ``count`` (1..30) levels a side."""
         _check_count(count, 1, 30, "count")
-        body = self._get(f"/public/orderbook/{to_legacy_pair(symbol)}", {"count": count})
-        return parse_legacy_orderbook(body, symbol)
+        body, _, http = self._request(f"/public/orderbook/{to_legacy_pair(symbol)}", {"count": count})
+        with _received(http):
+            return parse_legacy_orderbook(body, symbol)
 
     def transactions(self, symbol: str, *, count: int = 100) -> pd.DataFrame:
         """Latest ``count`` (1..100) trades (legacy ``/public/transaction_history``)."""
         _check_count(count, 1, 100, "count")
-        body = self._get(f"/public/transaction_history/{to_legacy_pair(symbol)}", {"count": count})
-        return parse_legacy_transactions(body, symbol)
+        body, _, http = self._request(f"/public/transaction_history/{to_legacy_pair(symbol)}", {"count": count})
+        with _received(http):
+            return parse_legacy_transactions(body, symbol)
 
     def candlestick(self, symbol: str, interval: str) -> pd.DataFrame:
         """Candles from the legacy ``/public/candlestick`` API (all Bithumb returns, ascending).
@@ -264,8 +281,9 @@ class BithumbClient:
         12h 1d``; ``"24h"`` is accepted for ``1d``); others raise ValueError.
         """
         tf = _check_timeframe(interval, LEGACY_INTERVALS, "the legacy candlestick API")
-        body = self._get(f"/public/candlestick/{to_legacy_pair(symbol)}/{LEGACY_INTERVALS[tf]}")
-        return parse_legacy_candlestick(body, symbol, tf)
+        body, _, http = self._request(f"/public/candlestick/{to_legacy_pair(symbol)}/{LEGACY_INTERVALS[tf]}")
+        with _received(http):
+            return parse_legacy_candlestick(body, symbol, tf)
 
     # ------------------------------------------------------------------ v1
     def v1_candles(self, symbol: str, timeframe: str, *, count: int = 200,
@@ -281,22 +299,29 @@ class BithumbClient:
         params: dict[str, Any] = {"market": sym, "count": count}
         if to is not None:
             params["to"] = _kst_param(to)
-        body = self._get(f"/v1/candles/{V1_CANDLE_PATHS[tf]}", params)
-        return parse_v1_candles(body, tf)
+        body, _, http = self._request(f"/v1/candles/{V1_CANDLE_PATHS[tf]}", params)
+        with _received(http):
+            return parse_v1_candles(body, tf)
 
     def v1_ticker(self, symbols: Sequence[str]) -> pd.DataFrame:
         """Tickers of the given markets (``/v1/ticker``), one row per market."""
-        return parse_v1_ticker(self._get("/v1/ticker", {"markets": ",".join(_markets(symbols))}))
+        body, _, http = self._request("/v1/ticker", {"markets": ",".join(_markets(symbols))})
+        with _received(http):
+            return parse_v1_ticker(body)
 
     def v1_orderbook(self, symbols: Sequence[str]) -> pd.DataFrame:
         """Order books of the given markets (``/v1/orderbook``), one row per market.
 
         Bithumb returns 30 levels for a single market and 15 for several.
         """
-        return parse_v1_orderbook(self._get("/v1/orderbook", {"markets": ",".join(_markets(symbols))}))
+        body, _, http = self._request("/v1/orderbook", {"markets": ",".join(_markets(symbols))})
+        with _received(http):
+            return parse_v1_orderbook(body)
 
     def v1_trades(self, symbol: str, *, count: int = 100) -> pd.DataFrame:
         """Latest ``count`` (1..500) trades of one market (``/v1/trades/ticks``)."""
         sym = normalize_symbol(symbol)
         _check_count(count, 1, 500, "count")
-        return parse_v1_trades(self._get("/v1/trades/ticks", {"market": sym, "count": count}))
+        body, _, http = self._request("/v1/trades/ticks", {"market": sym, "count": count})
+        with _received(http):
+            return parse_v1_trades(body)

@@ -39,7 +39,10 @@ class BithumbError(WorkbenchError):
             bits.append(f"status {self.status}")
         if self.http_status is not None:
             bits.append(f"HTTP {self.http_status}")
-        return f"Bithumb {self.endpoint} -> {', '.join(bits) or 'no response'}: {self.message}"
+        return f"Bithumb {self.endpoint} -> {', '.join(bits) or self._no_status}: {self.message}"
+
+    #: what the message says where there is no status: only transport errors lack a response
+    _no_status = "no response"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_error, (type(self), self.message, self.endpoint, self.status, self.http_status))
@@ -59,5 +62,11 @@ class BithumbHTTPError(BithumbError):
 
 
 class BithumbResponseError(BithumbError):
-    """A successful JSON body whose shape is not what the endpoint documents."""
+    """A successful JSON body whose shape is not what the endpoint documents.
+
+    A response was received (``http_status`` is its status when the client parsed it; a parse
+    function called on a body alone has none), so the message never says "no response".
+    """
+
+    _no_status = "response received"
 

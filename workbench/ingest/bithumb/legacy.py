@@ -36,12 +36,12 @@ __all__ = [
 ]
 
 
-def _legacy_ticker_row(symbol: str, item: Mapping[str, Any], date: Any) -> dict[str, Any]:
+def _legacy_ticker_row(symbol: str, item: Mapping[str, Any], date: pd.Timestamp) -> dict[str, Any]:
     bid = _num(item.get("buy_price"))
     ask = _num(item.get("sell_price"))
     return {
         "symbol": symbol,
-        "timestamp": _ms(date),
+        "timestamp": date,
         "opening_price": _num(item["opening_price"]),
         "closing_price": _num(item["closing_price"]),
         "high_price": _num(item["max_price"]),
@@ -56,7 +56,17 @@ def _legacy_ticker_row(symbol: str, item: Mapping[str, Any], date: Any) -> dict[
     }
 
 
-def parse_legacy_ticker(body: Any, symbol: str) -> pd.DataFrame:
+def _ticker_time(data: Mapping[str, Any], received_at: pd.Timestamp | None, endpoint: str) -> pd.Timestamp:
+    """The body's ``date`` (epoch ms) or, where Bithumb left it out, the time the response arrived."""
+    if data.get("date") not in (None, ""):
+        return _ms(data["date"])
+    if received_at is None:
+        raise BithumbResponseError("unexpected response shape (no 'date' in data, and no received_at "
+                                   "given to take the time from)", endpoint=endpoint)
+    return pd.Timestamp(received_at).tz_convert("UTC").floor("ms")
+
+
+def parse_legacy_ticker(body: Any, symbol: str, received_at: pd.Timestamp | None = None) -> pd.DataFrame:
     """Parse a ``/public/ticker/{X}_KRW`` body into a one-row ``tickers`` frame.
 
     Parameters
@@ -65,6 +75,8 @@ def parse_legacy_ticker(body: Any, symbol: str) -> pd.DataFrame:
         Decoded JSON, ``{"status": "0000", "data": {"opening_price": "...", ..., "date": "<ms>"}}``.
     symbol : str
         The symbol requested (the body does not name it); any accepted spelling.
+    received_at : pandas.Timestamp, optional
+        When the response arrived (tz-aware); the timestamp when the body has no ``date``.
 
     Returns
     -------
@@ -83,21 +95,24 @@ def parse_legacy_ticker(body: Any, symbol: str) -> pd.DataFrame:
     endpoint = f"/public/ticker/{to_legacy_pair(sym)}"
     data = _legacy_data(body, endpoint)
     with _shape(endpoint):
-        row = _legacy_ticker_row(sym, data, data["date"])
+        row = _legacy_ticker_row(sym, data, _ticker_time(data, received_at, endpoint))
     return _frame("tickers", _rows_to_columns([row], "tickers"))
 
 
-def parse_legacy_tickers_all(body: Any) -> pd.DataFrame:
+def parse_legacy_tickers_all(body: Any, received_at: pd.Timestamp | None = None) -> pd.DataFrame:
     """Parse a ``/public/ticker/ALL_KRW`` body into a ``tickers`` frame, one row per symbol.
 
     Entries that are not ticker objects (Bithumb sends ``[]`` for suspended coins) or whose key is
-    not a valid base currency are skipped. Rows are sorted by symbol; all share ``data["date"]``.
+    not a valid base currency are skipped. Rows are sorted by symbol; all share ``data["date"]`` or,
+    when the body has none (as in ccxt's recorded responses), ``received_at`` (the response time).
     """
     endpoint = "/public/ticker/ALL_KRW"
     data = _legacy_data(body, endpoint)
     rows = []
     with _shape(endpoint):
-        date = data["date"]
+        if not isinstance(data, Mapping):
+            raise TypeError(f"'data' is a {type(data).__name__}, not an object of tickers")
+        date = _ticker_time(data, received_at, endpoint)
         for key, item in data.items():
             if key == "date" or not isinstance(item, Mapping):
                 continue
