@@ -138,13 +138,16 @@ def import_csv_cmd(
     symbol: Annotated[str | None, typer.Option(help="e.g. KRW-BTC, if the file has no symbol column")] = None,
     timeframe: Annotated[str | None, typer.Option(help="e.g. 1m, if the file has no timeframe column")] = None,
     tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "UTC",
+    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst",
+                                                  help="order of D/M/Y vs M/D/Y dates")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option(help="write the good rows, list bad ones in FILE.rejects.csv")] = False,
 ) -> None:
-    """Import a CSV file (validated first, written in one transaction, re-runnable)."""
+    """Import a CSV file (every row validated, streamed, written in one transaction, re-runnable)."""
     from workbench.ingest.importer import import_csv
 
     wb = _connect()
     result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
-                        cache=wb.cache)
+                        dayfirst=dayfirst, on_error="skip" if skip_bad_rows else "abort", cache=wb.cache)
     out.print(str(result))
 
 

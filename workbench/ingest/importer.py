@@ -1,27 +1,162 @@
-"""CSV files into the database (validated whole, written in one transaction)."""
+"""CSV files into the database: streamed in chunks, every row validated, written in one transaction.
+
+Memory stays bounded by the chunk size, not the file: each validated chunk is staged (binary COPY
+into a temporary table) and the upsert runs once at the end, in the same transaction. Rows that
+repeat a key of an earlier row are found on the staged rows. With ``on_error="abort"`` (the
+default) any bad row rolls everything back and the error names every bad row; with
+``on_error="skip"`` the good rows are written and the bad ones go to a rejects file.
+"""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
-from workbench.ingest.csv_import import CsvKind, read_csv_for_table
-from workbench.store.cache import FrameCache, NullCache
-from workbench.store.database import Database
-from workbench.store.writer import WriteResult, write_frame
+import pyarrow as pa
 
-__all__ = ["import_csv"]
+from workbench.errors import ImportDataError
+from workbench.ingest.csv_import import CsvKind, CsvReader, Reject, describe_rejects
+from workbench.store.cache import FrameCache, NullCache, candle_pattern
+from workbench.store.writer import StagedWrite, WriteResult
+
+__all__ = ["CsvImportResult", "OnError", "import_csv"]
+
+OnError = Literal["abort", "skip"]
+_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "candles": ("symbol", "timeframe", "timestamp"),
+    "transactions": ("bithumb_tx_id", "timestamp"),
+    "tickers": ("symbol", "timestamp"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CsvImportResult:
+    """What an import did: the write, which file columns were read as what, and what was rejected."""
+
+    path: Path
+    write: WriteResult
+    mapping: dict[str, str]
+    ignored: tuple[str, ...]
+    rejected: int = 0
+    rejects_path: Path | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.write.rows
+
+    @property
+    def inserted(self) -> int:
+        return self.write.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.write.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.write.unchanged
+
+    def __str__(self) -> str:
+        cols = ", ".join(f"{src!r} -> {dst}" for src, dst in self.mapping.items())
+        text = f"{self.path.name}: columns {cols}"
+        if self.ignored:
+            text += f"; ignored {', '.join(repr(c) for c in self.ignored)}"
+        text += f"\n{self.write}"
+        if self.rejected:
+            text += f"\n{self.rejected:,} bad row(s) skipped, listed in {self.rejects_path}"
+        return text
+
+
+def _duplicates(w: StagedWrite, kind: str) -> list[Reject]:
+    """Rows whose key repeats an earlier row's (deleted from the stage), with the line they repeat."""
+    key = ", ".join(_KEYS[kind])
+    table = w.execute(
+        f"DELETE FROM _wb_stage s USING (SELECT _line, first_value(_line) OVER (PARTITION BY {key} ORDER BY _line) "  # noqa: S608 (constant column names)
+        f"AS first FROM _wb_stage) d WHERE s._line = d._line AND d._line <> d.first RETURNING s._line, d.first")
+    return [Reject(int(line), f"same {', '.join(_KEYS[kind])} as line {int(first)}")
+            for line, first in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)]
+
+
+def _write_rejects(path: Path, rejects: list[Reject]) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["line", "reason", "row"])
+        for r in sorted(rejects, key=lambda r: r.line):
+            out.writerow([r.line, r.reason, r.text])
+    tmp.replace(path)
 
 
 def import_csv(
-    db: Database,
+    db: object,
     path: str | Path,
     kind: CsvKind = "candles",
     *,
     symbol: str | None = None,
     timeframe: str | None = None,
     tz: str = "UTC",
+    dayfirst: bool | None = None,
+    on_error: OnError = "abort",
+    rejects_path: str | Path | None = None,
     cache: FrameCache | None = None,
-) -> WriteResult:
-    """Validate the whole CSV file, then write it in one transaction (see ``read_csv_for_table``)."""
-    frame = read_csv_for_table(path, kind, symbol=symbol, timeframe=timeframe, tz=tz)
-    return write_frame(db, kind, frame, cache=cache or NullCache())
+    block_size: int = 16 << 20,
+    progress: Callable[[int], None] | None = None,
+) -> CsvImportResult:
+    """Import a CSV file (see :mod:`workbench.ingest.csv_import` for what is accepted and checked).
+
+    Parameters
+    ----------
+    db : Database
+    path : str or Path
+    kind : {"candles", "transactions", "tickers"}
+    symbol, timeframe : str, optional
+        Fill (or must agree with) the file's own columns.
+    tz : str
+        Zone of naive date strings.
+    dayfirst : bool, optional
+        ``True`` for ``D/M/Y`` dates, ``False`` for ``M/D/Y``; by default rows whose order cannot be
+        told are rejected.
+    on_error : {"abort", "skip"}
+        ``abort``: nothing is written when any row is bad (ImportDataError lists them); ``skip``:
+        the good rows are written and the bad ones listed in ``rejects_path`` (default
+        ``<file>.rejects.csv``).
+    progress : callable, optional
+        Called with the number of rows read after each chunk.
+    """
+    from workbench.store.database import Database
+
+    if on_error not in ("abort", "skip"):
+        raise ImportDataError(f"on_error {on_error!r} is not 'abort' or 'skip'")
+    assert isinstance(db, Database)
+    reader = CsvReader(path, kind, symbol=symbol, timeframe=timeframe, tz=tz, dayfirst=dayfirst,
+                       block_size=block_size, keep_rejects=10_000_000 if on_error == "skip" else 1_000)
+    symbols: set[str] = set()
+    with StagedWrite(db, kind) as w:
+        for batch in reader.batches():
+            if reader.rejected and on_error == "abort":
+                continue  # keep validating to report every bad row; nothing more is staged
+            w.add(batch.frame, pa.table({"_line": pa.array(batch.lines, pa.int64())}))
+            symbols.update(str(s) for s in batch.frame["symbol"].unique())
+            if progress is not None:
+                progress(reader.rows_read)
+        if reader.rows_read == 0 and not reader.rejected:
+            raise ImportDataError(f"{reader.path}: the file has no rows")
+        if w.rows and not (reader.rejected and on_error == "abort"):
+            for r in _duplicates(w, kind):
+                reader._reject(r.line, r.reason)
+        if reader.rejected and on_error == "abort":
+            raise ImportDataError(describe_rejects(reader.path, reader.rejects, reader.rejected)
+                                  + "\n(or import the good rows only: on_error='skip', --skip-bad-rows)")
+        out: Path | None = None
+        if reader.rejected:
+            out = Path(rejects_path) if rejects_path else reader.path.with_name(reader.path.name + ".rejects.csv")
+            _write_rejects(out, reader.rejects)
+        result = w.commit()
+    if result.inserted or result.updated:
+        target = cache or NullCache()
+        for sym in sorted(symbols):
+            target.invalidate(candle_pattern(sym))
+    return CsvImportResult(reader.path, result, dict(reader.mapping), tuple(reader.ignored), reader.rejected, out)
