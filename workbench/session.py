@@ -14,7 +14,7 @@ from workbench.markets import TimeLike
 from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
 from workbench.store import market_data as loaders
-from workbench.store.cache import FrameCache, NullCache, RedisCache
+from workbench.store.cache import FrameCache, NullCache, RedisCache, TieredCache
 from workbench.store.database import Database
 from workbench.store.migrations import migrate
 
@@ -143,7 +143,11 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
     if init_db:
         migrate(db)
     cache: FrameCache = NullCache()
-    if settings.cache_enabled and urls.redis_url:
+    if settings.cache_enabled:
+        from workbench.store.versions import cache_secret
+
         source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
-        cache = RedisCache.from_url(urls.redis_url, source=source)
+        inner: FrameCache = (RedisCache.from_url(urls.redis_url, source=source, secret=cache_secret(db))
+                             if urls.redis_url else NullCache())
+        cache = TieredCache(inner)
     return Workbench(settings=settings, db=db, cache=cache, urls=urls)

@@ -22,6 +22,7 @@ from workbench.markets import (
 )
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
 from workbench.store.database import Database
+from workbench.store.versions import data_version
 
 if TYPE_CHECKING:
     import polars as pl
@@ -135,7 +136,7 @@ def load_candles(
         src = stored_source_timeframe(db, sym, tf, s, e)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
-    key = candle_key(sym, tf, s, e)
+    key = candle_key(sym, tf, s, e, data_version(db, "candles", sym), getattr(cache, "source", ""))
     table = cache.get_table(key)
     if table is None:
         if src is None:
