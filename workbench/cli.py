@@ -58,11 +58,12 @@ def _table(df: Any, title: str | None = None) -> Table:
 @services_app.command("start")
 def services_start() -> None:
     """Start the embedded servers (only those whose URL is not configured)."""
+    from workbench.redact import mask_url
     from workbench.services.resolve import resolve_urls
 
     urls = resolve_urls(_settings())
-    out.print(f"database: {urls.database_url}{' (embedded)' if urls.embedded_postgres else ''}")
-    out.print(f"redis:    {urls.redis_url}{' (embedded)' if urls.embedded_redis else ''}")
+    out.print(f"database: {mask_url(urls.database_url)}{' (embedded)' if urls.embedded_postgres else ''}")
+    out.print(f"redis:    {mask_url(urls.redis_url or 'none')}{' (embedded)' if urls.embedded_redis else ''}")
 
 
 @services_app.command("stop")
@@ -84,7 +85,9 @@ def services_status() -> None:
     for name, configured, server in (("postgres", s.database_url, EmbeddedPostgres(s.data_dir)),
                                      ("redis", s.redis_url, EmbeddedRedis(s.data_dir))):
         if configured:
-            out.print(f"{name}: configured {configured}")
+            from workbench.redact import mask_url
+
+            out.print(f"{name}: configured {mask_url(configured)}")
         else:
             info = server.running()
             out.print(f"{name}: embedded, " + (f"running on port {info.port} (pid {info.pid})" if info
@@ -460,9 +463,41 @@ def ingest_trades_cmd(
     out.print(str(result))
 
 
+def _known_secrets() -> list[str]:
+    """Passwords of the configured URLs, masked in anything printed on failure."""
+    import os
+    import re
+
+    found = []
+    for name in ("WORKBENCH_DATABASE_URL", "WORKBENCH_REDIS_URL"):
+        m = re.search(r":([^:@/\s]+)@", os.environ.get(name, ""))  # also in mistyped URLs
+        if m:
+            found.append(m.group(1))
+    return found
+
+
 def main() -> None:
+    """Entry point: failures print one ``error:`` line (``--debug``: the traceback too) and exit 1."""
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv.remove("--debug")
     try:
-        app()
-    except WorkbenchError as err:
-        console.print(f"[red]error:[/red] {err}")
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        console.print("[red]error:[/red] interrupted")
+        sys.exit(130)
+    except BaseException as err:
+        from rich.markup import escape
+
+        from workbench.cli_errors import describe_failure
+        from workbench.redact import mask_text
+
+        if debug:
+            import traceback
+
+            console.print(escape(mask_text(traceback.format_exc(), *_known_secrets())), highlight=False)
+        console.print(f"[red]error:[/red] {escape(describe_failure(err, *_known_secrets()))}", highlight=False,
+                      soft_wrap=True)
         sys.exit(1)

@@ -19,6 +19,14 @@ class ResolvedUrls:
     embedded_redis: bool
     started: tuple[str, ...]
 
+    def __repr__(self) -> str:
+        from workbench.redact import mask_url
+
+        redis = mask_url(self.redis_url) if self.redis_url else None
+        return (f"ResolvedUrls(database_url={mask_url(self.database_url)!r}, redis_url={redis!r}, "
+                f"embedded_postgres={self.embedded_postgres}, embedded_redis={self.embedded_redis}, "
+                f"started={self.started})")
+
 
 def resolve_urls(settings: Settings, *, start: bool = True, need_redis: bool = True) -> ResolvedUrls:
     """Return the URLs to use, starting the embedded servers where no URL is configured."""
