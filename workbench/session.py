@@ -122,7 +122,8 @@ class Workbench:
         self.db.dispose()
 
 
-def connect(settings: Settings | None = None, *, init_db: bool = True, **overrides: Any) -> Workbench:
+def connect(settings: Settings | None = None, *, init_db: bool = True, need_redis: bool = True,
+            **overrides: Any) -> Workbench:
     """Connect to the configured servers, or start the embedded ones, and bring the schema up to date.
 
     Parameters
@@ -131,6 +132,8 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         Defaults to ``Settings()`` (environment ``WORKBENCH_*`` and ``.env``).
     init_db : bool
         Apply pending migrations (idempotent; a no-op when up to date).
+    need_redis : bool
+        ``False``: do not start an embedded Redis (a configured one is still used).
     **overrides
         Settings fields to override, e.g. ``connect(database_url="postgresql://...")``.
     """
@@ -138,7 +141,7 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         settings = Settings(**overrides)
     elif overrides:
         settings = settings.model_copy(update=overrides)
-    urls = resolve_urls(settings)
+    urls = resolve_urls(settings, need_redis=need_redis)
     db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
     if init_db:
         migrate(db)
