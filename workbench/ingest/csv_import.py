@@ -261,12 +261,10 @@ class CsvReader:
                     break
                 except (pa.ArrowInvalid, OSError) as err:
                     raise ImportDataError(f"{self.path}: not a readable CSV file: {err}") from None
-                lines = np.empty(batch.num_rows, dtype=np.int64)
-                for i in range(batch.num_rows):
-                    while next_line in self._invalid_lines:
-                        next_line += 1
-                    lines[i] = next_line
-                    next_line += 1
+                lines = next_line + np.arange(batch.num_rows, dtype=np.int64)
+                for bad in sorted(x for x in self._invalid_lines if x >= next_line):
+                    lines[lines >= bad] += 1  # a malformed row (rejected by the parser) took this line
+                next_line = int(lines[-1]) + 1 if batch.num_rows else next_line
                 self.rows_read += batch.num_rows
                 if batch.num_rows:
                     yield self._validate(batch, lines)

@@ -70,6 +70,13 @@ class CsvImportResult:
         return text
 
 
+def _has_duplicates(w: StagedWrite, kind: str) -> bool:
+    """Does a key occur twice among the staged rows? (one hash aggregate; cheap next to the upsert)"""
+    key = ", ".join(_KEYS[kind])
+    found = w.execute(f"SELECT EXISTS (SELECT 1 FROM _wb_stage GROUP BY {key} HAVING count(*) > 1)")  # noqa: S608
+    return bool(found.column(0)[0].as_py())
+
+
 def _duplicates(w: StagedWrite, kind: str) -> list[Reject]:
     """Rows whose key repeats an earlier row's (deleted from the stage), with the line they repeat."""
     key = ", ".join(_KEYS[kind])
@@ -78,6 +85,11 @@ def _duplicates(w: StagedWrite, kind: str) -> list[Reject]:
         f"AS first FROM _wb_stage) d WHERE s._line = d._line AND d._line <> d.first RETURNING s._line, d.first")
     return [Reject(int(line), f"same {', '.join(_KEYS[kind])} as line {int(first)}")
             for line, first in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)]
+
+
+def _bad_rows(reader: CsvReader) -> ImportDataError:
+    return ImportDataError(describe_rejects(reader.path, reader.rejects, reader.rejected)
+                           + "\n(or import the good rows only: on_error='skip', --skip-bad-rows)")
 
 
 def _write_rejects(path: Path, rejects: list[Reject]) -> None:
@@ -144,12 +156,13 @@ def import_csv(
                 progress(reader.rows_read)
         if reader.rows_read == 0 and not reader.rejected:
             raise ImportDataError(f"{reader.path}: the file has no rows")
-        if w.rows and not (reader.rejected and on_error == "abort"):
+        if reader.rejected and on_error == "abort":
+            raise _bad_rows(reader)
+        if w.rows and _has_duplicates(w, kind):
             for r in _duplicates(w, kind):
                 reader._reject(r.line, r.reason)
-        if reader.rejected and on_error == "abort":
-            raise ImportDataError(describe_rejects(reader.path, reader.rejects, reader.rejected)
-                                  + "\n(or import the good rows only: on_error='skip', --skip-bad-rows)")
+            if on_error == "abort":
+                raise _bad_rows(reader)
         out: Path | None = None
         if reader.rejected:
             out = Path(rejects_path) if rejects_path else reader.path.with_name(reader.path.name + ".rejects.csv")

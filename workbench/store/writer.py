@@ -145,6 +145,7 @@ class StagedWrite:
         self._stack: contextlib.ExitStack | None = None
         self._cur: Any = None
         self._conn: Any = None
+        self._result: WriteResult | None = None
 
     def __enter__(self) -> StagedWrite:
         stack = contextlib.ExitStack()
@@ -178,22 +179,37 @@ class StagedWrite:
         self._cur.execute(sql)
         return self._cur.fetch_arrow_table()
 
-    def commit(self) -> WriteResult:
-        """Upsert the staged rows (only those whose values differ), bump data versions, commit."""
+    def run(self, sql: str) -> None:
+        """Run a statement without a result (e.g. ``SAVEPOINT``) inside the write's transaction."""
+        self._cur.execute(sql)
+
+    def upsert(self) -> WriteResult:
+        """Upsert the staged rows (only those whose values differ) and bump the data versions of the
+        symbols written; not committed yet. Raises what the database raises (e.g. a key staged twice)."""
+        if self._result is not None:
+            return self._result
         if self.rows == 0:
-            self._conn.rollback()
-            self._conn = None
-            return WriteResult(self.table, 0, 0, 0)
+            self._result = WriteResult(self.table, 0, 0, 0)
+            return self._result
         _, upsert = TABLE_COLUMNS[self.table]
         self._cur.execute(query(upsert).sql)
         counts = self._cur.fetchone()
         inserted, updated = int(counts[0]), int(counts[1])
         if (inserted or updated) and self.table in VERSIONED:
             self._cur.execute(query("data_version_bump").literal({"table_name": VERSIONED[self.table]}))
-        self._cur.execute("DROP TABLE _wb_stage")
-        self._conn.commit()
+        self._result = WriteResult(self.table, self.rows, inserted, updated)
+        return self._result
+
+    def commit(self) -> WriteResult:
+        """:meth:`upsert` (if not done yet) and commit the transaction."""
+        result = self.upsert()
+        if self.rows:
+            self._cur.execute("DROP TABLE _wb_stage")
+            self._conn.commit()
+        else:
+            self._conn.rollback()
         self._conn = None
-        return WriteResult(self.table, self.rows, inserted, updated)
+        return result
 
 
 def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> WriteResult:
