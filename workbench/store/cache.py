@@ -105,19 +105,24 @@ def strategy_signals_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:signals"
 
 
+def _mac(key: str, payload: bytes | memoryview, secret: bytes) -> bytes:
+    mac = hmac.new(secret, key.encode() + b"\0", hashlib.sha256)
+    mac.update(payload)  # no copy of the (large) payload
+    return mac.digest()
+
+
 def seal(key: str, payload: bytes, secret: bytes) -> bytes:
     """``HMAC-SHA256(secret, key NUL payload) + payload``: binds the bytes to their key."""
-    mac = hmac.new(secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
-    return mac + payload
+    return _mac(key, payload, secret) + payload
 
 
-def unseal(key: str, data: bytes, secret: bytes) -> bytes | None:
-    """The payload of a sealed value, or None when it does not verify."""
+def unseal(key: str, data: bytes, secret: bytes) -> memoryview | None:
+    """The payload of a sealed value (a view, not a copy), or None when it does not verify."""
     if len(data) < _MAC_SIZE:
         return None
-    mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
-    expected = hmac.new(secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
-    return payload if hmac.compare_digest(mac, expected) else None
+    view = memoryview(data)
+    payload = view[_MAC_SIZE:]
+    return payload if hmac.compare_digest(bytes(view[:_MAC_SIZE]), _mac(key, payload, secret)) else None
 
 
 def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
@@ -131,7 +136,7 @@ def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
-def table_from_bytes(data: bytes, source: str = "") -> pa.Table | None:
+def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | None:
     """Decode Arrow IPC bytes; None if written by another workbench version or from another source.
 
     Raises ``pyarrow.ArrowInvalid`` (or another ``pyarrow.ArrowException``) for bytes that are not
@@ -235,7 +240,7 @@ class RedisCache:
         return table
 
     def _decode(self, key: str, data: bytes) -> pa.Table | None:
-        payload = unseal(key, bytes(data), self._secret)
+        payload = unseal(key, data, self._secret)
         if payload is None:
             self._drop(key, "integrity check failed (not written by this database's workbench)")
             return None
@@ -255,11 +260,11 @@ class RedisCache:
         data = self._call("get", self.client.get, key)
         if not data:
             return None
-        payload = unseal(key, bytes(data), self._secret)
+        payload = unseal(key, data, self._secret)
         try:
             if payload is None:
                 raise ValueError("integrity check failed")
-            return json.loads(payload)
+            return json.loads(bytes(payload))
         except (ValueError, UnicodeDecodeError) as err:
             self._drop(key, f"not a readable JSON value ({err})")
             return None

@@ -136,7 +136,8 @@ def load_candles(
         src = stored_source_timeframe(db, sym, tf, s, e)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
-    key = candle_key(sym, tf, s, e, data_version(db, "candles", sym), getattr(cache, "source", ""))
+    version = 0 if isinstance(cache, NullCache) else data_version(db, "candles", sym)
+    key = candle_key(sym, tf, s, e, version, getattr(cache, "source", ""))
     table = cache.get_table(key)
     if table is None:
         if src is None:
