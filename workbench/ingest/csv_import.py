@@ -23,7 +23,7 @@ sides/symbols/timeframes, rows with the wrong number of fields. Line numbers are
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -145,7 +145,8 @@ def _find_header(path: Path) -> tuple[int, list[str]]:
 
 
 class CsvReader:
-    """Streams a CSV file as validated :class:`CsvBatch` es; rejected rows are kept in ``rejects``.
+    """Streams a CSV file as validated :class:`CsvBatch` es; rejected rows are counted in ``rejected``,
+    the first ``keep_rejects`` kept in ``rejects`` and each passed to ``on_reject`` (if given).
 
     ``mapping`` (file column -> table column) and ``ignored`` (file columns not used) say what was
     read as what. Raises ImportDataError for problems of the whole file (no file, no header,
@@ -154,7 +155,8 @@ class CsvReader:
 
     def __init__(self, path: str | Path, kind: CsvKind, *, symbol: str | None = None,
                  timeframe: str | None = None, tz: str = "UTC", dayfirst: bool | None = None,
-                 block_size: int = 16 << 20, keep_rejects: int = 10_000) -> None:
+                 block_size: int = 16 << 20, keep_rejects: int = 10_000,
+                 on_reject: Callable[[Reject], None] | None = None) -> None:
         self.path = p = Path(path)
         if kind not in _REQUIRED:
             raise ValidationError(f"kind {kind!r} is not one of {sorted(_REQUIRED)}")
@@ -165,6 +167,7 @@ class CsvReader:
         self.dayfirst = dayfirst
         self.block_size = block_size
         self.keep_rejects = keep_rejects
+        self.on_reject = on_reject
         self.rejects: list[Reject] = []
         self.rejected = 0
         self.rows_read = 0
@@ -235,8 +238,11 @@ class CsvReader:
 
     def _reject(self, line: int, reason: str, text: str = "") -> None:
         self.rejected += 1
+        reject = Reject(line, reason, text)
+        if self.on_reject is not None:
+            self.on_reject(reject)
         if len(self.rejects) < self.keep_rejects:
-            self.rejects.append(Reject(line, reason, text))
+            self.rejects.append(reject)
 
     def batches(self) -> Iterator[CsvBatch]:
         """Validated chunks, in file order; rows that fail a check go to ``rejects`` instead."""

@@ -20,6 +20,7 @@ import pyarrow as pa
 from workbench.errors import ImportDataError
 from workbench.ingest.csv_import import CsvKind, CsvReader, Reject, describe_rejects
 from workbench.store.cache import FrameCache, NullCache, candle_pattern
+from workbench.store.database import Database
 from workbench.store.writer import StagedWrite, WriteResult
 
 __all__ = ["CsvImportResult", "OnError", "import_csv"]
@@ -92,18 +93,30 @@ def _bad_rows(reader: CsvReader) -> ImportDataError:
                            + "\n(or import the good rows only: on_error='skip', --skip-bad-rows)")
 
 
-def _write_rejects(path: Path, rejects: list[Reject]) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["line", "reason", "row"])
-        for r in sorted(rejects, key=lambda r: r.line):
-            out.writerow([r.line, r.reason, r.text])
-    tmp.replace(path)
+class _RejectsFile:
+    """Rejected rows streamed to ``path`` (CSV: line, reason, row) as they are found; the file
+    appears only when complete (written as ``.part``, renamed on success)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tmp = path.with_name(path.name + ".part")
+        self._fh = self._tmp.open("w", newline="", encoding="utf-8")
+        self._out = csv.writer(self._fh)
+        self._out.writerow(["line", "reason", "row"])
+
+    def add(self, r: Reject) -> None:
+        self._out.writerow([r.line, r.reason, r.text])
+
+    def close(self, keep: bool) -> None:
+        self._fh.close()
+        if keep:
+            self._tmp.replace(self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
 
 
 def import_csv(
-    db: object,
+    db: Database,
     path: str | Path,
     kind: CsvKind = "candles",
     *,
@@ -138,13 +151,25 @@ def import_csv(
     progress : callable, optional
         Called with the number of rows read after each chunk.
     """
-    from workbench.store.database import Database
-
     if on_error not in ("abort", "skip"):
         raise ImportDataError(f"on_error {on_error!r} is not 'abort' or 'skip'")
-    assert isinstance(db, Database)
+    source = Path(path)
+    rejects = (_RejectsFile(Path(rejects_path) if rejects_path else source.with_name(source.name + ".rejects.csv"))
+               if on_error == "skip" and source.is_file() else None)
+    try:
+        return _import(db, source, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache, block_size,
+                       progress)
+    except BaseException:
+        if rejects is not None:
+            rejects.close(keep=False)
+        raise
+
+
+def _import(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
+            dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
+            block_size: int, progress: Callable[[int], None] | None) -> CsvImportResult:
     reader = CsvReader(path, kind, symbol=symbol, timeframe=timeframe, tz=tz, dayfirst=dayfirst,
-                       block_size=block_size, keep_rejects=10_000_000 if on_error == "skip" else 1_000)
+                       block_size=block_size, keep_rejects=1_000, on_reject=rejects.add if rejects else None)
     symbols: set[str] = set()
     with StagedWrite(db, kind) as w:
         for batch in reader.batches():
@@ -164,9 +189,9 @@ def import_csv(
             if on_error == "abort":
                 raise _bad_rows(reader)
         out: Path | None = None
-        if reader.rejected:
-            out = Path(rejects_path) if rejects_path else reader.path.with_name(reader.path.name + ".rejects.csv")
-            _write_rejects(out, reader.rejects)
+        if rejects is not None:
+            rejects.close(keep=bool(reader.rejected))
+            out = rejects.path if reader.rejected else None
         result = w.commit()
     if result.inserted or result.updated:
         target = cache or NullCache()
