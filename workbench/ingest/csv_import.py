@@ -155,7 +155,7 @@ class CsvReader:
 
     def __init__(self, path: str | Path, kind: CsvKind, *, symbol: str | None = None,
                  timeframe: str | None = None, tz: str = "UTC", dayfirst: bool | None = None,
-                 block_size: int = 16 << 20, keep_rejects: int = 10_000,
+                 block_size: int = 4 << 20, keep_rejects: int = 10_000,
                  on_reject: Callable[[Reject], None] | None = None) -> None:
         self.path = p = Path(path)
         if kind not in _REQUIRED:
@@ -391,47 +391,47 @@ class CsvReader:
 
     def _timestamps(self, arr: pa.Array, flag: Any) -> np.ndarray:
         """Timestamps -> ``datetime64[us]`` (UTC); bad rows flagged (their value is NaT)."""
-        text = pd.Series(arr.to_pandas(), dtype=object)
-        empty = text.isna().to_numpy()
+        empty = _is_null(arr)
         flag(empty, "timestamp is empty")
+
+        def shown(i: Any) -> Any:
+            return arr[int(i)].as_py()
+
         if self._numeric_time is None:
-            first = text.dropna()
-            self._numeric_time = bool(len(first)) and bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", str(first.iloc[0])))
+            first = arr.drop_null()[:1].to_pylist()
+            self._numeric_time = bool(first) and bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", str(first[0])))
         if self._numeric_time:
-            result = self._epochs(text, empty, flag)
+            result = self._epochs(arr, empty, flag, shown)   # stays in Arrow/numpy: no Python strings
         else:
-            result = self._dates(text, empty, flag)
+            result = self._dates(pd.Series(arr.to_pandas(), dtype=object), empty, flag)
         with np.errstate(invalid="ignore"):
             ts = pd.DatetimeIndex(result).tz_localize("UTC")
             early = np.asarray(ts < _EARLIEST) & ~pd.isna(result)
             late = np.asarray(ts > pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)) & ~pd.isna(result)
-        flag(early, lambda i: f"timestamp {text.iloc[int(i)]!r} is {ts[int(i)]:%Y-%m-%d}, before any crypto trading "
+        flag(early, lambda i: f"timestamp {shown(i)!r} is {ts[int(i)]:%Y-%m-%d}, before any crypto trading "
                               f"(epoch unit or date format?)")
-        flag(late, lambda i: f"timestamp {text.iloc[int(i)]!r} is in the future ({ts[int(i)]:%Y-%m-%d %H:%M})")
+        flag(late, lambda i: f"timestamp {shown(i)!r} is in the future ({ts[int(i)]:%Y-%m-%d %H:%M})")
         return result
 
-    def _epochs(self, text: pd.Series, empty: np.ndarray, flag: Any) -> np.ndarray:
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
-        bad = np.isnan(values) & ~empty
-        flag(bad, lambda i: f"timestamp {text.iloc[int(i)]!r} is not an epoch number like the rows before")
-        mag = np.abs(values)
-        unit = np.full(len(values), "", dtype=object)
-        lower = 0.0
-        for name, upper, _ in _UNITS:
-            unit[(mag >= lower) & (mag < upper)] = name
-            lower = upper
-        if self._epoch_unit is None:
-            found = pd.Series(unit[~np.isnan(values)])
-            found = found[found != ""]
-            if len(found):
-                self._epoch_unit = str(found.mode().iloc[0])
-        file_unit = self._epoch_unit
-        other = (unit != file_unit) & ~np.isnan(values)
-        flag(other, lambda i: (f"timestamp {text.iloc[int(i)]!r} looks like epoch "
-                               f"{_UNIT_NAMES.get(unit[int(i)], 'nanoseconds or more')} but the file's timestamps "
-                               f"are in {_UNIT_NAMES.get(file_unit or '', '?')}"))
-        factor = dict((name, f) for name, _, f in _UNITS).get(file_unit or "s", 1)
-        usable = ~np.isnan(values) & ~other
+    def _epochs(self, arr: pa.Array, empty: np.ndarray, flag: Any, shown: Any) -> np.ndarray:
+        values, bad = _to_float(arr)
+        flag(bad, lambda i: f"timestamp {shown(i)!r} is not an epoch number like the rows before")
+        known = ~np.isnan(values)
+        # unit by magnitude: 0 = seconds (< 1e11), 1 = milliseconds (< 1e14), 2 = microseconds (< 1e17)
+        code = np.searchsorted(np.array([u for _, u, _ in _UNITS]), np.abs(np.where(known, values, 0)), side="right")
+        if self._epoch_unit is None and known.any():
+            self._epoch_unit = _UNITS[min(int(np.bincount(code[known]).argmax()), len(_UNITS) - 1)][0]
+        names = [name for name, _, _ in _UNITS]
+        file_code = names.index(self._epoch_unit) if self._epoch_unit in names else 0
+        other = (code != file_code) & known
+        def unit_name(i: Any) -> str:
+            c = int(code[int(i)])
+            return _UNIT_NAMES[names[c]] if c < len(names) else "nanoseconds or more"
+
+        flag(other, lambda i: (f"timestamp {shown(i)!r} looks like epoch {unit_name(i)} but the file's "
+                               f"timestamps are in {_UNIT_NAMES[names[file_code]]}"))
+        factor = _UNITS[file_code][2]
+        usable = known & ~other
         micros = np.zeros(len(values), dtype="int64")
         micros[usable] = np.round(values[usable] * factor).astype("int64")
         result = micros.astype("datetime64[us]")

@@ -127,7 +127,7 @@ def import_csv(
     on_error: OnError = "abort",
     rejects_path: str | Path | None = None,
     cache: FrameCache | None = None,
-    block_size: int = 16 << 20,
+    block_size: int = 4 << 20,
     progress: Callable[[int], None] | None = None,
 ) -> CsvImportResult:
     """Import a CSV file (see :mod:`workbench.ingest.csv_import` for what is accepted and checked).
