@@ -128,3 +128,51 @@ def test_postgres_killed_during_an_import_leaves_nothing_and_a_rerun_completes(p
     db = _db(pg)
     assert _count(db, "KRW-SYNKIL") == n
     db.dispose()
+
+
+_STUDY_LIKE = r"""
+import sys, time
+from pathlib import Path
+from workbench.config import Settings
+from workbench.services.resolve import stop_embedded
+from workbench.session import connect
+settings = Settings(data_dir=Path(sys.argv[1]), database_url=None, redis_url=None, _env_file=None)
+wb = connect(settings)
+Path(sys.argv[2]).write_text(",".join(wb.urls.started))
+while not Path(sys.argv[3]).exists():
+    time.sleep(0.1)
+wb.close()
+print(stop_embedded(settings, only=wb.urls.started))   # what run_study does at its end
+"""
+
+
+def test_a_finishing_run_does_not_stop_servers_another_process_uses(tmp_path: Path) -> None:
+    from workbench.config import Settings
+    from workbench.services.resolve import stop_embedded
+    from workbench.session import connect
+
+    data = Path(tempfile.mkdtemp(prefix="wb-faults-share-"))
+    settings = Settings(data_dir=data, database_url=None, redis_url=None, _env_file=None)
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.Popen([sys.executable, "-c", _STUDY_LIKE, str(data), str(ready), str(go)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ready.read_text() == "postgres,redis"
+        wb = connect(settings)                 # a second client (a notebook kernel, another study)
+        assert wb.urls.started == ()
+        go.touch()
+        out, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+        assert out.strip() == "[]"             # it stopped nothing: this process still uses them
+        assert wb.inventory() is not None      # and the database still answers
+        wb.close()
+    finally:
+        if first.poll() is None:
+            first.kill()
+        stopped = stop_embedded(settings)
+        shutil.rmtree(data, ignore_errors=True)
+    assert sorted(stopped) == ["postgres", "redis"]

@@ -122,3 +122,12 @@ def test_the_tier_is_bounded(candles: pd.DataFrame) -> None:
         tier.set_table(f"candle:{SYM}:1m:{i}", table)
     assert tier.get_table(f"candle:{SYM}:1m:0") is None and tier.get_table(f"candle:{SYM}:1m:4") is not None
     assert tier.invalidate(f"candle:{SYM}:*") == 2
+
+
+def test_an_undecodable_json_value_is_a_logged_miss(cache: RedisCache, caplog: pytest.LogCaptureFixture) -> None:
+    cache.set_json("ticker:KRW-SYNBTC", {"symbol": "KRW-SYNBTC", "closing_price": 1.0}, 5)
+    assert cache.get_json("ticker:KRW-SYNBTC") == {"symbol": "KRW-SYNBTC", "closing_price": 1.0}
+    cache.client.set("ticker:KRW-SYNBTC", b"\xb0\x01 not json")
+    with caplog.at_level(logging.WARNING, logger="workbench.store.cache"):
+        assert cache.get_json("ticker:KRW-SYNBTC") is None
+    assert cache.client.get("ticker:KRW-SYNBTC") is None and "dropped" in caplog.text

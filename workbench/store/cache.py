@@ -14,11 +14,12 @@ Keys::
 
 Integrity: a frame is keyed by its symbol's **data version**, which every write that changes candles
 bumps in its own transaction (``data_versions``), so a load never returns a frame older than the
-database, whether or not the writer could reach Redis. Every value is sealed with an HMAC-SHA256
+database, whether or not the writer could reach Redis. Every frame is sealed with an HMAC-SHA256
 over key and bytes, with a random secret that lives in the database (``workbench_secrets``): a
 value that does not verify or decode (forged, truncated, written by another workbench version) is
-deleted, logged and treated as a miss, never an error. :class:`TieredCache` adds a small
-in-process tier (same keys) in front of Redis.
+deleted, logged and treated as a miss, never an error. JSON values (tickers, order books, 1 s) stay
+plain JSON as the schema document specifies; an undecodable one is likewise a logged, deleted miss.
+:class:`TieredCache` adds a small in-process tier (same keys) in front of Redis.
 
 When Redis cannot be reached the cache warns once and behaves as a miss for 30 s before it tries again,
 so loads keep working from the database.
@@ -257,21 +258,19 @@ class RedisCache:
         self._call("set", self.client.set, key, seal(key, table_to_bytes(table, self.source), self._secret), ex=ttl)
 
     def get_json(self, key: str) -> Any | None:
+        """A JSON value (plain JSON, as the schema document specifies for tickers/order books, so
+        other readers can use it); an undecodable value is a logged, deleted miss."""
         data = self._call("get", self.client.get, key)
         if not data:
             return None
-        payload = unseal(key, data, self._secret)
         try:
-            if payload is None:
-                raise ValueError("integrity check failed")
-            return json.loads(bytes(payload))
+            return json.loads(data)
         except (ValueError, UnicodeDecodeError) as err:
             self._drop(key, f"not a readable JSON value ({err})")
             return None
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
-        payload = json.dumps(value, default=str).encode()
-        self._call("set", self.client.set, key, seal(key, payload, self._secret), ex=ttl)
+        self._call("set", self.client.set, key, json.dumps(value, default=str), ex=ttl)
 
     def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None:
         key = strategy_signals_key(strategy_id)
