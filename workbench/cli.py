@@ -179,9 +179,13 @@ def import_csv_cmd(
     """Import a CSV file (every row validated, streamed, written in one transaction, re-runnable)."""
     from workbench.ingest.importer import import_csv
 
+    from tqdm.auto import tqdm
+
     wb = _connect(need_redis=False)
-    result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
-                        dayfirst=dayfirst, on_error="skip" if skip_bad_rows else "abort", cache=wb.cache)
+    with tqdm(desc=f"importing {path.name}", unit=" rows", unit_scale=True, leave=False) as bar:
+        result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
+                            dayfirst=dayfirst, on_error="skip" if skip_bad_rows else "abort", cache=wb.cache,
+                            progress=lambda rows: bar.update(rows - bar.n))
     out.print(str(result))
 
 
