@@ -177,9 +177,9 @@ def import_csv_cmd(
     skip_bad_rows: Annotated[bool, typer.Option(help="write the good rows, list bad ones in FILE.rejects.csv")] = False,
 ) -> None:
     """Import a CSV file (every row validated, streamed, written in one transaction, re-runnable)."""
-    from workbench.ingest.importer import import_csv
-
     from tqdm.auto import tqdm
+
+    from workbench.ingest.importer import import_csv
 
     wb = _connect(need_redis=False)
     with tqdm(desc=f"importing {path.name}", unit=" rows", unit_scale=True, leave=False) as bar:
