@@ -27,7 +27,7 @@ from workbench.store.migrations import migrate
 from workbench.store.versions import cache_secret
 from workbench.store.writer import write_frame, write_table
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow]
+pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.db, pytest.mark.redis]
 
 
 @pytest.fixture(scope="module")

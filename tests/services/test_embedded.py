@@ -27,6 +27,8 @@ def tmp_path() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.mark.db
+@pytest.mark.redis
 def test_embedded_default_starts_reuses_and_stops(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=None, _env_file=None)
     try:
@@ -70,6 +72,8 @@ def test_bad_urls_are_rejected_with_the_setting_named() -> None:
         Settings(redis_url="http://x", _env_file=None)
 
 
+@pytest.mark.db
+@pytest.mark.redis
 def test_embedded_servers_are_locked_down_and_shared_by_lease(tmp_path: Path) -> None:
     import stat
     import subprocess

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.db, pytest.mark.redis]
 
 
 def test_a_run_leaks_no_password(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_backtest_fills_every_column_and_manifest(loaded) -> None:  # type: igno
     assert manifest["parameters"]["params"] == {"fast": 8, "slow": 21}
     assert manifest["parameters"]["risk"]["max_positions"] == 2
     assert manifest["parameters"]["symbols"] == SYMBOLS
-    assert {"vectorbt", "pandas", "numpy", "workbench", "python"} <= set(manifest["package_versions"])
+    assert {"numba", "pandas", "numpy", "workbench", "python", "requirements.lock"} <= set(manifest["package_versions"])
     assert manifest["git_commit"] is None or len(manifest["git_commit"]) >= 40
     assert manifest["backtest_config"]["fee_rate"] == 0.0025
 
@@ -128,12 +128,17 @@ def test_sweep_stores_every_combination(loaded) -> None:  # type: ignore[no-unty
     assert isinstance(out.sweep_id, uuid.UUID)
 
 
-def test_walk_forward_stores_out_of_sample_runs(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_walk_forward_stores_out_of_sample_runs_and_the_stitched_run(loaded) -> None:  # type: ignore[no-untyped-def]
     wf = loaded.walk_forward(EmaCross(), {"fast": [3, 5], "slow": [13]}, "KRW-SYNBTC", "1h", n_folds=2,
                              progress=False)
     runs = loaded.runs()
-    assert len(runs) == 2 and set(runs["split"]) == {"out_of_sample"}
-    assert sorted(runs["id"]) == sorted(wf.folds["backtest_id"])
+    assert len(runs) == 3 and sorted(runs["split"]) == ["out_of_sample", "out_of_sample", "walk_forward"]
+    oos = runs[runs["split"] == "out_of_sample"]
+    assert sorted(oos["id"]) == sorted(wf.folds["backtest_id"])
+    stitched = runs[runs["split"] == "walk_forward"].iloc[0]
+    assert stitched["id"] == wf.folds.attrs["stitched_backtest_id"]
+    assert stitched["total_return"] == pytest.approx(wf.metrics.total_return)
+    assert len(set(runs["sweep_id"])) == 1
 
 
 def test_load_run_gives_the_equity_curve_back(loaded) -> None:  # type: ignore[no-untyped-def]

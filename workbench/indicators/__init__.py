@@ -8,13 +8,13 @@ later bars.
 
 from __future__ import annotations
 
+from workbench.indicators._memo import IndicatorCacheStats, indicator_cache
 from workbench.indicators.momentum import cci, rsi, stochastic
 from workbench.indicators.table import (
     CANDLE_INDICATOR_COLUMNS,
     INDICATOR_COLUMNS,
     OHLCV_COLUMNS,
     candle_columns_of,
-    compute_candle_columns,
     compute_indicator_table,
 )
 from workbench.indicators.trend import ema, macd, sma
@@ -22,6 +22,8 @@ from workbench.indicators.volatility import atr, bollinger, keltner, true_range
 from workbench.indicators.volume import obv, volume_ma, vwap
 
 __all__ = [
+    "IndicatorCacheStats",
+    "indicator_cache",
     "sma",
     "ema",
     "macd",
@@ -36,7 +38,6 @@ __all__ = [
     "volume_ma",
     "vwap",
     "compute_indicator_table",
-    "compute_candle_columns",
     "candle_columns_of",
     "INDICATOR_COLUMNS",
     "CANDLE_INDICATOR_COLUMNS",

@@ -10,7 +10,9 @@ Keys::
     ticker:{symbol}                             JSON, TTL 1 s
     orderbook:{symbol}                          JSON, TTL 1 s
     strategy:{strategy_id}:status               JSON
-    strategy:{strategy_id}:signals              LIST, the newest 100
+
+(The schema document also names ``strategy:{strategy_id}:signals``; nothing here produces live signals,
+so that key is not used.)
 
 Integrity: a frame is keyed by its symbol's **data version**, which every write that changes candles
 bumps in its own transaction (``data_versions``), so a load never returns a frame older than the
@@ -37,7 +39,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -50,21 +52,23 @@ __all__ = [
     "TICKER_TTL",
     "CacheUnavailableWarning",
     "FrameCache",
+    "JSONValue",
     "NullCache",
     "RedisCache",
     "TieredCache",
     "candle_key",
     "candle_pattern",
     "orderbook_key",
-    "strategy_signals_key",
     "strategy_status_key",
     "ticker_key",
 ]
 
+#: A value as JSON gives it back (objects, arrays, text, numbers, true/false, null).
+JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
+
 CANDLE_TTL: Final = 3600
 TICKER_TTL: Final = 1
 ORDERBOOK_TTL: Final = 1
-SIGNALS_KEPT: Final = 100
 _RETRY_AFTER: Final = 30.0
 _VERSION_KEY: Final = b"workbench_version"
 _SOURCE_KEY: Final = b"workbench_source"
@@ -100,10 +104,6 @@ def orderbook_key(symbol: str) -> str:
 
 def strategy_status_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:status"
-
-
-def strategy_signals_key(strategy_id: int) -> str:
-    return f"strategy:{strategy_id}:signals"
 
 
 def _mac(key: str, payload: bytes | memoryview, secret: bytes) -> bytes:
@@ -153,9 +153,8 @@ def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | N
 class FrameCache(Protocol):
     def get_table(self, key: str) -> pa.Table | None: ...
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None: ...
-    def get_json(self, key: str) -> Any | None: ...
+    def get_json(self, key: str) -> JSONValue: ...
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None: ...
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None: ...
     def invalidate(self, pattern: str) -> int: ...
 
 
@@ -168,13 +167,10 @@ class NullCache:
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         return None
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         return None
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
-        return None
-
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None:
         return None
 
     def invalidate(self, pattern: str) -> int:
@@ -257,7 +253,7 @@ class RedisCache:
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         self._call("set", self.client.set, key, seal(key, table_to_bytes(table, self.source), self._secret), ex=ttl)
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         """A JSON value (plain JSON, as the schema document specifies for tickers/order books, so
         other readers can use it); an undecodable value is a logged, deleted miss."""
         data = self._call("get", self.client.get, key)
@@ -271,17 +267,6 @@ class RedisCache:
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
         self._call("set", self.client.set, key, json.dumps(value, default=str), ex=ttl)
-
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None:
-        key = strategy_signals_key(strategy_id)
-
-        def push() -> None:
-            pipe = self.client.pipeline()
-            pipe.lpush(key, json.dumps(signal, default=str))
-            pipe.ltrim(key, 0, SIGNALS_KEPT - 1)
-            pipe.execute()
-
-        self._call("push", push)
 
     def invalidate(self, pattern: str) -> int:
         """Delete the keys matching ``pattern`` (SCAN, never KEYS); return how many."""
@@ -306,7 +291,7 @@ class TieredCache:
 
     Frames are found here without decoding; keys carry the data version, so an entry can only be
     out of date if the key is (and then it is never asked for again). JSON values (1 s tickers)
-    and signals go straight to the inner cache.
+    go straight to the inner cache.
     """
 
     def __init__(self, inner: FrameCache, *, max_bytes: int = 256 << 20) -> None:
@@ -355,14 +340,11 @@ class TieredCache:
         self._remember(key, table)
         self.inner.set_table(key, table, ttl)
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         return self.inner.get_json(key)
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
         self.inner.set_json(key, value, ttl)
-
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None:
-        self.inner.push_signal(strategy_id, signal)
 
     def invalidate(self, pattern: str) -> int:
         with self._lock:

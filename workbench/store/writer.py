@@ -14,10 +14,12 @@ from typing import Any, Final
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
+from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
 __all__ = ["TABLE_COLUMNS", "VERSIONED", "StagedWrite", "WriteResult", "to_arrow", "write_frame", "write_table"]
@@ -146,6 +148,7 @@ class StagedWrite:
         self._cur: Any = None
         self._conn: Any = None
         self._result: WriteResult | None = None
+        self._span: tuple[Any, Any] | None = None
 
     def __enter__(self) -> StagedWrite:
         stack = contextlib.ExitStack()
@@ -171,8 +174,13 @@ class StagedWrite:
                 data = data.append_column(name, extra.column(name))
         if data.num_rows == 0:
             return
-        self._cur.adbc_ingest("_wb_stage", data, mode="append" if self.rows else "create", temporary=True)
+        self.db.stage(self._cur, "_wb_stage", data, append=bool(self.rows))
         self.rows += data.num_rows
+        if "timeframe" in data.column_names and "timestamp" in data.column_names:
+            minutes = data.filter(pc.equal(data.column("timeframe"), "1m")).column("timestamp")
+            if len(minutes):
+                lo, hi = pc.min(minutes).as_py(), pc.max(minutes).as_py()
+                self._span = (lo, hi) if self._span is None else (min(self._span[0], lo), max(self._span[1], hi))
 
     def execute(self, sql: str) -> pa.Table:
         """Run a query over the staged rows (``_wb_stage``) inside the write's transaction."""
@@ -197,6 +205,7 @@ class StagedWrite:
         inserted, updated = int(counts[0]), int(counts[1])
         if (inserted or updated) and self.table in VERSIONED:
             self._cur.execute(query("data_version_bump").literal({"table_name": VERSIONED[self.table]}))
+        after_write(self._cur, self.table)
         self._result = WriteResult(self.table, self.rows, inserted, updated)
         return self._result
 
@@ -209,6 +218,10 @@ class StagedWrite:
         else:
             self._conn.rollback()
         self._conn = None
+        if self._span is not None and (result.inserted or result.updated):
+            lo, hi = self._span  # what after_commit needs of the rows: the span of the 1m timestamps
+            after_commit(self.db, self.table, pa.table({"timeframe": ["1m", "1m"], "timestamp": pa.array(
+                [lo, hi], pa.timestamp("us", tz="UTC"))}))
         return result
 
 
