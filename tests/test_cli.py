@@ -34,9 +34,9 @@ def run(*args: str) -> str:
 
 def test_data_commands(env: dict[str, str], tmp_path: Path) -> None:
     assert "schema up to date at version" in run("db", "init")
-    assert "applied: [1, 2, 3, 4, 5]" in run("db", "status")
+    assert "applied: [1, 2, 3, 4, 5, 11]" in run("db", "status")
     out = run("sample", "--days", "2")
-    assert "SYNTHETIC SAMPLE DATA" in out and "8640 new" in out
+    assert "SYNTHETIC SAMPLE DATA" in out and "8,640 new" in out
     assert "KRW-SYNBTC" in run("inventory")
     assert "missing_bars: 0" in run("quality", "KRW-SYNETH", "--timeframe", "1m")
     assert "technical_indicators: 48 rows" in run("indicators", "KRW-SYNBTC", "--timeframe", "1h")
@@ -44,7 +44,8 @@ def test_data_commands(env: dict[str, str], tmp_path: Path) -> None:
     pd.DataFrame({"timestamp": ["2025-05-01T00:00:00Z", "2025-05-01T00:01:00Z"], "open": [1.0, 2.0],
                   "high": [2.0, 3.0], "low": [0.5, 1.5], "close": [1.5, 2.5], "volume": [1, 1]}).to_csv(csv, index=False)
     assert "2 new" in run("import-csv", str(csv), "--symbol", "KRW-CSV", "--timeframe", "1m")
-    assert "0 new" in run("import-csv", str(csv), "--symbol", "KRW-CSV", "--timeframe", "1m")
+    again = run("import-csv", str(csv), "--symbol", "KRW-CSV", "--timeframe", "1m")
+    assert "2 rows, all unchanged: nothing written" in again and "'timestamp' -> timestamp" in again
 
 
 def test_research_commands(env: dict[str, str], session) -> None:  # type: ignore[no-untyped-def]

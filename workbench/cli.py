@@ -34,10 +34,34 @@ def _settings() -> Any:
         raise WorkbenchError(f"invalid settings: {err}") from err
 
 
+#: embedded servers started by this command: stopped when it ends (unless --keep-services)
+_started: list[Any] = []
+
+
 def _connect(**kwargs: Any) -> Any:
     from workbench.session import connect
 
-    return connect(_settings(), **kwargs)
+    settings = _settings()
+    wb = connect(settings, **kwargs)
+    if wb.urls.started:
+        _started.append((settings, wb))
+    return wb
+
+
+def _stop_started(keep: bool) -> None:
+    """Stop the embedded servers this command started, unless kept or used by another process."""
+    from workbench.services.resolve import in_use, stop_embedded
+
+    while _started:
+        settings, wb = _started.pop()
+        wb.close()
+        if keep:
+            continue
+        stop_embedded(settings, only=wb.urls.started)
+        for name in wb.urls.started:
+            users = in_use(settings, name)
+            if users:
+                console.print(f"embedded {name} left running: in use by pid {', '.join(map(str, users))}")
 
 
 def _round(df: Any, digits: int = 4) -> Any:
@@ -58,20 +82,28 @@ def _table(df: Any, title: str | None = None) -> Table:
 @services_app.command("start")
 def services_start() -> None:
     """Start the embedded servers (only those whose URL is not configured)."""
+    from workbench.redact import mask_url
     from workbench.services.resolve import resolve_urls
 
     urls = resolve_urls(_settings())
-    out.print(f"database: {urls.database_url}{' (embedded)' if urls.embedded_postgres else ''}")
-    out.print(f"redis:    {urls.redis_url}{' (embedded)' if urls.embedded_redis else ''}")
+    out.print(f"database: {mask_url(urls.database_url)}{' (embedded)' if urls.embedded_postgres else ''}")
+    out.print(f"redis:    {mask_url(urls.redis_url or 'none')}{' (embedded)' if urls.embedded_redis else ''}")
 
 
 @services_app.command("stop")
-def services_stop() -> None:
-    """Stop the embedded servers of the data dir."""
-    from workbench.services.resolve import stop_embedded
+def services_stop(
+    force: Annotated[bool, typer.Option(help="stop even while other processes use them")] = False,
+) -> None:
+    """Stop the embedded servers of the data dir (those no other process is using, unless --force)."""
+    from workbench.services.resolve import in_use, stop_embedded
 
-    stopped = stop_embedded(_settings())
-    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    settings = _settings()
+    stopped = stop_embedded(settings, force=force)
+    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing"))
+    for name in ("redis", "postgres"):
+        users = in_use(settings, name)
+        if users and name not in stopped:
+            out.print(f"{name} left running: in use by pid {', '.join(map(str, users))} (--force stops it)")
 
 
 @services_app.command("status")
@@ -84,7 +116,9 @@ def services_status() -> None:
     for name, configured, server in (("postgres", s.database_url, EmbeddedPostgres(s.data_dir)),
                                      ("redis", s.redis_url, EmbeddedRedis(s.data_dir))):
         if configured:
-            out.print(f"{name}: configured {configured}")
+            from workbench.redact import mask_url
+
+            out.print(f"{name}: configured {mask_url(configured)}")
         else:
             info = server.running()
             out.print(f"{name}: embedded, " + (f"running on port {info.port} (pid {info.pid})" if info
@@ -97,7 +131,7 @@ def db_init() -> None:
     """Create or upgrade the schema (idempotent)."""
     from workbench.store.migrations import migrate, migration_status
 
-    wb = _connect(init_db=False)
+    wb = _connect(init_db=False, need_redis=False)
     applied = migrate(wb.db)
     for m in applied:
         out.print(f"applied {m.version:04d}_{m.name}")
@@ -111,7 +145,7 @@ def db_status() -> None:
     """Applied and pending migrations."""
     from workbench.store.migrations import migration_status
 
-    st = migration_status(_connect(init_db=False).db)
+    st = migration_status(_connect(init_db=False, need_redis=False).db)
     out.print(f"applied: {list(st.applied)}\npending: {list(st.pending)}\nchanged since applied: "
               f"{list(st.changed)}\ntimescaledb: {st.timescaledb}")
     if st.pending:
@@ -125,7 +159,7 @@ def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol
     from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
     from workbench.store.writer import write_frame
 
-    wb = _connect()
+    wb = _connect(need_redis=False)
     frame = generate_sample_candles(days=days)
     result = write_frame(wb.db, "candles", frame, cache=wb.cache)
     out.print(f"{SAMPLE_LABEL}\n{result}")
@@ -138,13 +172,20 @@ def import_csv_cmd(
     symbol: Annotated[str | None, typer.Option(help="e.g. KRW-BTC, if the file has no symbol column")] = None,
     timeframe: Annotated[str | None, typer.Option(help="e.g. 1m, if the file has no timeframe column")] = None,
     tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "UTC",
+    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst",
+                                                  help="order of D/M/Y vs M/D/Y dates")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option(help="write the good rows, list bad ones in FILE.rejects.csv")] = False,
 ) -> None:
-    """Import a CSV file (validated first, written in one transaction, re-runnable)."""
+    """Import a CSV file (every row validated, streamed, written in one transaction, re-runnable)."""
+    from tqdm.auto import tqdm
+
     from workbench.ingest.importer import import_csv
 
-    wb = _connect()
-    result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
-                        cache=wb.cache)
+    wb = _connect(need_redis=False)
+    with tqdm(desc=f"importing {path.name}", unit=" rows", unit_scale=True, leave=False) as bar:
+        result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
+                            dayfirst=dayfirst, on_error="skip" if skip_bad_rows else "abort", cache=wb.cache,
+                            progress=lambda rows: bar.update(rows - bar.n))
     out.print(str(result))
 
 
@@ -175,7 +216,7 @@ def archive(
 @app.command()
 def inventory() -> None:
     """What candles are stored."""
-    df = _connect().inventory()
+    df = _connect(need_redis=False).inventory()
     out.print(_table(df, "stored candles") if len(df) else "no candles stored")
 
 
@@ -349,7 +390,7 @@ def walk_forward_cmd(
 @app.command()
 def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     """Stored backtest runs, newest first."""
-    df = _connect().runs(limit=limit)
+    df = _connect(need_redis=False).runs(limit=limit)
     if df.empty:
         out.print("no stored runs")
         return
@@ -450,7 +491,7 @@ def ingest_candles_cmd(
     """Fetch candles from Bithumb and upsert them."""
     from workbench.ingest.service import ingest_candles
 
-    wb = _connect()
+    wb = _connect(need_redis=False)
     with _client() as client:
         result = ingest_candles(wb.db, client, symbol, timeframe, api=api, count=count,  # type: ignore[arg-type]
                                 pages=pages, cache=wb.cache, progress=True)
@@ -492,15 +533,59 @@ def ingest_trades_cmd(
     """Fetch recent trades into the transactions table (re-runs add no duplicates)."""
     from workbench.ingest.service import ingest_trades
 
-    wb = _connect()
+    wb = _connect(need_redis=False)
     with _client() as client:
         result = ingest_trades(wb.db, client, symbol, api=api, count=count)  # type: ignore[arg-type]
     out.print(str(result))
 
 
+def _known_secrets() -> list[str]:
+    """Passwords of the configured URLs, masked in anything printed on failure."""
+    import os
+    import re
+
+    found = []
+    for name in ("WORKBENCH_DATABASE_URL", "WORKBENCH_REDIS_URL"):
+        m = re.search(r":([^:@/\s]+)@", os.environ.get(name, ""))  # also in mistyped URLs
+        if m:
+            found.append(m.group(1))
+    return found
+
+
 def main() -> None:
+    """Entry point: failures print one ``error:`` line (``--debug``: the traceback too) and exit 1."""
+    import signal
+
+    flags = {f: f in sys.argv[1:] for f in ("--debug", "--keep-services")}
+    for flag, given in flags.items():
+        if given:
+            sys.argv.remove(flag)
+    debug = flags["--debug"]
+    keep = flags["--keep-services"] or sys.argv[1:3] == ["services", "start"]
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, _terminate)  # like Ctrl-C: clean up what was started, then exit
     try:
-        app()
-    except WorkbenchError as err:
-        console.print(f"[red]error:[/red] {err}")
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt as err:
+        console.print(f"[red]error:[/red] interrupted{f' ({err})' if str(err) else ''}")
+        sys.exit(143 if str(err) == "SIGTERM" else 130)
+    except BaseException as err:
+        from rich.markup import escape
+
+        from workbench.cli_errors import describe_failure
+        from workbench.redact import mask_text
+
+        if debug:
+            import traceback
+
+            console.print(escape(mask_text(traceback.format_exc(), *_known_secrets())), highlight=False)
+        console.print(f"[red]error:[/red] {escape(describe_failure(err, *_known_secrets()))}", highlight=False,
+                      soft_wrap=True)
         sys.exit(1)
+    finally:
+        _stop_started(keep)

@@ -157,13 +157,22 @@ def _kernel_manager_class() -> type:
 
 
 def _new_path(output_dir: Path, name: str) -> Path:
+    """A new report path, reserved by exclusive create: two reports started in the same second (in
+    any processes) never get the same name."""
+    import os
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = output_dir / f"{name}-{stamp}{_SUFFIX}"
     n = 2
-    while path.exists() or path.with_suffix(".html").exists():
+    while True:
+        if not path.with_suffix(".html").exists():
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                return path
+            except FileExistsError:
+                pass
         path = output_dir / f"{name}-{stamp}-{n}{_SUFFIX}"
         n += 1
-    return path
 
 
 def _keep_failed(executed: Path, output_dir: Path) -> Path | None:
@@ -297,6 +306,9 @@ def run_report(
         where = f"the executed notebook is kept at {kept}" if kept else "no executed notebook was written"
         raise WorkbenchError(f"notebook {name!r} did not finish: {type(err).__name__}: {err}. "
                              f"{where[0].upper()}{where[1:]}; no HTML was written") from err
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM via the CLI): no half-written notebook stays
+        executed.unlink(missing_ok=True)
+        raise
     html = _export_html(executed, _title(name, given), _header(name, effective, given, started),
                         hide_code=hide_code)
     html_path = executed.with_suffix(".html")
