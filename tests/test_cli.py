@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,14 +52,18 @@ def test_research_commands(env: dict[str, str], session) -> None:  # type: ignor
     run("sample", "--days", "3")
     out = run("backtest", "EmaCross", "--symbols", "KRW-SYNBTC,KRW-SYNETH", "--param", "fast=5",
               "--max-positions", "2")
-    assert "stored as backtest_results.id 1" in out and "total_return" in out
+    assert "stored as backtest_results.id 1" in out and "Total return" in out
+    assert re.search(r"Total return +│ +[+-]?\d+\.\d\d% ", out), out  # a percentage, not a raw fraction
+    assert "e+0" not in out and "e-0" not in out  # no scientific notation
     out = run("sweep", "EmaCross", "--grid", "fast=3,5", "--grid", "slow=13", "--symbols", "KRW-SYNBTC")
     assert "sweep" in out
     runs = session.runs()
     assert sorted(runs["id"]) == [1, 2, 3] and runs["sweep_id"].notna().sum() == 2
     assert sorted(p["params"]["fast"] for p in runs["parameters"]) == [3, 5, 5]
     out = run("runs")
-    assert "backtest runs" in out and "Ema" in out
+    assert "backtest runs" in out and "EmaCross" in out
+    assert "fast=3" in out and "fast=5" in out and "slow=13" in out  # parameters shown
+    assert max(len(line) for line in out.splitlines()) <= 100
     assert "EmaCross" in run("strategies") and "long_term" in run("strategies")
 
 
