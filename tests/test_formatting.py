@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -80,7 +80,7 @@ def test_times_in_kst() -> None:
     assert format_time_kst(pd.Timestamp("2025-01-01 00:00", tz="UTC")) == "2025-01-01 09:00 KST"
     assert format_time_kst(pd.Timestamp("2025-06-30 15:30", tz="UTC")) == "2025-07-01 00:30 KST"
     assert format_time_kst(datetime(2025, 1, 1, 23, 59, 30)) == "2025-01-02 08:59 KST"  # naive = UTC
-    assert format_time_kst(datetime(2025, 1, 1, tzinfo=timezone.utc), seconds=True) == "2025-01-01 09:00:00 KST"
+    assert format_time_kst(datetime(2025, 1, 1, tzinfo=UTC), seconds=True) == "2025-01-01 09:00:00 KST"
     assert format_time_kst("2025-01-01T00:00:00+00:00") == "2025-01-01 09:00 KST"
     assert format_time_kst(pd.NaT) == "–"
     assert format_time_kst(None) == "–"

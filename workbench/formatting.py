@@ -14,7 +14,7 @@ named.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, Literal
 
 __all__ = [
@@ -215,12 +215,13 @@ def format_time_kst(value: object, *, seconds: bool = False) -> str:
     if value is None:
         return MISSING
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if not isinstance(value, datetime) or value != value:  # NaT compares unequal to itself
         return MISSING
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")

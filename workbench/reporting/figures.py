@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import ValidationError
+from workbench.formatting import format_time_kst
 from workbench.ingest.sample import SAMPLE_LABEL
 
 if TYPE_CHECKING:
@@ -218,9 +219,10 @@ def drawdown_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str =
 
 
 def monthly_returns_heatmap(monthly: Mapping[str, float], *, title: str = "Monthly returns") -> go.Figure:
-    """Years x months grid of ``{"YYYY-MM": fractional return}``, coloured and labelled in percent.
+    """Monthly returns ``{"YYYY-MM": fractional return}``, coloured and labelled in percent.
 
-    Months without a value stay blank. ``z`` holds the returns in percent.
+    Up to 12 months from the first to the last one given: one row of exactly those months (``Jan 2025``
+    ...). Longer: a years x months grid, blank outside the range. ``z`` holds the returns in percent.
     """
     if not isinstance(monthly, Mapping):
         raise ValidationError(f"monthly_returns_heatmap: expected a mapping 'YYYY-MM' -> return, "
@@ -235,19 +237,32 @@ def monthly_returns_heatmap(monthly: Mapping[str, float], *, title: str = "Month
         if value is None or not isinstance(value, int | float | np.number):
             raise ValidationError(f"monthly_returns_heatmap: return of {key} is not a number ({value!r})")
         cells[(int(m.group(1)), int(m.group(2)))] = float(value)
-    years = list(range(min(y for y, _ in cells), max(y for y, _ in cells) + 1))
-    z = [[cells[(y, mo)] * 100.0 if (y, mo) in cells else None for mo in range(1, 13)] for y in years]
+    first, last = min(cells), max(cells)
+    span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+    if span <= 12:  # one row of the months in range only
+        months = [((first[0] * 12 + first[1] - 1 + k) // 12, (first[0] * 12 + first[1] - 1 + k) % 12 + 1)
+                  for k in range(span)]
+        x = [f"{_MONTHS[mo - 1]} {y}" for y, mo in months]
+        y_labels = ["return"]
+        z = [[cells[m] * 100.0 if m in cells else None for m in months]]
+    else:  # years x months, blank outside the range
+        years = list(range(first[0], last[0] + 1))
+        x = list(_MONTHS)
+        y_labels = [str(y) for y in years]
+        z = [[cells[(y, mo)] * 100.0 if (y, mo) in cells else None for mo in range(1, 13)] for y in years]
     text = [["" if v is None else f"{v:+.1f}%" for v in row] for row in z]
     finite = [abs(v) for row in z for v in row if v is not None and math.isfinite(v)]
     bound = max(finite) if finite and max(finite) > 0 else 1.0
     fig = _figure(title, hovermode="closest", yaxis={"autorange": "reversed"},
-                  height=max(260, 90 + 45 * len(years)))
+                  height=max(280, 110 + 45 * len(y_labels)))
     fig.add_trace(go.Heatmap(
-        x=list(_MONTHS), y=[str(y) for y in years], z=z, text=text, texttemplate="%{text}",
+        x=x, y=y_labels, z=z, text=text, texttemplate="%{text}",
         colorscale="RdYlGn", zmid=0.0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
-        colorbar={"ticksuffix": "%", "title": {"text": "return"}},
-        hovertemplate="%{y} %{x}: %{z:+.2f}%<extra></extra>",
+        colorbar={"ticksuffix": "%", "nticks": 5, "thickness": 14,
+                  "title": {"text": "return", "side": "right"}},
+        hovertemplate="%{x} %{y}: %{z:+.2f}%<extra></extra>",
     ))
+    fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
     return fig
 
@@ -333,7 +348,8 @@ def indicators_figure(candles: pd.DataFrame, indicators: pd.DataFrame, *,
 
 def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str | None = None,
                     title: str | None = None) -> go.Figure:
-    """Price (candlesticks, or a close line) with entry (▲) and exit (▼) markers of ``trades``.
+    """Price (candlesticks, or a close line) with entry (▲) and exit (▼) markers of ``trades``, both
+    coloured by the trade's P/L (green won, red lost).
 
     ``trades`` has the columns of a backtest's trade list (``symbol entry_time exit_time entry_price
     exit_price pnl status``); with ``symbol`` only that symbol's trades are drawn. Open trades have
@@ -352,16 +368,24 @@ def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str |
     entry_time = pd.to_datetime(trades["entry_time"], utc=True)
     exit_time = pd.to_datetime(trades["exit_time"], utc=True)
     pnl = trades["pnl"].astype(float).to_numpy()
+    colour = np.where(pnl > 0, _UP, np.where(pnl < 0, _DOWN, "#90a4ae"))
+    status = (trades["status"].astype(str).to_numpy() if "status" in trades.columns
+              else np.where(exit_time.notna(), "closed", "open"))
+    info = np.array([[f"{p:+,.0f}", s, format_time_kst(t)] for p, s, t in zip(pnl, status, entry_time, strict=True)],
+                    dtype=object).reshape(-1, 3)
     fig.add_trace(go.Scatter(
         x=entry_time, y=trades["entry_price"].astype(float), mode="markers", name="entry",
-        marker={"symbol": "triangle-up", "size": 11, "color": _UP, "line": {"width": 1, "color": "black"}},
-        hovertemplate="entry %{x}<br>%{y:,.0f} KRW<extra></extra>"))
-    closed = exit_time.notna().to_numpy()
+        marker={"symbol": "triangle-up", "size": 11, "color": colour, "line": {"width": 1, "color": "black"}},
+        customdata=info, hovertemplate="entry %{customdata[2]}<br>%{y:,} KRW<br>trade PnL ₩%{customdata[0]} "
+                                       "(%{customdata[1]})<extra></extra>"))
+    closed = (exit_time.notna() & (status != "open")).to_numpy()
+    exit_kst = np.array([format_time_kst(t) for t in exit_time], dtype=object)
     fig.add_trace(go.Scatter(
         x=exit_time[closed], y=trades["exit_price"].astype(float)[closed], mode="markers", name="exit",
-        marker={"symbol": "triangle-down", "size": 11, "color": _DOWN, "line": {"width": 1, "color": "black"}},
-        customdata=pnl[closed], hovertemplate="exit %{x}<br>%{y:,.0f} KRW<br>PnL %{customdata:,.0f}"
-                                              "<extra></extra>"))
+        marker={"symbol": "triangle-down", "size": 11, "color": colour[closed],
+                "line": {"width": 1, "color": "black"}},
+        customdata=np.column_stack([info[closed, 0], exit_kst[closed]]) if closed.any() else None,
+        hovertemplate="exit %{customdata[1]}<br>%{y:,} KRW<br>PnL ₩%{customdata[0]}<extra></extra>"))
     return fig
 
 

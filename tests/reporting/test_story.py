@@ -1,0 +1,144 @@
+"""The report's story parts, against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.backtest import BacktestConfig, run_backtest
+from workbench.errors import ValidationError
+from workbench.reporting.story import (
+    REPORT_MIMETYPE,
+    benchmark_equity,
+    buy_and_hold,
+    data_summary,
+    drawdown_periods,
+    equity_vs_benchmark_figure,
+    report_header,
+    report_title,
+    trade_table,
+    underwater_figure,
+    worst_drawdowns_table,
+)
+from workbench.strategies import EmaCross, Risk
+
+IDX = pd.date_range("2025-01-01", periods=10, freq="1D", tz="UTC", name="ts")
+
+
+def test_drawdown_periods_by_hand() -> None:
+    # peak 100 (t0) -> 90 (t2) -> back to 100 at t3; new peak 120 (t5) -> 60 (t7), never recovered
+    equity = pd.Series([100, 95, 90, 100, 110, 120, 100, 60, 80, 90], index=IDX, dtype=float)
+    periods = drawdown_periods(equity)
+    assert len(periods) == 2
+    worst, second = periods.iloc[0], periods.iloc[1]
+    assert worst["start"] == IDX[5] and worst["valley"] == IDX[7] and pd.isna(worst["end"])
+    assert worst["depth"] == pytest.approx(60 / 120 - 1) and not worst["recovered"]
+    assert worst["days"] == pytest.approx(4.0)  # t5 to the last time, t9
+    assert second["start"] == IDX[0] and second["valley"] == IDX[2] and second["end"] == IDX[3]
+    assert second["depth"] == pytest.approx(-0.10) and second["recovered"] and second["days"] == pytest.approx(3.0)
+    assert len(drawdown_periods(equity, top=1)) == 1
+    assert drawdown_periods(pd.Series([1.0, 2.0, 3.0], index=IDX[:3])).empty
+
+
+def test_worst_drawdowns_table_is_formatted_in_kst() -> None:
+    equity = pd.Series([100, 95, 90, 100, 110, 120, 100, 60, 80, 90], index=IDX, dtype=float)
+    table = worst_drawdowns_table(equity)
+    assert table.loc[1, "depth"] == "-50.00%" and table.loc[1, "recovered (KST)"] == "not recovered"
+    assert table.loc[1, "peak (KST)"] == "2025-01-06 09:00 KST"
+    assert table.loc[2, "recovered (KST)"] == "2025-01-04 09:00 KST" and table.loc[2, "days"] == "3.0"
+
+
+def test_underwater_figure_shades_the_worst_periods() -> None:
+    equity = pd.Series([100, 95, 90, 100, 110, 120, 100, 60, 80, 90], index=IDX, dtype=float)
+    fig = underwater_figure(equity, top=2)
+    assert list(fig.data[0].y) == pytest.approx([0, -5, -10, 0, 0, 0, -100 / 6, -50, -100 / 3, -25])
+    shapes = fig.layout.shapes
+    assert len(shapes) == 2 and pd.Timestamp(shapes[0].x0) == IDX[5] and pd.Timestamp(shapes[0].x1) == IDX[9]
+    texts = [a.text for a in fig.layout.annotations]
+    assert "#1 -50.0%" in texts and "#2 -10.0%" in texts
+
+
+def test_buy_and_hold_equal_weights_by_hand() -> None:
+    a = pd.DataFrame({"close": [100.0, 110.0, 120.0, 90.0]}, index=IDX[:4])
+    b = pd.DataFrame({"close": [10.0, 10.0, 5.0]}, index=IDX[[0, 1, 3]])  # no bar at t2: held at 10
+    bh = buy_and_hold({"A": a, "B": b}, pd.DatetimeIndex(IDX[:4]), 1_000_000.0)
+    # half in each: A grows 1.1, 1.2, 0.9; B 1, 1, 0.5
+    assert list(bh) == pytest.approx([1_000_000, 1_050_000, 1_100_000, 700_000])
+    with pytest.raises(ValidationError, match="no 'close'"):
+        buy_and_hold({"A": a[[]]}, pd.DatetimeIndex(IDX[:4]), 1.0)
+
+
+@pytest.fixture(scope="module")
+def result():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(7)
+    idx = pd.date_range("2025-01-01", periods=24 * 40, freq="1h", tz="UTC", name="ts")
+    close = 50_000_000 * np.exp(np.cumsum(rng.normal(0, 0.01, len(idx))))
+    frame = pd.DataFrame({"open": close, "high": close * 1.005, "low": close * 0.995, "close": close,
+                          "volume": 1.0}, index=idx)
+    risk = Risk(stop_loss_pct=2.0, take_profit_pct=4.0, risk_per_trade=1.0, max_positions=1)
+    res = run_backtest(frame, EmaCross(fast=5, slow=13, risk=risk), BacktestConfig(), timeframe="1h",
+                       symbol="KRW-SYNBTC")
+    return res, frame
+
+
+def test_title_header_and_index_metadata(result) -> None:  # type: ignore[no-untyped-def]
+    res, frame = result
+    title = report_title(res)
+    assert title.startswith("EmaCross(fast=5, slow=13) on KRW-SYNBTC · 1h · 2025-01-01 → 2025-02-09 UTC")
+    bench = benchmark_equity(res, {"KRW-SYNBTC": frame})
+    assert bench.iloc[0] == pytest.approx(10_000_000.0)
+    assert bench.iloc[-1] == pytest.approx(10_000_000.0 * frame["close"].iloc[-1] / frame["close"].iloc[0])
+    block = report_header(res, bench, backtest_id=42)
+    bundle = block._repr_mimebundle_()
+    meta = bundle[REPORT_MIMETYPE]
+    assert meta["title"] == title and meta["backtest_id"] == 42 and meta["synthetic"] is True
+    assert meta["kpis"]["benchmark_return"] == pytest.approx(frame["close"].iloc[-1] / frame["close"].iloc[0] - 1)
+    html = bundle["text/html"]
+    assert "SYNTHETIC" in html and "Buy &amp; hold" in html and "Total return" in html
+    expected = f"{100 * res.metrics.total_return:+.2f}%"
+    assert expected in html
+    assert "e+0" not in html and "e-0" not in html
+    fig = equity_vs_benchmark_figure(res.equity, bench)
+    assert [t.name for t in fig.data] == ["strategy", "buy & hold"]
+
+
+def test_trade_table_formats_prices_times_and_money(result) -> None:  # type: ignore[no-untyped-def]
+    res, _ = result
+    table = trade_table(res.trades)
+    assert len(table) == len(res.trades) > 0
+    first = res.trades.iloc[0]
+    row = table.iloc[0]
+    assert row["entry (KST)"] == (first["entry_time"] + pd.Timedelta(hours=9)).strftime("%Y-%m-%d %H:%M KST")
+    assert row["entry price"] == f"{first['entry_price']:,.0f}"  # tens of millions: no decimals
+    pnl = first["pnl"]
+    assert row["PnL"] == ("-" if round(pnl) < 0 else "") + f"₩{abs(pnl):,.0f}"
+    with pytest.raises(ValidationError, match="missing column"):
+        trade_table(res.trades.drop(columns=["fees"]))
+
+
+def test_data_summary_counts_gaps_of_the_window() -> None:
+    idx = pd.date_range("2025-01-01", periods=10, freq="1h", tz="UTC", name="ts").delete([3, 4])
+    frame = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0}, index=idx)
+    summary = data_summary({"KRW-BTC": frame, "KRW-SYNETH": frame}, "1h")
+    assert summary.loc["KRW-BTC", "source"] == "Bithumb market data"
+    assert summary.loc["KRW-SYNETH", "source"] == "SYNTHETIC sample"
+    assert summary.loc["KRW-BTC", "bars"] == "8" and summary.loc["KRW-BTC", "gaps (missing bars)"] == "1 (2)"
+    assert summary.loc["KRW-BTC", "first bar (KST)"] == "2025-01-01 09:00 KST"
+
+
+def test_plot_result_and_exports(result, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from workbench.reporting import export_result, plot_result
+
+    res, frame = result
+    fig = plot_result(res, {"KRW-SYNBTC": frame})
+    assert [t.name for t in fig.data] == ["strategy", "buy & hold", "drawdown"]
+    assert list(fig.data[0].y) == pytest.approx(res.equity.to_list())
+    csv = export_result(res, tmp_path / "t.csv")
+    back = pd.read_csv(csv)
+    assert len(back) == len(res.trades) and back["pnl"].to_numpy() == pytest.approx(res.trades["pnl"].to_numpy())
+    pq = export_result(res, tmp_path / "e.parquet", "equity")
+    eq = pd.read_parquet(pq)
+    assert eq["equity"].to_numpy() == pytest.approx(res.equity.to_numpy()) and eq.index[0] == res.equity.index[0]
+    with pytest.raises(ValidationError, match=r"\.csv or \.parquet"):
+        export_result(res, tmp_path / "t.xlsx")

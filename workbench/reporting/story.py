@@ -1,0 +1,404 @@
+"""The parts of a backtest report that tell its story: title, KPI block, buy-and-hold benchmark, worst
+drawdowns, formatted trade list, data provenance and quality, and the report's index metadata.
+
+Pure: a :class:`~workbench.backtest.BacktestResult` and price frames in, strings, frames and figures out.
+Numbers are formatted by :mod:`workbench.formatting` (``+5.12%``, ``₩1,234,567``); times of trades are
+shown in KST with the zone named.
+
+>>> from workbench.reporting import report_header, equity_vs_benchmark_figure  # doctest: +SKIP
+>>> report_header(result, benchmark)          # title + KPI block, as a notebook cell's output
+>>> equity_vs_benchmark_figure(result.equity, benchmark)
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from workbench.errors import ValidationError
+from workbench.formatting import (
+    MISSING,
+    format_count,
+    format_metric,
+    format_pct,
+    format_price,
+    format_time_kst,
+    metric_title,
+)
+from workbench.ingest.sample import SAMPLE_LABEL
+from workbench.quality import quality_report
+
+if TYPE_CHECKING:
+    from workbench.backtest import BacktestResult
+
+__all__ = [
+    "KPI_KEYS",
+    "REPORT_MIMETYPE",
+    "HtmlBlock",
+    "benchmark_equity",
+    "buy_and_hold",
+    "data_summary",
+    "drawdown_periods",
+    "equity_vs_benchmark_figure",
+    "export_result",
+    "kpis",
+    "plot_result",
+    "report_header",
+    "report_title",
+    "strategy_label",
+    "trade_table",
+    "underwater_figure",
+    "worst_drawdowns_table",
+]
+
+#: the custom output type through which a report notebook hands its title and KPIs to the index
+REPORT_MIMETYPE: Final = "application/vnd.workbench.report+json"
+#: the KPI block's metrics, in order
+KPI_KEYS: Final = ("total_return", "benchmark_return", "excess_return", "annual_return", "max_drawdown",
+                   "sharpe_ratio", "sortino_ratio", "win_rate", "profit_factor", "total_trades", "total_pnl")
+_UP, _DOWN, _NEUTRAL = "#26a69a", "#ef5350", "#546e7a"
+_TEMPLATE: Final = "plotly_white"
+
+
+@dataclass(frozen=True)
+class HtmlBlock:
+    """HTML that displays itself in a notebook (and in the report) and carries report metadata."""
+
+    html: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/html": self.html}
+        if self.metadata:
+            bundle[REPORT_MIMETYPE] = self.metadata
+        return bundle
+
+    def __str__(self) -> str:
+        return self.html
+
+
+# -- names ---------------------------------------------------------------------------------------------
+
+def strategy_label(result: BacktestResult) -> str:
+    """``EmaCross(fast=8, slow=21)``."""
+    params = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    return f"{result.strategy_name}({params})"
+
+
+def _period(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    days = (end - start) / pd.Timedelta(days=1)
+    return f"{start:%Y-%m-%d} → {end:%Y-%m-%d} UTC ({days:,.0f} days)"
+
+
+def report_title(result: BacktestResult) -> str:
+    """``EmaCross(fast=8, slow=21) on KRW-BTC, KRW-ETH · 1h · 2025-01-01 → 2025-03-01 UTC (59 days)``."""
+    return (f"{strategy_label(result)} on {', '.join(result.symbols)} · {result.timeframe} · "
+            f"{_period(result.start, result.end)}")
+
+
+# -- benchmark and KPIs ------------------------------------------------------------------------------
+
+def buy_and_hold(prices: Mapping[str, pd.DataFrame], index: pd.DatetimeIndex, capital: float) -> pd.Series:
+    """Equity of ``capital`` split equally over ``prices``' symbols, bought at each one's first close on or
+    after ``index[0]`` and held (marked at the last close known at each time of ``index``)."""
+    if not prices:
+        raise ValidationError("buy_and_hold: no price frames given")
+    if len(index) == 0:
+        raise ValidationError("buy_and_hold: empty index")
+    legs = []
+    for symbol, frame in prices.items():
+        if "close" not in frame.columns:
+            raise ValidationError(f"buy_and_hold: prices of {symbol} have no 'close' column")
+        close = frame["close"].astype(float).dropna()
+        close = close[close.index >= index[0]]
+        if close.empty:
+            raise ValidationError(f"buy_and_hold: no close of {symbol} from {index[0]} on")
+        legs.append(close.reindex(close.index.union(index)).ffill().reindex(index) / close.iloc[0])
+    growth = pd.concat(legs, axis=1).bfill().mean(axis=1)
+    return (growth * capital).rename("buy & hold")
+
+
+def benchmark_equity(result: BacktestResult, prices: Mapping[str, pd.DataFrame] | None = None) -> pd.Series:
+    """The run's buy-and-hold equity: ``result.benchmark`` when the engine gives one, otherwise
+    :func:`buy_and_hold` of ``prices`` on the equity's index with the run's initial capital."""
+    given = getattr(result, "benchmark", None)
+    if isinstance(given, pd.Series) and len(given):
+        return given.rename("buy & hold")
+    if prices is None:
+        raise ValidationError("benchmark_equity: the result has no benchmark; pass the symbols' prices")
+    index = pd.DatetimeIndex(result.equity.index)
+    return buy_and_hold(prices, index, float(result.config.initial_capital))
+
+
+def kpis(result: BacktestResult, benchmark: pd.Series | None = None) -> dict[str, float]:
+    """The run's metrics plus ``benchmark_return`` and ``excess_return`` (from ``benchmark`` when the
+    metrics lack them)."""
+    values: dict[str, float] = {k: v for k, v in result.metrics.to_dict().items()
+                                if isinstance(v, int | float)}
+    if "benchmark_return" not in values and benchmark is not None and len(benchmark):
+        values["benchmark_return"] = float(benchmark.iloc[-1] / benchmark.iloc[0] - 1.0)
+    if "excess_return" not in values and "benchmark_return" in values and "total_return" in values:
+        values["excess_return"] = values["total_return"] - values["benchmark_return"]
+    return values
+
+
+def _tone(key: str, value: float) -> str:
+    if key in ("max_drawdown", "total_trades", "win_rate", "annual_return") or not math.isfinite(value):
+        return ""
+    if key in ("sharpe_ratio", "sortino_ratio", "profit_factor"):
+        value = value - (1.0 if key == "profit_factor" else 0.0)
+    return "up" if value > 0 else "down" if value < 0 else ""
+
+
+_CSS: Final = """<style>
+.wb-report h1{font-size:1.6em;margin:.2em 0}
+.wb-sub{color:#546e7a;margin:.2em 0 .8em}
+.wb-synthetic{background:#ffebee;border:1px solid #b71c1c;color:#b71c1c;padding:.4em .8em;margin:.5em 0;
+ font-weight:bold}
+.wb-kpis{display:flex;flex-wrap:wrap;gap:.6em;margin:.6em 0}
+.wb-kpi{border:1px solid #cfd8dc;border-radius:6px;padding:.45em .8em;min-width:8.5em;background:#fafafa}
+.wb-kpi .v{font-size:1.35em;font-weight:600;white-space:nowrap}
+.wb-kpi .k{font-size:.8em;color:#607d8b}
+.wb-kpi .v.up{color:#00796b}.wb-kpi .v.down{color:#c62828}
+</style>"""
+
+
+def report_header(result: BacktestResult, benchmark: pd.Series | None = None, *,
+                  keys: Sequence[str] = KPI_KEYS, backtest_id: int | None = None) -> HtmlBlock:
+    """Title, period, data notice and the KPI block of a run, as HTML; also hands the title and the
+    headline KPIs to the reports index (``REPORT_MIMETYPE``)."""
+    values = kpis(result, benchmark)
+    cards = []
+    for key in keys:
+        if key not in values:
+            continue
+        value = values[key]
+        cards.append(f'<div class="wb-kpi"><div class="v {_tone(key, value)}">'
+                     f"{html.escape(format_metric(key, value))}</div>"
+                     f'<div class="k">{html.escape(metric_title(key))}</div></div>')
+    synthetic = any(s.startswith("KRW-SYN") for s in result.symbols)
+    notice = f'<div class="wb-synthetic">⚠ {html.escape(SAMPLE_LABEL)}</div>' if synthetic else ""
+    title = report_title(result)
+    capital = format_metric("initial_capital", result.config.initial_capital)
+    sub = (f"{html.escape(result.strategy_type)} · capital {capital}"
+           f" · fee {format_pct(result.config.fee_rate, sign=False)} and slippage "
+           f"{format_pct(result.config.slippage, sign=False)} per side · buy & hold = the same symbols, "
+           "equal weights")
+    body = (f'{_CSS}<div class="wb-report"><h1>{html.escape(strategy_label(result))} on '
+            f"{html.escape(', '.join(result.symbols))}</h1>"
+            f'<div class="wb-sub">{html.escape(result.timeframe)} bars · '
+            f"{html.escape(_period(result.start, result.end))}<br>{sub}</div>{notice}"
+            f'<div class="wb-kpis">{"".join(cards)}</div></div>')
+    meta = {"title": title, "strategy": result.strategy_name, "symbols": list(result.symbols),
+            "timeframe": result.timeframe, "start": result.start.isoformat(), "end": result.end.isoformat(),
+            "synthetic": synthetic, "backtest_id": backtest_id,
+            "kpis": {k: values[k] for k in ("total_return", "benchmark_return", "max_drawdown", "sharpe_ratio",
+                                            "total_trades") if k in values and math.isfinite(values[k])}}
+    return HtmlBlock(body, meta)
+
+
+# -- figures -----------------------------------------------------------------------------------------
+
+def equity_vs_benchmark_figure(equity: pd.Series, benchmark: pd.Series | None, *,
+                               title: str = "Equity vs buy & hold (KRW)") -> go.Figure:
+    """The strategy's equity and the buy-and-hold equity of the same capital."""
+    if not isinstance(equity, pd.Series) or equity.empty:
+        raise ValidationError("equity_vs_benchmark_figure: equity must be a non-empty Series")
+    fig = go.Figure()
+    fig.update_layout(template=_TEMPLATE, title=title, hovermode="x unified", yaxis_title="KRW",
+                      yaxis_tickformat=",.0f", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
+    fig.add_trace(go.Scatter(x=equity.index, y=equity.to_numpy(dtype=float), mode="lines", name="strategy",
+                             line={"color": "#1e88e5", "width": 2}, hovertemplate="₩%{y:,.0f}"))
+    if benchmark is not None:
+        fig.add_trace(go.Scatter(x=benchmark.index, y=benchmark.to_numpy(dtype=float), mode="lines",
+                                 name="buy & hold", line={"color": "#90a4ae", "width": 1.5, "dash": "dot"},
+                                 hovertemplate="₩%{y:,.0f}"))
+    return fig
+
+
+def drawdown_periods(equity: pd.Series, top: int = 5) -> pd.DataFrame:
+    """The ``top`` deepest drawdowns of ``equity``, deepest first.
+
+    Columns: ``start`` (the peak before the fall), ``valley`` (the lowest point), ``end`` (the first time
+    the peak is regained; NaT while not recovered), ``depth`` (negative fraction), ``days`` (start to end,
+    or to the last time when not recovered), ``recovered``.
+    """
+    if not isinstance(equity, pd.Series):
+        raise ValidationError(f"drawdown_periods: expected a Series, got {type(equity).__name__}")
+    columns = ["start", "valley", "end", "depth", "days", "recovered"]
+    values = equity.to_numpy(dtype=float)
+    if len(values) == 0:
+        return pd.DataFrame(columns=columns)
+    peak = np.maximum.accumulate(values)
+    dd = values / peak - 1.0
+    under = dd < 0
+    rows = []
+    i, n = 0, len(values)
+    while i < n:
+        if not under[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and under[j]:
+            j += 1
+        start = max(i - 1, 0)
+        valley = i + int(np.argmin(dd[i:j]))
+        recovered = j < n
+        end_time = equity.index[j] if recovered else pd.NaT
+        last = equity.index[j] if recovered else equity.index[-1]
+        rows.append({"start": equity.index[start], "valley": equity.index[valley], "end": end_time,
+                     "depth": float(dd[valley]), "days": (last - equity.index[start]) / pd.Timedelta(days=1),
+                     "recovered": recovered})
+        i = j
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("depth", kind="stable").head(top).reset_index(drop=True)
+
+
+def underwater_figure(equity: pd.Series, *, top: int = 5, title: str = "Underwater: drawdown from the peak") \
+        -> go.Figure:
+    """Drawdown in percent below the running peak, the ``top`` worst periods shaded and numbered."""
+    if not isinstance(equity, pd.Series) or equity.empty:
+        raise ValidationError("underwater_figure: equity must be a non-empty Series")
+    values = equity.to_numpy(dtype=float)
+    dd = (values / np.maximum.accumulate(values) - 1.0) * 100.0
+    fig = go.Figure()
+    fig.update_layout(template=_TEMPLATE, title=title, hovermode="x unified", yaxis_title="drawdown",
+                      yaxis_ticksuffix="%", showlegend=False)
+    fig.add_trace(go.Scatter(x=equity.index, y=dd, mode="lines", fill="tozeroy", name="drawdown",
+                             line={"color": _DOWN, "width": 1}, hovertemplate="%{y:.2f}%"))
+    for rank, row in drawdown_periods(equity, top).iterrows():
+        end = row["end"] if row["recovered"] else equity.index[-1]
+        fig.add_vrect(x0=row["start"], x1=end, fillcolor="rgba(239,83,80,0.12)", line_width=0,
+                      annotation_text=f"#{int(rank) + 1} {format_pct(row['depth'], 1)}",
+                      annotation_position="bottom left", annotation_font_size=10)
+    return fig
+
+
+# -- tables ------------------------------------------------------------------------------------------
+
+def worst_drawdowns_table(equity: pd.Series, top: int = 5) -> pd.DataFrame:
+    """:func:`drawdown_periods` formatted for people (KST times; ``not recovered`` where it is so)."""
+    periods = drawdown_periods(equity, top)
+    return pd.DataFrame({
+        "#": range(1, len(periods) + 1),
+        "peak (KST)": [format_time_kst(t) for t in periods["start"]],
+        "valley (KST)": [format_time_kst(t) for t in periods["valley"]],
+        "recovered (KST)": [format_time_kst(t) if ok else "not recovered"
+                            for t, ok in zip(periods["end"], periods["recovered"], strict=True)],
+        "depth": [format_pct(v) for v in periods["depth"]],
+        "days": [f"{v:,.1f}" for v in periods["days"]],
+    }).set_index("#")
+
+
+def trade_table(trades: pd.DataFrame) -> pd.DataFrame:
+    """The trade list for people: KST times, prices with the decimals they need, KRW with separators,
+    returns in percent; open trades say so (their exit is the last close)."""
+    needed = ["symbol", "entry_time", "exit_time", "size", "entry_price", "exit_price", "fees", "pnl", "ret"]
+    missing = [c for c in needed if c not in trades.columns]
+    if missing:
+        raise ValidationError(f"trade_table: missing column(s) {missing} (has {list(trades.columns)})")
+    status = trades["status"] if "status" in trades.columns else pd.Series("closed", index=trades.index)
+    reason = trades["exit_reason"] if "exit_reason" in trades.columns else pd.Series("", index=trades.index)
+    return pd.DataFrame({
+        "symbol": trades["symbol"].astype(str),
+        "entry (KST)": [format_time_kst(t) for t in trades["entry_time"]],
+        "exit (KST)": [format_time_kst(t) if s != "open" else "open"
+                       for t, s in zip(trades["exit_time"], status, strict=True)],
+        "size": [format_price(v) for v in trades["size"]],
+        "entry price": [format_price(v) for v in trades["entry_price"]],
+        "exit price": [format_price(v) + (" (last)" if s == "open" else "")
+                       for v, s in zip(trades["exit_price"], status, strict=True)],
+        "fees": [format_metric("fees", v) for v in trades["fees"]],
+        "PnL": [format_metric("pnl", v) for v in trades["pnl"]],
+        "return": [format_pct(v) for v in trades["ret"]],
+        "exit reason": [str(r) if isinstance(r, str) and r else MISSING for r in reason],
+    }, index=pd.RangeIndex(1, len(trades) + 1, name="#"))
+
+
+def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataFrame:
+    """Where each symbol's data came from and its quality over exactly these frames (the window tested):
+    bars, first/last bar in KST, gaps (missing bars), zero-volume runs, price jumps, bad bars."""
+    rows = []
+    for symbol, frame in frames.items():
+        q = quality_report(frame, timeframe, symbol=symbol)
+        rows.append({
+            "symbol": symbol,
+            "source": "SYNTHETIC sample" if symbol.startswith("KRW-SYN") else "Bithumb market data",
+            "bars": format_count(q.rows),
+            "first bar (KST)": format_time_kst(q.first), "last bar (KST)": format_time_kst(q.last),
+            "gaps (missing bars)": f"{len(q.gaps):,} ({q.missing_bars:,})",
+            "zero-volume runs": format_count(len(q.zero_volume_runs)),
+            "price jumps": format_count(len(q.price_jumps)),
+            "bad or duplicate bars": format_count(len(q.bad_bars) + len(q.duplicates)),
+        })
+    return pd.DataFrame(rows).set_index("symbol")
+
+
+# -- notebook helpers --------------------------------------------------------------------------------
+
+def plot_result(result: BacktestResult, prices: Mapping[str, pd.DataFrame] | None = None, *,
+                top: int = 5) -> go.Figure:
+    """One figure of a run: equity vs buy & hold (when the result has a benchmark or ``prices`` are
+    given) above the underwater drawdown with the ``top`` worst periods shaded."""
+    from plotly.subplots import make_subplots
+
+    try:
+        bench: pd.Series | None = benchmark_equity(result, prices)
+    except ValidationError:
+        bench = None
+    top_fig = equity_vs_benchmark_figure(result.equity, bench)
+    under = underwater_figure(result.equity, top=top)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.68, 0.32])
+    for trace in top_fig.data:
+        fig.add_trace(trace, row=1, col=1)
+    for trace in under.data:
+        fig.add_trace(trace, row=2, col=1)
+    for period in under.layout.shapes:
+        fig.add_vrect(x0=period.x0, x1=period.x1, fillcolor=period.fillcolor, line_width=0, row=2, col=1)
+    fig.update_yaxes(title_text="KRW", tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(title_text="drawdown", ticksuffix="%", row=2, col=1)
+    fig.update_layout(template=_TEMPLATE, title=report_title(result), height=620, hovermode="x unified",
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
+    return fig
+
+
+def export_result(result: BacktestResult, path: str | Path, what: str = "trades") -> Path:
+    """Write a run's ``trades`` or ``equity`` (with the buy-and-hold column when the result has one) to
+    ``path``: ``.csv`` or ``.parquet`` by the suffix. Times stay UTC (ISO 8601 in CSV). Returns the path.
+    """
+    target = Path(path)
+    if what == "trades":
+        frame = result.trades.copy()
+    elif what == "equity":
+        frame = result.equity.rename("equity").to_frame()
+        bench = getattr(result, "benchmark", None)
+        if isinstance(bench, pd.Series):
+            frame["benchmark"] = bench
+        frame["drawdown"] = frame["equity"] / frame["equity"].cummax() - 1.0
+    else:
+        raise ValidationError(f"export_result: what must be 'trades' or 'equity' (got {what!r})")
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValidationError(f"export_result: {target} must end in .csv or .parquet")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=what == "equity", date_format="%Y-%m-%dT%H:%M:%S%z")
+        else:
+            frame.to_parquet(tmp, index=what == "equity")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
