@@ -23,6 +23,10 @@ from workbench.reporting.story import (
 )
 from workbench.strategies import EmaCross, Risk
 
+def times(values: object) -> list[pd.Timestamp]:
+    return [pd.Timestamp(v) for v in values]  # type: ignore[attr-defined]
+
+
 IDX = pd.date_range("2025-01-01", periods=10, freq="1D", tz="UTC", name="ts")
 
 
@@ -55,8 +59,9 @@ def test_underwater_figure_shades_the_worst_periods() -> None:
     assert list(fig.data[0].y) == pytest.approx([0, -5, -10, 0, 0, 0, -100 / 6, -50, -100 / 3, -25])
     shapes = fig.layout.shapes
     assert len(shapes) == 2 and pd.Timestamp(shapes[0].x0) == IDX[5] and pd.Timestamp(shapes[0].x1) == IDX[9]
-    texts = [a.text for a in fig.layout.annotations]
-    assert "#1 -50.0%" in texts and "#2 -10.0%" in texts
+    valleys = fig.data[1]
+    assert list(valleys.text) == ["#1", "#2"] and list(valleys.y) == pytest.approx([-50.0, -10.0])
+    assert times(valleys.x) == [IDX[7].tz_localize(None), IDX[2].tz_localize(None)] and list(valleys.customdata) == ["-50.00%", "-10.00%"]
 
 
 def test_buy_and_hold_equal_weights_by_hand() -> None:
@@ -132,7 +137,7 @@ def test_plot_result_and_exports(result, tmp_path) -> None:  # type: ignore[no-u
 
     res, frame = result
     fig = plot_result(res, {"KRW-SYNBTC": frame})
-    assert [t.name for t in fig.data] == ["strategy", "buy & hold", "drawdown"]
+    assert [t.name for t in fig.data] == ["strategy", "buy & hold", "drawdown", "worst drawdowns"]
     assert list(fig.data[0].y) == pytest.approx(res.equity.to_list())
     csv = export_result(res, tmp_path / "t.csv")
     back = pd.read_csv(csv)

@@ -80,7 +80,11 @@ def _offline_notebook_renderer() -> Any:
                                include_mathjax=False, post_script=self.post_script, full_html=False,
                                animation_opts=self.animation_opts, default_width="100%", default_height=525,
                                validate=False)
-            return {"text/html": html}
+            import json
+
+            # the figure's data too: Jupyter renders it without the plotly.js that the kept .ipynb omits
+            figure = json.loads(pio.to_json(fig_dict, validate=False, remove_uids=False))
+            return {"text/html": html, "application/vnd.plotly.v1+json": figure}
 
     return OfflineNotebookRenderer()
 

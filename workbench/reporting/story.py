@@ -49,7 +49,10 @@ __all__ = [
     "drawdown_periods",
     "equity_vs_benchmark_figure",
     "export_result",
+    "full_table",
     "kpis",
+    "manifest_table",
+    "matching_run",
     "plot_result",
     "report_header",
     "report_title",
@@ -277,15 +280,28 @@ def underwater_figure(equity: pd.Series, *, top: int = 5, title: str = "Underwat
                       yaxis_ticksuffix="%", showlegend=False)
     fig.add_trace(go.Scatter(x=equity.index, y=dd, mode="lines", fill="tozeroy", name="drawdown",
                              line={"color": _DOWN, "width": 1}, hovertemplate="%{y:.2f}%"))
-    for rank, row in drawdown_periods(equity, top).iterrows():
+    periods = drawdown_periods(equity, top)
+    for _, row in periods.iterrows():
         end = row["end"] if row["recovered"] else equity.index[-1]
-        fig.add_vrect(x0=row["start"], x1=end, fillcolor="rgba(239,83,80,0.12)", line_width=0,
-                      annotation_text=f"#{int(rank) + 1} {format_pct(row['depth'], 1)}",
-                      annotation_position="bottom left", annotation_font_size=10)
+        fig.add_vrect(x0=row["start"], x1=end, fillcolor="rgba(239,83,80,0.12)", line_width=0)
+    if len(periods):  # numbered at their valleys (the worst-drawdowns table has the details)
+        fig.add_trace(go.Scatter(
+            x=periods["valley"], y=periods["depth"].to_numpy(dtype=float) * 100.0, mode="markers+text",
+            name="worst drawdowns", text=[f"#{i}" for i in range(1, len(periods) + 1)], textposition="bottom center",
+            marker={"color": "#b71c1c", "size": 6},
+            customdata=[format_pct(v) for v in periods["depth"]], hovertemplate="%{text}: %{customdata}"))
     return fig
 
 
 # -- tables ------------------------------------------------------------------------------------------
+
+def full_table(frame: pd.DataFrame) -> HtmlBlock:
+    """``frame`` as an HTML table with every row and every character (a notebook truncates long frames
+    and cells); the report lets a wide one scroll sideways."""
+    with pd.option_context("display.max_colwidth", None):
+        return HtmlBlock(frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe",
+                                       na_rep=MISSING))
+
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5) -> pd.DataFrame:
     """:func:`drawdown_periods` formatted for people (KST times; ``not recovered`` where it is so)."""
@@ -363,7 +379,7 @@ def plot_result(result: BacktestResult, prices: Mapping[str, pd.DataFrame] | Non
     for trace in top_fig.data:
         fig.add_trace(trace, row=1, col=1)
     for trace in under.data:
-        fig.add_trace(trace, row=2, col=1)
+        fig.add_trace(trace, row=2, col=1)  # the drawdown, then the numbered valleys
     for period in under.layout.shapes:
         fig.add_vrect(x0=period.x0, x1=period.x1, fillcolor=period.fillcolor, line_width=0, row=2, col=1)
     fig.update_yaxes(title_text="KRW", tickformat=",.0f", row=1, col=1)
@@ -402,3 +418,54 @@ def export_result(result: BacktestResult, path: str | Path, what: str = "trades"
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def matching_run(runs: pd.DataFrame, result: BacktestResult) -> int | None:
+    """The id of the newest stored run (``Workbench.runs()``) of the same strategy, parameters, risk,
+    symbols, timeframe and data fingerprint as ``result`` (a report that re-runs a stored backtest
+    without storing it again), else None."""
+    needed = ["id", "strategy", "timeframe", "data_fingerprint", "parameters"]
+    if runs.empty or any(c not in runs.columns for c in needed):
+        return None
+    for row in runs.sort_values("id", ascending=False).itertuples(index=False):
+        params = row.parameters if isinstance(row.parameters, dict) else {}
+        if (row.strategy == result.strategy_name and row.timeframe == result.timeframe
+                and row.data_fingerprint == result.data_fingerprint
+                and params.get("params") == _jsonable(result.params)
+                and params.get("risk", result.risk) == _jsonable(result.risk)
+                and params.get("symbols", list(result.symbols)) == list(result.symbols)):
+            return int(row.id)
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    """As it comes back from a JSON column (numpy scalars as Python values)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def manifest_table(run: Mapping[str, Any]) -> pd.DataFrame:
+    """A stored run (``Workbench.run(id)``) as ``field | value`` rows: ids, strategy class, parameters,
+    data fingerprint and rows, git commit, package versions."""
+    def text(value: Any) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={text(v)}" for k, v in value.items()) or MISSING
+        if isinstance(value, list):
+            return ", ".join(text(v) for v in value) or MISSING
+        return MISSING if value is None else str(value)
+
+    fields = [("backtest_results.id", run.get("id")), ("strategy id", run.get("strategy_id")),
+              ("run id", run.get("run_id")), ("sweep id", run.get("sweep_id")), ("split", run.get("split")),
+              ("strategy class", run.get("strategy_class"))]
+    params = run.get("parameters") or {}
+    if isinstance(params, dict):
+        fields += [(f"parameters: {k}", v) for k, v in params.items()]
+    fields += [("backtest config", run.get("backtest_config")), ("data fingerprint", run.get("data_fingerprint")),
+               ("data rows", run.get("data_rows")), ("git commit", run.get("git_commit")),
+               ("package versions", run.get("package_versions")),
+               ("stored at (KST)", format_time_kst(run.get("created_at")))]
+    return pd.DataFrame({"value": [text(v) for _, v in fields]}, index=pd.Index([k for k, _ in fields],
+                                                                                name="manifest"))
