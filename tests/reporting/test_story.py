@@ -23,6 +23,7 @@ from workbench.reporting.story import (
 )
 from workbench.strategies import EmaCross, Risk
 
+
 def times(values: object) -> list[pd.Timestamp]:
     return [pd.Timestamp(v) for v in values]  # type: ignore[attr-defined]
 

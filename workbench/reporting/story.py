@@ -422,14 +422,17 @@ def export_result(result: BacktestResult, path: str | Path, what: str = "trades"
 
 def matching_run(runs: pd.DataFrame, result: BacktestResult) -> int | None:
     """The id of the newest stored run (``Workbench.runs()``) of the same strategy, parameters, risk,
-    symbols, timeframe and data fingerprint as ``result`` (a report that re-runs a stored backtest
-    without storing it again), else None."""
+    symbols, timeframe, initial capital and data fingerprint as ``result`` (a report that re-runs a
+    stored backtest without storing it again), else None. Fee and slippage are not in the runs list and
+    are not compared."""
     needed = ["id", "strategy", "timeframe", "data_fingerprint", "parameters"]
     if runs.empty or any(c not in runs.columns for c in needed):
         return None
     for row in runs.sort_values("id", ascending=False).itertuples(index=False):
         params = row.parameters if isinstance(row.parameters, dict) else {}
+        capital = getattr(row, "initial_capital", result.config.initial_capital)
         if (row.strategy == result.strategy_name and row.timeframe == result.timeframe
+                and math.isclose(float(capital), float(result.config.initial_capital))
                 and row.data_fingerprint == result.data_fingerprint
                 and params.get("params") == _jsonable(result.params)
                 and params.get("risk", result.risk) == _jsonable(result.risk)
