@@ -9,9 +9,15 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from workbench.backtest.config import BacktestConfig
-from workbench.backtest.engine import BacktestResult, prepare_data, run_backtest
-from workbench.backtest.sweep import WalkForwardResult, run_sweep, walk_forward
+from workbench.backtest import (
+    BacktestConfig,
+    BacktestResult,
+    WalkForwardResult,
+    prepare_data,
+    run_backtest,
+    run_sweep,
+    walk_forward,
+)
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe
 from workbench.store.cache import FrameCache, strategy_status_key
@@ -79,14 +85,15 @@ def _status(wb: ResearchContext, strategy_id: int | None, state: str, **extra: A
 
 def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
              start: TimeLike | None = None, end: TimeLike | None = None, *,
-             config: BacktestConfig | None = None, store: bool = True) -> StoredRun:
-    """Load, backtest and (by default) store one run with its manifest."""
+             config: BacktestConfig | None = None, store: bool = True, close_at_end: bool = False) -> StoredRun:
+    """Load, backtest and (by default) store one run with its manifest (``close_at_end``: close positions
+    still open at the last close)."""
     tf = normalize_timeframe(timeframe)
     data = load_market(wb, symbols, tf, start, end)
     run_id = uuid.uuid4()
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
     _status(wb, sid, "backtesting", run_id=str(run_id))
-    result = run_backtest(data, strategy, config, timeframe=tf)
+    result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end)
     bid = save_result(wb.db, wb.user_id, sid, result, run_id=run_id) if sid is not None else None
     _status(wb, sid, "idle", last_backtest_id=bid)
     return StoredRun(result, bid, sid, run_id)
@@ -119,7 +126,8 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
                        end: TimeLike | None = None, *, config: BacktestConfig | None = None,
                        n_folds: int = 4, train_fraction: float = 0.7, metric: str = "sharpe_ratio",
                        store: bool = True, progress: bool = True) -> WalkForwardResult:
-    """Walk-forward test; with ``store`` each fold's out-of-sample run is stored (split out_of_sample)."""
+    """Walk-forward test; with ``store`` each fold's out-of-sample run is stored (split out_of_sample) and
+    so is the stitched out-of-sample run (split walk_forward), all under one sweep id."""
     tf = normalize_timeframe(timeframe)
     data = load_market(wb, symbols, tf, start, end)
     wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
@@ -130,4 +138,7 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
         ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample")
                for r in wf.out_of_sample]
         wf.folds["backtest_id"] = ids
+        wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
+                                                             split="walk_forward")
+        wf.folds.attrs["sweep_id"] = str(group)
     return wf

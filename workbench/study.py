@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from workbench.config import Settings
 from workbench.ingest.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
 from workbench.services.resolve import stop_embedded
@@ -57,6 +59,10 @@ def run_study(
             log(f"loading the sample data set ({days} days of 1m candles, {len(symbols)} symbols)")
             log(f"  {SAMPLE_LABEL}")
             log(f"  {write_frame(wb.db, 'candles', generate_sample_candles(days=days), cache=wb.cache)}")
+        inv = wb.inventory()
+        stored = inv[(inv["timeframe"] == "1m") & inv["symbol"].isin(symbols)]
+        # one window for the stored runs and the reports: the same numbers in both
+        window = (DEFAULT_START, (pd.Timestamp(stored["last_ts"].max()) + pd.Timedelta(minutes=1)).isoformat())
         for s in symbols:
             wb.compute_indicators(s, timeframe)
         log(f"indicators stored for {', '.join(symbols)} at {timeframe}")
@@ -64,7 +70,7 @@ def run_study(
         sharpe: dict[str, float] = {}
         risk = Risk(risk_per_trade=1.0, max_positions=3, stop_loss_pct=3.0, take_profit_pct=6.0)
         for name, cls in BUILTIN_STRATEGIES.items():
-            run = wb.backtest(cls(risk=risk), symbols, timeframe, DEFAULT_START)
+            run = wb.backtest(cls(risk=risk), symbols, timeframe, *window)
             assert run.backtest_id is not None
             ids[name] = run.backtest_id
             m = run.result.metrics
@@ -73,7 +79,7 @@ def run_study(
                 f"{m.sharpe_ratio:+6.2f}  trades {m.total_trades:4d}  -> backtest_results.id {run.backtest_id}")
         best = max(sharpe, key=lambda k: sharpe[k])
         out_dir = settings.reports_dir
-        env_params = {"symbols": ",".join(symbols), "timeframe": timeframe}
+        env_params = {"symbols": ",".join(symbols), "timeframe": timeframe, "start": window[0], "end": window[1]}
         log("rendering reports (papermill) ...")
         with _environ(_env(wb)):
             reports = {

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from workbench.backtest import BacktestConfig, prepare_data, run_backtest, run_sweep, walk_forward
-from workbench.backtest.stats import drawdown
 from workbench.errors import ValidationError
 from workbench.strategies import EmaCross, Risk, strategy
 
@@ -32,30 +29,8 @@ NO_STOPS = Risk(risk_per_trade=100, max_positions=1, stop_loss_pct=0, take_profi
 FREE = BacktestConfig(initial_capital=1_000_000, fee_rate=0.0, slippage=0.0)
 
 
-def test_fills_at_next_open_and_pnl_adds_up() -> None:
-    prices = [100 + i for i in range(20)]
-    df = flat_then(prices)
-    r = run_backtest(df, at_bars(risk=NO_STOPS), FREE, timeframe="1h")
-    t = r.trades.iloc[0]
-    assert t["entry_time"] == IDX[3] and t["entry_price"] == df["open"].iloc[3]   # signal on bar 2's close
-    assert t["exit_time"] == IDX[11] and t["exit_price"] == df["open"].iloc[11]
-    assert t["size"] * t["entry_price"] == pytest.approx(1_000_000)                 # all-in (fraction 1)
-    assert t["pnl"] == pytest.approx(t["size"] * (t["exit_price"] - t["entry_price"]))
-    assert r.equity.iloc[-1] == pytest.approx(1_000_000 + t["pnl"])
-    assert r.metrics.total_trades == 1 and r.metrics.winning_trades == 1
 
 
-def test_fees_and_slippage_are_charged_per_side() -> None:
-    df = flat_then([100.0] * 20)
-    cfg = BacktestConfig(initial_capital=1_000_000, fee_rate=0.0025, slippage=0.001)
-    r = run_backtest(df, at_bars(risk=NO_STOPS), cfg, timeframe="1h")
-    t = r.trades.iloc[0]
-    assert t["entry_price"] == pytest.approx(100 * 1.001) and t["exit_price"] == pytest.approx(100 * 0.999)
-    entry_value = t["size"] * t["entry_price"]
-    exit_value = t["size"] * t["exit_price"]
-    assert t["fees"] == pytest.approx(0.0025 * (entry_value + exit_value))
-    assert r.equity.iloc[-1] == pytest.approx(1_000_000 - entry_value * 0.0025 - exit_value * 0.0025
-                                              - t["size"] * (t["entry_price"] - t["exit_price"]))
 
 
 def test_stop_loss_and_take_profit_fill_at_their_price() -> None:
@@ -110,26 +85,6 @@ def test_max_positions_across_symbols() -> None:
     assert len(unlimited.trades) > len(r.trades)
 
 
-def test_metrics_agree_with_independent_computation() -> None:
-    df = _random(11)
-    r = run_backtest(df, EmaCross(fast=5, slow=20), timeframe="1h")
-    m, eq = r.metrics, r.equity
-    assert m.total_return == pytest.approx(eq.iloc[-1] / 10_000_000 - 1)
-    assert m.max_drawdown == pytest.approx(float((1 - eq / eq.cummax()).max()))
-    assert -m.max_drawdown == pytest.approx(drawdown(eq).min())
-    closed = r.trades[r.trades["status"] == "closed"]
-    assert m.total_trades == len(closed) and m.winning_trades == int((closed["pnl"] > 0).sum())
-    assert m.win_rate == pytest.approx((closed["pnl"] > 0).mean())
-    wins, losses = closed["pnl"][closed["pnl"] > 0], closed["pnl"][closed["pnl"] < 0]
-    assert m.profit_factor == pytest.approx(wins.sum() / -losses.sum())
-    assert m.largest_loss == pytest.approx(losses.min()) and m.avg_win == pytest.approx(wins.mean())
-    rets = eq.pct_change().fillna(eq.iloc[0] / 10_000_000 - 1)
-    assert m.sharpe_ratio == pytest.approx(rets.mean() / rets.std() * math.sqrt(365 * 24))
-    monthly = r.monthly_returns()
-    assert np.prod([1 + v for v in monthly.values()]) - 1 == pytest.approx(m.total_return)
-    rec = r.to_record()
-    assert len(rec["equity_curve"]) == len(eq) and rec["equity_curve"][-1]["equity"] == pytest.approx(eq.iloc[-1])
-    assert len(rec["trade_history"]) == len(r.trades)
 
 
 def test_result_is_independent_of_later_data() -> None:
@@ -166,6 +121,63 @@ def test_walk_forward_windows_and_out_of_sample_runs() -> None:
         assert (oos.trades["entry_time"] >= row.test_start).all()
         assert oos.params == {"fast": row.fast, "slow": row.slow}
     assert wf.summary()["folds"] == 3
+    # the stitched out-of-sample curve compounds the folds: its return is the product of theirs
+    growth = np.prod([1 + r.metrics.total_return for r in wf.out_of_sample]) - 1
+    assert wf.metrics.total_return == pytest.approx(growth, rel=1e-12)
+    assert len(wf.equity) == sum(len(r.equity) for r in wf.out_of_sample)
+    assert wf.metrics.total_trades == sum(len(r.trades) for r in wf.out_of_sample)
+
+
+@strategy("windows_test", "swing_trading")
+def windows(df: pd.DataFrame, *, fast: int = 3, slow: int = 10) -> tuple[pd.Series, pd.Series]:
+    """Uses its parameters as rolling windows: a float window is a pandas error."""
+    f, s = df.close.rolling(fast).mean(), df.close.rolling(slow).mean()
+    return f > s, f < s
+
+
+def test_walk_forward_keeps_parameter_types_and_ranks_by_each_metrics_direction() -> None:
+    df = _random(8, n=1200)
+    grid = {"fast": [3, 5], "slow": [10, 20]}
+    wf = walk_forward(df, windows(), grid, timeframe="1h", n_folds=2, progress=False, metric="max_drawdown")
+    for oos in wf.out_of_sample:
+        assert all(type(v) is int for v in oos.params.values())
+    # max_drawdown: the lowest wins; check against the in-sample sweep of fold 0 by hand
+    md = prepare_data(df, timeframe="1h")
+    split = int(600 * 0.7)
+    table = run_sweep(df.iloc[:split], windows(), grid, timeframe="1h", progress=False)
+    lowest = table.loc[table["max_drawdown"].idxmin()]
+    assert (wf.folds["fast"].iloc[0], wf.folds["slow"].iloc[0]) == (lowest["fast"], lowest["slow"])
+    assert wf.folds["is_max_drawdown"].iloc[0] == pytest.approx(table["max_drawdown"].min())
+    assert md.index[split] == wf.folds["test_start"].iloc[0]
+
+
+@pytest.mark.parametrize("metric", ["beta", "total_trades", "no_such_metric", "fast"])
+def test_walk_forward_accepts_only_rankable_metric_names(metric: str) -> None:
+    with pytest.raises(ValidationError, match="cannot rank parameters"):
+        walk_forward(_random(8, n=400), EmaCross(), {"fast": [3], "slow": [10]}, timeframe="1h",
+                     n_folds=2, metric=metric, progress=False)
+
+
+def test_sweep_computes_each_indicator_once_per_distinct_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbench.indicators._kernels as kernels
+
+    calls: list[int] = []
+    real = kernels.ema_kernel
+
+    def counting(x, period):  # type: ignore[no-untyped-def]
+        calls.append(int(period))
+        return real(x, period)
+
+    monkeypatch.setattr("workbench.indicators.trend.ema_kernel", counting)
+    table = run_sweep(_random(4, n=300), EmaCross(), {"fast": [3, 5, 8], "slow": [13, 21, 34]}, chunk_size=2,
+                      timeframe="1h", progress=False)
+    assert len(table) == 9
+    assert sorted(calls) == [3, 5, 8, 13, 21, 34]      # 6 distinct periods, not 18 EMA computations
+
+
+def test_sweep_rejects_unknown_grid_parameters() -> None:
+    with pytest.raises(ValidationError, match=r"\['fats'\] not parameter"):
+        run_sweep(_random(1, 100), EmaCross(), {"fats": [3]}, timeframe="1h", progress=False)
 
 
 def test_bad_data_is_rejected_with_the_symbol_named() -> None:
@@ -176,6 +188,14 @@ def test_bad_data_is_rejected_with_the_symbol_named() -> None:
         run_backtest(df.tz_localize(None), EmaCross(), timeframe="1h")
     with pytest.raises(ValidationError, match="duplicate timestamps"):
         run_backtest(pd.concat([df, df.iloc[[3]]]).sort_index(), EmaCross(), timeframe="1h")
+    bad = df.copy()
+    bad.iloc[7, bad.columns.get_loc("close")] = np.inf
+    with pytest.raises(ValidationError, match="KRW-Y: missing, infinite or non-positive prices"):
+        run_backtest({"KRW-Y": bad}, EmaCross(), timeframe="1h")
+    bad = df.copy()
+    bad.iloc[7, bad.columns.get_loc("high")] = bad["low"].iloc[7] * 0.5
+    with pytest.raises(ValidationError, match="high below open/low/close"):
+        run_backtest(bad, EmaCross(), timeframe="1h")
     with pytest.raises(ValidationError, match="timeframe '2h'"):
         run_backtest(df, EmaCross(), timeframe="2h")
 

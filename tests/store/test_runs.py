@@ -128,12 +128,17 @@ def test_sweep_stores_every_combination(loaded) -> None:  # type: ignore[no-unty
     assert isinstance(out.sweep_id, uuid.UUID)
 
 
-def test_walk_forward_stores_out_of_sample_runs(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_walk_forward_stores_out_of_sample_runs_and_the_stitched_run(loaded) -> None:  # type: ignore[no-untyped-def]
     wf = loaded.walk_forward(EmaCross(), {"fast": [3, 5], "slow": [13]}, "KRW-SYNBTC", "1h", n_folds=2,
                              progress=False)
     runs = loaded.runs()
-    assert len(runs) == 2 and set(runs["split"]) == {"out_of_sample"}
-    assert sorted(runs["id"]) == sorted(wf.folds["backtest_id"])
+    assert len(runs) == 3 and sorted(runs["split"]) == ["out_of_sample", "out_of_sample", "walk_forward"]
+    oos = runs[runs["split"] == "out_of_sample"]
+    assert sorted(oos["id"]) == sorted(wf.folds["backtest_id"])
+    stitched = runs[runs["split"] == "walk_forward"].iloc[0]
+    assert stitched["id"] == wf.folds.attrs["stitched_backtest_id"]
+    assert stitched["total_return"] == pytest.approx(wf.metrics.total_return)
+    assert len(set(runs["sweep_id"])) == 1
 
 
 def test_load_run_gives_the_equity_curve_back(loaded) -> None:  # type: ignore[no-untyped-def]

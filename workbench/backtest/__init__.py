@@ -1,21 +1,34 @@
-"""Backtests on vectorbt: engine, metrics, sweeps, walk-forward, storage."""
+"""Backtests on a numba engine: data, fill rules, metrics, sweeps, walk-forward (pure: no I/O)."""
 
 from workbench.backtest.config import BITHUMB_FEE_RATE, BacktestConfig
-from workbench.backtest.engine import BacktestResult, MarketData, prepare_data, run_backtest
-from workbench.backtest.stats import Metrics, compute_metrics
-from workbench.backtest.sweep import WalkForwardResult, parameter_grid, run_sweep, walk_forward
+from workbench.backtest.data import MarketData, prepare_data
+from workbench.backtest.engine import run_backtest, run_strategies, strategy_signals
+from workbench.backtest.result import BacktestResult, buy_and_hold, finite_or_none
+from workbench.backtest.stats import METRIC_INFO, MetricInfo, Metrics, compute_metrics, daily_returns
+from workbench.backtest.sweep import parameter_grid, run_sweep, sweep_strategies
+from workbench.backtest.walkforward import RANKABLE_METRICS, WalkForwardResult, best_row, walk_forward
 
 __all__ = [
     "BITHUMB_FEE_RATE",
+    "METRIC_INFO",
+    "RANKABLE_METRICS",
     "BacktestConfig",
     "BacktestResult",
     "MarketData",
+    "MetricInfo",
     "Metrics",
     "WalkForwardResult",
+    "best_row",
+    "buy_and_hold",
     "compute_metrics",
+    "daily_returns",
+    "finite_or_none",
     "parameter_grid",
     "prepare_data",
     "run_backtest",
+    "run_strategies",
     "run_sweep",
+    "strategy_signals",
+    "sweep_strategies",
     "walk_forward",
 ]

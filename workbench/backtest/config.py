@@ -17,13 +17,16 @@ BITHUMB_FEE_RATE: Final = 0.0025
 class BacktestConfig:
     """Costs and capital of a backtest.
 
-    ``fee_rate`` and ``slippage`` are fractions of the traded value, per side. Orders fill at the
-    next bar's open (plus slippage); stops fill at the stop price when a bar's range crosses it.
+    ``fee_rate`` and ``slippage`` are fractions of the traded value, per side; slippage moves every fill
+    against the trader (buys higher, sells lower). ``size_step`` rounds position sizes down to whole
+    multiples (e.g. ``1`` for whole units, ``0.0001`` for Bithumb's BTC precision; ``0``: no rounding).
+    The fill rules are in the README ("Fill rules").
     """
 
     initial_capital: float = 10_000_000.0
     fee_rate: float = BITHUMB_FEE_RATE
     slippage: float = 0.0005
+    size_step: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.initial_capital > 0:
@@ -32,6 +35,8 @@ class BacktestConfig:
             raise ValidationError(f"fee_rate must be a fraction in [0, 0.1) (got {self.fee_rate})")
         if not 0 <= self.slippage < 0.1:
             raise ValidationError(f"slippage must be a fraction in [0, 0.1) (got {self.slippage})")
+        if not 0 <= self.size_step < float("inf"):
+            raise ValidationError(f"size_step must be >= 0 units (got {self.size_step})")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,46 +1,158 @@
-"""Performance metrics from an equity curve and a trade list (pure; no vectorbt needed)."""
+"""Performance metrics of a run, defined as the field defines them (pure numpy/pandas).
+
+Return-based ratios use the *daily* returns of the equity (the last equity of each UTC calendar day
+against the previous day's, the first day against the initial capital), with a 365-day year since crypto
+markets trade every day: Sharpe = mean / std (ddof 1) * sqrt(365); Sortino = mean / sqrt(mean(min(r, 0)^2))
+* sqrt(365); volatility = std * sqrt(365); CAGR over the calendar days covered; alpha and beta against the
+benchmark's daily returns (beta = cov / var, alpha = (1 + mean(r - beta * b))^365 - 1); VaR = the 5th
+percentile of daily returns, CVaR = the mean of the worst 5 % — the definitions of empyrical. Drawdowns
+use every bar, starting from the initial capital. Trade statistics count every trade of the trade list;
+an open trade is marked at the last close. A value that is undefined (no losing trade for the profit
+factor, a flat curve for Sharpe) is NaN (inf for a profit factor without losses); stored rows hold NULL.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
-__all__ = ["Metrics", "compute_metrics", "drawdown", "equity_points", "monthly_returns"]
+__all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns", "drawdown",
+           "equity_points", "monthly_returns"]
 
-_YEAR_SECONDS = 365 * 86400  # crypto trades every day
+DAYS_PER_YEAR: Final = 365
+_NAN = float("nan")
+Unit = Literal["pct", "krw", "ratio", "count", "days"]
 
 
 @dataclass(frozen=True, slots=True)
-class Metrics:
-    """Returns and rates are fractions (0.05 = 5 %); PnL figures are in KRW."""
+class MetricInfo:
+    title: str
+    unit: Unit
+    higher_is_better: bool | None   # None: neither (e.g. beta, exposure, trade counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics(Mapping[str, float]):
+    """The metrics of one run, readable as attributes and as a mapping (``m["sharpe_ratio"]``).
+
+    Returns and rates are fractions (0.05 = 5 %); PnL and fees in KRW; see :data:`METRIC_INFO`.
+    """
 
     total_return: float
     annual_return: float
+    benchmark_return: float
+    excess_return: float
     max_drawdown: float
+    max_drawdown_duration: float
+    volatility: float
     sharpe_ratio: float
     sortino_ratio: float
+    calmar_ratio: float
+    exposure: float
+    alpha: float
+    beta: float
+    var_95: float
+    cvar_95: float
+    best_day: float
+    worst_day: float
     win_rate: float
     profit_factor: float
     total_trades: int
+    open_trades: int
     winning_trades: int
     losing_trades: int
     avg_win: float
     avg_loss: float
     largest_win: float
     largest_loss: float
+    max_win_streak: int
+    max_loss_streak: int
+    total_fees: float
     total_pnl: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def __getitem__(self, key: str) -> float:
+        if key not in METRIC_INFO:
+            raise KeyError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
+        return getattr(self, key)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(METRIC_INFO)
+
+    def __len__(self) -> int:
+        return len(METRIC_INFO)
+
+    def to_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    def to_series(self) -> pd.Series:
+        return pd.Series(self.to_dict(), dtype=object, name="metrics")
+
+
+def _info(title: str, unit: Unit, better: bool | None) -> MetricInfo:
+    return MetricInfo(title, unit, better)
+
+
+#: every metric: its title, unit and direction (walk-forward ranks by it)
+METRIC_INFO: Final[dict[str, MetricInfo]] = {
+    "total_return": _info("Total return", "pct", True),
+    "annual_return": _info("CAGR", "pct", True),
+    "benchmark_return": _info("Buy & hold return", "pct", None),
+    "excess_return": _info("Excess return", "pct", True),
+    "max_drawdown": _info("Max drawdown", "pct", False),
+    "max_drawdown_duration": _info("Max drawdown duration", "days", False),
+    "volatility": _info("Volatility (ann.)", "pct", False),
+    "sharpe_ratio": _info("Sharpe ratio", "ratio", True),
+    "sortino_ratio": _info("Sortino ratio", "ratio", True),
+    "calmar_ratio": _info("Calmar ratio", "ratio", True),
+    "exposure": _info("Exposure time", "pct", None),
+    "alpha": _info("Alpha (ann.)", "pct", True),
+    "beta": _info("Beta", "ratio", None),
+    "var_95": _info("Daily VaR 95 %", "pct", True),
+    "cvar_95": _info("Daily CVaR 95 %", "pct", True),
+    "best_day": _info("Best day", "pct", True),
+    "worst_day": _info("Worst day", "pct", True),
+    "win_rate": _info("Win rate", "pct", True),
+    "profit_factor": _info("Profit factor", "ratio", True),
+    "total_trades": _info("Trades", "count", None),
+    "open_trades": _info("Open trades", "count", None),
+    "winning_trades": _info("Winning trades", "count", True),
+    "losing_trades": _info("Losing trades", "count", False),
+    "avg_win": _info("Average win", "krw", True),
+    "avg_loss": _info("Average loss", "krw", True),
+    "largest_win": _info("Largest win", "krw", True),
+    "largest_loss": _info("Largest loss", "krw", True),
+    "max_win_streak": _info("Max winning streak", "count", True),
+    "max_loss_streak": _info("Max losing streak", "count", False),
+    "total_fees": _info("Fees paid", "krw", False),
+    "total_pnl": _info("Net PnL", "krw", True),
+}
 
 
 def drawdown(equity: pd.Series) -> pd.Series:
     """Drawdown from the running peak, as a negative fraction (0 at new highs)."""
     return equity / equity.cummax() - 1.0
+
+
+def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
+    """Returns of the last equity of each UTC calendar day; the first day against ``initial_capital``."""
+    if equity.empty:
+        return pd.Series(dtype="float64")
+    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
+    last = _day_ends(ns)
+    index = pd.to_datetime(ns[last] // 86_400_000_000_000 * 86_400_000_000_000, utc=True)
+    return pd.Series(_daily(equity.to_numpy(dtype="float64"), last, initial_capital), index=index,
+                     name="daily_return")
+
+
+def _daily(values: np.ndarray, last: np.ndarray, initial_capital: float) -> np.ndarray:
+    closes = values[last]
+    return closes / np.r_[initial_capital, closes[:-1]] - 1.0
 
 
 def monthly_returns(equity: pd.Series, initial_capital: float) -> dict[str, float]:
@@ -53,7 +165,7 @@ def monthly_returns(equity: pd.Series, initial_capital: float) -> dict[str, floa
     return {str(k): float(v) for k, v in (month_end / prev - 1.0).items()}
 
 
-def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, Any]]:
+def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, object]]:
     """The equity curve as ``[{"t": iso, "equity": v}]``, thinned to at most ``max_points`` (last values
     of equal slices, first and last point kept)."""
     n = len(equity)
@@ -65,61 +177,133 @@ def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, A
     return [{"t": t.isoformat(), "equity": float(v)} for t, v in equity.items()]
 
 
-def _finite(x: float) -> float:
-    return float(x) if math.isfinite(x) else 0.0
+@njit(cache=True, nogil=True)
+def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple[float, float]:  # pragma: no cover
+    """(max drawdown from the running peak, the initial capital counting as the first peak; the longest
+    time in days from a peak bar until the equity is back at it, or until the last bar)."""
+    peak = initial
+    mdd = 0.0
+    bar_peak = values[0]
+    peak_at = 0
+    longest = 0
+    n = values.shape[0]
+    for i in range(n):
+        v = values[i]
+        if v > peak:
+            peak = v
+        dd = 1.0 - v / peak
+        if dd > mdd:
+            mdd = dd
+        if v >= bar_peak:
+            if i - peak_at > 1 and ns[i] - ns[peak_at] > longest:
+                longest = ns[i] - ns[peak_at]
+            bar_peak = v
+            peak_at = i
+    if n - 1 > peak_at and ns[n - 1] - ns[peak_at] > longest:
+        longest = ns[n - 1] - ns[peak_at]
+    return mdd, longest / 86_400e9
+
+
+def _day_ends(ns: np.ndarray) -> np.ndarray:
+    """Positions of the last bar of each UTC calendar day."""
+    day = ns // 86_400_000_000_000
+    return np.flatnonzero(np.r_[day[1:] != day[:-1], True])
+
+
+def _streak(flags: np.ndarray) -> int:
+    best = run = 0
+    for f in flags:
+        run = run + 1 if f else 0
+        best = max(best, run)
+    return best
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 and math.isfinite(den) else _NAN
 
 
 def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital: float,
-                    bar_seconds: float) -> Metrics:
+                    benchmark: pd.Series | None = None, exposure: float = _NAN) -> Metrics:
     """Metrics of a run.
 
     Parameters
     ----------
     equity : Series
-        Portfolio value per bar (KRW), DatetimeIndex.
+        Portfolio value per bar (KRW), UTC DatetimeIndex.
     trades : DataFrame
-        Must have ``pnl`` and ``status``; only ``closed`` trades count for win/loss figures.
+        The trade list (``pnl``, ``fees``, ``status``, ``exit_time``); open trades marked at the last close.
     initial_capital : float
-    bar_seconds : float
-        Bar length, for annualising (365-day year).
+    benchmark : Series, optional
+        Buy-and-hold equity on the same index (for benchmark/excess return, alpha and beta).
+    exposure : float
+        Fraction of bars with a position.
     """
     if equity.empty:
         raise ValueError("compute_metrics: empty equity curve")
-    final = float(equity.iloc[-1])
+    values = equity.to_numpy(dtype="float64")
+    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
+    day_ends = _day_ends(ns)
+    final = float(values[-1])
     total_return = final / initial_capital - 1.0
-    span = (equity.index[-1] - equity.index[0]).total_seconds() + bar_seconds
-    years = span / _YEAR_SECONDS
-    annual = (final / initial_capital) ** (1.0 / years) - 1.0 if final > 0 and years > 0 else -1.0
-    rets = equity.pct_change().fillna(equity.iloc[0] / initial_capital - 1.0).to_numpy()
-    per_year = _YEAR_SECONDS / bar_seconds
-    std = rets.std(ddof=1) if len(rets) > 1 else 0.0
-    sharpe = rets.mean() / std * math.sqrt(per_year) if std > 0 else 0.0
-    downside = math.sqrt(np.mean(np.minimum(rets, 0.0) ** 2))
-    sortino = rets.mean() / downside * math.sqrt(per_year) if downside > 0 else 0.0
-    mdd = float(-drawdown(equity).min())
+    daily = _daily(values, day_ends, initial_capital)
+    years = len(daily) / DAYS_PER_YEAR
+    annual = (final / initial_capital) ** (1.0 / years) - 1.0 if final > 0 else -1.0
+    std = float(np.std(daily, ddof=1)) if len(daily) > 1 else _NAN
+    mean = float(np.mean(daily))
+    downside = math.sqrt(float(np.mean(np.minimum(daily, 0.0) ** 2)))
+    mdd, mdd_days = _drawdown_stats(values, ns, float(initial_capital))
+    root = math.sqrt(DAYS_PER_YEAR)
 
-    closed = trades[trades["status"] == "closed"] if len(trades) else trades
-    pnl = closed["pnl"].to_numpy(dtype=float) if len(closed) else np.array([])
+    bench_return = alpha = beta = _NAN
+    if benchmark is not None and len(benchmark) == len(equity):
+        bench_return = float(benchmark.iloc[-1]) / initial_capital - 1.0
+        b = _daily(benchmark.to_numpy(dtype="float64"), day_ends, initial_capital)
+        b_res = b - b.mean()
+        var_b = float(np.mean(b_res ** 2))
+        if var_b > 0:
+            beta = float(np.mean(b_res * daily)) / var_b
+            alpha = (1.0 + float(np.mean(daily - beta * b))) ** DAYS_PER_YEAR - 1.0
+
+    cutoff = int((len(daily) - 1) * 0.05)
+    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.zeros(0)
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
-    gross_win, gross_loss = wins.sum(), -losses.sum()
+    gross_win, gross_loss = float(wins.sum()), float(-losses.sum())
     if gross_loss > 0:
         profit_factor = gross_win / gross_loss
     else:
-        profit_factor = math.inf if gross_win > 0 else 0.0
+        profit_factor = math.inf if gross_win > 0 else _NAN
+    by_exit = trades.sort_values("exit_time", kind="stable", na_position="last")["pnl"].to_numpy() \
+        if len(trades) else pnl
     return Metrics(
-        total_return=_finite(total_return),
-        annual_return=_finite(annual),
-        max_drawdown=_finite(mdd),
-        sharpe_ratio=_finite(sharpe),
-        sortino_ratio=_finite(sortino),
-        win_rate=len(wins) / len(pnl) if len(pnl) else 0.0,
+        total_return=total_return,
+        annual_return=annual,
+        benchmark_return=bench_return,
+        excess_return=total_return - bench_return,
+        max_drawdown=mdd,
+        max_drawdown_duration=mdd_days,
+        volatility=std * root,
+        sharpe_ratio=_ratio(mean, std) * root,
+        sortino_ratio=_ratio(mean, downside) * root,
+        calmar_ratio=_ratio(annual, mdd),
+        exposure=float(exposure),
+        alpha=alpha,
+        beta=beta,
+        var_95=float(np.percentile(daily, 5)),
+        cvar_95=float(np.mean(np.partition(daily, cutoff)[:cutoff + 1])),
+        best_day=float(daily.max()),
+        worst_day=float(daily.min()),
+        win_rate=len(wins) / len(pnl) if len(pnl) else _NAN,
         profit_factor=float(profit_factor),
         total_trades=len(pnl),
+        open_trades=int((trades["status"] == "open").sum()) if len(trades) else 0,
         winning_trades=len(wins),
         losing_trades=len(losses),
-        avg_win=float(wins.mean()) if len(wins) else 0.0,
-        avg_loss=float(losses.mean()) if len(losses) else 0.0,
-        largest_win=float(wins.max()) if len(wins) else 0.0,
-        largest_loss=float(losses.min()) if len(losses) else 0.0,
+        avg_win=float(wins.mean()) if len(wins) else _NAN,
+        avg_loss=float(losses.mean()) if len(losses) else _NAN,
+        largest_win=float(wins.max()) if len(wins) else _NAN,
+        largest_loss=float(losses.min()) if len(losses) else _NAN,
+        max_win_streak=_streak(by_exit > 0),
+        max_loss_streak=_streak(by_exit < 0),
+        total_fees=float(trades["fees"].sum()) if len(trades) else 0.0,
         total_pnl=final - initial_capital,
     )

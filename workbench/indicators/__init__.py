@@ -8,6 +8,7 @@ later bars.
 
 from __future__ import annotations
 
+from workbench.indicators._memo import IndicatorCacheStats, indicator_cache
 from workbench.indicators.momentum import cci, rsi, stochastic
 from workbench.indicators.table import (
     CANDLE_INDICATOR_COLUMNS,
@@ -22,6 +23,8 @@ from workbench.indicators.volatility import atr, bollinger, keltner, true_range
 from workbench.indicators.volume import obv, volume_ma, vwap
 
 __all__ = [
+    "IndicatorCacheStats",
+    "indicator_cache",
     "sma",
     "ema",
     "macd",

@@ -14,10 +14,12 @@ from workbench.indicators._kernels import (
     sma_kernel,
     stoch_fast_k_kernel,
 )
+from workbench.indicators._memo import memoized
 
 __all__ = ["rsi", "stochastic", "cci"]
 
 
+@memoized
 def rsi(close: pd.Series, period: int = 14) -> pd.Series:
     """Wilder's Relative Strength Index, 0..100 (= ``talib.RSI``).
 
@@ -70,6 +72,7 @@ def _stochastic_kernel(
     return slow_k, slow_d
 
 
+@memoized
 def stochastic(
     high: pd.Series,
     low: pd.Series,
@@ -120,6 +123,7 @@ def stochastic(
     return pd.DataFrame({"stochastic_k": slow_k, "stochastic_d": slow_d}, index=index)
 
 
+@memoized
 def cci(high: pd.Series, low: pd.Series, close: pd.Series, period: int = 20) -> pd.Series:
     """Commodity Channel Index (= ``talib.CCI``).
 

@@ -13,10 +13,12 @@ from workbench.indicators._kernels import (
     series_inputs,
     sma_kernel,
 )
+from workbench.indicators._memo import memoized
 
 __all__ = ["sma", "ema", "macd"]
 
 
+@memoized
 def sma(close: pd.Series, period: int) -> pd.Series:
     """Simple moving average of ``close`` over ``period`` bars (= ``talib.SMA``).
 
@@ -44,6 +46,7 @@ def sma(close: pd.Series, period: int) -> pd.Series:
     return pd.Series(values, index=index, name=f"sma_{period}")
 
 
+@memoized
 def ema(close: pd.Series, period: int) -> pd.Series:
     """Exponential moving average of ``close`` (= ``talib.EMA``).
 
@@ -75,6 +78,7 @@ def ema(close: pd.Series, period: int) -> pd.Series:
     return pd.Series(values, index=index, name=f"ema_{period}")
 
 
+@memoized
 def macd(close: pd.Series, *, fast: int = 12, slow: int = 26, signal: int = 9) -> pd.DataFrame:
     """Moving Average Convergence/Divergence (= ``talib.MACD``).
 

@@ -16,10 +16,12 @@ from workbench.indicators._kernels import (
     sma_kernel,
     true_range_kernel,
 )
+from workbench.indicators._memo import memoized
 
 __all__ = ["true_range", "atr", "bollinger", "keltner"]
 
 
+@memoized
 def true_range(high: pd.Series, low: pd.Series, close: pd.Series) -> pd.Series:
     """True range: the greatest of high-low, |prev close-high|, |prev close-low| (= ``talib.TRANGE``).
 
@@ -45,6 +47,7 @@ def true_range(high: pd.Series, low: pd.Series, close: pd.Series) -> pd.Series:
     return pd.Series(values, index=index, name="true_range")
 
 
+@memoized
 def atr(high: pd.Series, low: pd.Series, close: pd.Series, period: int = 14) -> pd.Series:
     """Wilder's Average True Range (= ``talib.ATR``).
 
@@ -83,6 +86,7 @@ def _bollinger_kernel(x: np.ndarray, period: int, nbdev: float) -> tuple[np.ndar
     return middle + width, middle, middle - width
 
 
+@memoized
 def bollinger(close: pd.Series, *, period: int = 20, nbdev: float = 2.0) -> pd.DataFrame:
     """Bollinger bands (= ``talib.BBANDS`` with an SMA middle band).
 
@@ -120,6 +124,7 @@ def bollinger(close: pd.Series, *, period: int = 20, nbdev: float = 2.0) -> pd.D
     )
 
 
+@memoized
 def keltner(
     high: pd.Series,
     low: pd.Series,

@@ -14,10 +14,12 @@ from workbench.indicators._kernels import (
     session_vwap_kernel,
     sma_kernel,
 )
+from workbench.indicators._memo import memoized
 
 __all__ = ["obv", "volume_ma", "vwap"]
 
 
+@memoized
 def obv(close: pd.Series, volume: pd.Series) -> pd.Series:
     """On-balance volume (= ``talib.OBV``).
 
@@ -45,6 +47,7 @@ def obv(close: pd.Series, volume: pd.Series) -> pd.Series:
     return pd.Series(values, index=index, name="obv")
 
 
+@memoized
 def volume_ma(volume: pd.Series, period: int = 20) -> pd.Series:
     """Simple moving average of traded volume (= ``talib.SMA`` on volume).
 
@@ -88,6 +91,7 @@ def _session_keys(index: pd.Index, session_tz: str) -> np.ndarray:
     return np.ascontiguousarray(local.tz_localize(None).floor("D").asi8, dtype=np.int64)
 
 
+@memoized
 def vwap(
     high: pd.Series,
     low: pd.Series,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["git_commit", "package_versions"]
 
-_PACKAGES = ("workbench", "vectorbt", "numba", "numpy", "pandas", "polars", "pyarrow", "sqlalchemy",
+_PACKAGES = ("workbench", "numba", "numpy", "pandas", "polars", "pyarrow", "sqlalchemy",
              "psycopg", "adbc-driver-postgresql", "plotly")
 
 

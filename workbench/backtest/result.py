@@ -1,0 +1,143 @@
+"""The result of one backtest: equity, benchmark, trades and metrics, and the ``backtest_results`` row."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.backtest.config import BacktestConfig
+from workbench.backtest.data import MarketData
+from workbench.backtest.stats import Metrics, equity_points, monthly_returns
+
+__all__ = ["BacktestResult", "buy_and_hold", "finite_or_none"]
+
+
+def finite_or_none(value: float) -> float | None:
+    """The stored form of a metric: finite, or NULL (never NaN or Infinity)."""
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def buy_and_hold(md: MarketData, initial_capital: float, begin: int = 0) -> pd.Series:
+    """Equal-weight buy-and-hold of ``md``'s symbols from the close of bar ``begin`` (a symbol that starts
+    later is bought at its first close), without costs; KRW on ``md``'s index from ``begin``."""
+    close = md.array("close")[begin:]
+    tradeable = md.tradeable_array[begin:]
+    n, k = close.shape
+    value = np.zeros(n)
+    share = initial_capital / k
+    for j in range(k):
+        first = int(np.argmax(tradeable[:, j])) if tradeable[:, j].any() else n
+        value[:first] += share
+        if first < n:
+            value[first:] += share * close[first:, j] / close[first, j]
+    return pd.Series(value, index=md.index[begin:], name="benchmark")
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """Everything about one run; ``to_record()`` gives the ``backtest_results`` columns.
+
+    ``trades`` has one row per trade (open ones marked at the last close, ``status`` "open"), so the
+    trade list, the metrics and the stored row always agree.
+    """
+
+    strategy_name: str
+    strategy_type: str
+    strategy_class: str
+    params: dict[str, Any]
+    risk: dict[str, Any]
+    config: BacktestConfig
+    symbols: list[str]
+    timeframe: str
+    equity: pd.Series = field(repr=False)
+    benchmark: pd.Series = field(repr=False)
+    trades: pd.DataFrame = field(repr=False)
+    metrics: Metrics
+    execution_time: float
+    data: MarketData = field(repr=False)
+
+    @property
+    def data_fingerprint(self) -> str:
+        return self.data.fingerprint
+
+    @property
+    def data_rows(self) -> int:
+        return self.data.rows
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.equity.index[0]
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return self.equity.index[-1]
+
+    @property
+    def symbol_label(self) -> str:
+        """``backtest_results.symbol`` (VARCHAR(20)): the symbol; for a basket the base currencies
+        (``BTC+ETH``) or, when that is too long, ``N symbols`` (the manifest lists them all)."""
+        if len(self.symbols) == 1:
+            return self.symbols[0]
+        label = "+".join(s.removeprefix("KRW-") for s in self.symbols)
+        return label if len(label) <= 20 else f"{len(self.symbols)} symbols"
+
+    @property
+    def drawdown(self) -> pd.Series:
+        """Drawdown from the running peak (the initial capital counts as the first peak), negative."""
+        peak = np.maximum.accumulate(np.r_[self.config.initial_capital, self.equity.to_numpy()])[1:]
+        return (self.equity / peak - 1.0).rename("drawdown")
+
+    def monthly_returns(self) -> dict[str, float]:
+        return monthly_returns(self.equity, self.config.initial_capital)
+
+    def trade_history(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.trades.itertuples(index=False):
+            out.append({
+                "symbol": row.symbol,
+                "entry_time": row.entry_time.isoformat(),
+                "exit_time": None if pd.isna(row.exit_time) else row.exit_time.isoformat(),
+                "size": float(row.size),
+                "entry_price": float(row.entry_price),
+                "exit_price": float(row.exit_price),
+                "fees": float(row.fees),
+                "pnl": float(row.pnl),
+                "return": float(row.ret),
+                "status": row.status,
+                "exit_reason": row.exit_reason,
+            })
+        return out
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``backtest_results`` columns; metrics that are not finite are None (NULL)."""
+        m = self.metrics
+        metric_columns = ("total_return", "annual_return", "max_drawdown", "sharpe_ratio", "sortino_ratio",
+                          "win_rate", "profit_factor", "avg_win", "avg_loss", "largest_win", "largest_loss")
+        return {
+            "start_date": self.start.to_pydatetime(),
+            "end_date": self.end.to_pydatetime(),
+            "initial_capital": self.config.initial_capital,
+            "symbol": self.symbol_label,
+            "timeframe": self.timeframe,
+            **{k: finite_or_none(m[k]) for k in metric_columns},
+            "total_trades": m.total_trades,
+            "winning_trades": m.winning_trades,
+            "losing_trades": m.losing_trades,
+            "equity_curve": equity_points(self.equity),
+            "trade_history": self.trade_history(),
+            "monthly_returns": self.monthly_returns(),
+            "execution_time": self.execution_time,
+        }
+
+    def summary(self) -> pd.Series:
+        return pd.Series({**self.metrics.to_dict(), "symbols": self.symbol_label, "start": self.start,
+                          "end": self.end}, name=self.strategy_name, dtype=object)
+
+    def _repr_html_(self) -> str:
+        return (f"<b>{self.strategy_name}</b> ({self.strategy_type}) on {self.symbol_label} "
+                f"{self.timeframe}, {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+                + self.summary().to_frame().to_html())
