@@ -84,3 +84,10 @@ def test_times_in_kst() -> None:
     assert format_time_kst("2025-01-01T00:00:00+00:00") == "2025-01-01 09:00 KST"
     assert format_time_kst(pd.NaT) == "–"
     assert format_time_kst(None) == "–"
+
+
+def test_units_agree_with_the_engines_metric_table() -> None:
+    from workbench.backtest import METRIC_INFO
+
+    for key, info in METRIC_INFO.items():
+        assert metric_unit(key) == info.unit, key

@@ -8,10 +8,8 @@ import pytest
 
 from workbench.backtest import BacktestConfig, run_backtest
 from workbench.errors import ValidationError
-from workbench.reporting.story import (
+from workbench.reporting import (
     REPORT_MIMETYPE,
-    benchmark_equity,
-    buy_and_hold,
     data_summary,
     drawdown_periods,
     equity_vs_benchmark_figure,
@@ -65,16 +63,6 @@ def test_underwater_figure_shades_the_worst_periods() -> None:
     assert times(valleys.x) == [IDX[7].tz_localize(None), IDX[2].tz_localize(None)] and list(valleys.customdata) == ["-50.00%", "-10.00%"]
 
 
-def test_buy_and_hold_equal_weights_by_hand() -> None:
-    a = pd.DataFrame({"close": [100.0, 110.0, 120.0, 90.0]}, index=IDX[:4])
-    b = pd.DataFrame({"close": [10.0, 10.0, 5.0]}, index=IDX[[0, 1, 3]])  # no bar at t2: held at 10
-    bh = buy_and_hold({"A": a, "B": b}, pd.DatetimeIndex(IDX[:4]), 1_000_000.0)
-    # half in each: A grows 1.1, 1.2, 0.9; B 1, 1, 0.5
-    assert list(bh) == pytest.approx([1_000_000, 1_050_000, 1_100_000, 700_000])
-    with pytest.raises(ValidationError, match="no 'close'"):
-        buy_and_hold({"A": a[[]]}, pd.DatetimeIndex(IDX[:4]), 1.0)
-
-
 @pytest.fixture(scope="module")
 def result():  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(7)
@@ -92,20 +80,18 @@ def test_title_header_and_index_metadata(result) -> None:  # type: ignore[no-unt
     res, frame = result
     title = report_title(res)
     assert title.startswith("EmaCross(fast=5, slow=13) on KRW-SYNBTC · 1h · 2025-01-01 → 2025-02-09 UTC")
-    bench = benchmark_equity(res, {"KRW-SYNBTC": frame})
-    assert bench.iloc[0] == pytest.approx(10_000_000.0)
-    assert bench.iloc[-1] == pytest.approx(10_000_000.0 * frame["close"].iloc[-1] / frame["close"].iloc[0])
-    block = report_header(res, bench, backtest_id=42)
+    block = report_header(res, backtest_id=42)
     bundle = block._repr_mimebundle_()
     meta = bundle[REPORT_MIMETYPE]
     assert meta["title"] == title and meta["backtest_id"] == 42 and meta["synthetic"] is True
+    # buy & hold of the one symbol, bought at the first close (hand-computed from the prices)
     assert meta["kpis"]["benchmark_return"] == pytest.approx(frame["close"].iloc[-1] / frame["close"].iloc[0] - 1)
     html = bundle["text/html"]
     assert "SYNTHETIC" in html and "Buy &amp; hold" in html and "Total return" in html
     expected = f"{100 * res.metrics.total_return:+.2f}%"
     assert expected in html
     assert "e+0" not in html and "e-0" not in html
-    fig = equity_vs_benchmark_figure(res.equity, bench)
+    fig = equity_vs_benchmark_figure(res.equity, res.benchmark)
     assert [t.name for t in fig.data] == ["strategy", "buy & hold"]
 
 
@@ -134,17 +120,35 @@ def test_data_summary_counts_gaps_of_the_window() -> None:
 
 
 def test_plot_result_and_exports(result, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from workbench.reporting import export_result, plot_result
+    from workbench.reporting import export_result
 
     res, frame = result
-    fig = plot_result(res, {"KRW-SYNBTC": frame})
-    assert [t.name for t in fig.data] == ["strategy", "buy & hold", "drawdown", "worst drawdowns"]
+    fig = res.plot()
+    names = [t.name for t in fig.data]
+    assert names[:2] == ["strategy", "buy & hold"] and names[2] == "drawdown"
+    assert names[-3:] == ["KRW-SYNBTC", "KRW-SYNBTC entry", "KRW-SYNBTC exit"]
     assert list(fig.data[0].y) == pytest.approx(res.equity.to_list())
+    assert list(fig.data[-3].y) == pytest.approx(frame["close"].to_list())
+    entries = fig.data[-2]
+    assert len(entries.x) == len(res.trades)
+    colours = ["#26a69a" if p > 0 else "#ef5350" if p < 0 else "#90a4ae" for p in res.trades["pnl"]]
+    assert list(entries.marker.color) == colours
+    assert "SYNTHETIC" in fig.layout.title.text
+    assert [t.name for t in res.plot(trades=False).data][-1] in ("drawdown", "worst drawdowns")
     csv = export_result(res, tmp_path / "t.csv")
     back = pd.read_csv(csv)
     assert len(back) == len(res.trades) and back["pnl"].to_numpy() == pytest.approx(res.trades["pnl"].to_numpy())
     pq = export_result(res, tmp_path / "e.parquet", "equity")
     eq = pd.read_parquet(pq)
     assert eq["equity"].to_numpy() == pytest.approx(res.equity.to_numpy()) and eq.index[0] == res.equity.index[0]
+    assert eq["benchmark"].to_numpy() == pytest.approx(res.benchmark.to_numpy())
     with pytest.raises(ValidationError, match=r"\.csv or \.parquet"):
         export_result(res, tmp_path / "t.xlsx")
+
+
+def test_drawdown_periods_count_the_initial_capital_as_the_first_peak() -> None:
+    equity = pd.Series([95.0, 90.0, 101.0], index=IDX[:3])
+    periods = drawdown_periods(equity, initial=100.0)
+    assert len(periods) == 1 and periods.loc[0, "depth"] == pytest.approx(-0.10)
+    assert periods.loc[0, "end"] == IDX[2]
+    assert drawdown_periods(equity).loc[0, "depth"] == pytest.approx(90 / 95 - 1)  # no initial: from 95

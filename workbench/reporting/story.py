@@ -1,13 +1,14 @@
-"""The parts of a backtest report that tell its story: title, KPI block, buy-and-hold benchmark, worst
-drawdowns, formatted trade list, data provenance and quality, and the report's index metadata.
+"""The parts of a backtest report that tell its story: title, KPI block (with buy & hold), worst
+drawdowns, formatted trade list, data provenance and quality, stored run and manifest, and the report's
+index metadata. The figures of a run are in :mod:`workbench.backtest.plot`.
 
 Pure: a :class:`~workbench.backtest.BacktestResult` and price frames in, strings, frames and figures out.
 Numbers are formatted by :mod:`workbench.formatting` (``+5.12%``, ``₩1,234,567``); times of trades are
 shown in KST with the zone named.
 
->>> from workbench.reporting import report_header, equity_vs_benchmark_figure  # doctest: +SKIP
->>> report_header(result, benchmark)          # title + KPI block, as a notebook cell's output
->>> equity_vs_benchmark_figure(result.equity, benchmark)
+>>> from workbench.reporting import report_header, trade_table  # doctest: +SKIP
+>>> report_header(result)                     # title + KPI block, as a notebook cell's output
+>>> trade_table(result.trades)
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
+from workbench.backtest.plot import drawdown_periods
 from workbench.errors import ValidationError
 from workbench.formatting import (
     MISSING,
@@ -43,22 +44,16 @@ __all__ = [
     "KPI_KEYS",
     "REPORT_MIMETYPE",
     "HtmlBlock",
-    "benchmark_equity",
-    "buy_and_hold",
     "data_summary",
-    "drawdown_periods",
-    "equity_vs_benchmark_figure",
     "export_result",
     "full_table",
     "kpis",
     "manifest_table",
     "matching_run",
-    "plot_result",
     "report_header",
     "report_title",
     "strategy_label",
     "trade_table",
-    "underwater_figure",
     "worst_drawdowns_table",
 ]
 
@@ -112,48 +107,9 @@ def report_title(result: BacktestResult) -> str:
 
 # -- benchmark and KPIs ------------------------------------------------------------------------------
 
-def buy_and_hold(prices: Mapping[str, pd.DataFrame], index: pd.DatetimeIndex, capital: float) -> pd.Series:
-    """Equity of ``capital`` split equally over ``prices``' symbols, bought at each one's first close on or
-    after ``index[0]`` and held (marked at the last close known at each time of ``index``)."""
-    if not prices:
-        raise ValidationError("buy_and_hold: no price frames given")
-    if len(index) == 0:
-        raise ValidationError("buy_and_hold: empty index")
-    legs = []
-    for symbol, frame in prices.items():
-        if "close" not in frame.columns:
-            raise ValidationError(f"buy_and_hold: prices of {symbol} have no 'close' column")
-        close = frame["close"].astype(float).dropna()
-        close = close[close.index >= index[0]]
-        if close.empty:
-            raise ValidationError(f"buy_and_hold: no close of {symbol} from {index[0]} on")
-        legs.append(close.reindex(close.index.union(index)).ffill().reindex(index) / close.iloc[0])
-    growth = pd.concat(legs, axis=1).bfill().mean(axis=1)
-    return (growth * capital).rename("buy & hold")
-
-
-def benchmark_equity(result: BacktestResult, prices: Mapping[str, pd.DataFrame] | None = None) -> pd.Series:
-    """The run's buy-and-hold equity: ``result.benchmark`` when the engine gives one, otherwise
-    :func:`buy_and_hold` of ``prices`` on the equity's index with the run's initial capital."""
-    given = getattr(result, "benchmark", None)
-    if isinstance(given, pd.Series) and len(given):
-        return given.rename("buy & hold")
-    if prices is None:
-        raise ValidationError("benchmark_equity: the result has no benchmark; pass the symbols' prices")
-    index = pd.DatetimeIndex(result.equity.index)
-    return buy_and_hold(prices, index, float(result.config.initial_capital))
-
-
-def kpis(result: BacktestResult, benchmark: pd.Series | None = None) -> dict[str, float]:
-    """The run's metrics plus ``benchmark_return`` and ``excess_return`` (from ``benchmark`` when the
-    metrics lack them)."""
-    values: dict[str, float] = {k: v for k, v in result.metrics.to_dict().items()
-                                if isinstance(v, int | float)}
-    if "benchmark_return" not in values and benchmark is not None and len(benchmark):
-        values["benchmark_return"] = float(benchmark.iloc[-1] / benchmark.iloc[0] - 1.0)
-    if "excess_return" not in values and "benchmark_return" in values and "total_return" in values:
-        values["excess_return"] = values["total_return"] - values["benchmark_return"]
-    return values
+def kpis(result: BacktestResult) -> dict[str, float]:
+    """The run's metrics that are numbers (``benchmark_return``: buy & hold of the same symbols)."""
+    return {k: float(v) for k, v in result.metrics.to_dict().items() if isinstance(v, int | float)}
 
 
 def _tone(key: str, value: float) -> str:
@@ -177,11 +133,11 @@ _CSS: Final = """<style>
 </style>"""
 
 
-def report_header(result: BacktestResult, benchmark: pd.Series | None = None, *,
-                  keys: Sequence[str] = KPI_KEYS, backtest_id: int | None = None) -> HtmlBlock:
+def report_header(result: BacktestResult, *, keys: Sequence[str] = KPI_KEYS,
+                  backtest_id: int | None = None) -> HtmlBlock:
     """Title, period, data notice and the KPI block of a run, as HTML; also hands the title and the
     headline KPIs to the reports index (``REPORT_MIMETYPE``)."""
-    values = kpis(result, benchmark)
+    values = kpis(result)
     cards = []
     for key in keys:
         if key not in values:
@@ -211,88 +167,6 @@ def report_header(result: BacktestResult, benchmark: pd.Series | None = None, *,
     return HtmlBlock(body, meta)
 
 
-# -- figures -----------------------------------------------------------------------------------------
-
-def equity_vs_benchmark_figure(equity: pd.Series, benchmark: pd.Series | None, *,
-                               title: str = "Equity vs buy & hold (KRW)") -> go.Figure:
-    """The strategy's equity and the buy-and-hold equity of the same capital."""
-    if not isinstance(equity, pd.Series) or equity.empty:
-        raise ValidationError("equity_vs_benchmark_figure: equity must be a non-empty Series")
-    fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, title=title, hovermode="x unified", yaxis_title="KRW",
-                      yaxis_tickformat=",.0f", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
-    fig.add_trace(go.Scatter(x=equity.index, y=equity.to_numpy(dtype=float), mode="lines", name="strategy",
-                             line={"color": "#1e88e5", "width": 2}, hovertemplate="₩%{y:,.0f}"))
-    if benchmark is not None:
-        fig.add_trace(go.Scatter(x=benchmark.index, y=benchmark.to_numpy(dtype=float), mode="lines",
-                                 name="buy & hold", line={"color": "#90a4ae", "width": 1.5, "dash": "dot"},
-                                 hovertemplate="₩%{y:,.0f}"))
-    return fig
-
-
-def drawdown_periods(equity: pd.Series, top: int = 5) -> pd.DataFrame:
-    """The ``top`` deepest drawdowns of ``equity``, deepest first.
-
-    Columns: ``start`` (the peak before the fall), ``valley`` (the lowest point), ``end`` (the first time
-    the peak is regained; NaT while not recovered), ``depth`` (negative fraction), ``days`` (start to end,
-    or to the last time when not recovered), ``recovered``.
-    """
-    if not isinstance(equity, pd.Series):
-        raise ValidationError(f"drawdown_periods: expected a Series, got {type(equity).__name__}")
-    columns = ["start", "valley", "end", "depth", "days", "recovered"]
-    values = equity.to_numpy(dtype=float)
-    if len(values) == 0:
-        return pd.DataFrame(columns=columns)
-    peak = np.maximum.accumulate(values)
-    dd = values / peak - 1.0
-    under = dd < 0
-    rows = []
-    i, n = 0, len(values)
-    while i < n:
-        if not under[i]:
-            i += 1
-            continue
-        j = i
-        while j < n and under[j]:
-            j += 1
-        start = max(i - 1, 0)
-        valley = i + int(np.argmin(dd[i:j]))
-        recovered = j < n
-        end_time = equity.index[j] if recovered else pd.NaT
-        last = equity.index[j] if recovered else equity.index[-1]
-        rows.append({"start": equity.index[start], "valley": equity.index[valley], "end": end_time,
-                     "depth": float(dd[valley]), "days": (last - equity.index[start]) / pd.Timedelta(days=1),
-                     "recovered": recovered})
-        i = j
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values("depth", kind="stable").head(top).reset_index(drop=True)
-
-
-def underwater_figure(equity: pd.Series, *, top: int = 5, title: str = "Underwater: drawdown from the peak") \
-        -> go.Figure:
-    """Drawdown in percent below the running peak, the ``top`` worst periods shaded and numbered."""
-    if not isinstance(equity, pd.Series) or equity.empty:
-        raise ValidationError("underwater_figure: equity must be a non-empty Series")
-    values = equity.to_numpy(dtype=float)
-    dd = (values / np.maximum.accumulate(values) - 1.0) * 100.0
-    fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, title=title, hovermode="x unified", yaxis_title="drawdown",
-                      yaxis_ticksuffix="%", showlegend=False)
-    fig.add_trace(go.Scatter(x=equity.index, y=dd, mode="lines", fill="tozeroy", name="drawdown",
-                             line={"color": _DOWN, "width": 1}, hovertemplate="%{y:.2f}%"))
-    periods = drawdown_periods(equity, top)
-    for _, row in periods.iterrows():
-        end = row["end"] if row["recovered"] else equity.index[-1]
-        fig.add_vrect(x0=row["start"], x1=end, fillcolor="rgba(239,83,80,0.12)", line_width=0)
-    if len(periods):  # numbered at their valleys (the worst-drawdowns table has the details)
-        fig.add_trace(go.Scatter(
-            x=periods["valley"], y=periods["depth"].to_numpy(dtype=float) * 100.0, mode="markers+text",
-            name="worst drawdowns", text=[f"#{i}" for i in range(1, len(periods) + 1)], textposition="bottom center",
-            marker={"color": "#b71c1c", "size": 6},
-            customdata=[format_pct(v) for v in periods["depth"]], hovertemplate="%{text}: %{customdata}"))
-    return fig
-
-
 # -- tables ------------------------------------------------------------------------------------------
 
 def full_table(frame: pd.DataFrame) -> HtmlBlock:
@@ -303,9 +177,10 @@ def full_table(frame: pd.DataFrame) -> HtmlBlock:
                                        na_rep=MISSING))
 
 
-def worst_drawdowns_table(equity: pd.Series, top: int = 5) -> pd.DataFrame:
-    """:func:`drawdown_periods` formatted for people (KST times; ``not recovered`` where it is so)."""
-    periods = drawdown_periods(equity, top)
+def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
+    """:func:`~workbench.backtest.plot.drawdown_periods` formatted for people (KST times; ``not
+    recovered`` where it is so)."""
+    periods = drawdown_periods(equity, top, initial=initial)
     return pd.DataFrame({
         "#": range(1, len(periods) + 1),
         "peak (KST)": [format_time_kst(t) for t in periods["start"]],
@@ -363,45 +238,16 @@ def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataF
 
 # -- notebook helpers --------------------------------------------------------------------------------
 
-def plot_result(result: BacktestResult, prices: Mapping[str, pd.DataFrame] | None = None, *,
-                top: int = 5) -> go.Figure:
-    """One figure of a run: equity vs buy & hold (when the result has a benchmark or ``prices`` are
-    given) above the underwater drawdown with the ``top`` worst periods shaded."""
-    from plotly.subplots import make_subplots
-
-    try:
-        bench: pd.Series | None = benchmark_equity(result, prices)
-    except ValidationError:
-        bench = None
-    top_fig = equity_vs_benchmark_figure(result.equity, bench)
-    under = underwater_figure(result.equity, top=top)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.68, 0.32])
-    for trace in top_fig.data:
-        fig.add_trace(trace, row=1, col=1)
-    for trace in under.data:
-        fig.add_trace(trace, row=2, col=1)  # the drawdown, then the numbered valleys
-    for period in under.layout.shapes:
-        fig.add_vrect(x0=period.x0, x1=period.x1, fillcolor=period.fillcolor, line_width=0, row=2, col=1)
-    fig.update_yaxes(title_text="KRW", tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(title_text="drawdown", ticksuffix="%", row=2, col=1)
-    fig.update_layout(template=_TEMPLATE, title=report_title(result), height=620, hovermode="x unified",
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
-    return fig
-
-
 def export_result(result: BacktestResult, path: str | Path, what: str = "trades") -> Path:
-    """Write a run's ``trades`` or ``equity`` (with the buy-and-hold column when the result has one) to
+    """Write a run's ``trades`` or ``equity`` (columns equity, benchmark = buy & hold, drawdown) to
     ``path``: ``.csv`` or ``.parquet`` by the suffix. Times stay UTC (ISO 8601 in CSV). Returns the path.
     """
     target = Path(path)
     if what == "trades":
         frame = result.trades.copy()
     elif what == "equity":
-        frame = result.equity.rename("equity").to_frame()
-        bench = getattr(result, "benchmark", None)
-        if isinstance(bench, pd.Series):
-            frame["benchmark"] = bench
-        frame["drawdown"] = frame["equity"] / frame["equity"].cummax() - 1.0
+        frame = pd.DataFrame({"equity": result.equity, "benchmark": result.benchmark,
+                              "drawdown": result.drawdown})
     else:
         raise ValidationError(f"export_result: what must be 'trades' or 'equity' (got {what!r})")
     suffix = target.suffix.lower()
