@@ -52,8 +52,12 @@ def sample_1h() -> pd.DataFrame:
 
 
 def times(x: object) -> list[pd.Timestamp]:
-    """Trace x values as UTC timestamps (plotly keeps an index's, and a Series' as naive ISO text)."""
-    return list(pd.to_datetime(pd.Series(list(x)), utc=True))  # type: ignore[call-overload]
+    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or epoch milliseconds
+    (what the report figures draw on their date axes)."""
+    values = pd.Series(list(x))  # type: ignore[call-overload]
+    if pd.api.types.is_numeric_dtype(values):
+        return list(pd.to_datetime(values, unit="ms", utc=True))
+    return list(pd.to_datetime(values, utc=True))
 
 
 def trades() -> pd.DataFrame:
@@ -152,7 +156,7 @@ def test_trades_on_price_marks_entries_and_exits_of_the_symbol() -> None:
     assert times(entries.x) == [IDX[1], IDX[6]] and list(entries.y) == [101.0, 106.0]
     # the open trade has no exit marker
     assert times(exits.x) == [IDX[4]] and list(exits.y) == [104.0]
-    assert [list(row) for row in exits.customdata] == [["+30", "2025-01-01 13:00 KST"]]
+    assert list(exits.customdata) == ["+30"] and list(entries.customdata) == ["+30", "+30 open"]
     # coloured by the trade's P/L: both trades of KRW-A won (the open one marked at the last close)
     assert list(entries.marker.color) == ["#26a69a", "#26a69a"] and list(exits.marker.color) == ["#26a69a"]
 

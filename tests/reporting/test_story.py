@@ -22,8 +22,13 @@ from workbench.reporting import (
 from workbench.strategies import EmaCross, Risk
 
 
-def times(values: object) -> list[pd.Timestamp]:
-    return [pd.Timestamp(v) for v in values]  # type: ignore[attr-defined]
+def times(x: object) -> list[pd.Timestamp]:
+    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or epoch milliseconds
+    (what the report figures draw on their date axes)."""
+    values = pd.Series(list(x))  # type: ignore[call-overload]
+    if pd.api.types.is_numeric_dtype(values):
+        return list(pd.to_datetime(values, unit="ms", utc=True))
+    return list(pd.to_datetime(values, utc=True))
 
 
 IDX = pd.date_range("2025-01-01", periods=10, freq="1D", tz="UTC", name="ts")
@@ -60,7 +65,7 @@ def test_underwater_figure_shades_the_worst_periods() -> None:
     assert len(shapes) == 2 and pd.Timestamp(shapes[0].x0) == IDX[5] and pd.Timestamp(shapes[0].x1) == IDX[9]
     valleys = fig.data[1]
     assert list(valleys.text) == ["#1", "#2"] and list(valleys.y) == pytest.approx([-50.0, -10.0])
-    assert times(valleys.x) == [IDX[7].tz_localize(None), IDX[2].tz_localize(None)] and list(valleys.customdata) == ["-50.00%", "-10.00%"]
+    assert times(valleys.x) == [IDX[7], IDX[2]] and fig.layout.xaxis.type == "date" and list(valleys.customdata) == ["-50.00%", "-10.00%"]
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +110,24 @@ def test_trade_table_formats_prices_times_and_money(result) -> None:  # type: ig
     assert row["entry price"] == f"{first['entry_price']:,.0f}"  # tens of millions: no decimals
     pnl = first["pnl"]
     assert row["PnL"] == ("-" if round(pnl) < 0 else "") + f"₩{abs(pnl):,.0f}"
+    # every row is its own trade (symbol and prices from the same row), also the last one
+    last = res.trades.iloc[-1]
+    assert table.iloc[-1]["symbol"] == last["symbol"] and table.index[-1] == len(res.trades)
+    assert table.iloc[-1]["entry price"] == f"{last['entry_price']:,.0f}"
     with pytest.raises(ValidationError, match="missing column"):
         trade_table(res.trades.drop(columns=["fees"]))
+
+
+def test_trade_table_of_a_long_list_keeps_its_ends_numbered_as_in_full() -> None:
+    n = 7
+    trades = pd.DataFrame({
+        "symbol": [f"KRW-S{i}" for i in range(n)], "entry_time": IDX[:n], "exit_time": IDX[1:n + 1],
+        "size": 1.0, "entry_price": [1000.0 * (i + 1) for i in range(n)], "exit_price": 1.0, "fees": 1.0,
+        "pnl": 1.0, "ret": 0.01, "status": "closed", "exit_reason": "signal"})
+    table = trade_table(trades, max_rows=4)
+    assert list(table.index) == [1, 2, 6, 7]
+    assert list(table["symbol"]) == ["KRW-S0", "KRW-S1", "KRW-S5", "KRW-S6"]
+    assert list(table["entry price"]) == ["1,000", "2,000", "6,000", "7,000"]
 
 
 def test_data_summary_counts_gaps_of_the_window() -> None:
@@ -152,3 +173,27 @@ def test_drawdown_periods_count_the_initial_capital_as_the_first_peak() -> None:
     assert len(periods) == 1 and periods.loc[0, "depth"] == pytest.approx(-0.10)
     assert periods.loc[0, "end"] == IDX[2]
     assert drawdown_periods(equity).loc[0, "depth"] == pytest.approx(90 / 95 - 1)  # no initial: from 95
+
+
+def test_thin_keeps_extremes_and_ends() -> None:
+    from workbench.backtest.plot import thin
+
+    idx = pd.date_range("2025-01-01", periods=12, freq="1min", tz="UTC")
+    s = pd.Series([5, 1, 9, 4, 4, 0, 7, 3, 8, 2, 6, 5], index=idx, dtype=float)
+    out = thin(s, max_points=6)  # buckets of 4: [5,1,9,4] [4,0,7,3] [8,2,6,5]
+    # the first, each bucket's min and max in time order, the last
+    assert list(out) == [5, 1, 9, 0, 7, 8, 2, 5]
+    assert list(out.index) == list(idx[[0, 1, 2, 5, 6, 8, 9, 11]])
+    assert thin(s, max_points=100) is s
+
+
+def test_coarser_bars_merge_ohlcv_by_hand() -> None:
+    from workbench.reporting.figures import coarser_bars
+
+    idx = pd.date_range("2025-01-01", periods=5, freq="1min", tz="UTC")
+    bars = pd.DataFrame({"open": [1.0, 2, 3, 4, 5], "high": [2.0, 5, 4, 6, 5.5], "low": [0.5, 1, 2, 3, 4],
+                         "close": [2.0, 3, 4, 5, 5], "volume": [1.0, 2, 3, 4, 5]}, index=idx)
+    out = coarser_bars(bars, max_bars=3)  # groups of 2: [0,1] [2,3] [4]
+    assert list(out.index) == [idx[0], idx[2], idx[4]]
+    assert out.to_dict("list") == {"open": [1.0, 3, 5], "high": [5.0, 6, 5.5], "low": [0.5, 2, 4],
+                                   "close": [3.0, 5, 5], "volume": [3.0, 7, 5]}

@@ -23,11 +23,21 @@ from workbench.formatting import format_pct, format_time_kst
 if TYPE_CHECKING:
     from workbench.backtest.result import BacktestResult
 
-__all__ = ["drawdown_periods", "equity_vs_benchmark_figure", "plot_result", "underwater_figure"]
+__all__ = ["MAX_POINTS", "drawdown_periods", "epoch_ms", "equity_vs_benchmark_figure", "plot_result", "thin",
+           "underwater_figure"]
 
 _UP, _DOWN, _FLAT = "#26a69a", "#ef5350", "#90a4ae"
 _TEMPLATE = "plotly_white"
 _SYNTHETIC_PREFIX = "KRW-SYN"
+
+
+def epoch_ms(times: object) -> np.ndarray:
+    """Times as float milliseconds since the epoch (UTC), how a plotly date axis reads numbers: 8 bytes
+    each in a figure instead of a 25-character ISO string (reports stay small). NaT becomes NaN."""
+    index = pd.DatetimeIndex(pd.to_datetime(times, utc=True))  # type: ignore[arg-type]
+    out = index.as_unit("ns").asi8.astype("float64") / 1e6
+    out[index.isna()] = np.nan
+    return out
 
 
 def _underwater(equity: pd.Series, initial: float | None) -> np.ndarray:
@@ -81,28 +91,32 @@ def equity_vs_benchmark_figure(equity: pd.Series, benchmark: pd.Series | None, *
         raise ValidationError("equity_vs_benchmark_figure: equity must be a non-empty Series")
     fig = go.Figure()
     fig.update_layout(template=_TEMPLATE, title=title, hovermode="x unified", yaxis_title="KRW",
-                      yaxis_tickformat=",.0f", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
+                      yaxis_tickformat=",.0f", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      xaxis_type="date")
     for trace in _equity_traces(equity, benchmark):
         fig.add_trace(trace)
     return fig
 
 
 def _equity_traces(equity: pd.Series, benchmark: pd.Series | None) -> list[go.Scatter]:
-    traces = [go.Scatter(x=equity.index, y=equity.to_numpy(dtype=float), mode="lines", name="strategy",
+    equity = thin(equity)
+    benchmark = thin(benchmark) if benchmark is not None else None
+    traces = [go.Scatter(x=epoch_ms(equity.index), y=equity.to_numpy(dtype=float), mode="lines", name="strategy",
                          line={"color": "#1e88e5", "width": 2}, hovertemplate="₩%{y:,.0f}")]
     if benchmark is not None and len(benchmark):
-        traces.append(go.Scatter(x=benchmark.index, y=benchmark.to_numpy(dtype=float), mode="lines",
+        traces.append(go.Scatter(x=epoch_ms(benchmark.index), y=benchmark.to_numpy(dtype=float), mode="lines",
                                  name="buy & hold", line={"color": _FLAT, "width": 1.5, "dash": "dot"},
                                  hovertemplate="₩%{y:,.0f}"))
     return traces
 
 
 def _underwater_traces(equity: pd.Series, periods: pd.DataFrame, initial: float | None) -> list[go.Scatter]:
-    traces = [go.Scatter(x=equity.index, y=_underwater(equity, initial) * 100.0, mode="lines", fill="tozeroy",
+    under = thin(pd.Series(_underwater(equity, initial) * 100.0, index=equity.index))
+    traces = [go.Scatter(x=epoch_ms(under.index), y=under.to_numpy(), mode="lines", fill="tozeroy",
                          name="drawdown", line={"color": _DOWN, "width": 1}, hovertemplate="%{y:.2f}%")]
     if len(periods):  # numbered at their valleys (the worst-drawdowns table has the details)
         traces.append(go.Scatter(
-            x=periods["valley"], y=periods["depth"].to_numpy(dtype=float) * 100.0, mode="markers+text",
+            x=epoch_ms(periods["valley"]), y=periods["depth"].to_numpy(dtype=float) * 100.0, mode="markers+text",
             name="worst drawdowns", text=[f"#{i}" for i in range(1, len(periods) + 1)],
             textposition="bottom center", marker={"color": "#b71c1c", "size": 6},
             customdata=[format_pct(v) for v in periods["depth"]], hovertemplate="%{text}: %{customdata}"))
@@ -123,7 +137,7 @@ def underwater_figure(equity: pd.Series, *, top: int = 5, initial: float | None 
     periods = drawdown_periods(equity, top, initial=initial)
     fig = go.Figure()
     fig.update_layout(template=_TEMPLATE, title=title, hovermode="x unified", yaxis_title="drawdown",
-                      yaxis_ticksuffix="%", showlegend=False)
+                      yaxis_ticksuffix="%", showlegend=False, xaxis_type="date")
     for trace in _underwater_traces(equity, periods, initial):
         fig.add_trace(trace)
     _shade(fig, equity, periods)
@@ -132,6 +146,7 @@ def underwater_figure(equity: pd.Series, *, top: int = 5, initial: float | None 
 
 def _trade_traces(close: pd.Series, trades: pd.DataFrame, symbol: str) -> list[go.Scatter]:
     own = trades[trades["symbol"] == symbol]
+    close = thin(close)
     pnl = own["pnl"].astype(float).to_numpy()
     colour = np.where(pnl > 0, _UP, np.where(pnl < 0, _DOWN, _FLAT))
     closed = (own["status"] != "open").to_numpy() if "status" in own.columns else own["exit_time"].notna().to_numpy()
@@ -139,13 +154,13 @@ def _trade_traces(close: pd.Series, trades: pd.DataFrame, symbol: str) -> list[g
     exit_kst = [format_time_kst(t) for t in own["exit_time"]]
     pnl_text = [f"{v:+,.0f}" for v in pnl]
     return [
-        go.Scatter(x=close.index, y=close.to_numpy(dtype=float), mode="lines", name=symbol,
+        go.Scatter(x=epoch_ms(close.index), y=close.to_numpy(dtype=float), mode="lines", name=symbol,
                    line={"color": "#37474f", "width": 1}, hovertemplate="%{y:,}"),
-        go.Scatter(x=own["entry_time"], y=own["entry_price"].astype(float), mode="markers", name=f"{symbol} entry",
+        go.Scatter(x=epoch_ms(own["entry_time"]), y=own["entry_price"].astype(float), mode="markers", name=f"{symbol} entry",
                    marker={"symbol": "triangle-up", "size": 10, "color": colour, "line": {"width": 1}},
                    customdata=np.column_stack([entry_kst, pnl_text]) if len(own) else None,
                    hovertemplate="entry %{customdata[0]}<br>%{y:,}<br>trade PnL ₩%{customdata[1]}<extra></extra>"),
-        go.Scatter(x=own["exit_time"][closed], y=own["exit_price"].astype(float)[closed], mode="markers",
+        go.Scatter(x=epoch_ms(own["exit_time"][closed]), y=own["exit_price"].astype(float)[closed], mode="markers",
                    name=f"{symbol} exit",
                    marker={"symbol": "triangle-down", "size": 10, "color": colour[closed], "line": {"width": 1}},
                    customdata=np.column_stack([np.array(exit_kst, dtype=object)[closed],
@@ -176,6 +191,7 @@ def plot_result(result: BacktestResult, *, top: int = 5, trades: bool = True) ->
         for trace in _trade_traces(close, result.trades, symbol):
             fig.add_trace(trace, row=i, col=1)
         fig.update_yaxes(title_text="KRW", tickformat=",", row=i, col=1)
+    fig.update_xaxes(type="date")
     fig.update_yaxes(title_text="KRW", tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(title_text="drawdown", ticksuffix="%", row=2, col=1)
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
@@ -184,3 +200,25 @@ def plot_result(result: BacktestResult, *, top: int = 5, trades: bool = True) ->
                       title=f"{result.strategy_name}({params}) on {', '.join(result.symbols)} · "
                             f"{result.timeframe}{synthetic}")
     return fig
+
+
+#: a line of more points than this is thinned for display (see :func:`thin`)
+MAX_POINTS = 2000
+
+
+def thin(series: pd.Series, max_points: int = MAX_POINTS) -> pd.Series:
+    """``series`` with at most about ``max_points`` points for a chart: consecutive buckets keep their
+    lowest and highest point (in time order), so peaks, valleys and the shape survive; the first and last
+    point are always kept. Shorter series come back unchanged."""
+    n = len(series)
+    if n <= max_points or max_points < 4:
+        return series
+    size = int(np.ceil(2 * n / max_points))
+    values = series.to_numpy(dtype=float)
+    buckets = np.arange(n) // size
+    frame = pd.DataFrame({"b": buckets, "v": values, "i": np.arange(n)})
+    ordered = frame.sort_values(["b", "v", "i"], kind="stable")
+    first = ordered.groupby("b", sort=False)["i"].first().to_numpy()
+    last = ordered.groupby("b", sort=False)["i"].last().to_numpy()
+    keep = np.unique(np.concatenate([[0, n - 1], first, last]))
+    return series.iloc[keep]

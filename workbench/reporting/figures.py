@@ -19,8 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.backtest.plot import epoch_ms
 from workbench.errors import ValidationError
-from workbench.formatting import format_time_kst
 from workbench.ingest.sample import SAMPLE_LABEL
 
 if TYPE_CHECKING:
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SYNTHETIC_PREFIX",
+    "MAX_BARS",
     "candles_figure",
+    "coarser_bars",
     "drawdown_figure",
     "equity_figure",
     "indicators_figure",
@@ -187,12 +189,32 @@ def _ohlc(prices: pd.DataFrame) -> bool:
     return all(c in prices.columns for c in ("open", "high", "low", "close"))
 
 
+#: charts of prices with more bars than this are drawn from coarser bars (keeps reports small)
+MAX_BARS: Final = 1000
+
+
+def coarser_bars(prices: pd.DataFrame, max_bars: int = MAX_BARS) -> pd.DataFrame:
+    """``prices`` merged into at most ``max_bars`` bars of consecutive rows (open first, high max,
+    low min, close last, volume sum; each at its first bar's time), for display only."""
+    n = len(prices)
+    if n <= max_bars:
+        return prices
+    size = int(np.ceil(n / max_bars))
+    groups = np.arange(n) // size
+    rules = {c: r for c, r in (("open", "first"), ("high", "max"), ("low", "min"), ("close", "last"),
+                               ("volume", "sum")) if c in prices.columns}
+    merged = prices[list(rules)].groupby(groups).agg(rules)
+    merged.index = prices.index[::size][:len(merged)]
+    return merged
+
+
 def _price_trace(prices: pd.DataFrame, name: str) -> go.Candlestick | go.Scatter:
+    prices = coarser_bars(prices)
     if _ohlc(prices):
-        return go.Candlestick(x=prices.index, open=prices["open"], high=prices["high"], low=prices["low"],
+        return go.Candlestick(x=epoch_ms(prices.index), open=prices["open"], high=prices["high"], low=prices["low"],
                               close=prices["close"], name=name, increasing_line_color=_UP,
                               decreasing_line_color=_DOWN)
-    return go.Scatter(x=prices.index, y=prices["close"], mode="lines", name=name)
+    return go.Scatter(x=epoch_ms(prices.index), y=prices["close"], mode="lines", name=name)
 
 
 # -- equity and returns -------------------------------------------------------------------------------
@@ -300,14 +322,16 @@ def candles_figure(candles: pd.DataFrame, *, symbol: str | None = None, volume: 
                      "candles_figure")
     _require_rows(candles, "candles_figure")
     name = symbol or "price"
+    candles = coarser_bars(candles)
     fig = make_subplots(rows=2 if volume else 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
                         row_heights=[0.75, 0.25] if volume else None)
     fig.add_trace(_price_trace(candles, name), row=1, col=1)
     if volume:
         up = (candles["close"] >= candles["open"]).to_numpy()
-        fig.add_trace(go.Bar(x=candles.index, y=candles["volume"], name="volume", showlegend=False,
+        fig.add_trace(go.Bar(x=epoch_ms(candles.index), y=candles["volume"], name="volume", showlegend=False,
                              marker_color=np.where(up, _UP, _DOWN)), row=2, col=1)
         fig.update_yaxes(title_text="volume", row=2, col=1)
+    fig.update_xaxes(type="date")
     fig.update_layout(template=_TEMPLATE, title=title or f"{name} candles", xaxis_rangeslider_visible=False,
                       showlegend=False, height=600 if volume else 450)
     fig.update_yaxes(title_text="KRW", row=1, col=1)
@@ -367,7 +391,7 @@ def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str |
         trades = trades[trades["symbol"] == symbol]
     name = symbol or "price"
     fig = _figure(title or f"{name}: trades", hovermode="closest", yaxis_title="KRW",
-                  xaxis_rangeslider_visible=False)
+                  xaxis_rangeslider_visible=False, xaxis_type="date")
     fig.add_trace(_price_trace(prices, name))
     entry_time = pd.to_datetime(trades["entry_time"], utc=True)
     exit_time = pd.to_datetime(trades["exit_time"], utc=True)
@@ -375,21 +399,20 @@ def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str |
     colour = np.where(pnl > 0, _UP, np.where(pnl < 0, _DOWN, "#90a4ae"))
     status = (trades["status"].astype(str).to_numpy() if "status" in trades.columns
               else np.where(exit_time.notna(), "closed", "open"))
-    info = np.array([[f"{p:+,.0f}", s, format_time_kst(t)] for p, s, t in zip(pnl, status, entry_time, strict=True)],
-                    dtype=object).reshape(-1, 3)
+    pnl_text = np.array([f"{p:+,.0f}" + (" open" if s == "open" else "") for p, s in zip(pnl, status, strict=True)],
+                        dtype=object)
     fig.add_trace(go.Scatter(
-        x=entry_time, y=trades["entry_price"].astype(float), mode="markers", name="entry",
+        x=epoch_ms(entry_time), y=trades["entry_price"].astype(float), mode="markers", name="entry",
         marker={"symbol": "triangle-up", "size": 11, "color": colour, "line": {"width": 1, "color": "black"}},
-        customdata=info, hovertemplate="entry %{customdata[2]}<br>%{y:,} KRW<br>trade PnL ₩%{customdata[0]} "
-                                       "(%{customdata[1]})<extra></extra>"))
+        customdata=pnl_text, hovertemplate="entry %{x|%Y-%m-%d %H:%M} UTC<br>%{y:,} KRW<br>"
+                                           "trade PnL ₩%{customdata}<extra></extra>"))
     closed = (exit_time.notna() & (status != "open")).to_numpy()
-    exit_kst = np.array([format_time_kst(t) for t in exit_time], dtype=object)
     fig.add_trace(go.Scatter(
-        x=exit_time[closed], y=trades["exit_price"].astype(float)[closed], mode="markers", name="exit",
+        x=epoch_ms(exit_time[closed]), y=trades["exit_price"].astype(float)[closed], mode="markers", name="exit",
         marker={"symbol": "triangle-down", "size": 11, "color": colour[closed],
                 "line": {"width": 1, "color": "black"}},
-        customdata=np.column_stack([info[closed, 0], exit_kst[closed]]) if closed.any() else None,
-        hovertemplate="exit %{customdata[1]}<br>%{y:,} KRW<br>PnL ₩%{customdata[0]}<extra></extra>"))
+        customdata=pnl_text[closed], hovertemplate="exit %{x|%Y-%m-%d %H:%M} UTC<br>%{y:,} KRW<br>"
+                                                   "PnL ₩%{customdata}<extra></extra>"))
     return fig
 
 

@@ -76,6 +76,9 @@ class HtmlBlock:
     def _repr_html_(self) -> str:
         return self.html
 
+    def __repr__(self) -> str:
+        return f"HtmlBlock({len(self.html):,} characters of HTML)"
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/html": self.html}
         if self.metadata:
@@ -192,17 +195,22 @@ def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | N
     }).set_index("#")
 
 
-def trade_table(trades: pd.DataFrame) -> pd.DataFrame:
+def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFrame:
     """The trade list for people: KST times, prices with the decimals they need, KRW with separators,
-    returns in percent; open trades say so (their exit is the last close)."""
+    returns in percent; open trades say so (their exit is the last close). With ``max_rows``, a longer
+    list keeps its first and last ``max_rows // 2`` trades (numbered as in the full list)."""
     needed = ["symbol", "entry_time", "exit_time", "size", "entry_price", "exit_price", "fees", "pnl", "ret"]
     missing = [c for c in needed if c not in trades.columns]
     if missing:
         raise ValidationError(f"trade_table: missing column(s) {missing} (has {list(trades.columns)})")
+    numbers = pd.RangeIndex(1, len(trades) + 1, name="#")
+    if max_rows is not None and len(trades) > max_rows:
+        keep = np.r_[0:max_rows // 2, len(trades) - (max_rows - max_rows // 2):len(trades)]
+        trades, numbers = trades.iloc[keep], numbers[keep]
     status = trades["status"] if "status" in trades.columns else pd.Series("closed", index=trades.index)
     reason = trades["exit_reason"] if "exit_reason" in trades.columns else pd.Series("", index=trades.index)
     return pd.DataFrame({
-        "symbol": trades["symbol"].astype(str),
+        "symbol": [str(s) for s in trades["symbol"]],
         "entry (KST)": [format_time_kst(t) for t in trades["entry_time"]],
         "exit (KST)": [format_time_kst(t) if s != "open" else "open"
                        for t, s in zip(trades["exit_time"], status, strict=True)],
@@ -214,7 +222,7 @@ def trade_table(trades: pd.DataFrame) -> pd.DataFrame:
         "PnL": [format_metric("pnl", v) for v in trades["pnl"]],
         "return": [format_pct(v) for v in trades["ret"]],
         "exit reason": [str(r) if isinstance(r, str) and r else MISSING for r in reason],
-    }, index=pd.RangeIndex(1, len(trades) + 1, name="#"))
+    }, index=numbers)
 
 
 def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataFrame:
