@@ -156,7 +156,8 @@ def _trade_traces(close: pd.Series, trades: pd.DataFrame, symbol: str) -> list[g
     return [
         go.Scatter(x=epoch_ms(close.index), y=close.to_numpy(dtype=float), mode="lines", name=symbol,
                    line={"color": "#37474f", "width": 1}, hovertemplate="%{y:,}"),
-        go.Scatter(x=epoch_ms(own["entry_time"]), y=own["entry_price"].astype(float), mode="markers", name=f"{symbol} entry",
+        go.Scatter(x=epoch_ms(own["entry_time"]), y=own["entry_price"].astype(float), mode="markers",
+                   name=f"{symbol} entry",
                    marker={"symbol": "triangle-up", "size": 10, "color": colour, "line": {"width": 1}},
                    customdata=np.column_stack([entry_kst, pnl_text]) if len(own) else None,
                    hovertemplate="entry %{customdata[0]}<br>%{y:,}<br>trade PnL ₩%{customdata[1]}<extra></extra>"),
