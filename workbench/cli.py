@@ -459,6 +459,7 @@ def report(
     path = run_report(notebook, parse_report_params(ctx.args), output_dir=output_dir or settings.reports_dir,
                       hide_code=not show_code)
     out.print(str(path))
+    out.print(f"index of all reports: {path.parent / 'index.html'}")
 
 
 def parse_report_params(args: list[str]) -> dict[str, str]:
@@ -494,6 +495,8 @@ def study(
     out.print(f"best strategy by Sharpe ratio: {result.best_strategy}")
     for name, path in result.reports.items():
         out.print(f"report ({name}): {path.resolve()}")
+    if result.reports:
+        out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}")
 
 
 # ---------------------------------------------------------------- ingest
