@@ -46,11 +46,14 @@ __all__ = [
     "HtmlBlock",
     "data_summary",
     "export_result",
+    "formatted",
     "full_table",
     "kpis",
     "manifest_table",
     "matching_run",
+    "metrics_table",
     "report_header",
+    "report_heading",
     "report_title",
     "strategy_label",
     "trade_table",
@@ -326,3 +329,45 @@ def manifest_table(run: Mapping[str, Any]) -> pd.DataFrame:
                ("stored at (KST)", format_time_kst(run.get("created_at")))]
     return pd.DataFrame({"value": [text(v) for _, v in fields]}, index=pd.Index([k for k, _ in fields],
                                                                                 name="manifest"))
+
+
+def formatted(frame: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """``frame`` with every cell as text for people: numbers by their column's metric unit (``+5.12%``,
+    ``₩1,234``, ``1.23``), times in KST, parameter dicts as ``k=v``; the index is kept. A Series of
+    named values (``metric -> value``) becomes a ``value`` column, each formatted by its name."""
+    def cell(column: str, value: Any) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return MISSING
+        if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "tzinfo"):
+            return format_time_kst(pd.Timestamp(value))
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={v}" for k, v in value.items())
+        if isinstance(value, bool | str):
+            return str(value)
+        if isinstance(value, int | float | np.number):
+            return format_metric(column, value)
+        return str(value)
+
+    if isinstance(frame, pd.Series):
+        return pd.DataFrame({"value": [cell(str(k), v) for k, v in frame.items()]},
+                            index=pd.Index([metric_title(str(k)) for k in frame.index], name=frame.index.name))
+    return pd.DataFrame({c: [cell(str(c), v) for v in frame[c]] for c in frame.columns}, index=frame.index)
+
+
+def metrics_table(result: BacktestResult) -> pd.DataFrame:
+    """A run's metrics as ``value`` rows titled for people, formatted by unit."""
+    values = result.metrics.to_dict()
+    return pd.DataFrame({"value": [format_metric(k, v) for k, v in values.items()]},
+                        index=pd.Index([metric_title(k) for k in values], name="metric"))
+
+
+def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (),
+                   kpis: Mapping[str, float] | None = None) -> HtmlBlock:
+    """A report's title (and subtitle, and the SYNTHETIC notice when any of ``symbols`` is sample
+    data) as HTML; hands the title and ``kpis`` to the reports index like :func:`report_header`."""
+    synthetic = any(str(s).startswith("KRW-SYN") for s in symbols)
+    notice = f'<div class="wb-synthetic">⚠ {html.escape(SAMPLE_LABEL)}</div>' if synthetic else ""
+    sub = f'<div class="wb-sub">{html.escape(subtitle)}</div>' if subtitle else ""
+    body = f'{_CSS}<div class="wb-report"><h1>{html.escape(title)}</h1>{sub}{notice}</div>'
+    clean = {k: float(v) for k, v in (kpis or {}).items() if isinstance(v, int | float) and math.isfinite(v)}
+    return HtmlBlock(body, {"title": title, "synthetic": synthetic, "symbols": list(symbols), "kpis": clean})
