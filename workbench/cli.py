@@ -442,6 +442,23 @@ def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS))
 
 
+@app.command()
+def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (see `workbench runs`)")]) -> None:
+    """Re-execute a stored run from its manifest and report whether it reproduces bit for bit.
+
+    Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
+    """
+    report = _connect().rerun(backtest_id)
+    out.print(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    if report.reproduced:
+        out.print(f"backtest {backtest_id} reproduced bit for bit")
+        return
+    console.print(f"[red]backtest {backtest_id} did NOT reproduce[/red]: "
+                  + ", ".join(c.name for c in report.checks if c.name in ("data", "equity", "trades", "metrics")
+                              and c.ok is not True) + " differ")
+    raise typer.Exit(1)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def report(
     ctx: typer.Context,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 __all__ = [
     "WorkbenchError",
-    "ConfigError",
     "ServiceError",
     "ValidationError",
     "DataNotFoundError",
@@ -16,10 +15,6 @@ __all__ = [
 
 class WorkbenchError(Exception):
     """Base class of the workbench's own errors."""
-
-
-class ConfigError(WorkbenchError):
-    """A setting is missing or malformed."""
 
 
 class ServiceError(WorkbenchError):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from workbench.store.queries import query
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from adbc_driver_manager.dbapi import Connection as AdbcConnection
 
 __all__ = ["Database"]
@@ -93,7 +94,7 @@ class Database:
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def fetch_arrow(self, name: str, params: dict[str, Any]) -> Any:
+    def fetch_arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
         """Run named query ``name`` with ``params``; return a ``pyarrow.Table``.
 
         The values are rendered into the statement as SQL literals by psycopg's quoting

@@ -7,7 +7,7 @@ on the server from the largest stored timeframe that divides it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend",
+    "Frame",
     "OHLCV",
     "candles_from_transactions",
     "load_candles",
@@ -40,10 +41,12 @@ __all__ = [
 ]
 
 Backend = Literal["pandas", "polars", "arrow"]
+#: What a loader returns for ``backend`` "pandas", "polars" or "arrow" (the overloads pick one).
+Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
-def _frame(table: pa.Table, backend: Backend) -> Any:
+def _frame(table: pa.Table, backend: Backend) -> Frame:
     if backend == "arrow":
         return table
     if backend == "polars":
@@ -82,6 +85,26 @@ def _params(symbol: str, start: pd.Timestamp, end: pd.Timestamp, **extra: Any) -
     return {"symbol": symbol, "start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
 
 
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["pandas"] = ..., cache: FrameCache | None = ...,
+                 allow_empty: bool = ...) -> pd.DataFrame: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["polars"], cache: FrameCache | None = ...,
+                 allow_empty: bool = ...) -> pl.DataFrame: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["arrow"], cache: FrameCache | None = ...,
+                 allow_empty: bool = ...) -> pa.Table: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Backend, cache: FrameCache | None = ...,
+                 allow_empty: bool = ...) -> Frame: ...
 def load_candles(
     db: Database,
     symbol: str,
@@ -93,7 +116,7 @@ def load_candles(
     backend: Backend = "pandas",
     cache: FrameCache | None = None,
     allow_empty: bool = False,
-) -> pd.DataFrame | pl.DataFrame | pa.Table:
+) -> Frame:
     """OHLCV candles of ``symbol`` at ``timeframe`` in ``[start, end)``.
 
     Parameters
@@ -172,6 +195,19 @@ def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd
     return None
 
 
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *,
+                              backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
 def candles_from_transactions(
     db: Database,
     symbol: str,
@@ -180,7 +216,7 @@ def candles_from_transactions(
     end: TimeLike | None = None,
     *,
     backend: Backend = "pandas",
-) -> pd.DataFrame | pl.DataFrame | pa.Table:
+) -> Frame:
     """OHLCV bars built on the server from the trades in ``transactions``.
 
     Besides ``open high low close volume`` the frame has ``vwap`` and ``trades`` (count).
@@ -196,32 +232,80 @@ def candles_from_transactions(
 
 
 def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
-            backend: Backend, **extra: Any) -> Any:
+            backend: Backend, **extra: Any) -> Frame:
     sym = normalize_symbol(symbol)
     _check_backend(backend)
     s, e = validate_range(start, end)
     return _frame(db.fetch_arrow(name, _params(sym, s, e, **extra)), backend)
 
 
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Backend) -> Frame: ...
 def load_tickers(db: Database, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                 *, backend: Backend = "pandas") -> Any:
+                 *, backend: Backend = "pandas") -> Frame:
     """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts``."""
     return _simple("tickers", db, symbol, start, end, backend)
 
 
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Backend) -> Frame: ...
 def load_transactions(db: Database, symbol: str, start: TimeLike | None = None,
-                      end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
+                      end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
     """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts``."""
     return _simple("transactions", db, symbol, start, end, backend)
 
 
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Backend) -> Frame: ...
 def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
+                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
     """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts``."""
     return _simple("orderbooks", db, symbol, start, end, backend)
 
 
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
 def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
+                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
     """Stored ``technical_indicators`` rows, indexed by ``ts``."""
     return _simple("indicators", db, symbol, start, end, backend, timeframe=normalize_timeframe(timeframe))
