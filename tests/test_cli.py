@@ -81,3 +81,18 @@ def test_report_parameters_parse_like_papermill() -> None:
     assert parse_report_params(["-p", "symbol", "KRW-BTC", "-p", "days=3"]) == {"symbol": "KRW-BTC", "days": "3"}
     with pytest.raises(WorkbenchError, match="needs a name and a value"):
         parse_report_params(["-p", "symbol"])
+
+
+def test_listing_commands_import_no_heavy_stack() -> None:
+    """``--help`` and ``strategies`` start fast because they import neither numba, the database stack,
+    plotly nor papermill (the start-up time itself is measured by benchmarks/bench_cli_startup.py)."""
+    heavy = ("numba", "sqlalchemy", "psycopg", "redis", "plotly", "papermill", "adbc_driver_postgresql")
+    for args in (["--help"], ["strategies"]):
+        code = ("import sys; from workbench.cli import main; sys.argv = ['workbench', *sys.argv[1:]]\n"
+                "try:\n    main()\nexcept SystemExit:\n    pass\n"
+                f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])")
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+        assert "LOADED []" in proc.stdout, (args, proc.stdout[-500:], proc.stderr[-500:])
+    out = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "strategies"],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "EmaCross" in out and "fast=8, slow=21" in out

@@ -449,7 +449,7 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
     """
     report = _connect().rerun(backtest_id)
-    out.print(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    _show(_table(report.table(), f"re-run of backtest {backtest_id}"))
     if report.reproduced:
         out.print(f"backtest {backtest_id} reproduced bit for bit")
         return

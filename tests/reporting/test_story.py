@@ -197,3 +197,26 @@ def test_coarser_bars_merge_ohlcv_by_hand() -> None:
     assert list(out.index) == [idx[0], idx[2], idx[4]]
     assert out.to_dict("list") == {"open": [1.0, 3, 5], "high": [5.0, 6, 5.5], "low": [0.5, 2, 4],
                                    "close": [3.0, 5, 5], "volume": [3.0, 7, 5]}
+
+
+def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untyped-def]
+    from workbench.reporting import formatted, metrics_table, report_heading
+
+    frame = pd.DataFrame({"fast": [5, 8], "total_return": [0.0512, -0.020542], "avg_loss": [-100701.76, None],
+                          "sharpe_ratio": [1.23456, float("nan")], "created_at": [IDX[0], IDX[1]],
+                          "parameters": [{"fast": 5}, {"fast": 8}]})
+    out = formatted(frame)
+    assert out.to_dict("list") == {
+        "fast": ["5", "8"], "total_return": ["+5.12%", "-2.05%"], "avg_loss": ["-₩100,702", "–"],
+        "sharpe_ratio": ["1.23", "–"], "created_at": ["2025-01-01 09:00 KST", "2025-01-02 09:00 KST"],
+        "parameters": ["fast=5", "fast=8"]}
+    series = formatted(pd.Series({"stitched_oos_return": 0.1, "oos_trades": 12}))
+    assert list(series["value"]) == ["+10.00%", "12"]
+    res, _ = result
+    table = metrics_table(res)
+    assert table.loc["Total return", "value"] == f"{100 * res.metrics.total_return:+.2f}%"
+    assert len(table) == len(res.metrics)
+    block = report_heading("Sweep X", symbols=["KRW-SYNBTC"], kpis={"total_return": 0.1, "bad": float("nan")})
+    meta = block._repr_mimebundle_()[REPORT_MIMETYPE]
+    assert meta == {"title": "Sweep X", "synthetic": True, "symbols": ["KRW-SYNBTC"], "kpis": {"total_return": 0.1}}
+    assert "SYNTHETIC" in block.html and "<h1>Sweep X</h1>" in block.html
