@@ -179,8 +179,9 @@ def full_table(frame: pd.DataFrame) -> HtmlBlock:
     """``frame`` as an HTML table with every row and every character (a notebook truncates long frames
     and cells); the report lets a wide one scroll sideways."""
     with pd.option_context("display.max_colwidth", None):
-        return HtmlBlock(frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe",
-                                       na_rep=MISSING))
+        table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING)
+    return HtmlBlock('<style>.wb-table td,.wb-table th{white-space:nowrap}</style>'
+                     f'<div style="overflow-x:auto;max-width:100%">{table}</div>')
 
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
