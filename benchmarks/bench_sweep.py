@@ -31,7 +31,8 @@ from _common import machine_line  # noqa: E402
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np, pandas as pd
-bars, engine, fast, slow, chunk = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), int(sys.argv[5])
+bars, engine, chunk = sys.argv[1], sys.argv[2], int(sys.argv[5])
+fast, slow = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 df = pd.read_parquet(bars)
 from workbench.indicators import ema
 from workbench.strategies import EmaCross, Risk, crossed_above, crossed_below
@@ -39,16 +40,19 @@ risk = Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_position
 t0 = time.perf_counter()
 if engine == "workbench":
     from workbench.backtest import BacktestConfig, run_sweep
-    table = run_sweep(df, EmaCross(risk=risk), {"fast": fast, "slow": slow}, BacktestConfig(fee_rate=0.0025, slippage=0),
-                      timeframe="1m", chunk_size=chunk, progress=False)
+    table = run_sweep(df, EmaCross(risk=risk), {"fast": fast, "slow": slow},
+                      BacktestConfig(fee_rate=0.0025, slippage=0), timeframe="1m", chunk_size=chunk,
+                      progress=False)
     out = {f"{r.fast}/{r.slow}": r.total_return for r in table.itertuples()}
 else:
     import vectorbt as vbt
     naive = df.set_axis(df.index.tz_localize(None))
     combos = [(f, s) for f in fast for s in slow if f < s]
     cache = {p: ema(naive["close"], p) for p in sorted(set(fast) | set(slow))}
-    entries = np.column_stack([crossed_above(cache[f], cache[s]).shift(1, fill_value=False).to_numpy() for f, s in combos])
-    exits = np.column_stack([crossed_below(cache[f], cache[s]).shift(1, fill_value=False).to_numpy() for f, s in combos])
+    entries = np.column_stack([crossed_above(cache[f], cache[s]).shift(1, fill_value=False).to_numpy()
+                               for f, s in combos])
+    exits = np.column_stack([crossed_below(cache[f], cache[s]).shift(1, fill_value=False).to_numpy()
+                             for f, s in combos])
     cols = pd.Index([f"{f}/{s}" for f, s in combos])
     pf = vbt.Portfolio.from_signals(naive["close"].to_numpy()[:, None].repeat(1, 1), entries, exits,
                                     price=naive["open"].to_numpy()[:, None], fees=0.0025, init_cash=1e7,
@@ -56,7 +60,8 @@ else:
     tr = np.asarray(pf.total_return())
     out = dict(zip(cols, map(float, tr)))
 elapsed = time.perf_counter() - t0
-print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "returns": out}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": elapsed, "peak_mb": peak, "returns": out}))
 """
 
 

@@ -30,7 +30,8 @@ SERVER_FIXTURES = {
     "redis": {"redis_server_url", "redis_cache"},
 }
 
-MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions")
+MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "candle_rollups",
+                 "archive_watermarks")
 META_TABLES = ("users",)  # CASCADE empties the others
 
 

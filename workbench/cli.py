@@ -240,6 +240,30 @@ def import_csv_cmd(
 
 
 @app.command()
+def archive(
+    before: Annotated[str | None, typer.Option(help="archive rows older than this UTC time "
+                                                    "(default: the 30-day retention horizon)")] = None,
+    retention: Annotated[bool | None, typer.Option(
+        "--retention/--no-retention",
+        help="delete archived rows older than 30 days (default: on plain PostgreSQL; TimescaleDB's job does it)",
+    )] = None,
+) -> None:
+    """Archive market history to Parquet before retention drops it (idempotent; re-run to resume)."""
+    from collections.abc import Iterator
+
+    from tqdm import tqdm
+
+    def bar(months: Iterator[Any], table: str, total: int) -> Iterator[Any]:
+        return iter(tqdm(months, total=total, desc=table, unit="month", disable=total == 0, file=sys.stderr))
+
+    wb = _connect()
+    report, deleted = wb.archive_history(before, retention=retention, progress=bar)
+    out.print(str(report))
+    if deleted is not None:
+        out.print(str(deleted))
+
+
+@app.command()
 def inventory() -> None:
     """What candles are stored."""
     df = _connect().inventory()

@@ -10,6 +10,7 @@ __all__ = [
     "ImportDataError",
     "MigrationError",
     "StrategyError",
+    "ArchiveError",
 ]
 
 
@@ -39,3 +40,7 @@ class MigrationError(WorkbenchError):
 
 class StrategyError(WorkbenchError):
     """A strategy is malformed, unknown, or produced unusable signals."""
+
+
+class ArchiveError(WorkbenchError):
+    """The Parquet archive could not be read or written."""

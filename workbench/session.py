@@ -17,6 +17,7 @@ from workbench.markets import TimeLike
 from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
 from workbench.store import market_data as loaders
+from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
 from workbench.store.cache import FrameCache, NullCache, RedisCache
 from workbench.store.database import Database
 from workbench.store.market_data import Backend, Frame
@@ -40,6 +41,7 @@ class Workbench:
     db: Database
     cache: FrameCache
     urls: ResolvedUrls
+    archive: Archive
     _user_id: int | None = field(default=None, repr=False)
 
     @overload
@@ -67,7 +69,8 @@ class Workbench:
         with ``backend="arrow"``.
         """
         return loaders.load_candles(self.db, symbol, timeframe, start, end, source_timeframe=source_timeframe,
-                                    backend=backend, cache=self.cache, allow_empty=allow_empty)
+                                    backend=backend, cache=self.cache, allow_empty=allow_empty,
+                                    archive=self.archive)
 
     @overload
     def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
@@ -84,7 +87,7 @@ class Workbench:
     def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                 backend: Backend = "pandas") -> Frame:
         """See :func:`workbench.store.market_data.load_tickers`."""
-        return loaders.load_tickers(self.db, symbol, start, end, backend=backend)
+        return loaders.load_tickers(self.db, symbol, start, end, backend=backend, archive=self.archive)
 
     @overload
     def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
@@ -101,7 +104,8 @@ class Workbench:
     def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                      backend: Backend = "pandas") -> Frame:
         """See :func:`workbench.store.market_data.load_transactions`."""
-        return loaders.load_transactions(self.db, symbol, start, end, backend=backend)
+        return loaders.load_transactions(self.db, symbol, start, end, backend=backend,
+                                         archive=self.archive)
 
     @overload
     def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
@@ -118,7 +122,7 @@ class Workbench:
     def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                    backend: Backend = "pandas") -> Frame:
         """See :func:`workbench.store.market_data.load_orderbooks`."""
-        return loaders.load_orderbooks(self.db, symbol, start, end, backend=backend)
+        return loaders.load_orderbooks(self.db, symbol, start, end, backend=backend, archive=self.archive)
 
     @overload
     def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
@@ -171,7 +175,8 @@ class Workbench:
     def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
         """Stored ``technical_indicators`` rows."""
-        return loaders.load_indicators(self.db, symbol, timeframe, start, end, backend=backend)
+        return loaders.load_indicators(self.db, symbol, timeframe, start, end, backend=backend,
+                                       archive=self.archive)
 
     def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
                  start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -232,6 +237,19 @@ class Workbench:
             self._user_id = ensure_user(self.db, self.settings.username)
         return self._user_id
 
+    def archive_history(self, before: TimeLike | None = None, *, retention: bool | None = None,
+                        progress: Any = None) -> tuple[ArchiveReport, RetentionReport | None]:
+        """Archive market rows older than ``before`` (default: the 30-day retention horizon) to Parquet,
+        then, on plain PostgreSQL, apply the retention (TimescaleDB's job does it there). ``retention``
+        forces it on or off. Returns what was archived and deleted."""
+        from workbench.markets import to_utc
+
+        cutoff = to_utc(before, name="before") if before is not None else None
+        report = archive(self.db, self.archive, before=cutoff, progress=progress)
+        if retention is None:
+            retention = not self.db.has_timescaledb
+        return report, (apply_retention(self.db) if retention else None)
+
     def close(self) -> None:
         self.db.dispose()
 
@@ -253,11 +271,13 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
     elif overrides:
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings)
-    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
+    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
+                  single_connection=settings.single_connection)
     if init_db:
         migrate(db)
     cache: FrameCache = NullCache()
     if settings.cache_enabled and urls.redis_url:
         source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
         cache = RedisCache.from_url(urls.redis_url, source=source)
-    return Workbench(settings=settings, db=db, cache=cache, urls=urls)
+    return Workbench(settings=settings, db=db, cache=cache, urls=urls,
+                     archive=Archive.open(settings.archive_location))

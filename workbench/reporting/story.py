@@ -7,8 +7,8 @@ Numbers are formatted by :mod:`workbench.formatting` (``+5.12%``, ``₩1,234,567
 shown in KST with the zone named.
 
 >>> from workbench.reporting import report_header, trade_table  # doctest: +SKIP
->>> report_header(result)                     # title + KPI block, as a notebook cell's output
->>> trade_table(result.trades)
+>>> report_header(result)                     # doctest: +SKIP
+>>> trade_table(result.trades)                # doctest: +SKIP
 """
 
 from __future__ import annotations
