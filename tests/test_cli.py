@@ -84,9 +84,9 @@ def test_report_parameters_parse_like_papermill() -> None:
 
 
 def test_listing_commands_import_no_heavy_stack() -> None:
-    """``--help`` and ``strategies`` start fast because they import neither numba, the database stack,
+    """``--help`` and ``strategies`` start fast because they import neither pandas, numba, the database stack,
     plotly nor papermill (the start-up time itself is measured by benchmarks/bench_cli_startup.py)."""
-    heavy = ("numba", "sqlalchemy", "psycopg", "redis", "plotly", "papermill", "adbc_driver_postgresql")
+    heavy = ("pandas", "numba", "sqlalchemy", "psycopg", "redis", "plotly", "papermill", "adbc_driver_postgresql")
     for args in (["--help"], ["strategies"]):
         code = ("import sys; from workbench.cli import main; sys.argv = ['workbench', *sys.argv[1:]]\n"
                 "try:\n    main()\nexcept SystemExit:\n    pass\n"

@@ -6,12 +6,13 @@ types and defaults: ``workbench strategies``) stays fast.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.errors import StrategyError
 from workbench.strategies.base import Strategy, crossed_above, crossed_below
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BUILTIN_STRATEGIES",
