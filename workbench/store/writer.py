@@ -158,12 +158,14 @@ class StagedWrite:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._stack is not None
+        if self._stack is None:  # committed (and the connection already given back)
+            return
         try:
             if self._conn is not None:  # not committed: undo what was staged
                 self._conn.rollback()
         finally:
             self._stack.close()
+            self._stack = None
 
     def add(self, frame: pd.DataFrame | pa.Table, extra: pa.Table | None = None) -> None:
         """Stage ``frame`` (cast to the table's schema); ``extra`` columns (e.g. source line numbers)
@@ -218,6 +220,9 @@ class StagedWrite:
         else:
             self._conn.rollback()
         self._conn = None
+        if self._stack is not None:  # give the connection back before any other (single-connection servers)
+            self._stack.close()
+            self._stack = None
         if self._span is not None and (result.inserted or result.updated):
             lo, hi = self._span  # what after_commit needs of the rows: the span of the 1m timestamps
             after_commit(self.db, self.table, pa.table({"timeframe": ["1m", "1m"], "timestamp": pa.array(
