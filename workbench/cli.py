@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from workbench.errors import WorkbenchError
+from workbench.formatting import metric_title
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Research and backtesting workbench for Bithumb KRW markets.")
@@ -64,18 +65,108 @@ def _stop_started(keep: bool) -> None:
                 console.print(f"embedded {name} left running: in use by pid {', '.join(map(str, users))}")
 
 
-def _round(df: Any, digits: int = 4) -> Any:
-    """Round the float columns only (for display)."""
-    return df.apply(lambda s: s.round(digits) if s.dtype.kind == "f" else s)
+#: tables are laid out for at most this many columns (wrapped inside cells when narrower)
+TABLE_WIDTH = 100
 
 
-def _table(df: Any, title: str | None = None) -> Table:
+def _show(renderable: Any) -> None:
+    """Print a table (or any rich renderable) no wider than :data:`TABLE_WIDTH` or the terminal."""
+    if not out.is_terminal:  # piped or captured: rich assumes 80 columns
+        out.width = TABLE_WIDTH
+    out.print(renderable, width=min(out.width, TABLE_WIDTH))
+
+
+def _params_text(params: Any) -> str:
+    """``{"fast": 5, "slow": 13}`` -> ``fast=5 slow=13``."""
+    if not isinstance(params, dict) or not params:
+        return "–"
+    return " ".join(f"{k}={_plain(v)}" for k, v in params.items())
+
+
+def _plain(value: Any) -> Any:
+    """``5.0`` -> ``5`` (swept parameters come back as floats), numpy scalars as Python values."""
+    value = value.item() if hasattr(value, "item") else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _period(start: Any, end: Any) -> str:
+    """``2025-01-01→03-01`` (the end's year only when it differs)."""
+    return f"{start:%Y-%m-%d}→{end:{'%m-%d' if start.year == end.year else '%Y-%m-%d'}}"
+
+
+def _cell(column: str, value: Any) -> str:
+    """One table cell for people: metrics by their unit (``+5.12%``, ``₩1,234``), times in UTC to the
+    minute, parameter dicts as ``k=v``, missing values as ``–``."""
+    from datetime import datetime
+
+    from workbench.formatting import MISSING, format_metric
+
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        if value != value:  # NaT
+            return MISSING
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dict):
+        return _params_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "dtype"):
+        return str(value)
+    return format_metric(column, value)
+
+
+def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None) -> Table:
+    """A rich table of ``df``'s columns, cells formatted by :func:`_cell`; ``headers`` renames columns."""
+    from workbench.formatting import metric_unit
+
     t = Table(title=title)
+    names = headers or {}
     for c in df.columns:
-        t.add_column(str(c))
+        numeric = metric_unit(str(c)) is not None or df[c].dtype.kind in "if"
+        t.add_column(names.get(str(c), str(c)), justify="right" if numeric else "left", overflow="fold")
     for row in df.itertuples(index=False):
-        t.add_row(*[str(v) for v in row])
+        t.add_row(*[_cell(str(c), v) for c, v in zip(df.columns, row, strict=True)])
     return t
+
+
+#: short headers for the metric columns of the wide tables
+_SHORT_HEADERS = {"total_return": "return", "sharpe_ratio": "Sharpe", "max_drawdown": "max DD",
+                  "total_trades": "trades", "backtest_id": "id"}
+
+
+def _metrics_table(result: Any, title: str) -> Table:
+    """A backtest's metrics as ``metric | value`` rows, formatted by unit, with its symbols and period."""
+    import pandas as pd
+
+    metrics = result.metrics.to_dict()
+    rows = [("symbols", ", ".join(result.symbols)), ("timeframe", result.timeframe),
+            ("period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
+            *((metric_title(k), _cell(k, v)) for k, v in metrics.items())]
+    return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
+
+
+def _fold_columns(folds: Any, metric: str) -> Any:
+    """The walk-forward columns that matter: fold, test period, chosen parameters, in/out-of-sample metric
+    and the out-of-sample return, drawdown and trades."""
+    import pandas as pd
+
+    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "backtest_id"}
+    params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
+    frame = pd.DataFrame({
+        "fold": folds["fold"],
+        "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
+        "parameters": [_params_text({p: row[p] for p in params}) for _, row in folds.iterrows()],
+        f"is_{metric}": folds[f"is_{metric}"],
+    })
+    for col in (f"oos_{metric}", "oos_total_return", "oos_max_drawdown", "oos_total_trades", "backtest_id"):
+        if col in folds.columns and col not in frame.columns:
+            frame[col] = folds[col]
+    return frame
+
+
+def _fold_headers(metric: str) -> dict[str, str]:
+    return {**_SHORT_HEADERS, f"is_{metric}": f"is {metric_title(metric)}",
+            f"oos_{metric}": f"oos {metric_title(metric)}", "oos_total_return": "oos return",
+            "oos_max_drawdown": "oos max DD", "oos_total_trades": "oos trades"}
 
 
 # ---------------------------------------------------------------- services
@@ -217,7 +308,10 @@ def archive(
 def inventory() -> None:
     """What candles are stored."""
     df = _connect(need_redis=False).inventory()
-    out.print(_table(df, "stored candles") if len(df) else "no candles stored")
+    if len(df):
+        _show(_table(df, "stored candles"))
+    else:
+        out.print("no candles stored")
 
 
 @app.command()
@@ -233,7 +327,7 @@ def quality(
     for name in ("gaps", "zero_volume_runs", "price_jumps", "bad_bars"):
         table = getattr(report, name)
         if len(table):
-            out.print(_table(table.head(10).astype(str), f"{name} (first 10 of {len(table)})"))
+            _show(_table(table.head(10), f"{name} (first 10 of {len(table)})"))
 
 
 
@@ -330,8 +424,7 @@ def backtest(
                       stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
                               store=store)
-    summary = run.result.summary()
-    out.print(_table(summary.astype(str).reset_index().set_axis(["metric", "value"], axis=1), str(strat)))
+    _show(_metrics_table(run.result, str(strat)))
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
 
@@ -363,7 +456,8 @@ def sweep(
                                store=store)
     cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
-    out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))
+    _show(_table(table, f"sweep {outcome.sweep_id}, best {metric_title('sharpe_ratio')} first",
+                 _SHORT_HEADERS))
     for combo, why in outcome.skipped:
         console.print(f"skipped {combo}: {why}")
 
@@ -381,22 +475,36 @@ def walk_forward_cmd(
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
 ) -> None:
     """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
+    import pandas as pd
+
     wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
                                  train_fraction=train_fraction, metric=metric)
-    out.print(_table(_round(wf.folds).astype(str), "walk-forward folds"))
-    out.print(wf.summary().to_string())
+    _show(_table(_fold_columns(wf.folds, wf.metric), "walk-forward folds (test period in UTC; is = in sample, "
+                 "oos = out of sample)", _fold_headers(wf.metric)))
+    summary = wf.summary()
+    _show(_table(pd.DataFrame({"": [metric_title(str(k)) for k in summary.index],
+                               "value": [_cell(str(k), v) for k, v in summary.items()]}), "walk-forward summary"))
 
 
 @app.command()
 def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     """Stored backtest runs, newest first."""
+    import pandas as pd
+
     df = _connect(need_redis=False).runs(limit=limit)
     if df.empty:
         out.print("no stored runs")
         return
-    cols = ["id", "strategy", "symbol", "timeframe", "total_return", "sharpe_ratio", "max_drawdown",
-            "total_trades", "split", "created_at"]
-    out.print(_table(_round(df[cols]).astype(str), "backtest runs"))
+    frame = pd.DataFrame({
+        "id": df["id"], "strategy": df["strategy"],
+        "parameters": [_params_text((p or {}).get("params")) for p in df["parameters"]],
+        "symbol": df["symbol"], "tf": df["timeframe"],
+        "period (UTC)": [_period(a, b) for a, b in zip(df["start_date"], df["end_date"], strict=True)],
+        "total_return": df["total_return"], "sharpe_ratio": df["sharpe_ratio"], "max_drawdown": df["max_drawdown"],
+        "total_trades": df["total_trades"],
+        "split": df["split"].fillna("–").replace({"out_of_sample": "oos"}),
+    })
+    _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS))
 
 
 @app.command()
@@ -406,7 +514,7 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
     """
     report = _connect().rerun(backtest_id)
-    out.print(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    _show(_table(report.table(), f"re-run of backtest {backtest_id}"))
     if report.reproduced:
         out.print(f"backtest {backtest_id} reproduced bit for bit")
         return
@@ -433,6 +541,7 @@ def report(
     path = run_report(notebook, parse_report_params(ctx.args), output_dir=output_dir or settings.reports_dir,
                       hide_code=not show_code)
     out.print(str(path))
+    out.print(f"index of all reports: {path.parent / 'index.html'}")
 
 
 def parse_report_params(args: list[str]) -> dict[str, str]:
@@ -468,6 +577,8 @@ def study(
     out.print(f"best strategy by Sharpe ratio: {result.best_strategy}")
     for name, path in result.reports.items():
         out.print(f"report ({name}): {path.resolve()}")
+    if result.reports:
+        out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}")
 
 
 # ---------------------------------------------------------------- ingest
