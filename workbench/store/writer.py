@@ -149,7 +149,6 @@ class StagedWrite:
         self._conn: Any = None
         self._result: WriteResult | None = None
         self._span: tuple[Any, Any] | None = None
-        self._committed = False
 
     def __enter__(self) -> StagedWrite:
         stack = contextlib.ExitStack()
@@ -159,19 +158,14 @@ class StagedWrite:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._stack is not None
+        if self._stack is None:  # committed (and the connection already given back)
+            return
         try:
             if self._conn is not None:  # not committed: undo what was staged
                 self._conn.rollback()
         finally:
             self._stack.close()
-        # post-commit maintenance runs once the write's connection is closed (a single-connection
-        # server has room for one connection at a time)
-        result, span = self._result, self._span
-        if self._committed and result is not None and span is not None and (result.inserted or result.updated):
-            lo, hi = span  # what after_commit needs of the rows: the span of the 1m timestamps
-            after_commit(self.db, self.table, pa.table({"timeframe": ["1m", "1m"], "timestamp": pa.array(
-                [lo, hi], pa.timestamp("us", tz="UTC"))}))
+            self._stack = None
 
     def add(self, frame: pd.DataFrame | pa.Table, extra: pa.Table | None = None) -> None:
         """Stage ``frame`` (cast to the table's schema); ``extra`` columns (e.g. source line numbers)
@@ -226,7 +220,13 @@ class StagedWrite:
         else:
             self._conn.rollback()
         self._conn = None
-        self._committed = True
+        if self._stack is not None:  # give the connection back before any other (single-connection servers)
+            self._stack.close()
+            self._stack = None
+        if self._span is not None and (result.inserted or result.updated):
+            lo, hi = self._span  # what after_commit needs of the rows: the span of the 1m timestamps
+            after_commit(self.db, self.table, pa.table({"timeframe": ["1m", "1m"], "timestamp": pa.array(
+                [lo, hi], pa.timestamp("us", tz="UTC"))}))
         return result
 
 
