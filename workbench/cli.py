@@ -299,6 +299,8 @@ def sweep(
     cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))
+    if outcome.overfitting is not None:
+        out.print(outcome.overfitting.describe())
     for combo, why in outcome.skipped:
         console.print(f"skipped {combo}: {why}")
 

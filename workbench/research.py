@@ -12,7 +12,10 @@ import pandas as pd
 from workbench.backtest import (
     BacktestConfig,
     BacktestResult,
+    OverfittingReport,
     WalkForwardResult,
+    daily_returns,
+    overfitting_report,
     prepare_data,
     run_backtest,
     run_sweep,
@@ -59,6 +62,7 @@ class SweepOutcome:
     table: pd.DataFrame
     sweep_id: uuid.UUID
     skipped: list[tuple[dict[str, Any], str]]
+    overfitting: OverfittingReport | None = None   # DSR and PBO over the combinations' daily returns
 
 
 def _symbols(symbols: str | Sequence[str]) -> list[str]:
@@ -109,8 +113,10 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
     sweep_id = uuid.uuid4()
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
     ids: list[int | None] = []
+    returns: dict[int, pd.Series] = {}
 
     def keep(result: BacktestResult) -> None:
+        returns[len(ids)] = daily_returns(result.equity, result.config.initial_capital)
         ids.append(save_result(wb.db, wb.user_id, sid, result, sweep_id=sweep_id)
                    if sid is not None else None)
 
@@ -118,7 +124,14 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
     table = run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep)
     _status(wb, sid, "idle", last_sweep_id=str(sweep_id))
     table["backtest_id"] = ids
-    return SweepOutcome(table, sweep_id, table.attrs.get("skipped", []))
+    return SweepOutcome(table, sweep_id, table.attrs.get("skipped", []), _overfitting(returns))
+
+
+def _overfitting(returns: Mapping[int, pd.Series]) -> OverfittingReport | None:
+    """DSR and PBO of a sweep's combinations (None when there are fewer than 2 days of returns)."""
+    if not returns or min(len(r) for r in returns.values()) < 2:
+        return None
+    return overfitting_report(pd.DataFrame(dict(returns)))
 
 
 def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],

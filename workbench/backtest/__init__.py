@@ -3,6 +3,13 @@
 from workbench.backtest.config import BITHUMB_FEE_RATE, BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
 from workbench.backtest.engine import run_backtest, run_strategies, strategy_signals
+from workbench.backtest.overfitting import (
+    OverfittingReport,
+    PboResult,
+    deflated_sharpe_ratio,
+    overfitting_report,
+    probability_of_backtest_overfitting,
+)
 from workbench.backtest.result import BacktestResult, buy_and_hold, finite_or_none
 from workbench.backtest.stats import METRIC_INFO, MetricInfo, Metrics, compute_metrics, daily_returns
 from workbench.backtest.sweep import parameter_grid, run_sweep, sweep_strategies
@@ -17,14 +24,19 @@ __all__ = [
     "MarketData",
     "MetricInfo",
     "Metrics",
+    "OverfittingReport",
+    "PboResult",
     "WalkForwardResult",
     "best_row",
     "buy_and_hold",
     "compute_metrics",
     "daily_returns",
+    "deflated_sharpe_ratio",
     "finite_or_none",
+    "overfitting_report",
     "parameter_grid",
     "prepare_data",
+    "probability_of_backtest_overfitting",
     "run_backtest",
     "run_strategies",
     "run_sweep",
