@@ -305,6 +305,38 @@ def sweep(
         console.print(f"skipped {combo}: {why}")
 
 
+@app.command()
+def optimize(
+    strategy: StrategyArg,
+    space: Annotated[list[str] | None, typer.Option(
+        "--space", help="parameter range: name=low:high[:step|:log] or name=a,b,c")] = None,
+    trials: Annotated[int, typer.Option(help="the study's total number of trials")] = 50,
+    metric: Annotated[str, typer.Option()] = "sharpe_ratio",
+    study: Annotated[str | None, typer.Option(help="study name: resumes the study if it exists")] = None,
+    symbols: SymbolsOpt = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)")] = 3,
+    holdout: Annotated[float, typer.Option(help="share of the data kept out of the search")] = 0.3,
+    seed: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Optuna (TPE) search of a built-in strategy's parameters, stored in PostgreSQL and resumable."""
+    if not space:
+        raise WorkbenchError("give at least one --space name=low:high (or name=a,b,c)")
+    res = _connect().optimize(_strategy(strategy), space, symbols, timeframe, start, end, n_trials=trials,
+                              metric=metric, study_name=study, n_folds=folds, holdout=holdout, seed=seed)
+    higher = res.study.direction.name == "MAXIMIZE"
+    top = res.trials[res.trials["state"] == "COMPLETE"].sort_values("value", ascending=not higher).head(10)
+    out.print(_table(_round(top[["number", "value", *[c for c in top if c.startswith("params_")]]]).astype(str),
+                     f"study {res.study_name}: best trials by {metric}"))
+    out.print(res.summary().to_string())
+    if res.overfitting is not None:
+        out.print(res.overfitting.describe())
+    out.print(f"stored: in-sample run {res.in_sample.backtest_id}, out-of-sample run "
+              f"{None if res.out_of_sample is None else res.out_of_sample.backtest_id} (sweep {res.sweep_id})")
+
+
 @app.command("walk-forward")
 def walk_forward_cmd(
     strategy: StrategyArg,

@@ -86,6 +86,13 @@ class Workbench:
         """Parameter grid sweep; see :func:`workbench.research.sweep`."""
         return research.sweep(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
 
+    def optimize(self, strategy: Any, space: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
+                 end: TimeLike | None = None, **kwargs: Any) -> Any:
+        """Optuna search (resumable by ``study_name``); see :func:`workbench.optimize.optimize`."""
+        from workbench.optimize import optimize
+
+        return optimize(self, strategy, space, symbols, timeframe, start, end, **kwargs)
+
     def walk_forward(self, strategy: Any, grid: Any, symbols: Any, timeframe: str,
                      start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> Any:
         """Walk-forward test; see :func:`workbench.research.walk_forward_study`."""

@@ -102,7 +102,7 @@ def _block_sharpes(sums: np.ndarray, sq: np.ndarray, counts: np.ndarray, masks: 
     with np.errstate(divide="ignore", invalid="ignore"):
         out = mean / sd
     flat = sd <= 1e-15 * np.maximum(np.abs(mean), 1e-300)
-    out[flat] = np.where(mean[flat] == 0.0, 0.0, np.sign(mean[flat]) * np.inf)
+    out[flat] = np.where(mean[flat] == 0.0, 0.0, np.copysign(np.inf, mean[flat]))
     return out
 
 
