@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 
 import numpy as np
@@ -92,3 +97,46 @@ def test_optimize_rejects_unknown_parameters_and_prunes_invalid_ones(loaded) -> 
     with pytest.raises(ValidationError, match="no trial completed"):
         loaded.optimize(EmaCross(), {"fast": (30, 40), "slow": (10, 20)}, "KRW-SYNBTC", "1h", n_trials=3,
                         progress=False, study_name=f"bad-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.mark.db
+@pytest.mark.redis
+def test_optimize_killed_midway_resumes_to_the_total(  # type: ignore[no-untyped-def]
+        loaded, database_url: str, redis_server_url: str, tmp_path) -> None:
+    import optuna
+
+    from workbench.optimize import study_storage, study_sweep_id
+
+    name = f"kill-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
+           "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "optimize", "EmaCross",
+           "--space", "fast=3:12", "--space", "slow=15:60", "--trials", "30", "--study", name, "--folds", "2",
+           "--seed", "3"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    storage = study_storage(loaded.db)
+    deadline = time.monotonic() + 240
+    finished = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            finished = len(optuna.load_study(study_name=name, storage=storage).get_trials(states=done))
+        except KeyError:   # the study does not exist yet
+            finished = 0
+        if finished >= 3:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the worker ended before it could be killed: {proc.stderr.read()!r}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    study = optuna.load_study(study_name=name, storage=storage)
+    before = len(study.get_trials(states=done))
+    assert 3 <= before < 30
+    assert len(loaded.runs(sweep_id=study_sweep_id(name))) == 0       # killed before storing the best
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    study = optuna.load_study(study_name=name, storage=storage)
+    assert len(study.get_trials(states=done)) == 30                    # finished: only the missing ones ran
+    numbers = [t.number for t in study.trials]
+    assert len(numbers) == len(set(numbers)) and len(numbers) <= 31   # at most the killed trial extra
+    assert len(loaded.runs(sweep_id=study_sweep_id(name))) == 2       # the best, in and out of sample, once
