@@ -291,11 +291,14 @@ def sweep(
     end: Annotated[str | None, typer.Option()] = None,
     chunk_size: Annotated[int, typer.Option(help="combinations per vectorbt call (memory bound)")] = 8,
     store: Annotated[bool, typer.Option()] = True,
+    sweep_id: Annotated[str | None, typer.Option(help="resume this sweep: skip the combinations it stored")] = None,
 ) -> None:
     """Grid sweep of a built-in strategy's parameters; every combination is stored."""
     values = _grid(grid)
     outcome = _connect().sweep(_strategy(strategy), values, symbols, timeframe, start, end, chunk_size=chunk_size,
-                               store=store)
+                               store=store, sweep_id=sweep_id)
+    if outcome.table.attrs.get("resumed"):
+        out.print(f"resumed sweep {outcome.sweep_id}: {outcome.table.attrs['resumed']} combinations were stored")
     cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))

@@ -12,7 +12,7 @@ from workbench.backtest.overfitting import (
 )
 from workbench.backtest.result import BacktestResult, buy_and_hold, finite_or_none
 from workbench.backtest.stats import METRIC_INFO, MetricInfo, Metrics, compute_metrics, daily_returns
-from workbench.backtest.sweep import parameter_grid, run_sweep, sweep_strategies
+from workbench.backtest.sweep import combo_key, parameter_grid, run_sweep, sweep_strategies
 from workbench.backtest.walkforward import RANKABLE_METRICS, WalkForwardResult, best_row, check_metric, walk_forward
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "best_row",
     "buy_and_hold",
     "check_metric",
+    "combo_key",
     "compute_metrics",
     "daily_returns",
     "deflated_sharpe_ratio",
