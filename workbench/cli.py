@@ -289,17 +289,23 @@ def sweep(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    chunk_size: Annotated[int, typer.Option(help="combinations per vectorbt call (memory bound)")] = 8,
+    chunk_size: Annotated[int, typer.Option(help="combinations per engine call / Dask task (memory bound)")] = 8,
     store: Annotated[bool, typer.Option()] = True,
     sweep_id: Annotated[str | None, typer.Option(help="resume this sweep: skip the combinations it stored")] = None,
+    dask: Annotated[bool, typer.Option(help="run on Dask: WORKBENCH_DASK_ADDRESS, else a local cluster")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
+    per_symbol: Annotated[bool, typer.Option(help="each symbol its own sweep (Dask tasks symbol x chunk)")] = False,
 ) -> None:
     """Grid sweep of a built-in strategy's parameters; every combination is stored."""
     values = _grid(grid)
+    extra: dict[str, Any] = {"dask": True, "scheduler": scheduler, "per_symbol": per_symbol} if (
+        dask or scheduler or per_symbol) else {}
     outcome = _connect().sweep(_strategy(strategy), values, symbols, timeframe, start, end, chunk_size=chunk_size,
-                               store=store, sweep_id=sweep_id)
+                               store=store, sweep_id=sweep_id, **extra)
     if outcome.table.attrs.get("resumed"):
         out.print(f"resumed sweep {outcome.sweep_id}: {outcome.table.attrs['resumed']} combinations were stored")
-    cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
+    cols = [*(["symbol"] if per_symbol else []), *values, "total_return", "sharpe_ratio", "max_drawdown",
+            "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))
     if outcome.overfitting is not None:

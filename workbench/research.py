@@ -32,7 +32,8 @@ from workbench.store.runs import save_result, save_strategy
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
-__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "sweep",
+__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "overfitting_of", "sweep",
+           "sweep_uuid", "symbol_list",
            "walk_forward_study"]
 
 
@@ -68,7 +69,7 @@ class SweepOutcome:
     overfitting: OverfittingReport | None = None   # DSR and PBO over the combinations' daily returns
 
 
-def _symbols(symbols: str | Sequence[str]) -> list[str]:
+def symbol_list(symbols: str | Sequence[str]) -> list[str]:
     items = [s for s in (symbols.split(",") if isinstance(symbols, str) else symbols) if str(s).strip()]
     if not items:
         raise ValidationError("symbols: give at least one symbol, e.g. 'KRW-BTC' or 'KRW-BTC,KRW-ETH'")
@@ -82,7 +83,7 @@ def load_market(wb: ResearchContext, symbols: str | Sequence[str], timeframe: st
                 end: TimeLike | None) -> dict[str, pd.DataFrame]:
     """Candles of each symbol (from the database or the cache)."""
     tf = normalize_timeframe(timeframe)
-    return {s: load_candles(wb.db, s, tf, start, end, cache=wb.cache) for s in _symbols(symbols)}
+    return {s: load_candles(wb.db, s, tf, start, end, cache=wb.cache) for s in symbol_list(symbols)}
 
 
 def _status(wb: ResearchContext, strategy_id: int | None, state: str, **extra: Any) -> None:
@@ -120,15 +121,15 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
     """
     tf = normalize_timeframe(timeframe)
     md = prepare_data(load_market(wb, symbols, tf, start, end), timeframe=tf)
-    sid_ = _uuid(sweep_id) if sweep_id is not None else uuid.uuid4()
+    sid_ = sweep_uuid(sweep_id) if sweep_id is not None else uuid.uuid4()
     stored = {item.combo_key: item for item in load_sweep_items(wb.db, sid_)} if store else {}
     other = {i.data_fingerprint for i in stored.values()} - {md.fingerprint}
     if other:
         raise ValidationError(f"sweep {sid_} was run on other data (fingerprint {sorted(other)[0][:12]}..., now "
                               f"{md.fingerprint[:12]}...): resume it on the same symbols, timeframe and range")
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
-    rows: dict[str, dict[str, Any]] = {k: {**i.params, **i.metrics, "backtest_id": i.backtest_id}
-                                       for k, i in stored.items()}
+    rows: dict[str, dict[str, Any]] = {k: {**{p: i.params[p] for p in strategy.params if p in i.params},
+                                           **i.metrics, "backtest_id": i.backtest_id} for k, i in stored.items()}
     returns: dict[str, pd.Series] = {k: i.daily_returns for k, i in stored.items()}
 
     def keep(result: BacktestResult) -> None:
@@ -150,17 +151,17 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
     table.attrs["params"] = [dict(s.params) for s in strategies if combo_key(s.params) in rows]
     table.attrs["skipped"] = skipped
     table.attrs["resumed"] = len(stored)
-    return SweepOutcome(table, sid_, skipped, _overfitting({k: returns[k] for k in grid_keys}))
+    return SweepOutcome(table, sid_, skipped, overfitting_of({k: returns[k] for k in grid_keys}))
 
 
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+def sweep_uuid(value: uuid.UUID | str) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         raise ValidationError(f"sweep id {value!r} is not a UUID") from None
 
 
-def _overfitting(returns: Mapping[str, pd.Series]) -> OverfittingReport | None:
+def overfitting_of(returns: Mapping[str, pd.Series]) -> OverfittingReport | None:
     """DSR and PBO of a sweep's combinations (None when there are fewer than 2 days of returns)."""
     if not returns or min(len(r) for r in returns.values()) < 2:
         return None

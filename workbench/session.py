@@ -83,7 +83,14 @@ class Workbench:
 
     def sweep(self, strategy: Any, grid: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
               end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """Parameter grid sweep; see :func:`workbench.research.sweep`."""
+        """Parameter grid sweep; see :func:`workbench.research.sweep`. With ``dask=True`` (or ``scheduler=``,
+        ``client=``, ``per_symbol=True``) it runs on Dask: :func:`workbench.distributed.distributed_sweep`."""
+        if kwargs.pop("dask", False) or any(kwargs.get(k) for k in ("scheduler", "client", "per_symbol")):
+            from workbench.distributed import distributed_sweep
+
+            redis_url = self.urls.redis_url if self.settings.cache_enabled else None
+            return distributed_sweep(self, strategy, grid, symbols, timeframe, start, end, redis_url=redis_url,
+                                     **kwargs)
         return research.sweep(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
 
     def optimize(self, strategy: Any, space: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,

@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from workbench.backtest import BacktestResult, combo_key, daily_returns
+from workbench.backtest import METRIC_INFO, BacktestResult, combo_key, daily_returns
 from workbench.store.database import Database
 from workbench.store.queries import query
 from workbench.store.runs import save_result
@@ -31,7 +31,10 @@ def encode_metrics(metrics: dict[str, float]) -> dict[str, float | str]:
 
 
 def decode_metrics(stored: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) if isinstance(v, str) else v for k, v in stored.items()}
+    """The metrics back, in :data:`METRIC_INFO` order (JSONB does not keep key order)."""
+    order = {k: i for i, k in enumerate(METRIC_INFO)}
+    return {k: float(v) if isinstance(v, str) else v
+            for k, v in sorted(stored.items(), key=lambda kv: order.get(kv[0], len(order)))}
 
 
 @dataclass(frozen=True)
