@@ -28,6 +28,7 @@ import pandas as pd
 
 from workbench.backtest import (
     BacktestConfig,
+    MarketData,
     combo_key,
     daily_returns,
     prepare_data,
@@ -68,6 +69,7 @@ class SweepTask:
     end: TimeLike | None
     config: BacktestConfig
     per_symbol: bool
+    run_token: str = ""              # one sweep call: a worker reuses the data it loaded for this call
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,26 @@ def _worker_db(url: str) -> Database:
     return db
 
 
+#: the last data loaded per worker (for one sweep call), so a worker's next chunk of the same call does not
+#: load it again; bounded to a few entries
+_FRAMES: dict[tuple[Any, ...], MarketData] = {}
+_FRAMES_MAX = 4
+
+
+def _task_data(task: SweepTask, db: Database, cache: FrameCache) -> MarketData:
+    key = (task.run_token, task.database_url, task.symbols, task.timeframe, str(task.start), str(task.end),
+           threading.get_ident())
+    md = _FRAMES.get(key) if task.run_token else None
+    if md is None:
+        frames = {s: load_candles(db, s, task.timeframe, task.start, task.end, cache=cache) for s in task.symbols}
+        md = prepare_data(frames, timeframe=task.timeframe)
+        if task.run_token:
+            while len(_FRAMES) >= _FRAMES_MAX:
+                _FRAMES.pop(next(iter(_FRAMES)))
+            _FRAMES[key] = md
+    return md
+
+
 def _key(params: Mapping[str, Any], symbol: str | None) -> str:
     return combo_key(params if symbol is None else {**params, "@symbol": symbol})
 
@@ -100,8 +122,7 @@ def run_sweep_task(task: SweepTask) -> list[TaskRow]:
     cache: FrameCache = NullCache()
     if task.redis_url:
         cache = RedisCache.from_url(task.redis_url, source=hashlib.sha256(db.url.encode()).hexdigest()[:16])
-    frames = {s: load_candles(db, s, task.timeframe, task.start, task.end, cache=cache) for s in task.symbols}
-    md = prepare_data(frames, timeframe=task.timeframe)
+    md = _task_data(task, db, cache)
     symbol = task.symbols[0] if task.per_symbol else None
     rows: list[TaskRow] = []
     strategies = [task.strategy.with_params(**c) for c in task.combos]
@@ -179,11 +200,12 @@ def distributed_sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str
                    "backtest_id": item.backtest_id}
         returns[k] = item.daily_returns
     tasks = []
+    token = uuid.uuid4().hex
     for g in groups:
         todo = [c for c, s in zip(combos, strategies, strict=True)
                 if _key(s.params, g[0] if per_symbol else None) not in stored]
         tasks += [SweepTask(wb.db.url, redis_url, wb.user_id, strategy_id, str(sid_), strategy, chunk, g, tf,
-                            start, end, config, per_symbol) for chunk in _chunks(todo, chunk_size)]
+                            start, end, config, per_symbol, token) for chunk in _chunks(todo, chunk_size)]
     if tasks:
         with (_given(client) if client is not None else dask_client(scheduler)) as c:
             _run(c, tasks, rows, returns, progress, f"sweep {strategy.name}")
