@@ -71,6 +71,8 @@ def test_optimize_stores_the_study_and_the_best_runs_and_resumes(loaded) -> None
     in_sample = run_backtest(frame.iloc[:168], best, BacktestConfig(), timeframe=tf)
     assert res.in_sample.result.metrics.total_return == pytest.approx(in_sample.metrics.total_return)
     assert res.overfitting is not None and res.overfitting.n_trials == len(complete)
+    imp = res.importances()
+    assert set(imp.index) <= {"fast", "slow"} and (imp.empty or imp.sum() == pytest.approx(1.0))
     # resumed with the same total: no new trial, nothing stored twice
     again = loaded.optimize(EmaCross(), space, "KRW-SYNBTC", "1h", n_trials=6, n_folds=2, holdout=0.3,
                             study_name=name, progress=False)

@@ -87,6 +87,20 @@ class SearchOutcome:
     overfitting: OverfittingReport | None
     study: optuna.Study = field(repr=False)
 
+    def importances(self) -> pd.Series:
+        """fANOVA importance of each parameter for the metric over the complete trials (sums to 1), most
+        important first; empty when fewer than 2 trials completed or the metric never varied."""
+        import optuna
+
+        complete = [t for t in self.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if len(complete) < 2 or len({t.value for t in complete}) < 2:
+            return pd.Series(dtype="float64", name="importance")
+        try:
+            values = optuna.importance.get_param_importances(self.study)
+        except RuntimeError:          # "zero total variance in all trees": nothing to apportion
+            return pd.Series(dtype="float64", name="importance")
+        return pd.Series(values, dtype="float64", name="importance")
+
     def summary(self) -> pd.Series:
         states = self.trials["state"].value_counts() if len(self.trials) else pd.Series(dtype=int)
         oos = self.out_of_sample.result.metrics[self.metric] if self.out_of_sample is not None else math.nan
