@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -176,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             speedup = single["wall"] / dask["wall"]
             same = single["rows"] == dask["rows"]
             ok &= same
-            print(f"chunk {chunk:>3}: 1 process {single['wall']:8.1f} s, peak {single['peak_mb'][0]:7.0f} MB | "
+            load = os.getloadavg()[0]
+            print(f"chunk {chunk:>3} (load average {load:.1f}): 1 process {single['wall']:8.1f} s, "
+                  f"peak {single['peak_mb'][0]:7.0f} MB | "
                   f"dask {dask['wall']:8.1f} s (+{dask['startup']:.1f} s start-up), peak per worker "
                   f"{max(dask['peak_mb']):7.0f} MB | speed-up {speedup:.2f}x, scaling efficiency "
                   f"{speedup / args.workers:.0%} | rows {'equal' if same else 'DIFFER'}", flush=True)
