@@ -95,3 +95,15 @@ def test_cli_sweep_on_a_scheduler_prints_the_dashboard(loaded, client, database_
     assert res.exit_code == 0, res.output
     assert "dask dashboard: http" in res.output and "sweep" in res.output
     assert len(loaded.runs()) == 2
+
+
+def test_dask_walk_forward_folds_equal_the_in_process_ones(loaded, client) -> None:  # type: ignore[no-untyped-def]
+    grid = {"fast": [3, 5], "slow": [13, 21]}
+    local = loaded.walk_forward(EmaCross(), grid, SYMBOLS, "1h", n_folds=3, store=False, progress=False)
+    dist = loaded.walk_forward(EmaCross(), grid, SYMBOLS, "1h", n_folds=3, client=client, progress=False)
+    pd.testing.assert_frame_equal(dist.folds.drop(columns=["backtest_id"]), local.folds)
+    assert dist.metrics.to_dict() == pytest.approx(local.metrics.to_dict(), nan_ok=True)
+    pd.testing.assert_series_equal(dist.equity, local.equity)
+    runs = loaded.runs()
+    assert sorted(runs["split"]) == ["out_of_sample"] * 3 + ["walk_forward"]
+    assert sorted(runs[runs["split"] == "out_of_sample"]["id"]) == sorted(dist.folds["backtest_id"])

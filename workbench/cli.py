@@ -357,10 +357,13 @@ def walk_forward_cmd(
     folds: Annotated[int, typer.Option()] = 4,
     train_fraction: Annotated[float, typer.Option()] = 0.7,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
+    dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
 ) -> None:
     """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
+    extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
     wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
-                                 train_fraction=train_fraction, metric=metric)
+                                 train_fraction=train_fraction, metric=metric, **extra)
     out.print(_table(_round(wf.folds).astype(str), "walk-forward folds"))
     out.print(wf.summary().to_string())
 

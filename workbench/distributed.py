@@ -28,17 +28,29 @@ import pandas as pd
 
 from workbench.backtest import (
     BacktestConfig,
+    BacktestResult,
     MarketData,
+    WalkForwardResult,
+    check_metric,
     combo_key,
     daily_returns,
     prepare_data,
     run_strategies,
     sweep_strategies,
 )
+from workbench.backtest.walkforward import stitch, walk_forward_fold
 from workbench.errors import ValidationError
 from workbench.indicators import indicator_cache
 from workbench.markets import TimeLike, normalize_timeframe
-from workbench.research import ResearchContext, SweepOutcome, overfitting_of, sweep_uuid, symbol_list
+from workbench.research import (
+    ResearchContext,
+    SweepOutcome,
+    load_market,
+    overfitting_of,
+    store_walk_forward,
+    sweep_uuid,
+    symbol_list,
+)
 from workbench.store.cache import FrameCache, NullCache, RedisCache
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
@@ -49,7 +61,8 @@ from workbench.strategies.base import Strategy
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["SweepTask", "dask_client", "distributed_sweep", "run_sweep_task"]
+__all__ = ["FoldTask", "SweepTask", "dask_client", "distributed_sweep", "distributed_walk_forward", "run_fold_task",
+           "run_sweep_task"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,70 @@ class SweepTask:
     config: BacktestConfig
     per_symbol: bool
     run_token: str = ""              # one sweep call: a worker reuses the data it loaded for this call
+
+
+@dataclass(frozen=True)
+class FoldTask:
+    """One walk-forward fold for a worker: it loads the whole range and runs its own fold."""
+
+    database_url: str
+    redis_url: str | None
+    strategy: Strategy
+    grid: dict[str, list[Any]]
+    symbols: tuple[str, ...]
+    timeframe: str
+    start: TimeLike | None
+    end: TimeLike | None
+    config: BacktestConfig
+    fold: int
+    n_folds: int
+    train_fraction: float
+    metric: str
+    chunk_size: int
+    run_token: str = ""
+
+
+def run_fold_task(task: FoldTask) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
+    """Run on a worker: one fold of :func:`workbench.backtest.walk_forward` (its row, out-of-sample run and
+    chosen parameters; the run carries only its fold's window of data back)."""
+    md = _task_data(task)
+    return walk_forward_fold(md, task.strategy, task.grid, task.config, task.fold, n_folds=task.n_folds,
+                             train_fraction=task.train_fraction, metric=task.metric, chunk_size=task.chunk_size)
+
+
+def distributed_walk_forward(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+                             symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
+                             end: TimeLike | None = None, *, config: BacktestConfig | None = None,
+                             n_folds: int = 4, train_fraction: float = 0.7, metric: str = "sharpe_ratio",
+                             chunk_size: int = 8, store: bool = True, progress: bool = True,
+                             client: Client | None = None, scheduler: str | None = None,
+                             redis_url: str | None = None) -> WalkForwardResult:
+    """:func:`workbench.research.walk_forward_study` with one Dask task per fold (each loading its data
+    itself); the client stitches the out-of-sample runs and stores them as the in-process study does."""
+    check_metric(metric)
+    if not isinstance(n_folds, int) or n_folds < 1:
+        raise ValidationError(f"n_folds must be an integer >= 1 (got {n_folds!r})")
+    if not 0.1 <= train_fraction <= 0.95:
+        raise ValidationError(f"train_fraction must be in [0.1, 0.95] (got {train_fraction})")
+    sweep_strategies(strategy, grid)              # the grid's errors, before any task starts
+    tf = normalize_timeframe(timeframe)
+    config = config or BacktestConfig()
+    names = tuple(symbol_list(symbols))
+    md = prepare_data(load_market(wb, names, tf, start, end), timeframe=tf)   # to stitch the folds
+    token = uuid.uuid4().hex
+    tasks = [FoldTask(wb.db.url, redis_url, strategy, {k: list(v) for k, v in grid.items()}, names, tf, start, end,
+                      config, fold, n_folds, train_fraction, metric, chunk_size, token) for fold in range(n_folds)]
+    with (_given(client) if client is not None else dask_client(scheduler)) as c:
+        if progress:
+            print(f"dask dashboard: {c.dashboard_link}", file=sys.stderr)
+        done = c.gather(c.map(run_fold_task, tasks, pure=False))
+    rows = [d[0] for d in done]
+    results = [d[1] for d in done]
+    chosen = [d[2] for d in done]
+    wf = WalkForwardResult(pd.DataFrame(rows), results, metric, stitch(results, md, config, chosen))
+    if store:
+        store_walk_forward(wb, strategy, wf)
+    return wf
 
 
 @dataclass(frozen=True)
@@ -98,11 +175,16 @@ _FRAMES: dict[tuple[Any, ...], MarketData] = {}
 _FRAMES_MAX = 4
 
 
-def _task_data(task: SweepTask, db: Database, cache: FrameCache) -> MarketData:
+def _task_data(task: SweepTask | FoldTask) -> MarketData:
+    """The task's candles, loaded by the worker itself (Redis or PostgreSQL), reused within one call."""
+    db = _worker_db(task.database_url)
     key = (task.run_token, task.database_url, task.symbols, task.timeframe, str(task.start), str(task.end),
            threading.get_ident())
     md = _FRAMES.get(key) if task.run_token else None
     if md is None:
+        cache: FrameCache = NullCache()
+        if task.redis_url:
+            cache = RedisCache.from_url(task.redis_url, source=hashlib.sha256(db.url.encode()).hexdigest()[:16])
         frames = {s: load_candles(db, s, task.timeframe, task.start, task.end, cache=cache) for s in task.symbols}
         md = prepare_data(frames, timeframe=task.timeframe)
         if task.run_token:
@@ -119,10 +201,7 @@ def _key(params: Mapping[str, Any], symbol: str | None) -> str:
 def run_sweep_task(task: SweepTask) -> list[TaskRow]:
     """Run on a worker: load the data, backtest the chunk, store each combination, return its rows."""
     db = _worker_db(task.database_url)
-    cache: FrameCache = NullCache()
-    if task.redis_url:
-        cache = RedisCache.from_url(task.redis_url, source=hashlib.sha256(db.url.encode()).hexdigest()[:16])
-    md = _task_data(task, db, cache)
+    md = _task_data(task)
     symbol = task.symbols[0] if task.per_symbol else None
     rows: list[TaskRow] = []
     strategies = [task.strategy.with_params(**c) for c in task.combos]

@@ -33,7 +33,7 @@ from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
 __all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "overfitting_of", "sweep",
-           "sweep_uuid", "symbol_list",
+           "store_walk_forward", "sweep_uuid", "symbol_list",
            "walk_forward_study"]
 
 
@@ -180,12 +180,17 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
     wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
                       train_fraction=train_fraction, metric=metric, progress=progress)
     if store:
-        sid = save_strategy(wb.db, wb.user_id, strategy)
-        group = uuid.uuid4()
-        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample")
-               for r in wf.out_of_sample]
-        wf.folds["backtest_id"] = ids
-        wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
-                                                             split="walk_forward")
-        wf.folds.attrs["sweep_id"] = str(group)
+        store_walk_forward(wb, strategy, wf)
     return wf
+
+
+def store_walk_forward(wb: ResearchContext, strategy: Strategy, wf: WalkForwardResult) -> None:
+    """Store each fold's out-of-sample run (split out_of_sample) and the stitched run (split walk_forward)
+    under one sweep id; their ids go into ``wf.folds``."""
+    sid = save_strategy(wb.db, wb.user_id, strategy)
+    group = uuid.uuid4()
+    ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample") for r in wf.out_of_sample]
+    wf.folds["backtest_id"] = ids
+    wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
+                                                         split="walk_forward")
+    wf.folds.attrs["sweep_id"] = str(group)

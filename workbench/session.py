@@ -102,7 +102,14 @@ class Workbench:
 
     def walk_forward(self, strategy: Any, grid: Any, symbols: Any, timeframe: str,
                      start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """Walk-forward test; see :func:`workbench.research.walk_forward_study`."""
+        """Walk-forward test; see :func:`workbench.research.walk_forward_study`. With ``dask=True`` (or
+        ``scheduler=``, ``client=``) one Dask task per fold: :func:`workbench.distributed.distributed_walk_forward`."""
+        if kwargs.pop("dask", False) or any(kwargs.get(k) for k in ("scheduler", "client")):
+            from workbench.distributed import distributed_walk_forward
+
+            redis_url = self.urls.redis_url if self.settings.cache_enabled else None
+            return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end,
+                                            redis_url=redis_url, **kwargs)
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: Any = None, limit: int = 100) -> pd.DataFrame:
