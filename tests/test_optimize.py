@@ -142,3 +142,30 @@ def test_optimize_killed_midway_resumes_to_the_total(  # type: ignore[no-untyped
     numbers = [t.number for t in study.trials]
     assert len(numbers) == len(set(numbers)) and len(numbers) <= 31   # at most the killed trial extra
     assert len(loaded.runs(sweep_id=study_sweep_id(name))) == 2       # the best, in and out of sample, once
+
+
+@pytest.mark.db
+@pytest.mark.redis
+def test_two_workers_share_one_study_and_store_each_best_once(  # type: ignore[no-untyped-def]
+        loaded, database_url: str, redis_server_url: str, tmp_path) -> None:
+    import optuna
+
+    from workbench.optimize import study_storage, study_sweep_id
+
+    name = f"pair-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
+           "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "optimize", "EmaCross",
+           "--space", "fast=3:12", "--space", "slow=15:60", "--trials", "16", "--study", name, "--folds", "2"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    study = optuna.load_study(study_name=name, storage=study_storage(loaded.db))
+    done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
+    assert 16 <= len(done) <= 17                  # a worker may finish one trial past the total
+    runs = loaded.runs(sweep_id=study_sweep_id(name))
+    assert runs["run_id"].is_unique and len(runs) in (2, 4)
+    assert sorted(runs["split"]) == ["in_sample", "out_of_sample"] * (len(runs) // 2) or \
+        sorted(runs["split"]) == sorted(["in_sample", "out_of_sample"] * (len(runs) // 2))
+    assert study.user_attrs["stored_best"]["trial"] in {t.number for t in done}

@@ -41,6 +41,7 @@ from workbench.errors import StrategyError, ValidationError
 from workbench.markets import TimeLike, normalize_timeframe
 from workbench.research import ResearchContext, StoredRun, load_market
 from workbench.store.database import Database
+from workbench.store.locks import advisory_lock, lock_key
 from workbench.store.runs import save_result, save_strategy
 from workbench.strategies.base import Strategy
 
@@ -52,6 +53,7 @@ __all__ = ["SearchOutcome", "optimize", "study_storage", "study_sweep_id"]
 #: a trial of a killed worker is failed and retried once 4 heartbeats after its last one
 HEARTBEAT_SECONDS = 15
 _NAMESPACE = uuid.UUID("6f1d1c52-8a43-4f7e-9a0b-7d9b3c7e2a11")
+_STORAGE_LOCK = lock_key(uuid.uuid5(_NAMESPACE, "optuna storage"))
 
 
 def study_sweep_id(study_name: str) -> uuid.UUID:
@@ -64,7 +66,8 @@ def study_storage(db: Database) -> optuna.storages.RDBStorage:
     import optuna
 
     url = "postgresql+psycopg" + db.url[len("postgresql"):]
-    with warnings.catch_warnings():   # heartbeats are "experimental" in Optuna 4
+    # Optuna creates its tables on first use: two workers starting together would race to create them
+    with advisory_lock(db, _STORAGE_LOCK), warnings.catch_warnings():   # heartbeats are "experimental"
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(
             url, engine_kwargs={"connect_args": {"options": "-c search_path=optuna"}, "pool_pre_ping": True},
@@ -228,7 +231,15 @@ def _overfitting(trials: Sequence[optuna.trial.FrozenTrial]) -> OverfittingRepor
 def _store_best(wb: ResearchContext, study: optuna.Study, best: Strategy, md: MarketData, split: int,
                 config: BacktestConfig, sweep_id: uuid.UUID, number: int) -> tuple[StoredRun, StoredRun | None]:
     """Backtest the best parameters in and out of sample and store both runs, unless this best trial's runs
-    are stored already (a resumed study whose best did not change stores nothing again)."""
+    are stored already (a resumed study whose best did not change stores nothing again; of several workers
+    finishing one study, one stores them, under an advisory lock)."""
+    with advisory_lock(wb.db, lock_key(sweep_id)):
+        return _store_best_locked(wb, study, best, md, split, config, sweep_id, number)
+
+
+def _store_best_locked(wb: ResearchContext, study: optuna.Study, best: Strategy, md: MarketData, split: int,
+                       config: BacktestConfig, sweep_id: uuid.UUID, number: int
+                       ) -> tuple[StoredRun, StoredRun | None]:
     stored: dict[str, Any] = study.user_attrs.get("stored_best") or {}
     fresh = stored.get("trial") != number
     sid: int | None = save_strategy(wb.db, wb.user_id, best) if fresh else stored.get("strategy_id")
