@@ -38,7 +38,7 @@ from workbench.backtest.search import (
     split_holdout,
 )
 from workbench.errors import StrategyError, ValidationError
-from workbench.markets import TimeLike, normalize_timeframe
+from workbench.markets import TimeLike, normalize_timeframe, timeframe_seconds
 from workbench.research import ResearchContext, StoredRun, load_market
 from workbench.store.database import Database
 from workbench.store.locks import advisory_lock, lock_key
@@ -244,10 +244,15 @@ def _store_best_locked(wb: ResearchContext, study: optuna.Study, best: Strategy,
     fresh = stored.get("trial") != number
     sid: int | None = save_strategy(wb.db, wb.user_id, best) if fresh else stored.get("strategy_id")
 
+    step = pd.Timedelta(seconds=timeframe_seconds(md.timeframe))
+
     def run(key: str, result_hi: int, trade_start: int | None) -> StoredRun:
         result = backtest_window(md, best, config, 0, result_hi, trade_start=trade_start)
         run_id = uuid.uuid5(sweep_id, f"{number}:{key}")
-        bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, sweep_id=sweep_id, split=key)
+        window = (md.index[0], md.index[result_hi - 1] + step)     # the candles the run was given
+        begin = None if trade_start is None else md.index[trade_start]
+        bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, sweep_id=sweep_id, split=key,
+                           window=window, trade_start=begin)
                if fresh and sid is not None else stored.get(key))
         return StoredRun(result, bid, sid, run_id)
 

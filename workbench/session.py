@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 
 from workbench import research
+from workbench.backtest import BacktestConfig, WalkForwardResult
 from workbench.config import Settings
 from workbench.markets import TimeLike
 from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
 from workbench.store import market_data as loaders
-from workbench.store.cache import FrameCache, NullCache, RedisCache
+from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
+from workbench.store.cache import FrameCache, NullCache, RedisCache, TieredCache
 from workbench.store.database import Database
+from workbench.store.market_data import Backend, Frame
 from workbench.store.migrations import migrate
+from workbench.strategies import Strategy
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+    from distributed import Client
+
+    from workbench.backtest.search import SpaceLike
+    from workbench.optimize import SearchOutcome
+    from workbench.reproduce import RerunReport
 
 __all__ = ["Workbench", "connect"]
 
@@ -29,28 +44,105 @@ class Workbench:
     db: Database
     cache: FrameCache
     urls: ResolvedUrls
+    archive: Archive
     _user_id: int | None = field(default=None, repr=False)
 
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["pandas"] = ...,
+                allow_empty: bool = ...) -> pd.DataFrame: ...
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["polars"],
+                allow_empty: bool = ...) -> pl.DataFrame: ...
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["arrow"],
+                allow_empty: bool = ...) -> pa.Table: ...
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Backend,
+                allow_empty: bool = ...) -> Frame: ...
     def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
-                end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """See :func:`workbench.store.market_data.load_candles`."""
-        return loaders.load_candles(self.db, symbol, timeframe, start, end, cache=self.cache, **kwargs)
+                end: TimeLike | None = None, *, source_timeframe: str | None = None,
+                backend: Backend = "pandas", allow_empty: bool = False) -> Frame:
+        """OHLCV candles through the cache; see :func:`workbench.store.market_data.load_candles`.
 
-    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                **kwargs: Any) -> Any:
-        return loaders.load_tickers(self.db, symbol, start, end, **kwargs)
+        A pandas DataFrame by default, a polars DataFrame with ``backend="polars"``, a pyarrow Table
+        with ``backend="arrow"``.
+        """
+        return loaders.load_candles(self.db, symbol, timeframe, start, end, source_timeframe=source_timeframe,
+                                    backend=backend, cache=self.cache, allow_empty=allow_empty,
+                                    archive=self.archive)
 
-    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                     **kwargs: Any) -> Any:
-        return loaders.load_transactions(self.db, symbol, start, end, **kwargs)
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Backend) -> Frame: ...
+    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.load_tickers`."""
+        return loaders.load_tickers(self.db, symbol, start, end, backend=backend, archive=self.archive)
 
-    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                   **kwargs: Any) -> Any:
-        return loaders.load_orderbooks(self.db, symbol, start, end, **kwargs)
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Backend) -> Frame: ...
+    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                     backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.load_transactions`."""
+        return loaders.load_transactions(self.db, symbol, start, end, backend=backend,
+                                         archive=self.archive)
 
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Backend) -> Frame: ...
+    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                   backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.load_orderbooks`."""
+        return loaders.load_orderbooks(self.db, symbol, start, end, backend=backend, archive=self.archive)
+
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
     def candles_from_transactions(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
-                                  end: TimeLike | None = None, **kwargs: Any) -> Any:
-        return loaders.candles_from_transactions(self.db, symbol, timeframe, start, end, **kwargs)
+                                  end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.candles_from_transactions`."""
+        return loaders.candles_from_transactions(self.db, symbol, timeframe, start, end, backend=backend)
 
     def quality(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
                 end: TimeLike | None = None) -> QualityReport:
@@ -71,48 +163,86 @@ class Workbench:
         return compute_and_store_indicators(self.db, symbol, timeframe, start, end, store_rows=store,
                                             cache=self.cache).table
 
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
     def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
-                   end: TimeLike | None = None, **kwargs: Any) -> Any:
+                   end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
         """Stored ``technical_indicators`` rows."""
-        return loaders.load_indicators(self.db, symbol, timeframe, start, end, **kwargs)
+        return loaders.load_indicators(self.db, symbol, timeframe, start, end, backend=backend,
+                                       archive=self.archive)
 
-    def backtest(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
-                 end: TimeLike | None = None, **kwargs: Any) -> Any:
+    def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
+                 start: TimeLike | None = None, end: TimeLike | None = None, *,
+                 config: BacktestConfig | None = None, store: bool = True,
+                 close_at_end: bool = False) -> research.StoredRun:
         """Load, backtest, store; see :func:`workbench.research.backtest`."""
-        return research.backtest(self, strategy, symbols, timeframe, start, end, **kwargs)
+        return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
+                                 close_at_end=close_at_end)
 
-    def sweep(self, strategy: Any, grid: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
-              end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """Parameter grid sweep; see :func:`workbench.research.sweep`. With ``dask=True`` (or ``scheduler=``,
-        ``client=``, ``per_symbol=True``) it runs on Dask: :func:`workbench.distributed.distributed_sweep`."""
-        if kwargs.pop("dask", False) or any(kwargs.get(k) for k in ("scheduler", "client", "per_symbol")):
+    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+              timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+              config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
+              progress: bool = True, sweep_id: uuid.UUID | str | None = None, dask: bool = False,
+              scheduler: str | None = None, client: Client | None = None,
+              per_symbol: bool = False) -> research.SweepOutcome:
+        """Parameter grid sweep, resumable by ``sweep_id``; see :func:`workbench.research.sweep`. With
+        ``dask`` (or ``scheduler``, ``client``, ``per_symbol``) it runs on Dask:
+        :func:`workbench.distributed.distributed_sweep`."""
+        if dask or scheduler or client is not None or per_symbol:
             from workbench.distributed import distributed_sweep
 
-            redis_url = self.urls.redis_url if self.settings.cache_enabled else None
-            return distributed_sweep(self, strategy, grid, symbols, timeframe, start, end, redis_url=redis_url,
-                                     **kwargs)
-        return research.sweep(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
+            return distributed_sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                                     chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id,
+                                     per_symbol=per_symbol, client=client, scheduler=scheduler,
+                                     redis_url=self._worker_redis_url())
+        return research.sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                              chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id)
 
-    def optimize(self, strategy: Any, space: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
-                 end: TimeLike | None = None, **kwargs: Any) -> Any:
+    def _worker_redis_url(self) -> str | None:
+        return self.urls.redis_url if self.settings.cache_enabled else None
+
+    def optimize(self, strategy: Strategy, space: SpaceLike | Sequence[str], symbols: str | Sequence[str],
+                 timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                 n_trials: int = 50, metric: str = "sharpe_ratio", study_name: str | None = None,
+                 n_folds: int = 3, holdout: float = 0.3, config: BacktestConfig | None = None,
+                 seed: int | None = None, progress: bool = True) -> SearchOutcome:
         """Optuna search (resumable by ``study_name``); see :func:`workbench.optimize.optimize`."""
         from workbench.optimize import optimize
 
-        return optimize(self, strategy, space, symbols, timeframe, start, end, **kwargs)
+        return optimize(self, strategy, space, symbols, timeframe, start, end, n_trials=n_trials, metric=metric,
+                        study_name=study_name, n_folds=n_folds, holdout=holdout, config=config, seed=seed,
+                        progress=progress)
 
-    def walk_forward(self, strategy: Any, grid: Any, symbols: Any, timeframe: str,
-                     start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """Walk-forward test; see :func:`workbench.research.walk_forward_study`. With ``dask=True`` (or
-        ``scheduler=``, ``client=``) one Dask task per fold: :func:`workbench.distributed.distributed_walk_forward`."""
-        if kwargs.pop("dask", False) or any(kwargs.get(k) for k in ("scheduler", "client")):
+    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+                     timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                     config: BacktestConfig | None = None, n_folds: int = 4, train_fraction: float = 0.7,
+                     metric: str = "sharpe_ratio", store: bool = True, progress: bool = True, dask: bool = False,
+                     scheduler: str | None = None, client: Client | None = None) -> WalkForwardResult:
+        """Walk-forward test; see :func:`workbench.research.walk_forward_study`. With ``dask`` (or
+        ``scheduler``, ``client``) one Dask task per fold: :func:`workbench.distributed.distributed_walk_forward`."""
+        if dask or scheduler or client is not None:
             from workbench.distributed import distributed_walk_forward
 
-            redis_url = self.urls.redis_url if self.settings.cache_enabled else None
-            return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end,
-                                            redis_url=redis_url, **kwargs)
-        return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
+            return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                                            n_folds=n_folds, train_fraction=train_fraction, metric=metric,
+                                            store=store, progress=progress, client=client, scheduler=scheduler,
+                                            redis_url=self._worker_redis_url())
+        return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                                           n_folds=n_folds, train_fraction=train_fraction, metric=metric,
+                                           store=store, progress=progress)
 
-    def runs(self, *, strategy_id: int | None = None, sweep_id: Any = None, limit: int = 100) -> pd.DataFrame:
+    def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
+             limit: int = 100) -> pd.DataFrame:
         """Stored backtest runs with their manifests, newest first."""
         from workbench.store.runs import list_runs
 
@@ -124,7 +254,13 @@ class Workbench:
 
         return load_run(self.db, backtest_id)
 
-    def strategy(self, strategy: int | str) -> Any:
+    def rerun(self, backtest_id: int) -> RerunReport:
+        """Re-execute a stored run from its manifest; see :func:`workbench.reproduce.rerun`."""
+        from workbench.reproduce import rerun
+
+        return rerun(self, backtest_id)
+
+    def strategy(self, strategy: int | str) -> Strategy:
         """A stored strategy, by id or name."""
         from workbench.store.runs import load_strategy
 
@@ -139,11 +275,25 @@ class Workbench:
             self._user_id = ensure_user(self.db, self.settings.username)
         return self._user_id
 
+    def archive_history(self, before: TimeLike | None = None, *, retention: bool | None = None,
+                        progress: Any = None) -> tuple[ArchiveReport, RetentionReport | None]:
+        """Archive market rows older than ``before`` (default: the 30-day retention horizon) to Parquet,
+        then, on plain PostgreSQL, apply the retention (TimescaleDB's job does it there). ``retention``
+        forces it on or off. Returns what was archived and deleted."""
+        from workbench.markets import to_utc
+
+        cutoff = to_utc(before, name="before") if before is not None else None
+        report = archive(self.db, self.archive, before=cutoff, progress=progress)
+        if retention is None:
+            retention = not self.db.has_timescaledb
+        return report, (apply_retention(self.db) if retention else None)
+
     def close(self) -> None:
         self.db.dispose()
 
 
-def connect(settings: Settings | None = None, *, init_db: bool = True, **overrides: Any) -> Workbench:
+def connect(settings: Settings | None = None, *, init_db: bool = True, need_redis: bool = True,
+            **overrides: Any) -> Workbench:
     """Connect to the configured servers, or start the embedded ones, and bring the schema up to date.
 
     Parameters
@@ -152,6 +302,8 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         Defaults to ``Settings()`` (environment ``WORKBENCH_*`` and ``.env``).
     init_db : bool
         Apply pending migrations (idempotent; a no-op when up to date).
+    need_redis : bool
+        ``False``: do not start an embedded Redis (a configured one is still used).
     **overrides
         Settings fields to override, e.g. ``connect(database_url="postgresql://...")``.
     """
@@ -159,12 +311,18 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         settings = Settings(**overrides)
     elif overrides:
         settings = settings.model_copy(update=overrides)
-    urls = resolve_urls(settings)
-    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
+    urls = resolve_urls(settings, need_redis=need_redis)
+    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
+                  single_connection=settings.single_connection)
     if init_db:
         migrate(db)
     cache: FrameCache = NullCache()
-    if settings.cache_enabled and urls.redis_url:
+    if settings.cache_enabled:
+        from workbench.store.versions import cache_secret
+
         source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
-        cache = RedisCache.from_url(urls.redis_url, source=source)
-    return Workbench(settings=settings, db=db, cache=cache, urls=urls)
+        inner: FrameCache = (RedisCache.from_url(urls.redis_url, source=source, secret=cache_secret(db))
+                             if urls.redis_url else NullCache())
+        cache = TieredCache(inner)
+    return Workbench(settings=settings, db=db, cache=cache, urls=urls,
+                     archive=Archive.open(settings.archive_location))
