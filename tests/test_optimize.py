@@ -156,7 +156,7 @@ def test_two_workers_share_one_study_and_store_each_best_once(  # type: ignore[n
     env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
            "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
     cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "optimize", "EmaCross",
-           "--space", "fast=3:12", "--space", "slow=15:60", "--trials", "16", "--study", name, "--folds", "2"]
+           "--space", "fast=3:8", "--space", "slow=13:30", "--trials", "16", "--study", name, "--folds", "1"]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
     for p in procs:
         _, err = p.communicate(timeout=300)

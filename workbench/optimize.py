@@ -209,7 +209,10 @@ def optimize(wb: ResearchContext, strategy: Strategy, space: SpaceLike | Sequenc
                        callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=done)])
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
-        raise ValidationError(f"study {name!r}: no trial completed (every one was pruned or failed); "
+        states = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts().to_dict()
+        reasons = sorted({str(t.user_attrs["invalid"]) for t in study.get_trials(deepcopy=False)
+                          if "invalid" in t.user_attrs})[:3]
+        raise ValidationError(f"study {name!r}: no trial completed ({states}; e.g. {reasons}); "
                               "widen the search space or load more data")
     best = study.best_trial
     sweep_id = study_sweep_id(name)
