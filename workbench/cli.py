@@ -447,19 +447,67 @@ def sweep(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    chunk_size: Annotated[int, typer.Option(help="combinations per vectorbt call (memory bound)")] = 8,
+    chunk_size: Annotated[int, typer.Option(help="combinations per engine call / Dask task (memory bound)")] = 8,
     store: Annotated[bool, typer.Option()] = True,
+    sweep_id: Annotated[str | None, typer.Option(help="resume this sweep: skip the combinations it stored")] = None,
+    dask: Annotated[bool, typer.Option(help="run on Dask: WORKBENCH_DASK_ADDRESS, else a local cluster")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
+    per_symbol: Annotated[bool, typer.Option(help="each symbol its own sweep (Dask tasks symbol x chunk)")] = False,
 ) -> None:
     """Grid sweep of a built-in strategy's parameters; every combination is stored."""
     values = _grid(grid)
+    extra: dict[str, Any] = {"dask": True, "scheduler": scheduler, "per_symbol": per_symbol} if (
+        dask or scheduler or per_symbol) else {}
     outcome = _connect().sweep(_strategy(strategy), values, symbols, timeframe, start, end, chunk_size=chunk_size,
-                               store=store)
-    cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
+                               store=store, sweep_id=sweep_id, **extra)
+    if outcome.table.attrs.get("resumed"):
+        out.print(f"resumed sweep {outcome.sweep_id}: {outcome.table.attrs['resumed']} combinations were stored")
+    cols = [*(["symbol"] if per_symbol else []), *values, "total_return", "sharpe_ratio", "max_drawdown",
+            "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     _show(_table(table, f"sweep {outcome.sweep_id}, best {metric_title('sharpe_ratio')} first",
                  _SHORT_HEADERS))
+    if outcome.overfitting is not None:
+        out.print(outcome.overfitting.describe())
     for combo, why in outcome.skipped:
         console.print(f"skipped {combo}: {why}")
+
+
+@app.command()
+def optimize(
+    strategy: StrategyArg,
+    space: Annotated[list[str] | None, typer.Option(
+        "--space", help="parameter range: name=low:high[:step|:log] or name=a,b,c")] = None,
+    trials: Annotated[int, typer.Option(help="the study's total number of trials")] = 50,
+    metric: Annotated[str, typer.Option()] = "sharpe_ratio",
+    study: Annotated[str | None, typer.Option(help="study name: resumes the study if it exists")] = None,
+    symbols: SymbolsOpt = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)")] = 3,
+    holdout: Annotated[float, typer.Option(help="share of the data kept out of the search")] = 0.3,
+    seed: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Optuna (TPE) search of a built-in strategy's parameters, stored in PostgreSQL and resumable."""
+    import pandas as pd
+
+    if not space:
+        raise WorkbenchError("give at least one --space name=low:high (or name=a,b,c)")
+    res = _connect().optimize(_strategy(strategy), space, symbols, timeframe, start, end, n_trials=trials,
+                              metric=metric, study_name=study, n_folds=folds, holdout=holdout, seed=seed)
+    higher = res.study.direction.name == "MAXIMIZE"
+    top = res.trials[res.trials["state"] == "COMPLETE"].sort_values("value", ascending=not higher).head(10)
+    top = top[["number", "value", *[c for c in top if c.startswith("params_")]]]
+    _show(_table(top.rename(columns=lambda c: c.removeprefix("params_")),
+                 f"study {res.study_name}: best trials by {metric_title(metric)}"))
+    summary = res.summary()
+    _show(_table(pd.DataFrame({"": list(summary.index), "value": [_cell(str(k), v) for k, v in summary.items()]}),
+                 "search summary"))
+    if res.overfitting is not None:
+        out.print(res.overfitting.describe())
+    out.print(f"stored: in-sample run {res.in_sample.backtest_id}, out-of-sample run "
+              f"{None if res.out_of_sample is None else res.out_of_sample.backtest_id} (sweep {res.sweep_id})")
 
 
 @app.command("walk-forward")
@@ -473,12 +521,15 @@ def walk_forward_cmd(
     folds: Annotated[int, typer.Option()] = 4,
     train_fraction: Annotated[float, typer.Option()] = 0.7,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
+    dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
 ) -> None:
     """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
     import pandas as pd
 
+    extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
     wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
-                                 train_fraction=train_fraction, metric=metric)
+                                 train_fraction=train_fraction, metric=metric, **extra)
     _show(_table(_fold_columns(wf.folds, wf.metric), "walk-forward folds (test period in UTC; is = in sample, "
                  "oos = out of sample)", _fold_headers(wf.metric)))
     summary = wf.summary()

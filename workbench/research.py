@@ -12,10 +12,15 @@ import pandas as pd
 from workbench.backtest import (
     BacktestConfig,
     BacktestResult,
+    OverfittingReport,
     WalkForwardResult,
+    combo_key,
+    daily_returns,
+    overfitting_report,
     prepare_data,
     run_backtest,
     run_sweep,
+    sweep_strategies,
     walk_forward,
 )
 from workbench.errors import ValidationError
@@ -24,9 +29,11 @@ from workbench.store.cache import FrameCache, strategy_status_key
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
 from workbench.store.runs import save_result, save_strategy
+from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
-__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "sweep",
+__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "overfitting_of", "sweep",
+           "store_walk_forward", "sweep_uuid", "symbol_list",
            "walk_forward_study"]
 
 
@@ -59,9 +66,10 @@ class SweepOutcome:
     table: pd.DataFrame
     sweep_id: uuid.UUID
     skipped: list[tuple[dict[str, Any], str]]
+    overfitting: OverfittingReport | None = None   # DSR and PBO over the combinations' daily returns
 
 
-def _symbols(symbols: str | Sequence[str]) -> list[str]:
+def symbol_list(symbols: str | Sequence[str]) -> list[str]:
     items = [s for s in (symbols.split(",") if isinstance(symbols, str) else symbols) if str(s).strip()]
     if not items:
         raise ValidationError("symbols: give at least one symbol, e.g. 'KRW-BTC' or 'KRW-BTC,KRW-ETH'")
@@ -75,7 +83,7 @@ def load_market(wb: ResearchContext, symbols: str | Sequence[str], timeframe: st
                 end: TimeLike | None) -> dict[str, pd.DataFrame]:
     """Candles of each symbol (from the database or the cache)."""
     tf = normalize_timeframe(timeframe)
-    return {s: load_candles(wb.db, s, tf, start, end, cache=wb.cache) for s in _symbols(symbols)}
+    return {s: load_candles(wb.db, s, tf, start, end, cache=wb.cache) for s in symbol_list(symbols)}
 
 
 def _status(wb: ResearchContext, strategy_id: int | None, state: str, **extra: Any) -> None:
@@ -103,23 +111,62 @@ def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[st
 def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
           timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
           config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
-          progress: bool = True) -> SweepOutcome:
-    """Grid sweep; with ``store`` every combination becomes a backtest_results row (same sweep_id)."""
+          progress: bool = True, sweep_id: uuid.UUID | str | None = None) -> SweepOutcome:
+    """Grid sweep; with ``store`` every combination becomes a backtest_results row (same sweep_id) and a
+    ``sweep_items`` row, written together.
+
+    Resumable: given the ``sweep_id`` of an earlier, interrupted sweep (same strategy and data), the
+    combinations stored under it are not run again and their rows come from the database; the table
+    holds every combination of the grid, in grid order. A sweep id whose rows were computed on other data
+    (another data fingerprint) is refused.
+    """
     tf = normalize_timeframe(timeframe)
     md = prepare_data(load_market(wb, symbols, tf, start, end), timeframe=tf)
-    sweep_id = uuid.uuid4()
+    sid_ = sweep_uuid(sweep_id) if sweep_id is not None else uuid.uuid4()
+    stored = {item.combo_key: item for item in load_sweep_items(wb.db, sid_)} if store else {}
+    other = {i.data_fingerprint for i in stored.values()} - {md.fingerprint}
+    if other:
+        raise ValidationError(f"sweep {sid_} was run on other data (fingerprint {sorted(other)[0][:12]}..., now "
+                              f"{md.fingerprint[:12]}...): resume it on the same symbols, timeframe and range")
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
-    ids: list[int | None] = []
+    rows: dict[str, dict[str, Any]] = {k: {**{p: i.params[p] for p in strategy.params if p in i.params},
+                                           **i.metrics, "backtest_id": i.backtest_id} for k, i in stored.items()}
+    returns: dict[str, pd.Series] = {k: i.daily_returns for k, i in stored.items()}
 
     def keep(result: BacktestResult) -> None:
-        ids.append(save_result(wb.db, wb.user_id, sid, result, sweep_id=sweep_id)
-                   if sid is not None else None)
+        key = combo_key(result.params)
+        returns[key] = daily_returns(result.equity, result.config.initial_capital)
+        bid: int | None = None
+        if store:
+            _, bid = save_sweep_result(wb.db, wb.user_id, sid, result, sid_, key=key)
+        rows[key] = {**result.params, **result.metrics.to_dict(), "backtest_id": bid}
 
-    _status(wb, sid, "sweeping", sweep_id=str(sweep_id))
-    table = run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep)
-    _status(wb, sid, "idle", last_sweep_id=str(sweep_id))
-    table["backtest_id"] = ids
-    return SweepOutcome(table, sweep_id, table.attrs.get("skipped", []))
+    _status(wb, sid, "sweeping", sweep_id=str(sid_))
+    run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep,
+                      skip=set(stored))
+    _status(wb, sid, "idle", last_sweep_id=str(sid_))
+    strategies, skipped = sweep_strategies(strategy, grid)
+    order = [combo_key(s.params) for s in strategies]
+    grid_keys = [k for k in order if k in rows]
+    table = pd.DataFrame([rows[key] for key in grid_keys])
+    table.attrs["params"] = [dict(s.params) for s in strategies if combo_key(s.params) in rows]
+    table.attrs["skipped"] = skipped
+    table.attrs["resumed"] = len(stored)
+    return SweepOutcome(table, sid_, skipped, overfitting_of({k: returns[k] for k in grid_keys}))
+
+
+def sweep_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError(f"sweep id {value!r} is not a UUID") from None
+
+
+def overfitting_of(returns: Mapping[str, pd.Series]) -> OverfittingReport | None:
+    """DSR and PBO of a sweep's combinations (None when there are fewer than 2 days of returns)."""
+    if not returns or min(len(r) for r in returns.values()) < 2:
+        return None
+    return overfitting_report(pd.DataFrame(dict(returns)))
 
 
 def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
@@ -134,14 +181,20 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
     wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
                       train_fraction=train_fraction, metric=metric, progress=progress)
     if store:
-        sid = save_strategy(wb.db, wb.user_id, strategy)
-        group = uuid.uuid4()
-        step = pd.Timedelta(seconds=timeframe_seconds(tf))
-        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
-                           window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start)
-               for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
-        wf.folds["backtest_id"] = ids
-        wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
-                                                             split="walk_forward")
-        wf.folds.attrs["sweep_id"] = str(group)
+        store_walk_forward(wb, strategy, wf)
     return wf
+
+
+def store_walk_forward(wb: ResearchContext, strategy: Strategy, wf: WalkForwardResult) -> None:
+    """Store each fold's out-of-sample run (split out_of_sample) and the stitched run (split walk_forward)
+    under one sweep id; their ids go into ``wf.folds``."""
+    sid = save_strategy(wb.db, wb.user_id, strategy)
+    group = uuid.uuid4()
+    step = pd.Timedelta(seconds=timeframe_seconds(wf.stitched.timeframe))
+    ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
+                       window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start)
+           for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
+    wf.folds["backtest_id"] = ids
+    wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
+                                                         split="walk_forward")
+    wf.folds.attrs["sweep_id"] = str(group)

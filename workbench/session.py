@@ -27,7 +27,10 @@ from workbench.strategies import Strategy
 if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
+    from distributed import Client
 
+    from workbench.backtest.search import SpaceLike
+    from workbench.optimize import SearchOutcome
     from workbench.reproduce import RerunReport
 
 __all__ = ["Workbench", "connect"]
@@ -189,16 +192,51 @@ class Workbench:
     def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
               config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
-              progress: bool = True) -> research.SweepOutcome:
-        """Parameter grid sweep; see :func:`workbench.research.sweep`."""
+              progress: bool = True, sweep_id: uuid.UUID | str | None = None, dask: bool = False,
+              scheduler: str | None = None, client: Client | None = None,
+              per_symbol: bool = False) -> research.SweepOutcome:
+        """Parameter grid sweep, resumable by ``sweep_id``; see :func:`workbench.research.sweep`. With
+        ``dask`` (or ``scheduler``, ``client``, ``per_symbol``) it runs on Dask:
+        :func:`workbench.distributed.distributed_sweep`."""
+        if dask or scheduler or client is not None or per_symbol:
+            from workbench.distributed import distributed_sweep
+
+            return distributed_sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                                     chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id,
+                                     per_symbol=per_symbol, client=client, scheduler=scheduler,
+                                     redis_url=self._worker_redis_url())
         return research.sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                              chunk_size=chunk_size, store=store, progress=progress)
+                              chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id)
+
+    def _worker_redis_url(self) -> str | None:
+        return self.urls.redis_url if self.settings.cache_enabled else None
+
+    def optimize(self, strategy: Strategy, space: SpaceLike | Sequence[str], symbols: str | Sequence[str],
+                 timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                 n_trials: int = 50, metric: str = "sharpe_ratio", study_name: str | None = None,
+                 n_folds: int = 3, holdout: float = 0.3, config: BacktestConfig | None = None,
+                 seed: int | None = None, progress: bool = True) -> SearchOutcome:
+        """Optuna search (resumable by ``study_name``); see :func:`workbench.optimize.optimize`."""
+        from workbench.optimize import optimize
+
+        return optimize(self, strategy, space, symbols, timeframe, start, end, n_trials=n_trials, metric=metric,
+                        study_name=study_name, n_folds=n_folds, holdout=holdout, config=config, seed=seed,
+                        progress=progress)
 
     def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
                      timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                      config: BacktestConfig | None = None, n_folds: int = 4, train_fraction: float = 0.7,
-                     metric: str = "sharpe_ratio", store: bool = True, progress: bool = True) -> WalkForwardResult:
-        """Walk-forward test; see :func:`workbench.research.walk_forward_study`."""
+                     metric: str = "sharpe_ratio", store: bool = True, progress: bool = True, dask: bool = False,
+                     scheduler: str | None = None, client: Client | None = None) -> WalkForwardResult:
+        """Walk-forward test; see :func:`workbench.research.walk_forward_study`. With ``dask`` (or
+        ``scheduler``, ``client``) one Dask task per fold: :func:`workbench.distributed.distributed_walk_forward`."""
+        if dask or scheduler or client is not None:
+            from workbench.distributed import distributed_walk_forward
+
+            return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                                            n_folds=n_folds, train_fraction=train_fraction, metric=metric,
+                                            store=store, progress=progress, client=client, scheduler=scheduler,
+                                            redis_url=self._worker_redis_url())
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
                                            n_folds=n_folds, train_fraction=train_fraction, metric=metric,
                                            store=store, progress=progress)

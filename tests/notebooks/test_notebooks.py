@@ -30,6 +30,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "parameter_sweep": {**SMALL_RANGE, "grid": '{"fast": [3, 5], "slow": [8, 13]}', "walk_forward_folds": 2,
                         "symbols": "KRW-SYNBTC"},
     "run_comparison": {"limit": 3},
+    "optuna_study": {**SMALL_RANGE, "space": '{"fast": "3:6", "slow": "8:13"}', "trials": 6, "folds": 1},
 }
 
 

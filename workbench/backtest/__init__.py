@@ -3,10 +3,17 @@
 from workbench.backtest.config import BITHUMB_FEE_RATE, BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
 from workbench.backtest.engine import run_backtest, run_strategies, strategy_signals
+from workbench.backtest.overfitting import (
+    OverfittingReport,
+    PboResult,
+    deflated_sharpe_ratio,
+    overfitting_report,
+    probability_of_backtest_overfitting,
+)
 from workbench.backtest.result import BacktestResult, buy_and_hold, finite_or_none
 from workbench.backtest.stats import METRIC_INFO, MetricInfo, Metrics, compute_metrics, daily_returns
-from workbench.backtest.sweep import parameter_grid, run_sweep, sweep_strategies
-from workbench.backtest.walkforward import RANKABLE_METRICS, WalkForwardResult, best_row, walk_forward
+from workbench.backtest.sweep import combo_key, parameter_grid, run_sweep, sweep_strategies
+from workbench.backtest.walkforward import RANKABLE_METRICS, WalkForwardResult, best_row, check_metric, walk_forward
 
 __all__ = [
     "BITHUMB_FEE_RATE",
@@ -17,14 +24,21 @@ __all__ = [
     "MarketData",
     "MetricInfo",
     "Metrics",
+    "OverfittingReport",
+    "PboResult",
     "WalkForwardResult",
     "best_row",
     "buy_and_hold",
+    "check_metric",
+    "combo_key",
     "compute_metrics",
     "daily_returns",
+    "deflated_sharpe_ratio",
     "finite_or_none",
+    "overfitting_report",
     "parameter_grid",
     "prepare_data",
+    "probability_of_backtest_overfitting",
     "run_backtest",
     "run_strategies",
     "run_sweep",

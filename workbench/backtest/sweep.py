@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from workbench.indicators import indicator_cache
 from workbench.markets import TimeLike
 from workbench.strategies.base import Strategy
 
-__all__ = ["parameter_grid", "run_sweep", "sweep_strategies"]
+__all__ = ["combo_key", "parameter_grid", "run_sweep", "sweep_strategies"]
 
 
 def parameter_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -33,6 +34,15 @@ def parameter_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
             raise ValidationError(f"parameter grid: {k!r} needs a non-empty list of values (got {v!r})")
     keys = list(grid)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def combo_key(params: Mapping[str, Any]) -> str:
+    """A combination's identity within a sweep: canonical JSON of its parameters.
+
+    >>> combo_key({"slow": 21, "fast": 5})
+    '{"fast":5,"slow":21}'
+    """
+    return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), default=str)
 
 
 def sweep_strategies(strategy: Strategy, grid: Mapping[str, Sequence[Any]]
@@ -71,6 +81,7 @@ def run_sweep(
     trade_start: TimeLike | None = None,
     progress: bool = True,
     on_result: Callable[[BacktestResult], None] | None = None,
+    skip: Collection[str] = (),
 ) -> pd.DataFrame:
     """Backtest every parameter combination of ``grid``; one row of parameters and metrics per combination.
 
@@ -79,7 +90,9 @@ def run_sweep(
     types. Combinations run ``chunk_size`` at a time in one kernel call, so memory is bounded by the chunk
     (about 10 bytes per bar, symbol and combination); each indicator is computed once per distinct
     parameter value over the whole sweep. ``on_result`` receives each combination's full
-    :class:`BacktestResult` (e.g. to store it) before the chunk's memory is released.
+    :class:`BacktestResult` (e.g. to store it) before the chunk's memory is released. Combinations whose
+    :func:`combo_key` is in ``skip`` (e.g. stored by an earlier, interrupted run) are not run: they have no
+    row, and ``table.attrs["params"]`` lists the rows' parameters only.
     """
     if chunk_size < 1:
         raise ValidationError(f"chunk_size must be >= 1 (got {chunk_size})")
@@ -87,6 +100,8 @@ def run_sweep(
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)
     begin = trade_start_index(md, trade_start)
     strategies, skipped = sweep_strategies(strategy, grid)
+    if skip:
+        strategies = [s for s in strategies if combo_key(s.params) not in skip]
     from tqdm.auto import tqdm
 
     rows: list[dict[str, Any]] = []

@@ -19,7 +19,7 @@ from workbench.backtest.sweep import run_sweep
 from workbench.errors import ValidationError
 from workbench.strategies.base import Strategy
 
-__all__ = ["RANKABLE_METRICS", "WalkForwardResult", "best_row", "walk_forward"]
+__all__ = ["RANKABLE_METRICS", "WalkForwardResult", "best_row", "stitch", "walk_forward", "walk_forward_fold"]
 
 #: metrics a walk-forward (or any ranking) can choose parameters by: those with a direction
 RANKABLE_METRICS: tuple[str, ...] = tuple(k for k, v in METRIC_INFO.items() if v.higher_is_better is not None)
@@ -110,6 +110,32 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
     )
 
 
+def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]], config: BacktestConfig,
+                      fold: int, *, n_folds: int, train_fraction: float, metric: str, chunk_size: int = 8,
+                      progress: bool = False) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
+    """Fold ``fold`` of ``n_folds`` of :func:`walk_forward` on its own (e.g. as one task of a cluster):
+    the fold's row, its out-of-sample run and the parameters chosen in sample."""
+    bounds = np.linspace(0, len(md.index), n_folds + 1).astype(int)
+    lo, hi = int(bounds[fold]), int(bounds[fold + 1])
+    split = lo + int((hi - lo) * train_fraction)
+    if split - lo < 10 or hi - split < 2:
+        raise ValidationError(f"fold {fold}: window of {hi - lo} bars is too short to split")
+    table = run_sweep(_window(md, lo, split), strategy, grid, config, timeframe=md.timeframe,
+                      chunk_size=chunk_size, progress=progress)
+    best = best_row(table, metric)
+    params = dict(table.attrs["params"][best])
+    oos = run_backtest(_window(md, lo, hi), strategy.with_params(**params), config,
+                       timeframe=md.timeframe, trade_start=md.index[split])
+    is_value = float(table[metric].iloc[best])
+    row = {
+        "fold": fold, "train_start": md.index[lo], "train_end": md.index[split - 1],
+        "test_start": md.index[split], "test_end": md.index[hi - 1], **params,
+        f"is_{metric}": is_value if math.isfinite(is_value) else float("nan"),
+        **{f"oos_{k}": v for k, v in oos.metrics.to_dict().items()},
+    }
+    return row, oos, params
+
+
 def walk_forward(
     data: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData,
     strategy: Strategy,
@@ -136,27 +162,12 @@ def walk_forward(
         raise ValidationError(f"train_fraction must be in [0.1, 0.95] (got {train_fraction})")
     config = config or BacktestConfig()
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)
-    n = len(md.index)
-    bounds = np.linspace(0, n, n_folds + 1).astype(int)
     rows, results, chosen = [], [], []
     for fold in range(n_folds):
-        lo, hi = int(bounds[fold]), int(bounds[fold + 1])
-        split = lo + int((hi - lo) * train_fraction)
-        if split - lo < 10 or hi - split < 2:
-            raise ValidationError(f"fold {fold}: window of {hi - lo} bars is too short to split")
-        table = run_sweep(_window(md, lo, split), strategy, grid, config, timeframe=md.timeframe,
-                          chunk_size=chunk_size, progress=progress)
-        best = best_row(table, metric)
-        params = dict(table.attrs["params"][best])
-        oos = run_backtest(_window(md, lo, hi), strategy.with_params(**params), config,
-                           timeframe=md.timeframe, trade_start=md.index[split])
+        row, oos, params = walk_forward_fold(md, strategy, grid, config, fold, n_folds=n_folds,
+                                             train_fraction=train_fraction, metric=metric, chunk_size=chunk_size,
+                                             progress=progress)
+        rows.append(row)
         results.append(oos)
         chosen.append(params)
-        is_value = float(table[metric].iloc[best])
-        rows.append({
-            "fold": fold, "train_start": md.index[lo], "train_end": md.index[split - 1],
-            "test_start": md.index[split], "test_end": md.index[hi - 1], **params,
-            f"is_{metric}": is_value if math.isfinite(is_value) else float("nan"),
-            **{f"oos_{k}": v for k, v in oos.metrics.to_dict().items()},
-        })
     return WalkForwardResult(pd.DataFrame(rows), results, metric, stitch(results, md, config, chosen))

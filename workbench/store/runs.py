@@ -6,9 +6,11 @@ import importlib
 import json
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from workbench.backtest.engine import BacktestResult
 from workbench.errors import DataNotFoundError, StrategyError
@@ -127,13 +129,15 @@ def save_result(
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     trade_start: pd.Timestamp | None = None,
     close_at_end: bool = False,
+    extra: Callable[[sa.Connection, int], None] | None = None,
 ) -> int:
     """Store a run (every ``backtest_results`` column, plus its manifest) and refresh the strategy's
     summary columns, in one transaction. Returns the ``backtest_results`` id.
 
     ``window`` is the half-open range of the candles the run was given (by default the equity curve's
     span), ``trade_start`` and ``close_at_end`` the ``run_backtest`` arguments. With them and the result's digests
-    the manifest holds what ``workbench rerun`` needs (see :func:`replay_spec`)."""
+    the manifest holds what ``workbench rerun`` needs (see :func:`replay_spec`). ``extra(conn, id)`` writes
+    more rows in the same transaction (e.g. a sweep item; if it fails, nothing is stored)."""
     rec = result.to_record()
     for key in ("equity_curve", "trade_history", "monthly_returns"):
         rec[key] = _json(rec[key])
@@ -154,6 +158,8 @@ def save_result(
             "package_versions": _json(package_versions()),
             "git_commit": git_commit(),
         })
+        if extra is not None:
+            extra(conn, bid)
         conn.execute(query("strategy_aggregate").text, {"strategy_id": strategy_id})
     return bid
 

@@ -1,0 +1,30 @@
+"""Session-level PostgreSQL advisory locks, for work several processes may race to do once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from workbench.store.database import Database
+from workbench.store.queries import query
+
+__all__ = ["advisory_lock", "lock_key"]
+
+
+def lock_key(name: uuid.UUID) -> int:
+    """A signed 64-bit lock key of ``name``."""
+    return (name.int & 0xFFFF_FFFF_FFFF_FFFF) - (1 << 63)
+
+
+@contextmanager
+def advisory_lock(db: Database, key: int) -> Iterator[None]:
+    """Hold ``pg_advisory_lock(key)`` (waiting for it) for the block, on a connection of its own."""
+    with db.engine.connect() as conn:
+        conn.execute(query("advisory_lock").text, {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(query("advisory_unlock").text, {"key": key})
+            conn.commit()
