@@ -1,0 +1,87 @@
+"""Redis keys and small writes of paper trading (next to the cache's own keys in ``cache.py``)::
+
+    strategy:{strategy_id}:status     JSON: state, paper run, last bar, equity (see cache.py)
+    strategy:{strategy_id}:signals    LIST, the newest 100 signals (see cache.py)
+    order:{order_id}:status           JSON: status, symbol, side, quantity, price; 7 days
+    user:{user_id}:active_orders      SET of the user's pending order ids
+    user:{user_id}:notifications      LIST, the newest 1,000 notifications (fills, rejections, errors)
+
+Nothing secret is ever written here. When Redis is unreachable these writes are skipped with a warning
+(the database stays the record; Redis only mirrors it for dashboards).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, Final
+
+from workbench.store.cache import CacheUnavailableWarning, FrameCache, RedisCache, strategy_status_key
+
+__all__ = ["NOTIFICATIONS_KEPT", "ORDER_STATUS_TTL", "PaperChannel", "active_orders_key", "notifications_key",
+           "order_status_key"]
+
+ORDER_STATUS_TTL: Final = 7 * 24 * 3600
+NOTIFICATIONS_KEPT: Final = 1000
+
+
+def order_status_key(order_id: int) -> str:
+    return f"order:{order_id}:status"
+
+
+def active_orders_key(user_id: int) -> str:
+    return f"user:{user_id}:active_orders"
+
+
+def notifications_key(user_id: int) -> str:
+    return f"user:{user_id}:notifications"
+
+
+class PaperChannel:
+    """What a paper run mirrors into Redis (a no-op on a cache without Redis)."""
+
+    def __init__(self, cache: FrameCache, user_id: int, strategy_id: int) -> None:
+        self.cache = cache
+        self.user_id = user_id
+        self.strategy_id = strategy_id
+        self._warned = False
+
+    def _redis(self, what: str, fn: Any) -> None:
+        if not isinstance(self.cache, RedisCache):
+            return
+        import redis
+
+        try:
+            fn(self.cache.client)
+        except (redis.RedisError, OSError) as err:
+            if not self._warned:
+                warnings.warn(f"Redis unavailable ({what}: {err}); paper trading goes on without it",
+                              CacheUnavailableWarning, stacklevel=3)
+                self._warned = True
+
+    def status(self, status: dict[str, Any]) -> None:
+        self.cache.set_json(strategy_status_key(self.strategy_id), status)
+
+    def signal(self, signal: dict[str, Any]) -> None:
+        self.cache.push_signal(self.strategy_id, signal)
+
+    def order(self, order_id: int, status: dict[str, Any], *, active: bool) -> None:
+        def write(client: Any) -> None:
+            pipe = client.pipeline()
+            pipe.set(order_status_key(order_id), json.dumps(status, default=str), ex=ORDER_STATUS_TTL)
+            if active:
+                pipe.sadd(active_orders_key(self.user_id), order_id)
+            else:
+                pipe.srem(active_orders_key(self.user_id), order_id)
+            pipe.execute()
+
+        self._redis("order status", write)
+
+    def notify(self, note: dict[str, Any]) -> None:
+        def write(client: Any) -> None:
+            pipe = client.pipeline()
+            pipe.lpush(notifications_key(self.user_id), json.dumps(note, default=str))
+            pipe.ltrim(notifications_key(self.user_id), 0, NOTIFICATIONS_KEPT - 1)
+            pipe.execute()
+
+        self._redis("notification", write)
