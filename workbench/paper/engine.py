@@ -139,7 +139,7 @@ class PaperBroker:
         if self.book_price is not None and quantity is not None:
             walked = self.book_price(symbol, ts, side, quantity)
             if walked is not None:
-                px = walked
+                return walked     # book levels are on the tick grid already; their average need not be
         return self.rules.price(px, side) if self.rules.tick_sizes else px
 
     def _sell(self, ts: pd.Timestamp, pos: Position, reason: str, base: float, *, at_open: bool) -> Fill:

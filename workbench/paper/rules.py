@@ -72,12 +72,16 @@ class OrderRules:
 
     ``tick_sizes``: fill prices on the KRW tick grid (buys rounded up, sells down); ``min_order_krw``:
     buy orders worth less are rejected (0: no minimum); ``quantity_decimals``: order quantities rounded
-    down to this many places (None: no rounding). :meth:`off` gives the backtest engine's behaviour.
+    down to this many places (None: no rounding); ``walk_book``: where order books of the symbol are
+    stored, market orders at the open fill at the average price of walking the latest snapshot taken
+    within one bar before it (instead of the open plus slippage). :meth:`off` gives the backtest engine's
+    behaviour.
     """
 
     tick_sizes: bool = True
     min_order_krw: float = 5_000.0
     quantity_decimals: int | None = 4
+    walk_book: bool = True
     ticks: tuple[tuple[float, float], ...] = KRW_TICKS
 
     def __post_init__(self) -> None:
@@ -89,7 +93,7 @@ class OrderRules:
     @classmethod
     def off(cls) -> OrderRules:
         """No exchange rules: fills exactly as the backtest engine makes them."""
-        return cls(tick_sizes=False, min_order_krw=0.0, quantity_decimals=None)
+        return cls(tick_sizes=False, min_order_krw=0.0, quantity_decimals=None, walk_book=False)
 
     @property
     def active(self) -> bool:

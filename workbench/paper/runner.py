@@ -20,6 +20,7 @@ from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import OHLCV
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_offset, to_utc
+from workbench.paper.book import StoredBooks
 from workbench.paper.engine import Fill, PaperBroker, Skip
 from workbench.paper.rules import OrderRules
 from workbench.store.cache import FrameCache
@@ -87,6 +88,9 @@ def _symbols(symbols: str | Sequence[str]) -> list[str]:
     return out
 
 
+_Op = tuple[str, int, dict[str, Any], bool]   # (order | notify | signal, order id, payload, active)
+
+
 class _Run:
     """One paper run in this process: its row, strategy, broker, history and Redis channel."""
 
@@ -97,6 +101,7 @@ class _Run:
         self.config = BacktestConfig(**self.row.config)
         self.rules = OrderRules.from_dict(self.row.rules)
         self.tf = self.row.timeframe
+        self.books: StoredBooks | None = None
         self.broker = self._new_broker()
         self.orders: dict[str, dict[str, int]] = {}
         self._load_state(self.row.state)
@@ -106,7 +111,7 @@ class _Run:
 
     def _new_broker(self) -> PaperBroker:
         return PaperBroker(self.row.symbols, self.strategy.risk, self.config, self.rules,
-                           trade_start=self.row.trade_start)
+                           trade_start=self.row.trade_start, book_price=self.books)
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.broker = self._new_broker()
@@ -118,12 +123,19 @@ class _Run:
 
     # ---------------------------------------------------------------- data
     def load_history(self, end: pd.Timestamp) -> None:
-        """Each symbol's stored bars in [start_time, end)."""
+        """Each symbol's stored bars in [start_time, end) (and, if the rules walk the book, the stored
+        order books)."""
+        if self.rules.walk_book:
+            found = StoredBooks.load(self.wb.db, self.row.symbols, self.row.start_time, end,
+                                     timeframe_offset(self.tf))
+            self.books = found if found else None
+            self.broker.book_price = self.books
         self.history = {}
         for s in self.row.symbols:
             df = load_candles(self.wb.db, s, self.tf, self.row.start_time, end, cache=self.wb.cache,
                               allow_empty=True)
-            frame = pd.DataFrame(df[list(OHLCV)].to_numpy(dtype="float64"), index=df.index, columns=list(OHLCV))
+            assert isinstance(df, pd.DataFrame)
+            frame = pd.DataFrame(np.asarray(df[list(OHLCV)], dtype="float64"), index=df.index, columns=list(OHLCV))
             self.history[s] = frame
 
     def pending_bars(self, until: pd.Timestamp) -> list[pd.Timestamp]:
@@ -159,7 +171,7 @@ class _Run:
             if k < len(frame) and frame.index[k] == ts:
                 o, h, lo, c = frame.iloc[k, :4].to_numpy(dtype="float64")
                 bars[s] = (float(o), float(h), float(lo), float(c))
-        redis_ops: list[Callable[[], None]] = []
+        redis_ops: list[_Op] = []
         try:
             with bar_ledger(self.wb.db, self.row) as led:
                 state, stored_last = led.previous()
@@ -182,15 +194,13 @@ class _Run:
         self.outcome.last_bar = ts
         self.outcome.bars += 1
         self.outcome.equity = self.broker.equity
-        for op in redis_ops:
-            op()
+        self._publish(redis_ops)
         self.channel.status({"state": f"paper_{self.row.mode}", "paper_run_id": self.row.id,
                              "last_bar": ts.isoformat(), "equity": self.broker.equity,
                              "cash": self.broker.cash, "positions": sorted(self.broker.positions)})
 
     def _apply(self, led: BarLedger, ts: pd.Timestamp, bars: dict[str, tuple[float, float, float, float]],
-               redis_ops: list[Callable[[], None]], t0: float) -> None:
-        ch = self.channel
+               redis_ops: list[_Op], t0: float) -> None:
         for ev in self.broker.on_bar(ts, bars):
             if isinstance(ev, Skip):
                 oid = self.orders.get(ev.symbol, {}).pop(ev.side, None)
@@ -202,8 +212,9 @@ class _Run:
                 self.outcome.skipped += 1
                 note = {"kind": f"order_{ev.status}", "paper_run_id": self.row.id, "symbol": ev.symbol,
                         "side": ev.side, "bar": ts.isoformat(), "reason": ev.reason}
-                redis_ops.append(lambda oid=oid, note=note: (
-                    ch.order(oid, note, active=False) if oid is not None else None, ch.notify(note)))
+                if oid is not None:
+                    redis_ops.append(("order", oid, note, False))
+                redis_ops.append(("notify", 0, note, False))
                 continue
             self._fill(led, ts, ev, redis_ops)
         # marks, portfolio, equity
@@ -230,7 +241,7 @@ class _Run:
                                                                "low": bars[s][2], "close": close},
                           execution_time=time.perf_counter() - t0)
             self.outcome.signals += 1
-            redis_ops.append(lambda signal=signal: ch.signal(signal))
+            redis_ops.append(("signal", 0, signal, False))
             buy, sell = self.broker.signal(s, entry=entry, exit=exit_)
             for side, placed in (("buy", buy), ("sell", sell)):
                 if not placed:
@@ -243,14 +254,14 @@ class _Run:
                 self.orders.setdefault(s, {})[side] = oid
                 status = {"status": "pending", "symbol": s, "side": side, "placed_at_bar": ts.isoformat(),
                           "paper_run_id": self.row.id}
-                redis_ops.append(lambda oid=oid, status=status: ch.order(oid, status, active=True))
+                redis_ops.append(("order", oid, status, True))
 
-    def _fill(self, led: BarLedger, ts: pd.Timestamp, ev: Fill, redis_ops: list[Callable[[], None]]) -> None:
+    def _fill(self, led: BarLedger, ts: pd.Timestamp, ev: Fill, redis_ops: list[_Op]) -> None:
         oid = self.orders.get(ev.symbol, {}).pop(ev.side, None)
         if oid is None:   # a stop-loss / take-profit: the exchange-side order is placed and filled now
             oid = led.place_order(ev.symbol, ev.side, ts, ev.quantity, ev.price, f"{ev.reason} order")
-        note = None if ev.side == "buy" else f"{ev.reason} at {ev.reference_price:g}"
-        led.fill_order(oid, ts, ev.quantity, ev.price, ev.fee, note)
+        text = None if ev.side == "buy" else f"{ev.reason} at {ev.reference_price:g}"
+        led.fill_order(oid, ts, ev.quantity, ev.price, ev.fee, text)
         pos = ev.position
         if ev.side == "buy":
             pos.position_id = led.open_position(ev.symbol, ts, ev.quantity, ev.price, ev.fee, pos.sl_price,
@@ -266,9 +277,18 @@ class _Run:
             order["pnl"] = ev.pnl
         led.execution("order", ts, order=order)
         self.outcome.fills += 1
-        ch = self.channel
-        note = {"kind": "fill", "paper_run_id": self.row.id, **order}
-        redis_ops.append(lambda: (ch.order(oid, order, active=False), ch.notify(note)))
+        redis_ops.append(("order", oid, order, False))
+        redis_ops.append(("notify", 0, {"kind": "fill", "paper_run_id": self.row.id, **order}, False))
+
+    def _publish(self, ops: list[_Op]) -> None:
+        """Mirror a committed bar into Redis."""
+        for kind, oid, payload, active in ops:
+            if kind == "order":
+                self.channel.order(oid, payload, active=active)
+            elif kind == "notify":
+                self.channel.notify(payload)
+            else:
+                self.channel.signal(payload)
 
     def error(self, message: str, when: pd.Timestamp | None = None) -> None:
         """An error of the run (e.g. Bithumb unreachable) as an execution row and a notification."""
@@ -326,7 +346,7 @@ def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bar
     if run.row.mode == "live":
         if client is None:
             raise ValidationError(f"paper run {run_id} is live: resuming it needs a Bithumb client")
-        return _live_loop(run, client, **live_options)
+        return _live_loop(run, client, sleep=sleep, **live_options)
     assert run.row.end_time is not None
     run.load_history(run.row.end_time)
     todo = run.pending_bars(run.row.end_time)
