@@ -20,6 +20,8 @@ ingest_app = typer.Typer(no_args_is_help=True, help="Fetch market data from Bith
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+secrets_app = typer.Typer(no_args_is_help=True, help="Bithumb API keys, encrypted at rest.")
+app.add_typer(secrets_app, name="secrets")
 
 console = Console(stderr=True)
 out = Console()
@@ -484,6 +486,45 @@ def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbe
         if len(frame):
             out.print(_table(_round(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]], 2)
                              .astype(str).head(20), name))
+
+
+# ---------------------------------------------------------------- secrets
+@secrets_app.command("generate-key")
+def secrets_generate_key(
+    keyring: Annotated[bool, typer.Option("--keyring", help="store it in the OS keyring instead of printing it")] = False,
+) -> None:
+    """Make a new encryption key (for WORKBENCH_SECRET_KEY, or the OS keyring)."""
+    from workbench.store.secrets import ENV_VAR, generate_key, save_key_to_keyring
+
+    key = generate_key()
+    if keyring:
+        save_key_to_keyring(key)
+        out.print("stored a new key in the OS keyring (service 'workbench')")
+    else:
+        out.print(f"export {ENV_VAR}={key}")
+
+
+@secrets_app.command("set-bithumb")
+def secrets_set_bithumb() -> None:
+    """Store your Bithumb API key and secret, encrypted (asked for without echo)."""
+    from workbench.store.secrets import load_bithumb_keys, secret_key, store_bithumb_keys
+
+    secret_key()   # fail before asking for anything when there is no encryption key
+    api_key = typer.prompt("Bithumb API key", hide_input=True)
+    secret = typer.prompt("Bithumb secret key", hide_input=True)
+    wb = _connect()
+    store_bithumb_keys(wb.db, wb.user_id, api_key, secret)
+    out.print(f"stored (encrypted) for user {wb.settings.username}: {load_bithumb_keys(wb.db, wb.user_id)}")
+
+
+@secrets_app.command("status")
+def secrets_status() -> None:
+    """Whether Bithumb keys are stored for the user (masked)."""
+    from workbench.store.secrets import load_bithumb_keys
+
+    wb = _connect()
+    keys = load_bithumb_keys(wb.db, wb.user_id)
+    out.print(f"user {wb.settings.username}: " + (str(keys) if keys else "no Bithumb keys stored"))
 
 
 # ---------------------------------------------------------------- ingest

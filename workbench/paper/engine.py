@@ -197,17 +197,19 @@ class PaperBroker:
                                    f"max_positions ({self.risk.max_positions}) positions are open"))
                 continue
             o = bars[s][0]
-            px = o * (1.0 + self.config.slippage)
-            if self.rules.tick_sizes and self.book_price is None:
-                px = self.rules.price(px, "buy")
+            px = self._fill_price(s, ts, "buy", o, None)
             budget = min(self.risk.position_fraction * equity_open, self.cash)
             qty = budget / (px * (1.0 + fee_rate))
-            if self.book_price is not None:
-                px = self._fill_price(s, ts, "buy", o, qty)
-                qty = budget / (px * (1.0 + fee_rate))
+            walked = None
+            if self.book_price is not None:    # size on the book's price, then price the final size
+                walked = self.book_price(s, ts, "buy", qty)
+                if walked is not None:
+                    qty = budget / (walked * (1.0 + fee_rate))
             if self.config.size_step > 0.0:
                 qty = math.floor(qty / self.config.size_step + 1e-9) * self.config.size_step
             qty = self.rules.quantity(qty)
+            if walked is not None and qty > 0.0:
+                px = self.book_price(s, ts, "buy", qty) or walked    # type: ignore[misc]
             if qty <= 0.0:
                 events.append(Skip(s, "buy", ts, "rejected", "the order quantity rounds to zero"))
                 continue
