@@ -491,7 +491,7 @@ def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbe
 # ---------------------------------------------------------------- secrets
 @secrets_app.command("generate-key")
 def secrets_generate_key(
-    keyring: Annotated[bool, typer.Option("--keyring", help="store it in the OS keyring instead of printing it")] = False,
+    keyring: Annotated[bool, typer.Option("--keyring", help="store it in the OS keyring, don't print it")] = False,
 ) -> None:
     """Make a new encryption key (for WORKBENCH_SECRET_KEY, or the OS keyring)."""
     from workbench.store.secrets import ENV_VAR, generate_key, save_key_to_keyring
