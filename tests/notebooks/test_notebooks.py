@@ -33,6 +33,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "parameter_sweep": {**SMALL_RANGE, "grid": '{"fast": [3, 5], "slow": [8, 13]}', "walk_forward_folds": 2,
                         "symbols": "KRW-SYNBTC"},
     "run_comparison": {"limit": 3},
+    "reconciliation": {"run_id": 0},
 }
 
 
@@ -77,6 +78,7 @@ def loaded(session: Any) -> Any:
     risk = Risk(stop_loss_pct=2.0, take_profit_pct=4.0, risk_per_trade=1.0, max_positions=2)
     run = session.backtest(EmaCross(fast=5, slow=13, risk=risk), "KRW-SYNBTC,KRW-SYNETH", "1h", **SMALL_RANGE)
     assert run.backtest_id is not None
+    session.paper_replay(EmaCross(fast=5, slow=13, risk=risk), "KRW-SYNBTC,KRW-SYNETH", "1h", **SMALL_RANGE)
     return session
 
 

@@ -28,7 +28,7 @@ from workbench.errors import DataNotFoundError, ValidationError
 from workbench.markets import TimeLike, normalize_timeframe, timeframe_offset, to_utc
 from workbench.paper.runner import PaperContext
 from workbench.store.market_data import load_candles
-from workbench.store.paper import get_run, run_frames
+from workbench.store.paper import get_run, list_runs, run_frames
 from workbench.store.runs import load_strategy
 from workbench.strategies.base import Strategy
 
@@ -55,6 +55,7 @@ class Reconciliation:
     backtest: BacktestResult | None = None
     run_id: int | None = None
     notes: list[str] = field(default_factory=list)
+    paper_equity: pd.Series | None = None    # the paper run's equity at each bar's close
 
     @property
     def total_difference(self) -> float:
@@ -190,16 +191,21 @@ def _executed_signals(executions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _result(paper: pd.DataFrame, bt: BacktestResult, signals: pd.DataFrame, run_id: int | None,
-            notes: list[str]) -> Reconciliation:
+            notes: list[str], paper_equity: pd.Series | None = None) -> Reconciliation:
     matched, extra, missed, decomposition = reconcile_trades(paper, bt.trades)
     return Reconciliation(matched, extra, missed, decomposition, paper_pnl=float(paper["pnl"].sum()),
                           backtest_pnl=float(bt.trades["pnl"].sum()), signals=signals, backtest=bt,
-                          run_id=run_id, notes=notes)
+                          run_id=run_id, notes=notes, paper_equity=paper_equity)
 
 
-def reconcile_run(wb: PaperContext, run_id: int) -> Reconciliation:
-    """Reconcile paper run ``run_id`` with a backtest of its strategy on the same stored candles,
-    window (from its first bar to its last processed bar), trade start and costs."""
+def reconcile_run(wb: PaperContext, run_id: int | None = None) -> Reconciliation:
+    """Reconcile paper run ``run_id`` (None: the latest) with a backtest of its strategy on the same
+    stored candles, window (from its first bar to its last processed bar), trade start and costs."""
+    if run_id is None:
+        runs = list_runs(wb.db, limit=1)
+        if runs.empty:
+            raise DataNotFoundError("no paper runs yet: start one with `workbench paper ... --replay START END`")
+        run_id = int(runs["id"].iloc[0])
     run = get_run(wb.db, run_id)
     if run.last_bar is None:
         raise DataNotFoundError(f"paper run {run_id} has not processed a bar yet; nothing to reconcile")
@@ -221,7 +227,10 @@ def reconcile_run(wb: PaperContext, run_id: int) -> Reconciliation:
     rejected = orders[orders["status"] == "rejected"] if not orders.empty else orders
     if len(rejected):
         notes.append(f"{len(rejected)} order(s) rejected by the order rules, e.g. {rejected['notes'].iloc[0]}")
-    return _result(paper_trades(frames["positions"]), bt, signals, run_id, notes)
+    eq = frames["equity"]
+    equity = pd.Series(eq["equity"].to_numpy(dtype=float), index=pd.DatetimeIndex(eq["ts"]), name="equity")
+    return _result(paper_trades(frames["positions"]), bt, signals, run_id, notes,
+                   equity[equity.index >= run.trade_start])
 
 
 def reconcile_history(wb: PaperContext, trades: pd.DataFrame, strategy: Strategy, symbols: Sequence[str],
