@@ -410,7 +410,8 @@ def _paper_strategy(wb: Any, name: str, params: list[str] | None, **risk: Any) -
 
 @app.command()
 def paper(
-    strategy: Annotated[str, typer.Argument(help="stored strategy (id or name) or a built-in one")],
+    strategy: Annotated[str, typer.Argument(help="stored strategy (id or name; its own risk settings) or a "
+                                                 "built-in one")] = "",
     symbols: SymbolsOpt = "KRW-SYNBTC",
     timeframe: Annotated[str, typer.Option()] = "1h",
     replay: Annotated[tuple[str, str] | None, typer.Option(help="replay stored candles: START END")] = None,
@@ -437,12 +438,14 @@ def paper(
     """
     from workbench.paper.rules import OrderRules
 
+    if resume is None and not strategy:
+        raise WorkbenchError("give a STRATEGY (see `workbench strategies`) or --resume RUN_ID")
     wb = _connect()
     try:
         if resume is not None:
             if replay is not None:
                 raise WorkbenchError("--resume continues a run as it was started; do not combine it with --replay")
-            outcome = wb.paper_resume(resume, progress=True)
+            outcome = wb.paper_resume(resume, progress=True, poll_interval=poll_interval, max_polls=max_polls)
         else:
             strat = _paper_strategy(wb, strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
                                     stop_loss_pct=stop_loss, take_profit_pct=take_profit)

@@ -367,6 +367,9 @@ def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bar
     except KeyboardInterrupt:
         run.finish("stopped")
         raise
+    except Exception:
+        run.finish("failed")
+        raise
     done = run.outcome.last_bar is not None and not run.pending_bars(run.row.end_time)
     return run.finish("finished" if done else "stopped")
 
@@ -435,5 +438,8 @@ def _live_loop(run: _Run, client: CandleSource, *, poll_interval: float | None =
                 sleep(interval)
     except KeyboardInterrupt:
         run.finish("stopped")
+        raise
+    except Exception:
+        run.finish("failed")
         raise
     return run.finish("stopped")
