@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="backtesting.py buys whole units: a large cash makes the rounding negligible")
     p.add_argument("--skip-backtesting-py", action="store_true")
     p.add_argument("--skip-naive", action="store_true", help="skip raw vectorbt on a tz-naive index")
+    p.add_argument("--skip-utc", action="store_true",
+                   help="skip raw vectorbt on the UTC index (its slow path: tens of seconds per run)")
     p.add_argument("--profile", action="store_true", help="cProfile one warm workbench run")
     return p.parse_args(argv)
 
@@ -203,10 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     timings.append(wb_t)
     wb = wb_t.result
 
-    print("\n## raw vectorbt (UTC index: the frame workbench gets)")
-    vb_t = timeit("raw vectorbt", lambda: run_vectorbt(df, args.fast, args.slow), repeat=args.repeat, n=n,
-                  note="same UTC-indexed frame")
-    timings.append(vb_t)
+    vb_t = None
+    if not args.skip_utc:
+        print("\n## raw vectorbt (UTC index: the frame workbench gets)")
+        vb_t = timeit("raw vectorbt", lambda: run_vectorbt(df, args.fast, args.slow), repeat=args.repeat, n=n,
+                      note="same UTC-indexed frame")
+        timings.append(vb_t)
 
     vn_t = None
     if not args.skip_naive:
@@ -241,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ------------------------------------------------------------------ correctness
     print("\n## correctness: workbench vs raw vectorbt")
-    problems = compare(wb, vb_t.result, "raw vectorbt")
+    problems = compare(wb, vb_t.result, "raw vectorbt") if vb_t is not None else []
     if vn_t is not None:
         problems += compare(wb, vn_t.result, "vbt tz-naive")
     if bt_stats is not None:
@@ -272,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         med = f"{t.median:.3f}" if len(t.times) > 1 or "EXTRAPOLATED" not in t.name else "-"
         print(f"| {t.name} | {fmt_int(t.n)} | {t.best:.3f} | {med} | {fmt_int(t.rate)} | {rel} | {t.note} |")
     print()
-    print(f"workbench / raw vectorbt (same UTC frame): {wb_t.best / vb_t.best:.2f}x")
+    if vb_t is not None:
+        print(f"workbench / raw vectorbt (same UTC frame): {wb_t.best / vb_t.best:.2f}x")
     if vn_t is not None:
         print(f"workbench / raw vectorbt (tz-naive index): {wb_t.best / vn_t.best:.2f}x")
     if bt_t is not None:

@@ -23,8 +23,24 @@ from workbench.store.cache import RedisCache
 from workbench.store.database import Database
 from workbench.store.migrations import migrate
 
-MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions")
+#: Fixtures that reach a server: a test using any of them (directly or through other fixtures) gets
+#: the marker, so ``-m "not db"`` / ``-m "not redis"`` select exactly the tests that run without one.
+SERVER_FIXTURES = {
+    "db": {"server_url", "database_url", "db"},
+    "redis": {"redis_server_url", "redis_cache"},
+}
+
+MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "candle_rollups",
+                 "archive_watermarks")
 META_TABLES = ("users",)  # CASCADE empties the others
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in SERVER_FIXTURES.items():
+            if used & fixtures and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 def _open(port: int) -> bool:

@@ -34,7 +34,7 @@ def run(*args: str) -> str:
 
 def test_data_commands(env: dict[str, str], tmp_path: Path) -> None:
     assert "schema up to date at version" in run("db", "init")
-    assert "applied: [1, 2, 3" in run("db", "status")   # later migrations (e.g. 0041 paper trading) follow
+    assert "applied: [1, 2, 3, 4, 5" in run("db", "status")   # then 41 (paper trading)
     out = run("sample", "--days", "2")
     assert "SYNTHETIC SAMPLE DATA" in out and "8640 new" in out
     assert "KRW-SYNBTC" in run("inventory")

@@ -1,9 +1,11 @@
 """workbench: research and backtesting for Bithumb KRW markets.
 
+The examples need a server and stored data (skipped when the doctests run)::
+
 >>> import workbench as wb
->>> session = wb.connect()                      # configured servers, or the embedded default
->>> df = session.candles("KRW-BTC", "1h", "2025-01-01", "2025-02-01")
->>> result = wb.run_backtest(df, wb.EmaCross(), timeframe="1h", symbol="KRW-BTC")
+>>> session = wb.connect()  # configured servers, or the embedded default  # doctest: +SKIP
+>>> df = session.candles("KRW-BTC", "1h", "2025-01-01", "2025-02-01")  # doctest: +SKIP
+>>> result = wb.run_backtest(df, wb.EmaCross(), timeframe="1h", symbol="KRW-BTC")  # doctest: +SKIP
 
 Names are imported on first use, so ``import workbench`` stays fast and has no side effects.
 """

@@ -151,6 +151,30 @@ def import_csv_cmd(
 
 
 @app.command()
+def archive(
+    before: Annotated[str | None, typer.Option(help="archive rows older than this UTC time "
+                                                    "(default: the 30-day retention horizon)")] = None,
+    retention: Annotated[bool | None, typer.Option(
+        "--retention/--no-retention",
+        help="delete archived rows older than 30 days (default: on plain PostgreSQL; TimescaleDB's job does it)",
+    )] = None,
+) -> None:
+    """Archive market history to Parquet before retention drops it (idempotent; re-run to resume)."""
+    from collections.abc import Iterator
+
+    from tqdm import tqdm
+
+    def bar(months: Iterator[Any], table: str, total: int) -> Iterator[Any]:
+        return iter(tqdm(months, total=total, desc=table, unit="month", disable=total == 0, file=sys.stderr))
+
+    wb = _connect()
+    report, deleted = wb.archive_history(before, retention=retention, progress=bar)
+    out.print(str(report))
+    if deleted is not None:
+        out.print(str(deleted))
+
+
+@app.command()
 def inventory() -> None:
     """What candles are stored."""
     df = _connect().inventory()
@@ -334,6 +358,23 @@ def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     cols = ["id", "strategy", "symbol", "timeframe", "total_return", "sharpe_ratio", "max_drawdown",
             "total_trades", "split", "created_at"]
     out.print(_table(_round(df[cols]).astype(str), "backtest runs"))
+
+
+@app.command()
+def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (see `workbench runs`)")]) -> None:
+    """Re-execute a stored run from its manifest and report whether it reproduces bit for bit.
+
+    Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
+    """
+    report = _connect().rerun(backtest_id)
+    out.print(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    if report.reproduced:
+        out.print(f"backtest {backtest_id} reproduced bit for bit")
+        return
+    console.print(f"[red]backtest {backtest_id} did NOT reproduce[/red]: "
+                  + ", ".join(c.name for c in report.checks if c.name in ("data", "equity", "trades", "metrics")
+                              and c.ok is not True) + " differ")
+    raise typer.Exit(1)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

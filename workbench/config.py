@@ -31,12 +31,24 @@ class Settings(BaseSettings):
         description="embedded servers' data and state",
     )
     reports_dir: Path = Path("reports")
+    archive_url: str | None = Field(
+        default=None, description="Parquet archive of market history: a directory or a pyarrow/fsspec URL "
+                                  "(s3://bucket/prefix); unset = data_dir/archive"
+    )
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=20, ge=0)
+    single_connection: bool = Field(
+        default=False, description="server serves one connection at a time (PGlite): no pool, no COPY FROM STDIN"
+    )
     username: str = Field(default="local", description="owner of strategies and backtests")
     bithumb_base_url: str = "https://api.bithumb.com"
 
-    @field_validator("database_url", "redis_url", mode="before")
+    @property
+    def archive_location(self) -> str:
+        """Where the Parquet archive lives (``archive_url`` or ``data_dir/archive``)."""
+        return self.archive_url or str(self.data_dir / "archive")
+
+    @field_validator("database_url", "redis_url", "archive_url", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

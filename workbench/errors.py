@@ -4,22 +4,18 @@ from __future__ import annotations
 
 __all__ = [
     "WorkbenchError",
-    "ConfigError",
     "ServiceError",
     "ValidationError",
     "DataNotFoundError",
     "ImportDataError",
     "MigrationError",
     "StrategyError",
+    "ArchiveError",
 ]
 
 
 class WorkbenchError(Exception):
     """Base class of the workbench's own errors."""
-
-
-class ConfigError(WorkbenchError):
-    """A setting is missing or malformed."""
 
 
 class ServiceError(WorkbenchError):
@@ -44,3 +40,7 @@ class MigrationError(WorkbenchError):
 
 class StrategyError(WorkbenchError):
     """A strategy is malformed, unknown, or produced unusable signals."""
+
+
+class ArchiveError(WorkbenchError):
+    """The Parquet archive could not be read or written."""

@@ -19,7 +19,7 @@ from workbench.backtest import (
     walk_forward,
 )
 from workbench.errors import ValidationError
-from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe
+from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_seconds
 from workbench.store.cache import FrameCache, strategy_status_key
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
@@ -94,7 +94,8 @@ def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[st
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
     _status(wb, sid, "backtesting", run_id=str(run_id))
     result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end)
-    bid = save_result(wb.db, wb.user_id, sid, result, run_id=run_id) if sid is not None else None
+    bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, close_at_end=close_at_end)
+           if sid is not None else None)
     _status(wb, sid, "idle", last_backtest_id=bid)
     return StoredRun(result, bid, sid, run_id)
 
@@ -135,8 +136,10 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
     if store:
         sid = save_strategy(wb.db, wb.user_id, strategy)
         group = uuid.uuid4()
-        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample")
-               for r in wf.out_of_sample]
+        step = pd.Timedelta(seconds=timeframe_seconds(tf))
+        ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
+                           window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start)
+               for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
         wf.folds["backtest_id"] = ids
         wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
                                                              split="walk_forward")

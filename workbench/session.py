@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 
 from workbench import research
+from workbench.backtest import BacktestConfig, WalkForwardResult
 from workbench.config import Settings
 from workbench.markets import TimeLike
 from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
 from workbench.store import market_data as loaders
+from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
 from workbench.store.cache import FrameCache, NullCache, RedisCache
 from workbench.store.database import Database
+from workbench.store.market_data import Backend, Frame
 from workbench.store.migrations import migrate
+from workbench.strategies import Strategy
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+    from workbench.reproduce import RerunReport
 
 __all__ = ["Workbench", "connect"]
 
@@ -29,28 +41,105 @@ class Workbench:
     db: Database
     cache: FrameCache
     urls: ResolvedUrls
+    archive: Archive
     _user_id: int | None = field(default=None, repr=False)
 
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["pandas"] = ...,
+                allow_empty: bool = ...) -> pd.DataFrame: ...
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["polars"],
+                allow_empty: bool = ...) -> pl.DataFrame: ...
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["arrow"],
+                allow_empty: bool = ...) -> pa.Table: ...
+    @overload
+    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Backend,
+                allow_empty: bool = ...) -> Frame: ...
     def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
-                end: TimeLike | None = None, **kwargs: Any) -> Any:
-        """See :func:`workbench.store.market_data.load_candles`."""
-        return loaders.load_candles(self.db, symbol, timeframe, start, end, cache=self.cache, **kwargs)
+                end: TimeLike | None = None, *, source_timeframe: str | None = None,
+                backend: Backend = "pandas", allow_empty: bool = False) -> Frame:
+        """OHLCV candles through the cache; see :func:`workbench.store.market_data.load_candles`.
 
-    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                **kwargs: Any) -> Any:
-        return loaders.load_tickers(self.db, symbol, start, end, **kwargs)
+        A pandas DataFrame by default, a polars DataFrame with ``backend="polars"``, a pyarrow Table
+        with ``backend="arrow"``.
+        """
+        return loaders.load_candles(self.db, symbol, timeframe, start, end, source_timeframe=source_timeframe,
+                                    backend=backend, cache=self.cache, allow_empty=allow_empty,
+                                    archive=self.archive)
 
-    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                     **kwargs: Any) -> Any:
-        return loaders.load_transactions(self.db, symbol, start, end, **kwargs)
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                backend: Backend) -> Frame: ...
+    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.load_tickers`."""
+        return loaders.load_tickers(self.db, symbol, start, end, backend=backend, archive=self.archive)
 
-    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                   **kwargs: Any) -> Any:
-        return loaders.load_orderbooks(self.db, symbol, start, end, **kwargs)
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                     backend: Backend) -> Frame: ...
+    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                     backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.load_transactions`."""
+        return loaders.load_transactions(self.db, symbol, start, end, backend=backend,
+                                         archive=self.archive)
 
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                   backend: Backend) -> Frame: ...
+    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                   backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.load_orderbooks`."""
+        return loaders.load_orderbooks(self.db, symbol, start, end, backend=backend, archive=self.archive)
+
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                                  end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
     def candles_from_transactions(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
-                                  end: TimeLike | None = None, **kwargs: Any) -> Any:
-        return loaders.candles_from_transactions(self.db, symbol, timeframe, start, end, **kwargs)
+                                  end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
+        """See :func:`workbench.store.market_data.candles_from_transactions`."""
+        return loaders.candles_from_transactions(self.db, symbol, timeframe, start, end, backend=backend)
 
     def quality(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
                 end: TimeLike | None = None) -> QualityReport:
@@ -71,27 +160,51 @@ class Workbench:
         return compute_and_store_indicators(self.db, symbol, timeframe, start, end, store_rows=store,
                                             cache=self.cache).table
 
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+    @overload
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                   end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
     def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
-                   end: TimeLike | None = None, **kwargs: Any) -> Any:
+                   end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
         """Stored ``technical_indicators`` rows."""
-        return loaders.load_indicators(self.db, symbol, timeframe, start, end, **kwargs)
+        return loaders.load_indicators(self.db, symbol, timeframe, start, end, backend=backend,
+                                       archive=self.archive)
 
-    def backtest(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
-                 end: TimeLike | None = None, **kwargs: Any) -> Any:
+    def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
+                 start: TimeLike | None = None, end: TimeLike | None = None, *,
+                 config: BacktestConfig | None = None, store: bool = True,
+                 close_at_end: bool = False) -> research.StoredRun:
         """Load, backtest, store; see :func:`workbench.research.backtest`."""
-        return research.backtest(self, strategy, symbols, timeframe, start, end, **kwargs)
+        return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
+                                 close_at_end=close_at_end)
 
-    def sweep(self, strategy: Any, grid: Any, symbols: Any, timeframe: str, start: TimeLike | None = None,
-              end: TimeLike | None = None, **kwargs: Any) -> Any:
+    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+              timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+              config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
+              progress: bool = True) -> research.SweepOutcome:
         """Parameter grid sweep; see :func:`workbench.research.sweep`."""
-        return research.sweep(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
+        return research.sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                              chunk_size=chunk_size, store=store, progress=progress)
 
-    def walk_forward(self, strategy: Any, grid: Any, symbols: Any, timeframe: str,
-                     start: TimeLike | None = None, end: TimeLike | None = None, **kwargs: Any) -> Any:
+    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+                     timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
+                     config: BacktestConfig | None = None, n_folds: int = 4, train_fraction: float = 0.7,
+                     metric: str = "sharpe_ratio", store: bool = True, progress: bool = True) -> WalkForwardResult:
         """Walk-forward test; see :func:`workbench.research.walk_forward_study`."""
-        return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, **kwargs)
+        return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
+                                           n_folds=n_folds, train_fraction=train_fraction, metric=metric,
+                                           store=store, progress=progress)
 
-    def runs(self, *, strategy_id: int | None = None, sweep_id: Any = None, limit: int = 100) -> pd.DataFrame:
+    def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
+             limit: int = 100) -> pd.DataFrame:
         """Stored backtest runs with their manifests, newest first."""
         from workbench.store.runs import list_runs
 
@@ -103,7 +216,13 @@ class Workbench:
 
         return load_run(self.db, backtest_id)
 
-    def strategy(self, strategy: int | str) -> Any:
+    def rerun(self, backtest_id: int) -> RerunReport:
+        """Re-execute a stored run from its manifest; see :func:`workbench.reproduce.rerun`."""
+        from workbench.reproduce import rerun
+
+        return rerun(self, backtest_id)
+
+    def strategy(self, strategy: int | str) -> Strategy:
         """A stored strategy, by id or name."""
         from workbench.store.runs import load_strategy
 
@@ -157,6 +276,19 @@ class Workbench:
             self._user_id = ensure_user(self.db, self.settings.username)
         return self._user_id
 
+    def archive_history(self, before: TimeLike | None = None, *, retention: bool | None = None,
+                        progress: Any = None) -> tuple[ArchiveReport, RetentionReport | None]:
+        """Archive market rows older than ``before`` (default: the 30-day retention horizon) to Parquet,
+        then, on plain PostgreSQL, apply the retention (TimescaleDB's job does it there). ``retention``
+        forces it on or off. Returns what was archived and deleted."""
+        from workbench.markets import to_utc
+
+        cutoff = to_utc(before, name="before") if before is not None else None
+        report = archive(self.db, self.archive, before=cutoff, progress=progress)
+        if retention is None:
+            retention = not self.db.has_timescaledb
+        return report, (apply_retention(self.db) if retention else None)
+
     def close(self) -> None:
         self.db.dispose()
 
@@ -178,11 +310,13 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
     elif overrides:
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings)
-    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
+    db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
+                  single_connection=settings.single_connection)
     if init_db:
         migrate(db)
     cache: FrameCache = NullCache()
     if settings.cache_enabled and urls.redis_url:
         source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
         cache = RedisCache.from_url(urls.redis_url, source=source)
-    return Workbench(settings=settings, db=db, cache=cache, urls=urls)
+    return Workbench(settings=settings, db=db, cache=cache, urls=urls,
+                     archive=Archive.open(settings.archive_location))

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
+import talib  # the reference: a dev dependency, required (a missing TA-Lib fails the run, it does not skip)
 
-talib = pytest.importorskip("talib")
-
-from workbench.indicators import (  # noqa: E402
+from workbench.indicators import (
     CANDLE_INDICATOR_COLUMNS,
     INDICATOR_COLUMNS,
     atr,
     bollinger,
+    candle_columns_of,
     cci,
-    compute_candle_columns,
     compute_indicator_table,
     ema,
     keltner,
@@ -380,8 +377,8 @@ def test_compute_indicator_table_columns_order_and_values(bars: pd.DataFrame) ->
         assert_matches(table[name], exp, name)
 
 
-def test_compute_candle_columns(bars: pd.DataFrame) -> None:
-    candles = compute_candle_columns(bars)
+def test_candle_columns(bars: pd.DataFrame) -> None:
+    candles = candle_columns_of(compute_indicator_table(bars))
     assert tuple(candles.columns) == CANDLE_INDICATOR_COLUMNS
     assert candles.index.equals(bars.index)
     C = bars["close"].to_numpy()
@@ -394,13 +391,10 @@ def test_compute_candle_columns(bars: pd.DataFrame) -> None:
     assert_matches(candles["bollinger_lower"], lower, "lower")
 
 
-def test_large_frame_is_fast_and_matches_talib() -> None:
+def test_large_frame_matches_talib() -> None:
+    """300k bars (speed is measured by benchmarks/, not asserted here)."""
     df = make_ohlcv(11, 300_000, base=5.0e7, freq="1min")
-    compute_indicator_table(df.iloc[:500])  # JIT / cache warm-up outside the timing
-    t0 = time.perf_counter()
     table = compute_indicator_table(df)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 5.0, f"300k bars took {elapsed:.2f}s"
     for name, exp in expected_table(df).items():
         if name == "vwap":
             continue  # the groupby-on-date reference is slow at this size; covered above
@@ -416,16 +410,12 @@ def test_future_invariance() -> None:
     """The value at bar t from df[: t + 1] equals the value at bar t from the whole frame."""
     df = make_ohlcv(8, 700)
     full = compute_indicator_table(df).to_numpy()
-    candles_full = compute_candle_columns(df).to_numpy()
     cut_points = sorted(
         {0, 1, 13, 14, 16, 17, 19, 25, 32, 33, 34, 140, 150, 199, 200, 201, 350, 365, 380, 699}
     )
     for t in cut_points:
         part = df.iloc[: t + 1]
         np.testing.assert_array_equal(compute_indicator_table(part).to_numpy()[t], full[t], err_msg=f"t={t}")
-        np.testing.assert_array_equal(
-            compute_candle_columns(part).to_numpy()[t], candles_full[t], err_msg=f"candles t={t}"
-        )
 
 
 def test_changing_future_bars_does_not_change_the_past() -> None:
@@ -514,5 +504,4 @@ def test_tables_name_the_missing_column(small: pd.DataFrame, missing: str) -> No
     df = small.drop(columns=[missing])
     with pytest.raises(ValueError, match=f"'{missing}'"):
         compute_indicator_table(df)
-    with pytest.raises(ValueError, match=f"'{missing}'"):
-        compute_candle_columns(df)
+

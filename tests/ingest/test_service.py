@@ -10,7 +10,7 @@ from fake_bithumb import FakeBithumb, fixture_reply, load
 
 from workbench.ingest.bithumb import BithumbAPIError, BithumbClient
 from workbench.ingest.service import ingest_candles, ingest_orderbooks, ingest_tickers, ingest_trades
-from workbench.store.cache import RedisCache
+from workbench.store.cache import TICKER_TTL, RedisCache
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles, load_orderbooks, load_tickers
 
@@ -57,9 +57,13 @@ def test_tickers_and_orderbooks_are_stored_and_cached(db: Database, client: Bith
     markets = [t["market"] for t in load("v1_ticker.json")]
     ingest_tickers(db, client, markets, cache=redis_cache)
     assert len(load_tickers(db, markets[0])) == 1
-    cached = redis_cache.client.get(f"ticker:{markets[0]}")
-    assert json.loads(cached)["symbol"] == markets[0]
-    assert redis_cache.client.ttl(f"ticker:{markets[0]}") in (0, 1)
+    # value and remaining lifetime read atomically (MULTI/EXEC): the key is either still there with an
+    # expiry of at most TICKER_TTL, or already expired; never stored without an expiry
+    cached, pttl = redis_cache.client.pipeline(transaction=True).get(f"ticker:{markets[0]}") \
+        .pttl(f"ticker:{markets[0]}").execute()
+    assert (cached is None and pttl == -2) or (0 < pttl <= TICKER_TTL * 1000), pttl
+    if cached is not None:
+        assert json.loads(cached)["symbol"] == markets[0]
     books = [b["market"] for b in load("v1_orderbook.json")]
     ingest_orderbooks(db, client, books, cache=redis_cache)
     ob = load_orderbooks(db, books[0])

@@ -15,6 +15,8 @@ from workbench.session import connect
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.db
+@pytest.mark.redis
 def test_embedded_default_starts_reuses_and_stops(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=None, _env_file=None)
     try:

@@ -46,8 +46,3 @@ def test_bucketed_timeframe_stores_indicators_only(db: Database, hourly: pd.Data
     run = compute_and_store_indicators(db, "KRW-SYNBTC", "4h")
     assert run.indicators is not None and run.indicators.rows == 120 and run.candle_columns is None
 
-
-def test_candle_columns_taken_from_the_table_equal_computing_them(hourly: pd.DataFrame) -> None:
-    from workbench.indicators import candle_columns_of, compute_candle_columns
-
-    pd.testing.assert_frame_equal(candle_columns_of(compute_indicator_table(hourly)), compute_candle_columns(hourly))

@@ -7,7 +7,7 @@ import pytest
 
 from workbench.errors import DataNotFoundError, ValidationError
 from workbench.ingest.sample import generate_sample_candles
-from workbench.store.cache import NullCache, RedisCache
+from workbench.store.cache import CANDLE_TTL, NullCache, RedisCache
 from workbench.store.database import Database
 from workbench.store.market_data import candles_from_transactions, load_candles, load_transactions
 from workbench.store.writer import write_frame, write_table
@@ -91,7 +91,7 @@ def test_cache_hit_returns_same_frame_and_ingest_invalidates(db: Database, redis
     assert redis_cache.misses == 1 and redis_cache.hits == 0
     keys = [k.decode() for k in redis_cache.client.keys("candle:*")]
     assert len(keys) == 1 and keys[0].startswith("candle:KRW-SYNBTC:1h:")
-    assert 3590 <= redis_cache.client.ttl(keys[0]) <= 3600
+    assert 0 < redis_cache.client.pttl(keys[0]) <= CANDLE_TTL * 1000  # has an expiry, at most CANDLE_TTL
     second = load_candles(db, "KRW-SYNBTC", "1h", cache=redis_cache)
     assert redis_cache.hits == 1
     pd.testing.assert_frame_equal(first, second)

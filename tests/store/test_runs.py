@@ -56,7 +56,7 @@ def test_backtest_fills_every_column_and_manifest(loaded) -> None:  # type: igno
     assert manifest["parameters"]["params"] == {"fast": 8, "slow": 21}
     assert manifest["parameters"]["risk"]["max_positions"] == 2
     assert manifest["parameters"]["symbols"] == SYMBOLS
-    assert {"vectorbt", "pandas", "numpy", "workbench", "python"} <= set(manifest["package_versions"])
+    assert {"numba", "pandas", "numpy", "workbench", "python", "requirements.lock"} <= set(manifest["package_versions"])
     assert manifest["git_commit"] is None or len(manifest["git_commit"]) >= 40
     assert manifest["backtest_config"]["fee_rate"] == 0.0025
 

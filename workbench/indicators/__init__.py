@@ -15,7 +15,6 @@ from workbench.indicators.table import (
     INDICATOR_COLUMNS,
     OHLCV_COLUMNS,
     candle_columns_of,
-    compute_candle_columns,
     compute_indicator_table,
 )
 from workbench.indicators.trend import ema, macd, sma
@@ -39,7 +38,6 @@ __all__ = [
     "volume_ma",
     "vwap",
     "compute_indicator_table",
-    "compute_candle_columns",
     "candle_columns_of",
     "INDICATOR_COLUMNS",
     "CANDLE_INDICATOR_COLUMNS",

@@ -15,7 +15,6 @@ __all__ = [
     "INDICATOR_COLUMNS",
     "CANDLE_INDICATOR_COLUMNS",
     "compute_indicator_table",
-    "compute_candle_columns",
     "candle_columns_of",
 ]
 
@@ -48,7 +47,8 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "vwap",
 )
 
-#: Columns of :func:`compute_candle_columns`, in order.
+#: Indicator columns stored alongside candles (``candles`` table), in order: ``vwap`` (Asia/Seoul
+#: session), ``rsi`` (RSI 14), ``macd`` (MACD line 12/26/9) and the Bollinger (20, 2) bands.
 CANDLE_INDICATOR_COLUMNS: tuple[str, ...] = (
     "vwap",
     "rsi",
@@ -122,42 +122,6 @@ def compute_indicator_table(df: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def compute_candle_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Compute the indicator columns stored alongside candles.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Bars with a UTC ``DatetimeIndex`` named ``ts`` and float64 columns
-        ``open high low close volume``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Exactly the columns of :data:`CANDLE_INDICATOR_COLUMNS`, in that
-        order, on the index of ``df``: ``vwap`` (Asia/Seoul session),
-        ``rsi`` (RSI 14), ``macd`` (MACD line 12/26/9) and the Bollinger
-        (20, 2) bands.
-
-    Raises
-    ------
-    ValueError
-        If ``df`` lacks one of the OHLCV columns (the message names it), or
-        its index is not a sorted timezone-aware DatetimeIndex.
-    """
-    high, low, close, volume = _ohlcv(df, "compute_candle_columns")
-    bands = bollinger(close, period=20, nbdev=2.0)
-    columns = {
-        "vwap": vwap(high, low, close, volume, session_tz="Asia/Seoul").to_numpy(),
-        "rsi": rsi(close, 14).to_numpy(),
-        "macd": macd(close, fast=12, slow=26, signal=9)["macd_line"].to_numpy(),
-        "bollinger_upper": bands["bollinger_upper"].to_numpy(),
-        "bollinger_middle": bands["bollinger_middle"].to_numpy(),
-        "bollinger_lower": bands["bollinger_lower"].to_numpy(),
-    }
-    return pd.DataFrame({name: columns[name] for name in CANDLE_INDICATOR_COLUMNS}, index=df.index)
-
-
 #: candle column -> the indicator-table column holding the same values
 CANDLE_COLUMN_SOURCES: dict[str, str] = {
     "vwap": "vwap",
@@ -170,7 +134,7 @@ CANDLE_COLUMN_SOURCES: dict[str, str] = {
 
 
 def candle_columns_of(table: pd.DataFrame) -> pd.DataFrame:
-    """The candle indicator columns taken from an already computed :func:`compute_indicator_table`
-    (same values as :func:`compute_candle_columns`, without computing them again)."""
+    """The candle indicator columns (:data:`CANDLE_INDICATOR_COLUMNS`) taken from an already computed
+    :func:`compute_indicator_table`, on its index."""
     return pd.DataFrame({name: table[CANDLE_COLUMN_SOURCES[name]] for name in CANDLE_INDICATOR_COLUMNS},
                         index=table.index)

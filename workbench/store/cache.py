@@ -7,7 +7,9 @@ Keys::
     ticker:{symbol}                             JSON, TTL 1 s
     orderbook:{symbol}                          JSON, TTL 1 s
     strategy:{strategy_id}:status               JSON
-    strategy:{strategy_id}:signals              LIST, the newest 100
+
+(The schema document also names ``strategy:{strategy_id}:signals``; nothing here produces live signals,
+so that key is not used.)
 
 A cached frame also records the workbench version and the database it came from (``source``): a frame
 written by another version, or from another database sharing the same Redis, is treated as a miss.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -34,20 +36,22 @@ __all__ = [
     "TICKER_TTL",
     "CacheUnavailableWarning",
     "FrameCache",
+    "JSONValue",
     "NullCache",
     "RedisCache",
     "candle_key",
     "candle_pattern",
     "orderbook_key",
-    "strategy_signals_key",
     "strategy_status_key",
     "ticker_key",
 ]
 
+#: A value as JSON gives it back (objects, arrays, text, numbers, true/false, null).
+JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
+
 CANDLE_TTL: Final = 3600
 TICKER_TTL: Final = 1
 ORDERBOOK_TTL: Final = 1
-SIGNALS_KEPT: Final = 100
 _RETRY_AFTER: Final = 30.0
 _VERSION_KEY: Final = b"workbench_version"
 _SOURCE_KEY: Final = b"workbench_source"
@@ -78,10 +82,6 @@ def strategy_status_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:status"
 
 
-def strategy_signals_key(strategy_id: int) -> str:
-    return f"strategy:{strategy_id}:signals"
-
-
 def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
     meta = dict(table.schema.metadata or {})
     meta[_VERSION_KEY] = __version__.encode()
@@ -105,9 +105,8 @@ def table_from_bytes(data: bytes, source: str = "") -> pa.Table | None:
 class FrameCache(Protocol):
     def get_table(self, key: str) -> pa.Table | None: ...
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None: ...
-    def get_json(self, key: str) -> Any | None: ...
+    def get_json(self, key: str) -> JSONValue: ...
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None: ...
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None: ...
     def invalidate(self, pattern: str) -> int: ...
 
 
@@ -120,13 +119,10 @@ class NullCache:
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         return None
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         return None
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
-        return None
-
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None:
         return None
 
     def invalidate(self, pattern: str) -> int:
@@ -177,23 +173,12 @@ class RedisCache:
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         self._call("set", self.client.set, key, table_to_bytes(table, self.source), ex=ttl)
 
-    def get_json(self, key: str) -> Any | None:
+    def get_json(self, key: str) -> JSONValue:
         data = self._call("get", self.client.get, key)
         return json.loads(data) if data else None
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
         self._call("set", self.client.set, key, json.dumps(value, default=str), ex=ttl)
-
-    def push_signal(self, strategy_id: int, signal: dict[str, Any]) -> None:
-        key = strategy_signals_key(strategy_id)
-
-        def push() -> None:
-            pipe = self.client.pipeline()
-            pipe.lpush(key, json.dumps(signal, default=str))
-            pipe.ltrim(key, 0, SIGNALS_KEPT - 1)
-            pipe.execute()
-
-        self._call("push", push)
 
     def invalidate(self, pattern: str) -> int:
         """Delete the keys matching ``pattern`` (SCAN, never KEYS); return how many."""

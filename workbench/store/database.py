@@ -9,14 +9,29 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from workbench.store.queries import query
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from adbc_driver_manager.dbapi import Connection as AdbcConnection
 
 __all__ = ["Database"]
+
+_STAGE_BATCH = 5_000
+_PG_TYPES = {"double": "float8", "string": "text", "large_string": "text", "int64": "int8", "int32": "int4",
+             "bool": "boolean"}
+
+
+def _pg_type(dtype: pa.DataType) -> str:
+    if pa.types.is_timestamp(dtype):
+        return "timestamptz" if dtype.tz else "timestamp"
+    try:
+        return _PG_TYPES[str(dtype)]
+    except KeyError:
+        raise TypeError(f"no PostgreSQL type for staged Arrow type {dtype}") from None
 
 
 def _plain_url(url: str) -> str:
@@ -34,14 +49,22 @@ class Database:
         ``postgresql://user@host:port/dbname``.
     pool_size, max_overflow : int
         SQLAlchemy pool limits (10 and 20 by default, as the schema document asks).
+    single_connection : bool
+        For servers that serve one connection at a time (e.g. PGlite over pglite-socket): no pool
+        (every ``begin()`` opens and closes its own connection), no server-side prepared statements,
+        the ADBC connection is closed after each use, and :meth:`stage` writes rows with batched
+        ``INSERT`` instead of ``COPY FROM STDIN``.
+        Callers must not nest ``begin()`` and ``adbc()``.
 
     Nothing connects until first use.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20,
+                 single_connection: bool = False) -> None:
         self.url = _plain_url(url)
         self.pool_size = pool_size
         self.max_overflow = max_overflow
+        self.single_connection = single_connection
         self._adbc_conn: AdbcConnection | None = None
         self._adbc_lock = threading.RLock()
 
@@ -52,12 +75,13 @@ class Database:
 
     @cached_property
     def engine(self) -> sa.Engine:
-        return sa.create_engine(
-            "postgresql+psycopg" + self.url[len("postgresql"):],
-            pool_size=self.pool_size,
-            max_overflow=self.max_overflow,
-            pool_pre_ping=True,
-        )
+        url = "postgresql+psycopg" + self.url[len("postgresql"):]
+        if self.single_connection:
+            # one server session behind every connection: no named prepared statements (they would
+            # outlive the connection and collide with the next one's)
+            return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"prepare_threshold": None})
+        return sa.create_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow,
+                                pool_pre_ping=True)
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:
@@ -70,7 +94,8 @@ class Database:
         """This handle's ADBC connection (autocommit off), one user at a time: Arrow in and out.
 
         The connection is opened once and reused (opening one costs ~45 ms); a failure rolls back,
-        and a connection that is no longer usable is dropped and reopened on the next use.
+        and a connection that is no longer usable is dropped and reopened on the next use. In
+        single-connection mode it is closed after each use.
         """
         with self._adbc_lock:
             conn = self._adbc_conn
@@ -86,6 +111,29 @@ class Database:
                 except Exception:  # the connection itself broke: forget it
                     self._close_adbc()
                 raise
+            finally:
+                if self.single_connection:
+                    self._close_adbc()
+
+    def stage(self, cursor: Any, name: str, data: pa.Table) -> None:
+        """Create temporary table ``name`` on ``cursor``'s connection and fill it with ``data``.
+
+        Binary ``COPY FROM STDIN`` (ADBC bulk ingest) normally; in single-connection mode the table
+        is created with ``CREATE TEMP TABLE`` and filled by prepared ``INSERT`` batches of
+        ``_STAGE_BATCH`` rows (servers such as pglite-socket crash on ``COPY FROM STDIN``).
+        """
+        if not self.single_connection:
+            cursor.adbc_ingest(name, data, mode="create", temporary=True)
+            return
+        from psycopg import sql
+
+        cols = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_pg_type(f.type))) for f in data.schema)
+        cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({})").format(sql.Identifier(name), cols).as_string(None))
+        insert = sql.SQL("INSERT INTO {} VALUES ({})").format(
+            sql.Identifier(name), sql.SQL(", ").join(sql.SQL(f"${i + 1}") for i in range(data.num_columns)))
+        for offset in range(0, data.num_rows, _STAGE_BATCH):
+            cursor.executemany(insert.as_string(None), data.slice(offset, _STAGE_BATCH))
 
     def _close_adbc(self) -> None:
         conn, self._adbc_conn = self._adbc_conn, None
@@ -93,7 +141,7 @@ class Database:
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def fetch_arrow(self, name: str, params: dict[str, Any]) -> Any:
+    def fetch_arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
         """Run named query ``name`` with ``params``; return a ``pyarrow.Table``.
 
         The values are rendered into the statement as SQL literals by psycopg's quoting

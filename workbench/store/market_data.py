@@ -1,13 +1,15 @@
 """Load market data from the (hyper)tables into pandas or polars.
 
 Every loader validates symbol, timeframe and range first, reads with ADBC (binary COPY into Arrow)
-and returns a frame indexed by ``ts`` (UTC). Candles at a timeframe that is not stored are bucketed
-on the server from the largest stored timeframe that divides it.
+and returns a frame indexed by ``ts`` (UTC). Candles at a timeframe that is not stored are read from
+the 1m rollups (5m 15m 1h 4h 1d; continuous aggregates on TimescaleDB) or else bucketed on the server
+from the largest stored timeframe that divides it. Rows that retention moved to the Parquet archive
+are merged in when an archive is given.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -20,15 +22,19 @@ from workbench.markets import (
     normalize_timeframe,
     validate_range,
 )
+from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
 from workbench.store.database import Database
+from workbench.store.maintenance import ROLLUP_TIMEFRAMES
 
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
     "Backend",
+    "Frame",
     "OHLCV",
+    "bucket_candles",
     "candles_from_transactions",
     "load_candles",
     "load_indicators",
@@ -40,16 +46,18 @@ __all__ = [
 ]
 
 Backend = Literal["pandas", "polars", "arrow"]
+#: What a loader returns for ``backend`` "pandas", "polars" or "arrow" (the overloads pick one).
+Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
-def _frame(table: pa.Table, backend: Backend) -> Any:
+def _frame(table: pa.Table, backend: Backend) -> Frame:
     if backend == "arrow":
         return table
     if backend == "polars":
         import polars as pl
 
-        return pl.from_arrow(table)
+        return pl.DataFrame(table)
     df = table.to_pandas()  # backend was checked by the caller (_check_backend)
     df = df.set_index("ts")
     if df.index.tz is None:
@@ -78,10 +86,97 @@ def _align(start: pd.Timestamp, end: pd.Timestamp, timeframe: str) -> tuple[pd.T
     return s, min(e, pd.Timestamp("2100-01-01", tz="UTC"))
 
 
+_ORIGIN_US = 946_857_600_000_000  # 2000-01-03 00:00 UTC in microseconds: the bucket origin of the SQL
+_ARCHIVE_NAMES = {"timestamp": "ts", "open_price": "open", "high_price": "high", "low_price": "low",
+                  "close_price": "close"}
+#: loader query -> (archived table, key columns of the loaded frame, the first unique on its own)
+_ARCHIVED_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "candles": ("candles", ("ts",)),
+    "indicators": ("technical_indicators", ("ts",)),
+    "tickers": ("tickers", ("ts",)),
+    "orderbooks": ("orderbooks", ("ts",)),
+    "transactions": ("transactions", ("bithumb_tx_id", "ts")),
+}
+
+
+def _in_archive(archive: Archive | None, table: str, start: pd.Timestamp, end: pd.Timestamp,
+                **values: str) -> bool:
+    if archive is None:
+        return False
+    return any(pd.Timestamp(m + "-01", tz="UTC") < end and pd.Timestamp(m + "-01", tz="UTC")
+               + pd.offsets.MonthBegin(1) > start for m in archive.months(table, **values))
+
+
+def _with_archive(db_rows: pa.Table, archive: Archive, name: str, start: pd.Timestamp, end: pd.Timestamp,
+                  **values: str) -> pa.Table:
+    """``db_rows`` of loader query ``name`` merged with the archived rows of the same range: same
+    columns, one row per key (the database's where both have it), in time order."""
+    import pyarrow.compute as pc
+
+    table, key = _ARCHIVED_QUERIES[name]
+    stored = {v: k for k, v in _ARCHIVE_NAMES.items()}
+    columns = [stored.get(c, c) for c in db_rows.column_names]
+    old = archive.read(table, start, end, columns=[*columns, "id"] if name == "transactions" else columns,
+                       **values)
+    if old is None or old.num_rows == 0:
+        return db_rows
+    if name == "transactions":  # trades sharing a timestamp: in id order, as the query
+        old = old.sort_by([("timestamp", "ascending"), ("id", "ascending")]).drop_columns(["id"])
+    old = old.rename_columns(db_rows.column_names).cast(db_rows.schema)
+    if db_rows.num_rows == 0:
+        return old
+    # the database's rows win: drop archived rows whose key the database has (first key column is
+    # unique within one symbol[/timeframe]: ts, or the trade id)
+    old = old.filter(pc.invert(pc.is_in(old.column(key[0]), value_set=db_rows.column(key[0]))))
+    merged = pa.concat_tables([old, db_rows])
+    if old.num_rows and pc.max(old.column("ts")).as_py() > pc.min(db_rows.column("ts")).as_py():
+        merged = merged.sort_by("ts")  # stable: archived rows first among equal times
+    return merged
+
+
+def bucket_candles(table: pa.Table, timeframe: str) -> pa.Table:
+    """OHLCV bars at ``timeframe`` from time-ordered OHLCV ``table`` (columns ts open high low close
+    volume), with the server queries' rules: buckets start at 2000-01-03 00:00 UTC + k * timeframe,
+    open/close from the first/last row, high/low the extremes, volume the sum; empty buckets absent."""
+    import polars as pl
+
+    step = TIMEFRAMES[timeframe] * 1_000_000
+    df = pl.DataFrame(table)
+    ts_type = df.schema["ts"]
+    micros = pl.col("ts").dt.cast_time_unit("us").cast(pl.Int64)
+    bucket = ((micros - _ORIGIN_US) // step * step + _ORIGIN_US).cast(pl.Datetime("us", "UTC")).cast(ts_type)
+    out = (df.with_columns(bucket.alias("ts"))
+           .group_by("ts", maintain_order=True)
+           .agg(pl.col("open").first(), pl.col("high").max(), pl.col("low").min(), pl.col("close").last(),
+                pl.col("volume").sum())
+           .sort("ts"))
+    return out.to_arrow().cast(table.schema)
+
+
 def _params(symbol: str, start: pd.Timestamp, end: pd.Timestamp, **extra: Any) -> dict[str, Any]:
     return {"symbol": symbol, "start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
 
 
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["pandas"] = ..., cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["polars"], cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Literal["arrow"], cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
+                 backend: Backend, cache: FrameCache | None = ...,
+                 allow_empty: bool = ..., archive: Archive | None = ...) -> Frame: ...
 def load_candles(
     db: Database,
     symbol: str,
@@ -92,8 +187,9 @@ def load_candles(
     source_timeframe: str | None = None,
     backend: Backend = "pandas",
     cache: FrameCache | None = None,
+    archive: Archive | None = None,
     allow_empty: bool = False,
-) -> pd.DataFrame | pl.DataFrame | pa.Table:
+) -> Frame:
     """OHLCV candles of ``symbol`` at ``timeframe`` in ``[start, end)``.
 
     Parameters
@@ -112,6 +208,10 @@ def load_candles(
     backend : {"pandas", "polars", "arrow"}
     cache : FrameCache, optional
         Looked up first, filled after a database read.
+    archive : Archive, optional
+        Parquet archive of rows that retention removed from the database: where it has rows of the
+        range they are read with the database's as one frame (bucketed on the client, by the same
+        rules, when a higher timeframe is built from them).
     allow_empty : bool
         Return an empty frame instead of raising DataNotFoundError.
 
@@ -133,20 +233,33 @@ def load_candles(
                                   f"it must divide it (one of {source_timeframes(tf)})")
     else:
         src = stored_source_timeframe(db, sym, tf, s, e)
+        if src is None and archive is not None:
+            src = next((c for c in source_timeframes(tf)
+                        if _in_archive(archive, "candles", s, e, symbol=sym, timeframe=c)), None)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
     key = candle_key(sym, tf, s, e)
     table = cache.get_table(key)
     if table is None:
-        if src is None:
+        if src is not None and _in_archive(archive, "candles", s, e, symbol=sym, timeframe=src):
+            assert archive is not None
+            table = _with_archive(db.fetch_arrow("candles", _params(sym, s, e, timeframe=src)), archive,
+                                  "candles", s, e, symbol=sym, timeframe=src)
+            if src != tf:
+                table = bucket_candles(table, tf)
+        elif src is None:
             table = pa.table({c: pa.array([], pa.float64()) for c in OHLCV})
             table = table.add_column(0, "ts", pa.array([], pa.timestamp("us", tz="UTC")))
         elif src == tf:
             table = db.fetch_arrow("candles", _params(sym, s, e, timeframe=tf))
         else:
-            name = "candles_resampled_tsdb" if db.has_timescaledb else "candles_resampled"
-            table = db.fetch_arrow(name, _params(sym, s, e, source_timeframe=src,
-                                                 bucket=f"{TIMEFRAMES[tf]} seconds"))
+            table = None
+            if src == "1m" and tf in ROLLUP_TIMEFRAMES:  # kept up to date at write time (migration 0005)
+                table = db.fetch_arrow("candles_rollup", _params(sym, s, e, timeframe=tf))
+            if table is None or table.num_rows == 0:  # no rollup: bucket on the server
+                name = "candles_resampled_tsdb" if db.has_timescaledb else "candles_resampled"
+                table = db.fetch_arrow(name, _params(sym, s, e, source_timeframe=src,
+                                                     bucket=f"{TIMEFRAMES[tf]} seconds"))
         if table.num_rows:
             cache.set_table(key, table, CANDLE_TTL)
     if table.num_rows == 0 and not allow_empty:
@@ -172,6 +285,19 @@ def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd
     return None
 
 
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *,
+                              backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
+@overload
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
+                              end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
 def candles_from_transactions(
     db: Database,
     symbol: str,
@@ -180,7 +306,7 @@ def candles_from_transactions(
     end: TimeLike | None = None,
     *,
     backend: Backend = "pandas",
-) -> pd.DataFrame | pl.DataFrame | pa.Table:
+) -> Frame:
     """OHLCV bars built on the server from the trades in ``transactions``.
 
     Besides ``open high low close volume`` the frame has ``vwap`` and ``trades`` (count).
@@ -196,32 +322,105 @@ def candles_from_transactions(
 
 
 def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
-            backend: Backend, **extra: Any) -> Any:
+            backend: Backend, archive: Archive | None = None, **extra: Any) -> Frame:
     sym = normalize_symbol(symbol)
     _check_backend(backend)
     s, e = validate_range(start, end)
-    return _frame(db.fetch_arrow(name, _params(sym, s, e, **extra)), backend)
+    table = db.fetch_arrow(name, _params(sym, s, e, **extra))
+    values = {"symbol": sym, **({"timeframe": extra["timeframe"]} if "timeframe" in extra else {})}
+    if _in_archive(archive, _ARCHIVED_QUERIES[name][0], s, e, **values):
+        assert archive is not None
+        table = _with_archive(table, archive, name, s, e, **values)
+    return _frame(table, backend)
 
 
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                 backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_tickers(db: Database, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                 *, backend: Backend = "pandas") -> Any:
-    """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts``."""
-    return _simple("tickers", db, symbol, start, end, backend)
+                 *, backend: Backend = "pandas", archive: Archive | None = None) -> Frame:
+    """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
+    return _simple("tickers", db, symbol, start, end, backend, archive)
 
 
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                      backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_transactions(db: Database, symbol: str, start: TimeLike | None = None,
-                      end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
-    """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts``."""
-    return _simple("transactions", db, symbol, start, end, backend)
+                      end: TimeLike | None = None, *, backend: Backend = "pandas",
+                      archive: Archive | None = None) -> Frame:
+    """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
+    return _simple("transactions", db, symbol, start, end, backend, archive)
 
 
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
+                    backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
-    """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts``."""
-    return _simple("orderbooks", db, symbol, start, end, backend)
+                    end: TimeLike | None = None, *, backend: Backend = "pandas",
+                    archive: Archive | None = None) -> Frame:
+    """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts`` (archived ones included)."""
+    return _simple("orderbooks", db, symbol, start, end, backend, archive)
 
 
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...,
+        archive: Archive | None = ...) -> pd.DataFrame: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["polars"],
+        archive: Archive | None = ...) -> pl.DataFrame: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Literal["arrow"],
+        archive: Archive | None = ...) -> pa.Table: ...
+@overload
+def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
+                    end: TimeLike | None = ..., *, backend: Backend,
+        archive: Archive | None = ...) -> Frame: ...
 def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas") -> Any:
-    """Stored ``technical_indicators`` rows, indexed by ``ts``."""
-    return _simple("indicators", db, symbol, start, end, backend, timeframe=normalize_timeframe(timeframe))
+                    end: TimeLike | None = None, *, backend: Backend = "pandas",
+                    archive: Archive | None = None) -> Frame:
+    """Stored ``technical_indicators`` rows, indexed by ``ts`` (archived ones included)."""
+    return _simple("indicators", db, symbol, start, end, backend, archive,
+                   timeframe=normalize_timeframe(timeframe))

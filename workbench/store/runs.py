@@ -12,13 +12,16 @@ import pandas as pd
 
 from workbench.backtest.engine import BacktestResult
 from workbench.errors import DataNotFoundError, StrategyError
+from workbench.markets import timeframe_seconds
+from workbench.store.cache import JSONValue
 from workbench.store.database import Database
-from workbench.store.manifest import git_commit, package_versions
+from workbench.store.manifest import git_commit, package_versions, result_digests
 from workbench.store.queries import query
 from workbench.strategies.base import Risk, Strategy, registered
 from workbench.strategies.builtin import BUILTIN_STRATEGIES
 
-__all__ = ["ensure_user", "list_runs", "load_run", "load_strategy", "save_result", "save_strategy"]
+__all__ = ["ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec", "resolve_strategy_class",
+           "save_result", "save_strategy", "stored_form"]
 
 
 def _json(value: Any) -> str:
@@ -32,6 +35,11 @@ def _json(value: Any) -> str:
         return v
 
     return json.dumps(clean(value), default=str, allow_nan=False)
+
+
+def stored_form(value: Any) -> JSONValue:
+    """``value`` as a JSONB column gives it back (non-finite floats as null, times as text)."""
+    return json.loads(_json(value))
 
 
 def ensure_user(db: Database, username: str) -> int:
@@ -66,7 +74,8 @@ def save_strategy(db: Database, user_id: int, strategy: Strategy) -> int:
         return int(found)
 
 
-def _resolve_class(path: str) -> type[Strategy]:
+def resolve_strategy_class(path: str) -> type[Strategy]:
+    """The Strategy class of a stored ``module:Name`` path (registered, built-in or importable)."""
     cls = registered(path)
     if cls is not None:
         return cls
@@ -100,7 +109,7 @@ def load_strategy(db: Database, strategy: int | str, *, user_id: int | None = No
     spec = row["parameters"] or {}
     if "class" not in spec:
         raise StrategyError(f"strategy {row['name']!r} (id {row['id']}) has no class in its parameters")
-    cls = _resolve_class(spec["class"])
+    cls = resolve_strategy_class(spec["class"])
     risk = Risk(risk_per_trade=row["risk_per_trade"], max_positions=row["max_positions"],
                 stop_loss_pct=row["stop_loss_pct"], take_profit_pct=row["take_profit_pct"])
     return cls(name=row["name"], risk=risk, **spec.get("params", {}))
@@ -115,9 +124,16 @@ def save_result(
     run_id: uuid.UUID | None = None,
     sweep_id: uuid.UUID | None = None,
     split: str = "full",
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    trade_start: pd.Timestamp | None = None,
+    close_at_end: bool = False,
 ) -> int:
     """Store a run (every ``backtest_results`` column, plus its manifest) and refresh the strategy's
-    summary columns, in one transaction. Returns the ``backtest_results`` id."""
+    summary columns, in one transaction. Returns the ``backtest_results`` id.
+
+    ``window`` is the half-open range of the candles the run was given (by default the equity curve's
+    span), ``trade_start`` and ``close_at_end`` the ``run_backtest`` arguments. With them and the result's digests
+    the manifest holds what ``workbench rerun`` needs (see :func:`replay_spec`)."""
     rec = result.to_record()
     for key in ("equity_curve", "trade_history", "monthly_returns"):
         rec[key] = _json(rec[key])
@@ -130,7 +146,8 @@ def save_result(
             "sweep_id": None if sweep_id is None else str(sweep_id),
             "split": split,
             "strategy_class": result.strategy_class,
-            "parameters": _json({"params": result.params, "risk": result.risk, "symbols": result.symbols}),
+            "parameters": _json({"params": result.params, "risk": result.risk, "symbols": result.symbols,
+                                 "replay": replay_spec(result, window, trade_start, close_at_end)}),
             "backtest_config": _json(result.config.to_dict()),
             "data_fingerprint": result.data_fingerprint,
             "data_rows": result.data_rows,
@@ -139,6 +156,22 @@ def save_result(
         })
         conn.execute(query("strategy_aggregate").text, {"strategy_id": strategy_id})
     return bid
+
+
+def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                trade_start: pd.Timestamp | None = None, close_at_end: bool = False) -> dict[str, Any]:
+    """What re-running ``result`` needs besides strategy, parameters, risk, config and symbols: the
+    timeframe, the candles' window ``[start, end)`` (default: first bar to one bar past the last), the
+    ``trade_start`` and ``close_at_end`` arguments and the sha256 digests of equity, trades and metrics."""
+    if window is None:
+        window = (result.start, result.end + pd.Timedelta(seconds=timeframe_seconds(result.timeframe)))
+    return {
+        "timeframe": result.timeframe,
+        "window": [pd.Timestamp(window[0]).isoformat(), pd.Timestamp(window[1]).isoformat()],
+        "trade_start": None if trade_start is None else pd.Timestamp(trade_start).isoformat(),
+        "close_at_end": bool(close_at_end),
+        "digests": result_digests(result),
+    }
 
 
 def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,

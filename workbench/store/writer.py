@@ -16,6 +16,7 @@ import pyarrow as pa
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
+from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
 __all__ = ["TABLE_COLUMNS", "WriteResult", "write_frame", "write_table"]
@@ -115,11 +116,13 @@ def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> Wri
         return WriteResult(table, 0, 0, 0)
     _, upsert = TABLE_COLUMNS[table]
     with db.adbc() as conn, conn.cursor() as cur:
-        cur.adbc_ingest("_wb_stage", data, mode="create", temporary=True)
+        db.stage(cur, "_wb_stage", data)
         cur.execute(query(upsert).sql)
         flags = cur.fetch_arrow_table().column(0).to_pylist()
+        after_write(cur, table)
         cur.execute("DROP TABLE _wb_stage")
         conn.commit()
+    after_commit(db, table, data)
     inserted = sum(1 for f in flags if f)
     return WriteResult(table, data.num_rows, inserted, data.num_rows - inserted)
 

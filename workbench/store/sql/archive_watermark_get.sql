@@ -1,0 +1,1 @@
+SELECT archived_until, generation FROM archive_watermarks WHERE table_name = :table_name
