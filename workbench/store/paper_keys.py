@@ -1,7 +1,7 @@
 """Redis keys and small writes of paper trading (next to the cache's own keys in ``cache.py``)::
 
-    strategy:{strategy_id}:status     JSON: state, paper run, last bar, equity (see cache.py)
-    strategy:{strategy_id}:signals    LIST, the newest 100 signals (see cache.py)
+    strategy:{strategy_id}:status     JSON: state, paper run, last bar, equity (key from cache.py)
+    strategy:{strategy_id}:signals    LIST, the newest 100 signals
     order:{order_id}:status           JSON: status, symbol, side, quantity, price; 7 days
     user:{user_id}:active_orders      SET of the user's pending order ids
     user:{user_id}:notifications      LIST, the newest 1,000 notifications (fills, rejections, errors)
@@ -18,11 +18,16 @@ from typing import Any, Final
 
 from workbench.store.cache import CacheUnavailableWarning, FrameCache, RedisCache, strategy_status_key
 
-__all__ = ["NOTIFICATIONS_KEPT", "ORDER_STATUS_TTL", "PaperChannel", "active_orders_key", "notifications_key",
-           "order_status_key"]
+__all__ = ["NOTIFICATIONS_KEPT", "ORDER_STATUS_TTL", "SIGNALS_KEPT", "PaperChannel", "active_orders_key",
+           "notifications_key", "order_status_key", "strategy_signals_key"]
 
 ORDER_STATUS_TTL: Final = 7 * 24 * 3600
 NOTIFICATIONS_KEPT: Final = 1000
+SIGNALS_KEPT: Final = 100
+
+
+def strategy_signals_key(strategy_id: int) -> str:
+    return f"strategy:{strategy_id}:signals"
 
 
 def order_status_key(order_id: int) -> str:
@@ -63,7 +68,13 @@ class PaperChannel:
         self.cache.set_json(strategy_status_key(self.strategy_id), status)
 
     def signal(self, signal: dict[str, Any]) -> None:
-        self.cache.push_signal(self.strategy_id, signal)
+        def write(client: Any) -> None:
+            pipe = client.pipeline()
+            pipe.lpush(strategy_signals_key(self.strategy_id), json.dumps(signal, default=str))
+            pipe.ltrim(strategy_signals_key(self.strategy_id), 0, SIGNALS_KEPT - 1)
+            pipe.execute()
+
+        self._redis("signal", write)
 
     def order(self, order_id: int, status: dict[str, Any], *, active: bool) -> None:
         def write(client: Any) -> None:
