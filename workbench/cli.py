@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from workbench.errors import WorkbenchError
+from workbench.formatting import metric_title
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Research and backtesting workbench for Bithumb KRW markets.")
@@ -36,44 +37,166 @@ def _settings() -> Any:
         raise WorkbenchError(f"invalid settings: {err}") from err
 
 
+#: embedded servers started by this command: stopped when it ends (unless --keep-services)
+_started: list[Any] = []
+
+
 def _connect(**kwargs: Any) -> Any:
     from workbench.session import connect
 
-    return connect(_settings(), **kwargs)
+    settings = _settings()
+    wb = connect(settings, **kwargs)
+    if wb.urls.started:
+        _started.append((settings, wb))
+    return wb
 
 
-def _round(df: Any, digits: int = 4) -> Any:
-    """Round the float columns only (for display)."""
-    return df.apply(lambda s: s.round(digits) if s.dtype.kind == "f" else s)
+def _stop_started(keep: bool) -> None:
+    """Stop the embedded servers this command started, unless kept or used by another process."""
+    from workbench.services.resolve import in_use, stop_embedded
+
+    while _started:
+        settings, wb = _started.pop()
+        wb.close()
+        if keep:
+            continue
+        stop_embedded(settings, only=wb.urls.started)
+        for name in wb.urls.started:
+            users = in_use(settings, name)
+            if users:
+                console.print(f"embedded {name} left running: in use by pid {', '.join(map(str, users))}")
 
 
-def _table(df: Any, title: str | None = None) -> Table:
+#: tables are laid out for at most this many columns (wrapped inside cells when narrower)
+TABLE_WIDTH = 100
+
+
+def _show(renderable: Any) -> None:
+    """Print a table (or any rich renderable) no wider than :data:`TABLE_WIDTH` or the terminal."""
+    if not out.is_terminal:  # piped or captured: rich assumes 80 columns
+        out.width = TABLE_WIDTH
+    out.print(renderable, width=min(out.width, TABLE_WIDTH))
+
+
+def _params_text(params: Any) -> str:
+    """``{"fast": 5, "slow": 13}`` -> ``fast=5 slow=13``."""
+    if not isinstance(params, dict) or not params:
+        return "–"
+    return " ".join(f"{k}={_plain(v)}" for k, v in params.items())
+
+
+def _plain(value: Any) -> Any:
+    """``5.0`` -> ``5`` (swept parameters come back as floats), numpy scalars as Python values."""
+    value = value.item() if hasattr(value, "item") else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _period(start: Any, end: Any) -> str:
+    """``2025-01-01→03-01`` (the end's year only when it differs)."""
+    return f"{start:%Y-%m-%d}→{end:{'%m-%d' if start.year == end.year else '%Y-%m-%d'}}"
+
+
+def _cell(column: str, value: Any) -> str:
+    """One table cell for people: metrics by their unit (``+5.12%``, ``₩1,234``), times in UTC to the
+    minute, parameter dicts as ``k=v``, missing values as ``–``."""
+    from datetime import datetime
+
+    from workbench.formatting import MISSING, format_metric
+
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        if value != value:  # NaT
+            return MISSING
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dict):
+        return _params_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "dtype"):
+        return str(value)
+    return format_metric(column, value)
+
+
+def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None) -> Table:
+    """A rich table of ``df``'s columns, cells formatted by :func:`_cell`; ``headers`` renames columns."""
+    from workbench.formatting import metric_unit
+
     t = Table(title=title)
+    names = headers or {}
     for c in df.columns:
-        t.add_column(str(c))
+        numeric = metric_unit(str(c)) is not None or df[c].dtype.kind in "if"
+        t.add_column(names.get(str(c), str(c)), justify="right" if numeric else "left", overflow="fold")
     for row in df.itertuples(index=False):
-        t.add_row(*[str(v) for v in row])
+        t.add_row(*[_cell(str(c), v) for c, v in zip(df.columns, row, strict=True)])
     return t
+
+
+#: short headers for the metric columns of the wide tables
+_SHORT_HEADERS = {"total_return": "return", "sharpe_ratio": "Sharpe", "max_drawdown": "max DD",
+                  "total_trades": "trades", "backtest_id": "id"}
+
+
+def _metrics_table(result: Any, title: str) -> Table:
+    """A backtest's metrics as ``metric | value`` rows, formatted by unit, with its symbols and period."""
+    import pandas as pd
+
+    metrics = result.metrics.to_dict()
+    rows = [("symbols", ", ".join(result.symbols)), ("timeframe", result.timeframe),
+            ("period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
+            *((metric_title(k), _cell(k, v)) for k, v in metrics.items())]
+    return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
+
+
+def _fold_columns(folds: Any, metric: str) -> Any:
+    """The walk-forward columns that matter: fold, test period, chosen parameters, in/out-of-sample metric
+    and the out-of-sample return, drawdown and trades."""
+    import pandas as pd
+
+    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "backtest_id"}
+    params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
+    frame = pd.DataFrame({
+        "fold": folds["fold"],
+        "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
+        "parameters": [_params_text({p: row[p] for p in params}) for _, row in folds.iterrows()],
+        f"is_{metric}": folds[f"is_{metric}"],
+    })
+    for col in (f"oos_{metric}", "oos_total_return", "oos_max_drawdown", "oos_total_trades", "backtest_id"):
+        if col in folds.columns and col not in frame.columns:
+            frame[col] = folds[col]
+    return frame
+
+
+def _fold_headers(metric: str) -> dict[str, str]:
+    return {**_SHORT_HEADERS, f"is_{metric}": f"is {metric_title(metric)}",
+            f"oos_{metric}": f"oos {metric_title(metric)}", "oos_total_return": "oos return",
+            "oos_max_drawdown": "oos max DD", "oos_total_trades": "oos trades"}
 
 
 # ---------------------------------------------------------------- services
 @services_app.command("start")
 def services_start() -> None:
     """Start the embedded servers (only those whose URL is not configured)."""
+    from workbench.redact import mask_url
     from workbench.services.resolve import resolve_urls
 
     urls = resolve_urls(_settings())
-    out.print(f"database: {urls.database_url}{' (embedded)' if urls.embedded_postgres else ''}")
-    out.print(f"redis:    {urls.redis_url}{' (embedded)' if urls.embedded_redis else ''}")
+    out.print(f"database: {mask_url(urls.database_url)}{' (embedded)' if urls.embedded_postgres else ''}")
+    out.print(f"redis:    {mask_url(urls.redis_url or 'none')}{' (embedded)' if urls.embedded_redis else ''}")
 
 
 @services_app.command("stop")
-def services_stop() -> None:
-    """Stop the embedded servers of the data dir."""
-    from workbench.services.resolve import stop_embedded
+def services_stop(
+    force: Annotated[bool, typer.Option(help="stop even while other processes use them")] = False,
+) -> None:
+    """Stop the embedded servers of the data dir (those no other process is using, unless --force)."""
+    from workbench.services.resolve import in_use, stop_embedded
 
-    stopped = stop_embedded(_settings())
-    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    settings = _settings()
+    stopped = stop_embedded(settings, force=force)
+    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing"))
+    for name in ("redis", "postgres"):
+        users = in_use(settings, name)
+        if users and name not in stopped:
+            out.print(f"{name} left running: in use by pid {', '.join(map(str, users))} (--force stops it)")
 
 
 @services_app.command("status")
@@ -86,7 +209,9 @@ def services_status() -> None:
     for name, configured, server in (("postgres", s.database_url, EmbeddedPostgres(s.data_dir)),
                                      ("redis", s.redis_url, EmbeddedRedis(s.data_dir))):
         if configured:
-            out.print(f"{name}: configured {configured}")
+            from workbench.redact import mask_url
+
+            out.print(f"{name}: configured {mask_url(configured)}")
         else:
             info = server.running()
             out.print(f"{name}: embedded, " + (f"running on port {info.port} (pid {info.pid})" if info
@@ -99,7 +224,7 @@ def db_init() -> None:
     """Create or upgrade the schema (idempotent)."""
     from workbench.store.migrations import migrate, migration_status
 
-    wb = _connect(init_db=False)
+    wb = _connect(init_db=False, need_redis=False)
     applied = migrate(wb.db)
     for m in applied:
         out.print(f"applied {m.version:04d}_{m.name}")
@@ -113,7 +238,7 @@ def db_status() -> None:
     """Applied and pending migrations."""
     from workbench.store.migrations import migration_status
 
-    st = migration_status(_connect(init_db=False).db)
+    st = migration_status(_connect(init_db=False, need_redis=False).db)
     out.print(f"applied: {list(st.applied)}\npending: {list(st.pending)}\nchanged since applied: "
               f"{list(st.changed)}\ntimescaledb: {st.timescaledb}")
     if st.pending:
@@ -127,7 +252,7 @@ def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol
     from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
     from workbench.store.writer import write_frame
 
-    wb = _connect()
+    wb = _connect(need_redis=False)
     frame = generate_sample_candles(days=days)
     result = write_frame(wb.db, "candles", frame, cache=wb.cache)
     out.print(f"{SAMPLE_LABEL}\n{result}")
@@ -140,13 +265,20 @@ def import_csv_cmd(
     symbol: Annotated[str | None, typer.Option(help="e.g. KRW-BTC, if the file has no symbol column")] = None,
     timeframe: Annotated[str | None, typer.Option(help="e.g. 1m, if the file has no timeframe column")] = None,
     tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "UTC",
+    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst",
+                                                  help="order of D/M/Y vs M/D/Y dates")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option(help="write the good rows, list bad ones in FILE.rejects.csv")] = False,
 ) -> None:
-    """Import a CSV file (validated first, written in one transaction, re-runnable)."""
+    """Import a CSV file (every row validated, streamed, written in one transaction, re-runnable)."""
+    from tqdm.auto import tqdm
+
     from workbench.ingest.importer import import_csv
 
-    wb = _connect()
-    result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
-                        cache=wb.cache)
+    wb = _connect(need_redis=False)
+    with tqdm(desc=f"importing {path.name}", unit=" rows", unit_scale=True, leave=False) as bar:
+        result = import_csv(wb.db, path, kind, symbol=symbol, timeframe=timeframe, tz=tz,  # type: ignore[arg-type]
+                            dayfirst=dayfirst, on_error="skip" if skip_bad_rows else "abort", cache=wb.cache,
+                            progress=lambda rows: bar.update(rows - bar.n))
     out.print(str(result))
 
 
@@ -177,8 +309,11 @@ def archive(
 @app.command()
 def inventory() -> None:
     """What candles are stored."""
-    df = _connect().inventory()
-    out.print(_table(df, "stored candles") if len(df) else "no candles stored")
+    df = _connect(need_redis=False).inventory()
+    if len(df):
+        _show(_table(df, "stored candles"))
+    else:
+        out.print("no candles stored")
 
 
 @app.command()
@@ -194,7 +329,7 @@ def quality(
     for name in ("gaps", "zero_volume_runs", "price_jumps", "bad_bars"):
         table = getattr(report, name)
         if len(table):
-            out.print(_table(table.head(10).astype(str), f"{name} (first 10 of {len(table)})"))
+            _show(_table(table.head(10), f"{name} (first 10 of {len(table)})"))
 
 
 
@@ -291,8 +426,7 @@ def backtest(
                       stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
                               store=store)
-    summary = run.result.summary()
-    out.print(_table(summary.astype(str).reset_index().set_axis(["metric", "value"], axis=1), str(strat)))
+    _show(_metrics_table(run.result, str(strat)))
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
 
@@ -324,7 +458,8 @@ def sweep(
                                store=store)
     cols = [*values, "total_return", "sharpe_ratio", "max_drawdown", "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
-    out.print(_table(_round(table).astype(str), f"sweep {outcome.sweep_id}"))
+    _show(_table(table, f"sweep {outcome.sweep_id}, best {metric_title('sharpe_ratio')} first",
+                 _SHORT_HEADERS))
     for combo, why in outcome.skipped:
         console.print(f"skipped {combo}: {why}")
 
@@ -342,22 +477,36 @@ def walk_forward_cmd(
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
 ) -> None:
     """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
+    import pandas as pd
+
     wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
                                  train_fraction=train_fraction, metric=metric)
-    out.print(_table(_round(wf.folds).astype(str), "walk-forward folds"))
-    out.print(wf.summary().to_string())
+    _show(_table(_fold_columns(wf.folds, wf.metric), "walk-forward folds (test period in UTC; is = in sample, "
+                 "oos = out of sample)", _fold_headers(wf.metric)))
+    summary = wf.summary()
+    _show(_table(pd.DataFrame({"": [metric_title(str(k)) for k in summary.index],
+                               "value": [_cell(str(k), v) for k, v in summary.items()]}), "walk-forward summary"))
 
 
 @app.command()
 def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     """Stored backtest runs, newest first."""
-    df = _connect().runs(limit=limit)
+    import pandas as pd
+
+    df = _connect(need_redis=False).runs(limit=limit)
     if df.empty:
         out.print("no stored runs")
         return
-    cols = ["id", "strategy", "symbol", "timeframe", "total_return", "sharpe_ratio", "max_drawdown",
-            "total_trades", "split", "created_at"]
-    out.print(_table(_round(df[cols]).astype(str), "backtest runs"))
+    frame = pd.DataFrame({
+        "id": df["id"], "strategy": df["strategy"],
+        "parameters": [_params_text((p or {}).get("params")) for p in df["parameters"]],
+        "symbol": df["symbol"], "tf": df["timeframe"],
+        "period (UTC)": [_period(a, b) for a, b in zip(df["start_date"], df["end_date"], strict=True)],
+        "total_return": df["total_return"], "sharpe_ratio": df["sharpe_ratio"], "max_drawdown": df["max_drawdown"],
+        "total_trades": df["total_trades"],
+        "split": df["split"].fillna("–").replace({"out_of_sample": "oos"}),
+    })
+    _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS))
 
 
 @app.command()
@@ -367,7 +516,7 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
     """
     report = _connect().rerun(backtest_id)
-    out.print(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    _show(_table(report.table(), f"re-run of backtest {backtest_id}"))
     if report.reproduced:
         out.print(f"backtest {backtest_id} reproduced bit for bit")
         return
@@ -394,6 +543,7 @@ def report(
     path = run_report(notebook, parse_report_params(ctx.args), output_dir=output_dir or settings.reports_dir,
                       hide_code=not show_code)
     out.print(str(path))
+    out.print(f"index of all reports: {path.parent / 'index.html'}")
 
 
 def parse_report_params(args: list[str]) -> dict[str, str]:
@@ -429,6 +579,8 @@ def study(
     out.print(f"best strategy by Sharpe ratio: {result.best_strategy}")
     for name, path in result.reports.items():
         out.print(f"report ({name}): {path.resolve()}")
+    if result.reports:
+        out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}")
 
 
 # ---------------------------------------------------------------- paper trading
@@ -512,7 +664,7 @@ def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     if df.empty:
         out.print("no paper runs")
         return
-    out.print(_table(_round(df, 0).astype(str), "paper runs"))
+    _show(_table(df, "paper runs"))
 
 
 @app.command()
@@ -525,11 +677,10 @@ def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbe
                 "exit_price_b", "pnl_difference"]
         diff = rec.matched[rec.matched["pnl_difference"].abs() > 1e-6][cols]
         if len(diff):
-            out.print(_table(_round(diff, 2).astype(str).head(20), "matched trades that differ (first 20)"))
+            _show(_table(diff.head(20), "matched trades that differ (first 20)"))
     for name, frame in (("extra trades (paper only)", rec.extra), ("missed trades (backtest only)", rec.missed)):
         if len(frame):
-            out.print(_table(_round(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]], 2)
-                             .astype(str).head(20), name))
+            _show(_table(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]].head(20), name))
 
 
 # ---------------------------------------------------------------- secrets
@@ -592,7 +743,7 @@ def ingest_candles_cmd(
     """Fetch candles from Bithumb and upsert them."""
     from workbench.ingest.service import ingest_candles
 
-    wb = _connect()
+    wb = _connect(need_redis=False)
     with _client() as client:
         result = ingest_candles(wb.db, client, symbol, timeframe, api=api, count=count,  # type: ignore[arg-type]
                                 pages=pages, cache=wb.cache, progress=True)
@@ -634,15 +785,61 @@ def ingest_trades_cmd(
     """Fetch recent trades into the transactions table (re-runs add no duplicates)."""
     from workbench.ingest.service import ingest_trades
 
-    wb = _connect()
+    wb = _connect(need_redis=False)
     with _client() as client:
         result = ingest_trades(wb.db, client, symbol, api=api, count=count)  # type: ignore[arg-type]
     out.print(str(result))
 
 
+def _known_secrets() -> list[str]:
+    """Passwords of the configured URLs, masked in anything printed on failure."""
+    import os
+    import re
+
+    found = []
+    for name in ("WORKBENCH_DATABASE_URL", "WORKBENCH_REDIS_URL"):
+        m = re.search(r":([^:@/\s]+)@", os.environ.get(name, ""))  # also in mistyped URLs
+        if m:
+            found.append(m.group(1))
+    if os.environ.get("WORKBENCH_SECRET_KEY"):   # encrypts stored Bithumb API keys
+        found.append(os.environ["WORKBENCH_SECRET_KEY"])
+    return found
+
+
 def main() -> None:
+    """Entry point: failures print one ``error:`` line (``--debug``: the traceback too) and exit 1."""
+    import signal
+
+    flags = {f: f in sys.argv[1:] for f in ("--debug", "--keep-services")}
+    for flag, given in flags.items():
+        if given:
+            sys.argv.remove(flag)
+    debug = flags["--debug"]
+    keep = flags["--keep-services"] or sys.argv[1:3] == ["services", "start"]
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, _terminate)  # like Ctrl-C: clean up what was started, then exit
     try:
-        app()
-    except WorkbenchError as err:
-        console.print(f"[red]error:[/red] {err}")
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt as err:
+        console.print(f"[red]error:[/red] interrupted{f' ({err})' if str(err) else ''}")
+        sys.exit(143 if str(err) == "SIGTERM" else 130)
+    except BaseException as err:
+        from rich.markup import escape
+
+        from workbench.cli_errors import describe_failure
+        from workbench.redact import mask_text
+
+        if debug:
+            import traceback
+
+            console.print(escape(mask_text(traceback.format_exc(), *_known_secrets())), highlight=False)
+        console.print(f"[red]error:[/red] {escape(describe_failure(err, *_known_secrets()))}", highlight=False,
+                      soft_wrap=True)
         sys.exit(1)
+    finally:
+        _stop_started(keep)

@@ -8,6 +8,8 @@ import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workbench.redact import mask_url
+
 __all__ = ["Settings"]
 
 
@@ -48,6 +50,12 @@ class Settings(BaseSettings):
         """Where the Parquet archive lives (``archive_url`` or ``data_dir/archive``)."""
         return self.archive_url or str(self.data_dir / "archive")
 
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        """As pydantic's, with passwords in the URLs masked."""
+        for name, value in super().__repr_args__():
+            masked = name in ("database_url", "redis_url", "archive_url") and value
+            yield name, (mask_url(value) if masked else value)
+
     @field_validator("database_url", "redis_url", "archive_url", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
@@ -57,12 +65,12 @@ class Settings(BaseSettings):
     @classmethod
     def _check_db_url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-            raise ValueError(f"database_url must start with postgresql:// (got {v!r})")
+            raise ValueError(f"database_url must start with postgresql:// (got {mask_url(v)!r})")
         return v
 
     @field_validator("redis_url")
     @classmethod
     def _check_redis_url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"redis_url must start with redis://, rediss:// or unix:// (got {v!r})")
+            raise ValueError(f"redis_url must start with redis://, rediss:// or unix:// (got {mask_url(v)!r})")
         return v

@@ -18,7 +18,7 @@ from workbench.quality import QualityReport, quality_report
 from workbench.services.resolve import ResolvedUrls, resolve_urls
 from workbench.store import market_data as loaders
 from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
-from workbench.store.cache import FrameCache, NullCache, RedisCache
+from workbench.store.cache import FrameCache, NullCache, RedisCache, TieredCache
 from workbench.store.database import Database
 from workbench.store.market_data import Backend, Frame
 from workbench.store.migrations import migrate
@@ -293,7 +293,8 @@ class Workbench:
         self.db.dispose()
 
 
-def connect(settings: Settings | None = None, *, init_db: bool = True, **overrides: Any) -> Workbench:
+def connect(settings: Settings | None = None, *, init_db: bool = True, need_redis: bool = True,
+            **overrides: Any) -> Workbench:
     """Connect to the configured servers, or start the embedded ones, and bring the schema up to date.
 
     Parameters
@@ -302,6 +303,8 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         Defaults to ``Settings()`` (environment ``WORKBENCH_*`` and ``.env``).
     init_db : bool
         Apply pending migrations (idempotent; a no-op when up to date).
+    need_redis : bool
+        ``False``: do not start an embedded Redis (a configured one is still used).
     **overrides
         Settings fields to override, e.g. ``connect(database_url="postgresql://...")``.
     """
@@ -309,14 +312,18 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, **overrid
         settings = Settings(**overrides)
     elif overrides:
         settings = settings.model_copy(update=overrides)
-    urls = resolve_urls(settings)
+    urls = resolve_urls(settings, need_redis=need_redis)
     db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
                   single_connection=settings.single_connection)
     if init_db:
         migrate(db)
     cache: FrameCache = NullCache()
-    if settings.cache_enabled and urls.redis_url:
+    if settings.cache_enabled:
+        from workbench.store.versions import cache_secret
+
         source = hashlib.sha256(db.url.encode()).hexdigest()[:16]  # which database the frames are from
-        cache = RedisCache.from_url(urls.redis_url, source=source)
+        inner: FrameCache = (RedisCache.from_url(urls.redis_url, source=source, secret=cache_secret(db))
+                             if urls.redis_url else NullCache())
+        cache = TieredCache(inner)
     return Workbench(settings=settings, db=db, cache=cache, urls=urls,
                      archive=Archive.open(settings.archive_location))

@@ -95,7 +95,8 @@ def run_study(
         return StudyResult(ids, best, reports)
     finally:
         if started and not keep_services:
-            stop_embedded(settings)
+            wb.close()
+            stop_embedded(settings, only=started)  # only what this call started, and only if unused
 
 
 @contextlib.contextmanager

@@ -757,3 +757,42 @@ def test_client_closes_only_its_own_session() -> None:
         pass
     assert not theirs.closed
     assert isinstance(own, requests.Session)
+
+
+# ------------------------------------------------------------ ALL_KRW without date, shape vs. no response
+def test_tickers_all_without_date_take_the_response_time() -> None:
+    body = load("legacy_ticker_ALL_KRW_no_date.json")
+    received = pd.Timestamp("2026-01-05 03:04:05.678901", tz="UTC")
+    df = bh.parse_legacy_tickers_all(body, received)
+    assert_columns(df, bh.TICKER_COLUMNS)
+    assert df["symbol"].tolist() == ["KRW-BTC", "KRW-ETH"]
+    assert (df["timestamp"] == pd.Timestamp("2026-01-05 03:04:05.678", tz="UTC")).all()
+    assert df.set_index("symbol").loc["KRW-ETH", "change_rate_24h"] == pytest.approx(-0.82)
+    with pytest.raises(BithumbResponseError, match="no 'date'") as info:
+        bh.parse_legacy_tickers_all(body)  # a body alone has no time to take
+    assert "no response" not in str(info.value)
+
+
+def test_client_tickers_all_without_date(client: BithumbClient, bithumb_server: FakeBithumb) -> None:
+    bithumb_server.route("/public/ticker/ALL_KRW", fixture_reply("legacy_ticker_ALL_KRW_no_date.json"))
+    before = pd.Timestamp.now(tz="UTC").floor("ms")
+    df = client.tickers_all_krw()
+    after = pd.Timestamp.now(tz="UTC")
+    assert df["symbol"].tolist() == ["KRW-BTC", "KRW-ETH"]
+    assert df["timestamp"].nunique() == 1 and before <= df["timestamp"].iloc[0] <= after
+
+
+@pytest.mark.parametrize(("path", "call", "body"), [
+    ("/public/ticker/ALL_KRW", lambda c: c.tickers_all_krw(), {"status": "0000", "data": ["BTC"]}),
+    ("/public/ticker/BTC_KRW", lambda c: c.ticker("btc"), {"status": "0000", "data": {"date": "1"}}),
+    ("/v1/ticker", lambda c: c.v1_ticker(["btc"]), [{"market": "KRW-BTC"}]),
+    ("/v1/candles/minutes/1", lambda c: c.v1_candles("btc", "1m"), {"candles": []}),
+])
+def test_a_200_body_of_the_wrong_shape_is_not_no_response(client: BithumbClient, bithumb_server: FakeBithumb,
+                                                           path: str, call: Any, body: Any) -> None:
+    bithumb_server.route(path, Reply(200, json.dumps(body).encode()))
+    with pytest.raises(BithumbResponseError) as info:
+        call(client)
+    assert info.value.http_status == 200
+    assert "HTTP 200" in str(info.value) and "no response" not in str(info.value)
+    assert "unexpected response shape" in str(info.value) or "expected a JSON array" in str(info.value)

@@ -17,10 +17,7 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from workbench.ingest.sample import generate_sample_candles
 from workbench.reporting import run_report
-from workbench.store.writer import write_table
-from workbench.strategies import EmaCross, Risk
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -71,30 +68,6 @@ def test_notebook_is_committed_clean(path: Path) -> None:
     assert "setup_plotly()" in setup and "workbench.connect()" in setup
 
 
-@pytest.fixture
-def loaded(session: Any) -> Any:
-    """The test database with 5 days of sample candles and one stored run."""
-    write_table(session.db, "candles", generate_sample_candles(days=5))
-    risk = Risk(stop_loss_pct=2.0, take_profit_pct=4.0, risk_per_trade=1.0, max_positions=2)
-    run = session.backtest(EmaCross(fast=5, slow=13, risk=risk), "KRW-SYNBTC,KRW-SYNETH", "1h", **SMALL_RANGE)
-    assert run.backtest_id is not None
-    session.paper_replay(EmaCross(fast=5, slow=13, risk=risk), "KRW-SYNBTC,KRW-SYNETH", "1h", **SMALL_RANGE)
-    return session
-
-
-@pytest.fixture
-def kernel_env(database_url: str, redis_server_url: str, tmp_path: Path) -> dict[str, str]:
-    """Environment of notebook kernels: the test servers, a throwaway data dir, the numba cache."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBENCH_", "PYTEST_"))}
-    env.update({
-        "WORKBENCH_DATABASE_URL": database_url,
-        "WORKBENCH_REDIS_URL": redis_server_url,
-        "WORKBENCH_DATA_DIR": str(tmp_path / "data"),
-        "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba")),
-    })
-    return env
-
-
 @pytest.mark.db
 @pytest.mark.redis
 @pytest.mark.slow
@@ -128,10 +101,14 @@ def test_strategy_backtest_report(loaded: Any, kernel_env: dict[str, str], tmp_p
     for key, value in kernel_env.items():
         monkeypatch.setenv(key, value)
     params = {k: str(v) for k, v in SMALL["strategy_backtest"].items()}  # as the CLI gives them
-    html_path = run_report("strategy_backtest", {**params, "store": "false"}, output_dir=tmp_path / "reports",
+    # the stored run's risk (see ``loaded``): the report finds that run instead of storing another
+    html_path = run_report("strategy_backtest", {**params, "store": "false", "risk_per_trade": "1.0"},
+                           output_dir=tmp_path / "reports",
                            progress=False)
     html = html_path.read_text(encoding="utf-8")
     assert "Plotly.newPlot" in html and "SYNTHETIC SAMPLE DATA" in html
-    assert html.count('class="plotly-graph-div"') == 4  # equity, drawdown, monthly returns, trades
+    # equity vs buy & hold, underwater, monthly returns, the trades of each of the two symbols
+    assert html.count('class="plotly-graph-div"') == 5
+    assert re.search(r"backtest_results\.id</th>\s*<td>1</td>", html)  # the stored run it repeats
     assert "Traceback" not in html
     assert len(loaded.runs()) == 1  # store=false: nothing added

@@ -52,8 +52,12 @@ def sample_1h() -> pd.DataFrame:
 
 
 def times(x: object) -> list[pd.Timestamp]:
-    """Trace x values as UTC timestamps (plotly keeps an index's, and a Series' as naive ISO text)."""
-    return list(pd.to_datetime(pd.Series(list(x)), utc=True))  # type: ignore[call-overload]
+    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or epoch milliseconds
+    (what the report figures draw on their date axes)."""
+    values = pd.Series(list(x))  # type: ignore[call-overload]
+    if pd.api.types.is_numeric_dtype(values):
+        return list(pd.to_datetime(values, unit="ms", utc=True))
+    return list(pd.to_datetime(values, utc=True))
 
 
 def trades() -> pd.DataFrame:
@@ -115,9 +119,18 @@ def test_monthly_heatmap_of_a_backtest(sample_1h: pd.DataFrame) -> None:
                           symbol="KRW-SYNBTC")
     monthly = result.monthly_returns()
     assert list(monthly) == ["2025-01", "2025-02", "2025-03"]
-    z = np.array(monthly_returns_heatmap(monthly).data[0].z, dtype=float)
-    assert z[0, :3] == pytest.approx([100 * v for v in monthly.values()])
-    assert np.isnan(z[0, 3:]).all()
+    hm = monthly_returns_heatmap(monthly).data[0]
+    z = np.array(hm.z, dtype=float)
+    assert z.shape == (1, 3)  # the months in range only, not Jan-Dec
+    assert list(hm.x) == ["Jan 2025", "Feb 2025", "Mar 2025"]
+    assert z[0] == pytest.approx([100 * v for v in monthly.values()])
+
+
+def test_monthly_heatmap_short_span_across_a_year_end_is_one_row() -> None:
+    hm = monthly_returns_heatmap({"2024-11": 0.01, "2025-01": -0.03}).data[0]
+    assert list(hm.x) == ["Nov 2024", "Dec 2024", "Jan 2025"] and list(hm.y) == ["return"]
+    assert list(hm.z[0]) == [pytest.approx(1.0), None, pytest.approx(-3.0)]
+    assert list(hm.text[0]) == ["+1.0%", "", "-3.0%"]
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -143,7 +156,14 @@ def test_trades_on_price_marks_entries_and_exits_of_the_symbol() -> None:
     assert times(entries.x) == [IDX[1], IDX[6]] and list(entries.y) == [101.0, 106.0]
     # the open trade has no exit marker
     assert times(exits.x) == [IDX[4]] and list(exits.y) == [104.0]
-    assert list(exits.customdata) == [30.0]
+    assert list(exits.customdata) == ["+30"] and list(entries.customdata) == ["+30", "+30 open"]
+    # coloured by the trade's P/L: both trades of KRW-A won (the open one marked at the last close)
+    assert list(entries.marker.color) == ["#26a69a", "#26a69a"] and list(exits.marker.color) == ["#26a69a"]
+
+
+def test_trades_on_price_colours_losers_red() -> None:
+    fig = trades_on_price(ohlcv([100.0 + i for i in range(10)]), trades(), symbol="KRW-B")
+    assert list(fig.data[1].marker.color) == ["#ef5350"] and list(fig.data[2].marker.color) == ["#ef5350"]
 
 
 def test_trades_on_price_draws_a_line_without_ohlc_and_all_trades_without_symbol() -> None:

@@ -3,6 +3,7 @@ offline; a failing cell keeps the executed notebook and writes no HTML."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -69,7 +70,18 @@ def test_html_report_with_parameters_and_offline_figures(tiny: Path, tmp_path: P
     title = re.search(r"<title>(.*?)</title>", html).group(1)  # type: ignore[union-attr]
     assert title.startswith("tiny (") and "bonjour-4242" in title
     assert "setup_plotly()" not in html
-    assert sorted(p.name for p in out.iterdir()) == sorted([html_path.name, executed.name])  # no temp files
+    sidecar = html_path.with_suffix(".json")
+    # no temp files: the report, the executed notebook, the index's metadata and the index
+    assert sorted(p.name for p in out.iterdir()) == sorted([html_path.name, executed.name, sidecar.name,
+                                                             "index.html"])
+    # the kept notebook has the figure (as plotly JSON) but not a second copy of plotly.js
+    kept = executed.read_text(encoding="utf-8")
+    assert "application/vnd.plotly.v1+json" in kept and "window.PlotlyConfig" not in kept
+    assert not re.search(r"plotly\.js v\d+\.\d+", kept) and len(kept) < 200_000
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert meta["notebook"] == "tiny" and meta["html"] == html_path.name and "bonjour-4242" in meta["title"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{html_path.name}"' in index
 
 
 def test_show_code_and_defaults(tiny: Path, tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,15 @@ from workbench.services.resolve import resolve_urls, stop_embedded
 from workbench.session import connect
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A data dir outside pytest's basetemp: pytest resets its basetemp to 0700 while other pytest runs
+    start, and under root the embedded PostgreSQL runs as another user that must reach the data dir."""
+    path = Path(tempfile.mkdtemp(prefix="wb-embedded-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.db
@@ -58,3 +70,66 @@ def test_bad_urls_are_rejected_with_the_setting_named() -> None:
         Settings(database_url="mysql://x", _env_file=None)
     with pytest.raises(ValueError, match="redis_url must start with redis://"):
         Settings(redis_url="http://x", _env_file=None)
+
+
+@pytest.mark.db
+@pytest.mark.redis
+def test_embedded_servers_are_locked_down_and_shared_by_lease(tmp_path: Path) -> None:
+    import stat
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from workbench.services import lease
+
+    settings = Settings(data_dir=tmp_path, database_url=None, redis_url=None, _env_file=None)
+    try:
+        urls = resolve_urls(settings)
+        for name in ("postgres", "redis"):
+            secret = tmp_path / "secrets" / f"{name}.password"
+            assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+            assert secret.read_text().strip() in (urls.database_url if name == "postgres" else urls.redis_url or "")
+        assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+        with psycopg.connect(urls.database_url) as conn:
+            assert conn.execute("SHOW fsync").fetchone()[0] == "on"
+            assert conn.execute("SHOW password_encryption").fetchone()[0] == "scram-sha-256"
+        port = EmbeddedPostgres(tmp_path).running().port  # type: ignore[union-attr]
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/workbench", connect_timeout=5).close()
+        rport = EmbeddedRedis(tmp_path).running().port  # type: ignore[union-attr]
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=rport).ping()
+        assert redis.Redis.from_url(urls.redis_url).ping()
+        # another process is using the servers: stop leaves them up
+        other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            (tmp_path / "leases" / f"postgres.{other.pid}").touch()
+            assert stop_embedded(settings, only=("postgres",)) == []
+            assert EmbeddedPostgres(tmp_path).running() is not None
+        finally:
+            other.kill()
+            other.wait()
+        assert lease.holders(tmp_path, "postgres") == []   # the dead holder's lease is dropped
+    finally:
+        stop_embedded(settings, force=True)
+    assert EmbeddedPostgres(tmp_path).running() is None and EmbeddedRedis(tmp_path).running() is None
+
+
+def test_db_init_starts_no_redis_and_cli_leaves_no_server(tmp_path: Path, database_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env.update({"WORKBENCH_DATA_DIR": str(tmp_path), "WORKBENCH_DATABASE_URL": database_url})
+    r = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "db", "init"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "redis").exists() and EmbeddedRedis(tmp_path).running() is None
+    # with nothing configured, a command starts the embedded PostgreSQL and stops it when done
+    env.pop("WORKBENCH_DATABASE_URL")
+    r = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "db", "init"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert EmbeddedPostgres(tmp_path).running() is None and EmbeddedRedis(tmp_path).running() is None

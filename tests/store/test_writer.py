@@ -63,3 +63,29 @@ def test_query_literals_are_quoted_by_psycopg(db: Database) -> None:
     assert row.s == "it's'; DROP TABLE candles; --" and row.n == 3 and row.ts.year == 2025
     with pytest.raises(KeyError, match="needs parameter"):
         q.literal({"s": "x"})
+
+
+def _version(db: Database, symbol: str) -> int:
+    with db.begin() as conn:
+        return int(conn.execute(sa.text("SELECT COALESCE((SELECT version FROM data_versions WHERE "
+                                        "table_name = 'candles' AND symbol = :s), 0)"), {"s": symbol}).scalar())
+
+
+def test_unchanged_rows_are_not_rewritten_and_keep_the_data_version(db: Database) -> None:
+    frame = generate_sample_candles({"KRW-SYNBTC": 100.0, "KRW-SYNETH": 10.0}, days=1)
+    before = _version(db, "KRW-SYNBTC")
+    write_table(db, "candles", frame)
+    assert _version(db, "KRW-SYNBTC") == before + 1 and _version(db, "KRW-SYNETH") >= 1
+    with db.begin() as conn:
+        xmin = conn.execute(sa.text("SELECT xmin::text FROM candles ORDER BY timestamp, symbol LIMIT 1")).scalar()
+    again = write_table(db, "candles", frame)
+    assert (again.rows, again.inserted, again.updated, again.unchanged) == (2880, 0, 0, 2880)
+    assert "nothing written" in str(again)
+    with db.begin() as conn:  # the row was not rewritten: same creating transaction
+        assert conn.execute(sa.text("SELECT xmin::text FROM candles ORDER BY timestamp, symbol LIMIT 1")).scalar() == xmin
+    assert _version(db, "KRW-SYNBTC") == before + 1
+    one = frame.copy()
+    one.loc[5, "volume"] += 1.0
+    third = write_table(db, "candles", one)
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 2879)
+    assert _version(db, one.loc[5, "symbol"]) >= 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ import pandas as pd
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData
 from workbench.backtest.stats import Metrics, equity_points, monthly_returns
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["BacktestResult", "buy_and_hold", "finite_or_none"]
 
@@ -132,6 +135,13 @@ class BacktestResult:
             "monthly_returns": self.monthly_returns(),
             "execution_time": self.execution_time,
         }
+
+    def plot(self, *, top_drawdowns: int = 5, trades: bool = True) -> go.Figure:
+        """Equity vs buy & hold, underwater drawdown (worst periods shaded) and each symbol's trades on
+        its price; see :func:`workbench.backtest.plot.plot_result`."""
+        from workbench.backtest.plot import plot_result
+
+        return plot_result(self, top=top_drawdowns, trades=trades)
 
     def summary(self) -> pd.Series:
         return pd.Series({**self.metrics.to_dict(), "symbols": self.symbol_label, "start": self.start,

@@ -1,15 +1,118 @@
-"""CSV files into the database (validated whole, written in one transaction)."""
+"""CSV files into the database: streamed in chunks, every row validated, written in one transaction.
+
+Memory stays bounded by the chunk size, not the file: each validated chunk is staged (binary COPY
+into a temporary table) and the upsert runs once at the end, in the same transaction. Rows that
+repeat a key of an earlier row are found on the staged rows. With ``on_error="abort"`` (the
+default) any bad row rolls everything back and the error names every bad row; with
+``on_error="skip"`` the good rows are written and the bad ones go to a rejects file.
+"""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
-from workbench.ingest.csv_import import CsvKind, read_csv_for_table
-from workbench.store.cache import FrameCache, NullCache
+import pyarrow as pa
+
+from workbench.errors import ImportDataError
+from workbench.ingest.csv_import import CsvKind, CsvReader, Reject, describe_rejects
+from workbench.store.cache import FrameCache, NullCache, candle_pattern
 from workbench.store.database import Database
-from workbench.store.writer import WriteResult, write_frame
+from workbench.store.writer import StagedWrite, WriteResult
 
-__all__ = ["import_csv"]
+__all__ = ["CsvImportResult", "OnError", "import_csv"]
+
+OnError = Literal["abort", "skip"]
+_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "candles": ("symbol", "timeframe", "timestamp"),
+    "transactions": ("bithumb_tx_id", "timestamp"),
+    "tickers": ("symbol", "timestamp"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CsvImportResult:
+    """What an import did: the write, which file columns were read as what, and what was rejected."""
+
+    path: Path
+    write: WriteResult
+    mapping: dict[str, str]
+    ignored: tuple[str, ...]
+    rejected: int = 0
+    rejects_path: Path | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.write.rows
+
+    @property
+    def inserted(self) -> int:
+        return self.write.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.write.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.write.unchanged
+
+    def __str__(self) -> str:
+        cols = ", ".join(f"{src!r} -> {dst}" for src, dst in self.mapping.items())
+        text = f"{self.path.name}: columns {cols}"
+        if self.ignored:
+            text += f"; ignored {', '.join(repr(c) for c in self.ignored)}"
+        text += f"\n{self.write}"
+        if self.rejected:
+            text += f"\n{self.rejected:,} bad row(s) skipped, listed in {self.rejects_path}"
+        return text
+
+
+def _has_duplicates(w: StagedWrite, kind: str) -> bool:
+    """Does a key occur twice among the staged rows? (one hash aggregate; cheap next to the upsert)"""
+    key = ", ".join(_KEYS[kind])
+    found = w.execute(f"SELECT EXISTS (SELECT 1 FROM _wb_stage GROUP BY {key} HAVING count(*) > 1)")  # noqa: S608
+    return bool(found.column(0)[0].as_py())
+
+
+def _duplicates(w: StagedWrite, kind: str) -> list[Reject]:
+    """Rows whose key repeats an earlier row's (deleted from the stage), with the line they repeat."""
+    key = ", ".join(_KEYS[kind])
+    table = w.execute(
+        f"DELETE FROM _wb_stage s USING (SELECT _line, first_value(_line) OVER (PARTITION BY {key} ORDER BY _line) "  # noqa: S608 (constant column names)
+        f"AS first FROM _wb_stage) d WHERE s._line = d._line AND d._line <> d.first RETURNING s._line, d.first")
+    return [Reject(int(line), f"same {', '.join(_KEYS[kind])} as line {int(first)}")
+            for line, first in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)]
+
+
+def _bad_rows(reader: CsvReader) -> ImportDataError:
+    return ImportDataError(describe_rejects(reader.path, reader.rejects, reader.rejected)
+                           + "\n(or import the good rows only: on_error='skip', --skip-bad-rows)")
+
+
+class _RejectsFile:
+    """Rejected rows streamed to ``path`` (CSV: line, reason, row) as they are found; the file
+    appears only when complete (written as ``.part``, renamed on success)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tmp = path.with_name(path.name + ".part")
+        self._fh = self._tmp.open("w", newline="", encoding="utf-8")
+        self._out = csv.writer(self._fh)
+        self._out.writerow(["line", "reason", "row"])
+
+    def add(self, r: Reject) -> None:
+        self._out.writerow([r.line, r.reason, r.text])
+
+    def close(self, keep: bool) -> None:
+        self._fh.close()
+        if keep:
+            self._tmp.replace(self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
 
 
 def import_csv(
@@ -20,8 +123,78 @@ def import_csv(
     symbol: str | None = None,
     timeframe: str | None = None,
     tz: str = "UTC",
+    dayfirst: bool | None = None,
+    on_error: OnError = "abort",
+    rejects_path: str | Path | None = None,
     cache: FrameCache | None = None,
-) -> WriteResult:
-    """Validate the whole CSV file, then write it in one transaction (see ``read_csv_for_table``)."""
-    frame = read_csv_for_table(path, kind, symbol=symbol, timeframe=timeframe, tz=tz)
-    return write_frame(db, kind, frame, cache=cache or NullCache())
+    block_size: int = 4 << 20,
+    progress: Callable[[int], None] | None = None,
+) -> CsvImportResult:
+    """Import a CSV file (see :mod:`workbench.ingest.csv_import` for what is accepted and checked).
+
+    Parameters
+    ----------
+    db : Database
+    path : str or Path
+    kind : {"candles", "transactions", "tickers"}
+    symbol, timeframe : str, optional
+        Fill (or must agree with) the file's own columns.
+    tz : str
+        Zone of naive date strings.
+    dayfirst : bool, optional
+        ``True`` for ``D/M/Y`` dates, ``False`` for ``M/D/Y``; by default rows whose order cannot be
+        told are rejected.
+    on_error : {"abort", "skip"}
+        ``abort``: nothing is written when any row is bad (ImportDataError lists them); ``skip``:
+        the good rows are written and the bad ones listed in ``rejects_path`` (default
+        ``<file>.rejects.csv``).
+    progress : callable, optional
+        Called with the number of rows read after each chunk.
+    """
+    if on_error not in ("abort", "skip"):
+        raise ImportDataError(f"on_error {on_error!r} is not 'abort' or 'skip'")
+    source = Path(path)
+    rejects = (_RejectsFile(Path(rejects_path) if rejects_path else source.with_name(source.name + ".rejects.csv"))
+               if on_error == "skip" and source.is_file() else None)
+    try:
+        return _import(db, source, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache, block_size,
+                       progress)
+    except BaseException:
+        if rejects is not None:
+            rejects.close(keep=False)
+        raise
+
+
+def _import(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
+            dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
+            block_size: int, progress: Callable[[int], None] | None) -> CsvImportResult:
+    reader = CsvReader(path, kind, symbol=symbol, timeframe=timeframe, tz=tz, dayfirst=dayfirst,
+                       block_size=block_size, keep_rejects=1_000, on_reject=rejects.add if rejects else None)
+    symbols: set[str] = set()
+    with StagedWrite(db, kind) as w:
+        for batch in reader.batches():
+            if reader.rejected and on_error == "abort":
+                continue  # keep validating to report every bad row; nothing more is staged
+            w.add(batch.frame, pa.table({"_line": pa.array(batch.lines, pa.int64())}))
+            symbols.update(str(s) for s in batch.frame["symbol"].unique())
+            if progress is not None:
+                progress(reader.rows_read)
+        if reader.rows_read == 0 and not reader.rejected:
+            raise ImportDataError(f"{reader.path}: the file has no rows")
+        if reader.rejected and on_error == "abort":
+            raise _bad_rows(reader)
+        if w.rows and _has_duplicates(w, kind):
+            for r in _duplicates(w, kind):
+                reader._reject(r.line, r.reason)
+            if on_error == "abort":
+                raise _bad_rows(reader)
+        out: Path | None = None
+        if rejects is not None:
+            rejects.close(keep=bool(reader.rejected))
+            out = rejects.path if reader.rejected else None
+        result = w.commit()
+    if result.inserted or result.updated:
+        target = cache or NullCache()
+        for sym in sorted(symbols):
+            target.invalidate(candle_pattern(sym))
+    return CsvImportResult(reader.path, result, dict(reader.mapping), tuple(reader.ignored), reader.rejected, out)

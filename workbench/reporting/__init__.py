@@ -1,5 +1,7 @@
-"""Reporting: plotly figures for notebooks, and parameterized notebooks rendered to HTML reports."""
+"""Reporting: plotly figures for notebooks, the story parts of a backtest report, parameterized
+notebooks rendered to HTML reports, and the reports index."""
 
+from workbench.backtest.plot import drawdown_periods, equity_vs_benchmark_figure, plot_result, underwater_figure
 from workbench.reporting.figures import (
     SYNTHETIC_PREFIX,
     candles_figure,
@@ -17,18 +19,56 @@ from workbench.reporting.figures import (
     trades_on_price,
     walk_forward_figure,
 )
+from workbench.reporting.index import build_index
 from workbench.reporting.run import available_notebooks, notebook_parameters, resolve_notebook, run_report
+from workbench.reporting.story import (
+    KPI_KEYS,
+    REPORT_MIMETYPE,
+    HtmlBlock,
+    data_summary,
+    export_result,
+    formatted,
+    full_table,
+    kpis,
+    manifest_table,
+    matching_run,
+    metrics_table,
+    report_header,
+    report_heading,
+    report_title,
+    strategy_label,
+    trade_table,
+    worst_drawdowns_table,
+)
 
 __all__ = [
+    "KPI_KEYS",
+    "REPORT_MIMETYPE",
     "SYNTHETIC_PREFIX",
+    "HtmlBlock",
     "available_notebooks",
+    "build_index",
     "candles_figure",
+    "data_summary",
     "drawdown_figure",
+    "drawdown_periods",
     "equity_figure",
+    "equity_vs_benchmark_figure",
+    "export_result",
+    "formatted",
+    "full_table",
     "indicators_figure",
+    "kpis",
     "label_figure",
+    "manifest_table",
+    "matching_run",
+    "metrics_table",
     "monthly_returns_heatmap",
     "notebook_parameters",
+    "plot_result",
+    "report_header",
+    "report_heading",
+    "report_title",
     "resolve_notebook",
     "returns_histogram",
     "run_report",
@@ -36,7 +76,11 @@ __all__ = [
     "sample_label",
     "sample_notice",
     "setup_plotly",
+    "strategy_label",
     "sweep_heatmap",
+    "trade_table",
     "trades_on_price",
+    "underwater_figure",
     "walk_forward_figure",
+    "worst_drawdowns_table",
 ]

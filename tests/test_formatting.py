@@ -1,0 +1,93 @@
+"""Numbers and times for people: expected strings written by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.formatting import (
+    format_count,
+    format_days,
+    format_krw,
+    format_metric,
+    format_pct,
+    format_price,
+    format_ratio,
+    format_time_kst,
+    metric_title,
+    metric_unit,
+)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (-0.020542, "-2.05%"), (0.05, "+5.00%"), (0.0, "0.00%"), (-0.00001, "0.00%"), (12.5, "+1,250.00%"),
+    (np.float64(0.1234), "+12.34%"), (None, "–"), (float("nan"), "–"), (float("inf"), "∞"),
+])
+def test_percent(value: object, expected: str) -> None:
+    assert format_pct(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (-100701.762755, "-₩100,702"), (10_000_000.0, "₩10,000,000"), (0.4, "₩0"), (-0.4, "₩0"),
+    (np.int64(1234), "₩1,234"), (None, "–"),
+])
+def test_krw(value: object, expected: str) -> None:
+    assert format_krw(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (92400420.0, "92,400,420"), (9.240042e7, "92,400,420"), (1234.5, "1,234.5"), (1234.0, "1,234"),
+    (12.3456, "12.35"), (12.0, "12"), (0.00123456, "0.001235"), (0.5, "0.5"), (0.0, "0"),
+    (1.5e-9, "0.0000000015"), (None, "–"),
+])
+def test_price_never_scientific(value: object, expected: str) -> None:
+    assert format_price(value) == expected
+    assert "e" not in format_price(value).lower()
+
+
+def test_ratios_counts_days() -> None:
+    assert format_ratio(1.23456) == "1.23"
+    assert format_ratio(-0.001) == "0.00"
+    assert format_ratio(float("inf")) == "∞"
+    assert format_count(1234567) == "1,234,567"
+    assert format_count(np.int64(3)) == "3"
+    assert format_days(12.46) == "12.5 days"
+    assert format_days(0.25) == "6 h"
+
+
+def test_metrics_by_unit() -> None:
+    assert format_metric("total_return", -0.020542) == "-2.05%"
+    assert format_metric("max_drawdown", 0.254) == "25.40%"  # positive fraction, no sign
+    assert format_metric("win_rate", 0.2917) == "29.17%"
+    assert format_metric("avg_loss", -100701.762755) == "-₩100,702"
+    assert format_metric("sharpe_ratio", -5.1712) == "-5.17"
+    assert format_metric("total_trades", np.int64(72)) == "72"
+    assert format_metric("max_drawdown_duration", 3.0) == "3.0 days"
+    assert format_metric("oos_total_return", 0.0065) == "+0.65%"
+    assert format_metric("compounded_oos_return", -0.0054) == "-0.54%"
+    assert format_metric("fast", 8) == "8"
+    assert format_metric("something", 1234567.8) == "1,234,568"
+    assert format_metric("something", 0.123456) == "0.1235"
+    assert format_metric("label", "KRW-BTC") == "KRW-BTC"
+    assert metric_unit("sharpe_ratio") == "ratio" and metric_unit("symbol") is None
+    assert metric_title("annual_return") == "CAGR" and metric_title("foo_bar") == "foo bar"
+
+
+def test_times_in_kst() -> None:
+    assert format_time_kst(pd.Timestamp("2025-01-01 00:00", tz="UTC")) == "2025-01-01 09:00 KST"
+    assert format_time_kst(pd.Timestamp("2025-06-30 15:30", tz="UTC")) == "2025-07-01 00:30 KST"
+    assert format_time_kst(datetime(2025, 1, 1, 23, 59, 30)) == "2025-01-02 08:59 KST"  # naive = UTC
+    assert format_time_kst(datetime(2025, 1, 1, tzinfo=UTC), seconds=True) == "2025-01-01 09:00:00 KST"
+    assert format_time_kst("2025-01-01T00:00:00+00:00") == "2025-01-01 09:00 KST"
+    assert format_time_kst(pd.NaT) == "–"
+    assert format_time_kst(None) == "–"
+
+
+def test_units_agree_with_the_engines_metric_table() -> None:
+    from workbench.backtest import METRIC_INFO
+
+    for key, info in METRIC_INFO.items():
+        assert metric_unit(key) == info.unit, key

@@ -1,0 +1,227 @@
+"""Numbers and times formatted for people (reports, notebooks, the CLI): pure, no heavy imports.
+
+Returns and rates are fractions in the library (0.05 = 5 %); here they become ``+5.00%``. KRW amounts
+get a ``₩`` and thousands separators, prices as many decimals as they need, and nothing is ever shown in
+scientific notation. Times are shown in Korea Standard Time (UTC+9, no daylight saving) with the zone
+named.
+
+>>> format_pct(-0.020542), format_krw(-100701.762755), format_price(92400420.0), format_price(0.00123456)
+('-2.05%', '-₩100,702', '92,400,420', '0.001235')
+>>> format_metric("sharpe_ratio", 1.23456), format_metric("total_trades", 1234)
+('1.23', '1,234')
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final, Literal
+
+__all__ = [
+    "KST",
+    "MISSING",
+    "Unit",
+    "format_count",
+    "format_days",
+    "format_krw",
+    "format_metric",
+    "format_pct",
+    "format_price",
+    "format_ratio",
+    "format_time_kst",
+    "metric_title",
+    "metric_unit",
+]
+
+Unit = Literal["pct", "krw", "ratio", "count", "days"]
+
+#: Korea Standard Time; Korea has no daylight saving time
+KST: Final = timezone(timedelta(hours=9), "KST")
+#: what a missing (None/NaN) value is shown as
+MISSING: Final = "–"
+
+_UNITS: Final[dict[str, Unit]] = {
+    # fractions shown in percent
+    **dict.fromkeys(("total_return", "annual_return", "benchmark_return", "excess_return", "max_drawdown",
+                     "volatility", "exposure", "alpha", "var_95", "cvar_95", "best_day", "worst_day",
+                     "win_rate", "ret", "return"), "pct"),
+    # KRW amounts
+    **dict.fromkeys(("avg_win", "avg_loss", "largest_win", "largest_loss", "total_fees", "total_pnl", "pnl",
+                     "fees", "initial_capital", "final_equity", "equity"), "krw"),
+    **dict.fromkeys(("sharpe_ratio", "sortino_ratio", "calmar_ratio", "profit_factor", "beta"), "ratio"),
+    **dict.fromkeys(("total_trades", "open_trades", "winning_trades", "losing_trades", "max_win_streak",
+                     "max_loss_streak", "data_rows", "bars"), "count"),
+    "max_drawdown_duration": "days",
+}
+_SUFFIX_UNITS: Final[tuple[tuple[tuple[str, ...], Unit], ...]] = (
+    (("_return", "drawdown", "_rate"), "pct"), (("_ratio", "_factor"), "ratio"), (("_trades",), "count"),
+    (("_pnl", "_fees"), "krw"))
+#: rates shown without a + sign (they are never negative)
+_UNSIGNED: Final = ("drawdown", "volatility", "exposure", "_rate")
+_TITLES: Final[dict[str, str]] = {
+    "total_return": "Total return", "annual_return": "CAGR", "benchmark_return": "Buy & hold",
+    "excess_return": "Excess return", "max_drawdown": "Max drawdown",
+    "max_drawdown_duration": "Longest drawdown", "volatility": "Volatility (ann.)",
+    "sharpe_ratio": "Sharpe", "sortino_ratio": "Sortino", "calmar_ratio": "Calmar", "exposure": "Exposure",
+    "alpha": "Alpha", "beta": "Beta", "var_95": "VaR 95% (day)", "cvar_95": "CVaR 95% (day)",
+    "best_day": "Best day", "worst_day": "Worst day", "win_rate": "Win rate", "profit_factor": "Profit factor",
+    "total_trades": "Trades", "open_trades": "Open trades", "winning_trades": "Winning trades",
+    "losing_trades": "Losing trades", "avg_win": "Average win", "avg_loss": "Average loss",
+    "largest_win": "Largest win", "largest_loss": "Largest loss", "max_win_streak": "Longest win streak",
+    "max_loss_streak": "Longest loss streak", "total_fees": "Fees paid", "total_pnl": "Net PnL",
+}
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a float, or None when it is missing (None, NaN, not a number)."""
+    if value is None or isinstance(value, bool | str):
+        return None
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def _infinite(x: float) -> str:
+    return "∞" if x > 0 else "-∞"
+
+
+def format_pct(value: object, digits: int = 2, *, sign: bool = True) -> str:
+    """A fraction in percent: ``0.0512`` -> ``+5.12%`` (``sign=False``: ``5.12%``)."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x)
+    pct = x * 100.0
+    if round(pct, digits) == 0:
+        pct = 0.0  # no "-0.00%"
+    return f"{pct:{'+' if sign and pct else ''},.{digits}f}%"
+
+
+def format_krw(value: object, digits: int = 0) -> str:
+    """A KRW amount: ``-100701.76`` -> ``-₩100,702``."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x) + " ₩"
+    if round(x, digits) == 0:
+        x = 0.0
+    return f"{'-' if x < 0 else ''}₩{abs(x):,.{digits}f}"
+
+
+def format_price(value: object) -> str:
+    """A price with the decimals it needs: ``92400420.0`` -> ``92,400,420``, ``1234.5`` -> ``1,234.5``,
+    ``0.00123456`` -> ``0.001235`` (4 significant digits below 1; never scientific notation)."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x)
+    magnitude = abs(x)
+    if magnitude >= 1000:
+        digits = 0 if magnitude >= 100_000 or x == round(x) else 1
+    elif magnitude >= 1:
+        digits = 2
+    elif magnitude == 0:
+        digits = 0
+    else:
+        digits = min(12, 3 - math.floor(math.log10(magnitude)))
+    text = f"{x:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_ratio(value: object, digits: int = 2) -> str:
+    """A ratio (Sharpe, profit factor, beta): ``1.23456`` -> ``1.23``; infinite -> ``∞``."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x)
+    if round(x, digits) == 0:
+        x = 0.0
+    return f"{x:,.{digits}f}"
+
+
+def format_count(value: object) -> str:
+    """A count: ``1234`` -> ``1,234``."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x)
+    return f"{round(x):,d}"
+
+
+def format_days(value: object) -> str:
+    """A duration in days: ``12.46`` -> ``12.5 days``; below one day in hours (``0.25`` -> ``6 h``)."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x)
+    if abs(x) < 1:
+        return f"{x * 24:,.0f} h"
+    return f"{x:,.1f} days"
+
+
+_FORMATTERS: Final = {"pct": format_pct, "krw": format_krw, "ratio": format_ratio, "count": format_count,
+                      "days": format_days}
+
+
+def metric_unit(name: str) -> Unit | None:
+    """The unit of a metric or trade column (``pct krw ratio count days``), None if unknown."""
+    unit = _UNITS.get(name)
+    if unit is None and name.startswith(("is_", "oos_")):
+        unit = _UNITS.get(name.partition("_")[2])
+    if unit is None:
+        for suffixes, by_suffix in _SUFFIX_UNITS:
+            if name.endswith(suffixes):
+                return by_suffix
+    return unit
+
+
+def metric_title(name: str) -> str:
+    """A metric's title for people (``sharpe_ratio`` -> ``Sharpe``); unknown names are de-underscored."""
+    return _TITLES.get(name, name.replace("_", " "))
+
+
+def format_metric(name: str, value: object) -> str:
+    """``value`` formatted by the unit of metric ``name``; unknown metrics: numbers to 4 significant
+    digits without scientific notation, anything else as ``str``."""
+    unit = metric_unit(name)
+    if unit == "pct":
+        return format_pct(value, sign=not name.endswith(_UNSIGNED))
+    if unit is not None:
+        return _FORMATTERS[unit](value)
+    x = _number(value)
+    if x is None:
+        return MISSING if value is None or isinstance(value, float) else str(value)
+    integer = isinstance(value, int) or getattr(getattr(value, "dtype", None), "kind", "f") in ("i", "u")
+    if integer or abs(x) >= 1000:
+        return format_count(x)
+    return f"{x:,.2f}" if abs(x) >= 1 else format_price(x)
+
+
+def format_time_kst(value: object, *, seconds: bool = False) -> str:
+    """A UTC instant (datetime, pandas Timestamp or ISO text) in KST: ``2025-01-01 09:00 KST``.
+
+    Naive values are taken as UTC. Missing values (None, NaT) give :data:`MISSING`.
+    """
+    if value is None:
+        return MISSING
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if not isinstance(value, datetime) or value != value:  # NaT compares unequal to itself
+        return MISSING
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")

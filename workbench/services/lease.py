@@ -1,0 +1,84 @@
+"""Leases on the embedded servers: who is using them, so nobody stops a server another process needs.
+
+A lease is a file ``<data_dir>/leases/<server>.<pid>`` held by a running process (the CLI, a notebook
+kernel, a report kernel). :func:`stop_if_unused` stops a server only when no live process other than
+the caller holds a lease; leases of dead processes are removed on the way. A process's leases are
+dropped at its exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+from pathlib import Path
+
+__all__ = ["acquire", "holders", "release"]
+
+_held: set[Path] = set()
+_registered = False
+
+
+def _folder(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser().resolve() / "leases"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire(data_dir: Path, server: str) -> Path:
+    """Record that this process uses ``server`` (idempotent); released at exit or by :func:`release`."""
+    global _registered
+    folder = _folder(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{server}.{os.getpid()}"
+    path.touch()
+    _held.add(path)
+    if not _registered:
+        atexit.register(_release_all)
+        _registered = True
+    return path
+
+
+def release(data_dir: Path, server: str | None = None) -> None:
+    """Drop this process's lease(s) on ``server`` (all servers when None)."""
+    for path in list(_held):
+        if path.parent == _folder(data_dir) and (server is None or path.name.rsplit(".", 1)[0] == server):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            _held.discard(path)
+
+
+def holders(data_dir: Path, server: str) -> list[int]:
+    """Pids of other live processes holding a lease on ``server``; stale leases are removed."""
+    found = []
+    folder = _folder(data_dir)
+    if not folder.is_dir():
+        return []
+    for path in folder.glob(f"{server}.*"):
+        try:
+            pid = int(path.name.rsplit(".", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        if _alive(pid):
+            found.append(pid)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return sorted(found)
+
+
+def _release_all() -> None:
+    for path in list(_held):
+        with contextlib.suppress(OSError):
+            path.unlink()
+    _held.clear()

@@ -1,0 +1,1 @@
+SELECT value FROM workbench_secrets WHERE name = :name

@@ -1,0 +1,1 @@
+INSERT INTO workbench_secrets (name, value) VALUES (:name, :value) ON CONFLICT (name) DO NOTHING

@@ -1,0 +1,28 @@
+"""Data versions (bumped by every write that changes candles, in its transaction) and the cache secret."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Final
+
+from workbench.store.database import Database
+from workbench.store.queries import query
+
+__all__ = ["cache_secret", "data_version"]
+
+_SECRET_NAME: Final = "cache_hmac"  # noqa: S105 (the row name, not a secret)
+
+
+def data_version(db: Database, table: str, symbol: str) -> int:
+    """The current data version of ``symbol`` in ``table`` (0 before its first write)."""
+    with db.begin() as conn:
+        return int(conn.execute(query("data_version_get").text, {"table_name": table, "symbol": symbol}).scalar()
+                   or 0)
+
+
+def cache_secret(db: Database) -> bytes:
+    """The database's random HMAC key for cached values, created on first use (32 bytes)."""
+    with db.begin() as conn:
+        conn.execute(query("secret_init").text, {"name": _SECRET_NAME, "value": secrets.token_hex(32)})
+        value = conn.execute(query("secret_get").text, {"name": _SECRET_NAME}).scalar()
+    return bytes.fromhex(str(value))
