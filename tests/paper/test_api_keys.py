@@ -11,6 +11,7 @@ from workbench.cli import app
 from workbench.errors import ConfigError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.paper.runner import replay
+from workbench.store.paper_keys import redis_client
 from workbench.store.secrets import ENV_VAR, BithumbKeys, generate_key, load_bithumb_keys, store_bithumb_keys
 from workbench.store.writer import write_table
 from workbench.strategies import EmaCross, Risk
@@ -67,7 +68,7 @@ def test_keys_encrypted_and_never_in_plain_text(session, monkeypatch, caplog, tm
                                  catch_exceptions=False)
     assert setting.exit_code == 0, setting.output
     outputs = status.output + setting.output + caplog.text
-    written = _everything_in_the_database(session.db) + _everything_in_redis(session.cache.client)
+    written = _everything_in_the_database(session.db) + _everything_in_redis(redis_client(session.cache))
     written += "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file())
     for plain in (API_KEY, SECRET, key):
         assert plain not in written

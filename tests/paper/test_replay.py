@@ -15,6 +15,7 @@ from workbench.paper.reconcile import paper_trades, reconcile_run
 from workbench.paper.rules import OrderRules
 from workbench.paper.runner import replay, resume
 from workbench.store.paper import get_run, run_frames
+from workbench.store.paper_keys import redis_client
 from workbench.store.writer import write_table
 from workbench.strategies import EmaCross, Risk
 
@@ -136,7 +137,7 @@ def test_redis_mirror(session):
     _store(session.db)
     out = replay(session, _strategy(), SYMBOLS, "1h", START, END, rules=OrderRules.off())
     run = get_run(session.db, out.run_id)
-    client = session.cache.client
+    client = redis_client(session.cache)
     status = json.loads(client.get(f"strategy:{run.strategy_id}:status"))
     assert status["state"] == "finished" and status["paper_run_id"] == out.run_id
     signals = client.lrange(f"strategy:{run.strategy_id}:signals", 0, -1)

@@ -19,7 +19,7 @@ from typing import Any, Final
 from workbench.store.cache import CacheUnavailableWarning, FrameCache, RedisCache, strategy_status_key
 
 __all__ = ["NOTIFICATIONS_KEPT", "ORDER_STATUS_TTL", "SIGNALS_KEPT", "PaperChannel", "active_orders_key",
-           "notifications_key", "order_status_key", "strategy_signals_key"]
+           "notifications_key", "order_status_key", "redis_client", "strategy_signals_key"]
 
 ORDER_STATUS_TTL: Final = 7 * 24 * 3600
 NOTIFICATIONS_KEPT: Final = 1000
@@ -28,6 +28,18 @@ SIGNALS_KEPT: Final = 100
 
 def strategy_signals_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:signals"
+
+
+def redis_client(cache: FrameCache) -> Any | None:
+    """The ``redis.Redis`` client behind ``cache`` (through tiers such as ``TieredCache``), or None."""
+    seen = 0
+    current: Any = cache
+    while current is not None and seen < 8:
+        if isinstance(current, RedisCache):
+            return current.client
+        current = getattr(current, "inner", None)
+        seen += 1
+    return None
 
 
 def order_status_key(order_id: int) -> str:
@@ -52,12 +64,13 @@ class PaperChannel:
         self._warned = False
 
     def _redis(self, what: str, fn: Any) -> None:
-        if not isinstance(self.cache, RedisCache):
+        client = redis_client(self.cache)
+        if client is None:
             return
         import redis
 
         try:
-            fn(self.cache.client)
+            fn(client)
         except (redis.RedisError, OSError) as err:
             if not self._warned:
                 warnings.warn(f"Redis unavailable ({what}: {err}); paper trading goes on without it",
