@@ -664,7 +664,10 @@ def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
     if df.empty:
         out.print("no paper runs")
         return
-    _show(_table(df, "paper runs"))
+    frame = df[["id", "strategy", "mode", "symbols", "timeframe", "last_bar", "bars_processed", "fills", "status",
+                "equity"]]
+    _show(_table(frame, "paper runs", headers={"timeframe": "tf", "last_bar": "last bar (UTC)",
+                                                "bars_processed": "bars", "equity": "equity ₩"}))
 
 
 @app.command()
