@@ -21,6 +21,8 @@ ingest_app = typer.Typer(no_args_is_help=True, help="Fetch market data from Bith
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+secrets_app = typer.Typer(no_args_is_help=True, help="Bithumb API keys, encrypted at rest.")
+app.add_typer(secrets_app, name="secrets")
 
 console = Console(stderr=True)
 out = Console()
@@ -632,6 +634,148 @@ def study(
         out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}")
 
 
+# ---------------------------------------------------------------- paper trading
+def _paper_strategy(wb: Any, name: str, params: list[str] | None, **risk: Any) -> Any:
+    """A stored strategy by id or name (with ``--param`` overrides), else a built-in one."""
+    from workbench.errors import DataNotFoundError
+    from workbench.strategies import BUILTIN_STRATEGIES
+
+    if name.isdigit() or name not in BUILTIN_STRATEGIES:
+        try:
+            stored = wb.strategy(int(name) if name.isdigit() else name)
+        except DataNotFoundError:
+            if name.isdigit():
+                raise
+        else:
+            overrides = {k: _value(v) for k, v in _kv(params, "--param").items()}
+            return stored.with_params(**overrides) if overrides else stored
+    return _strategy(name, params, **risk)
+
+
+@app.command()
+def paper(
+    strategy: Annotated[str, typer.Argument(help="stored strategy (id or name; its own risk settings) or a "
+                                                 "built-in one")] = "",
+    symbols: SymbolsOpt = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    replay: Annotated[tuple[str, str] | None, typer.Option(help="replay stored candles: START END")] = None,
+    speed: Annotated[float | None, typer.Option(help="replay pace, x real time (default: as fast as possible)")] = None,
+    resume: Annotated[int | None, typer.Option(help="continue paper run ID (STRATEGY is ignored)")] = None,
+    param: ParamOpt = None,
+    risk_per_trade: Annotated[float, typer.Option(help="% of equity risked per trade")] = 2.0,
+    max_positions: Annotated[int, typer.Option()] = 5,
+    stop_loss: Annotated[float, typer.Option(help="stop loss, % (0 = none)")] = 2.0,
+    take_profit: Annotated[float, typer.Option(help="take profit, % (0 = none)")] = 4.0,
+    capital: Annotated[float, typer.Option(help="initial capital, KRW")] = 10_000_000.0,
+    fee: Annotated[float, typer.Option(help="fee per side, fraction")] = 0.0025,
+    slippage: Annotated[float, typer.Option(help="slippage per side, fraction")] = 0.0005,
+    exchange_rules: Annotated[bool, typer.Option(help="Bithumb tick sizes, 5,000 KRW minimum, quantity "
+                                                      "precision, order-book fills")] = True,
+    warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
+    poll_interval: Annotated[float | None, typer.Option(help="live: seconds between polls")] = None,
+    max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls")] = None,
+) -> None:
+    """Paper-trade a strategy: live on Bithumb's public candles, or --replay START END of stored candles.
+
+    Every signal, order and error is written to strategy_executions; orders, trades, positions and a
+    portfolio row are kept current. Ctrl-C stops; --resume ID continues without repeating orders.
+    """
+    from workbench.paper.rules import OrderRules
+
+    if resume is None and not strategy:
+        raise WorkbenchError("give a STRATEGY (see `workbench strategies`) or --resume RUN_ID")
+    wb = _connect()
+    try:
+        if resume is not None:
+            if replay is not None:
+                raise WorkbenchError("--resume continues a run as it was started; do not combine it with --replay")
+            outcome = wb.paper_resume(resume, progress=True, poll_interval=poll_interval, max_polls=max_polls)
+        else:
+            strat = _paper_strategy(wb, strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
+                                    stop_loss_pct=stop_loss, take_profit_pct=take_profit)
+            config = _config(capital, fee, slippage)
+            rules = OrderRules() if exchange_rules else OrderRules.off()
+            if replay is not None:
+                outcome = wb.paper_replay(strat, symbols, timeframe, replay[0], replay[1], config=config,
+                                          rules=rules, speed=speed, progress=True)
+            else:
+                outcome = wb.paper_live(strat, symbols, timeframe, config=config, rules=rules, warmup=warmup,
+                                        poll_interval=poll_interval, max_polls=max_polls)
+    except KeyboardInterrupt:
+        console.print("stopped; continue with `workbench paper --resume RUN_ID` (see `workbench paper-runs`)")
+        raise typer.Exit(130) from None
+    out.print(str(outcome))
+    out.print(f"reconcile with the backtest: workbench reconcile {outcome.run_id}")
+
+
+@app.command("paper-runs")
+def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+    """Paper runs, newest first."""
+    df = _connect().paper_runs(limit=limit)
+    if df.empty:
+        out.print("no paper runs")
+        return
+    frame = df[["id", "strategy", "mode", "symbols", "timeframe", "last_bar", "bars_processed", "fills", "status",
+                "equity"]]
+    _show(_table(frame, "paper runs", headers={"timeframe": "tf", "last_bar": "last bar (UTC)",
+                                                "bars_processed": "bars", "equity": "equity ₩"}))
+
+
+@app.command()
+def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)")]) -> None:
+    """Compare a paper run with the backtest of the same strategy, symbols, window and costs."""
+    rec = _connect().reconcile(run)
+    out.print(str(rec))
+    if len(rec.matched):
+        cols = ["symbol", "entry_time", "size_p", "size_b", "entry_price_p", "entry_price_b", "exit_price_p",
+                "exit_price_b", "pnl_difference"]
+        diff = rec.matched[rec.matched["pnl_difference"].abs() > 1e-6][cols]
+        if len(diff):
+            _show(_table(diff.head(20), "matched trades that differ (first 20)"))
+    for name, frame in (("extra trades (paper only)", rec.extra), ("missed trades (backtest only)", rec.missed)):
+        if len(frame):
+            _show(_table(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]].head(20), name))
+
+
+# ---------------------------------------------------------------- secrets
+@secrets_app.command("generate-key")
+def secrets_generate_key(
+    keyring: Annotated[bool, typer.Option("--keyring", help="store it in the OS keyring, don't print it")] = False,
+) -> None:
+    """Make a new encryption key (for WORKBENCH_SECRET_KEY, or the OS keyring)."""
+    from workbench.store.secrets import ENV_VAR, generate_key, save_key_to_keyring
+
+    key = generate_key()
+    if keyring:
+        save_key_to_keyring(key)
+        out.print("stored a new key in the OS keyring (service 'workbench')")
+    else:
+        out.print(f"export {ENV_VAR}={key}")
+
+
+@secrets_app.command("set-bithumb")
+def secrets_set_bithumb() -> None:
+    """Store your Bithumb API key and secret, encrypted (asked for without echo)."""
+    from workbench.store.secrets import load_bithumb_keys, secret_key, store_bithumb_keys
+
+    secret_key()   # fail before asking for anything when there is no encryption key
+    api_key = typer.prompt("Bithumb API key", hide_input=True)
+    secret = typer.prompt("Bithumb secret key", hide_input=True)
+    wb = _connect()
+    store_bithumb_keys(wb.db, wb.user_id, api_key, secret)
+    out.print(f"stored (encrypted) for user {wb.settings.username}: {load_bithumb_keys(wb.db, wb.user_id)}")
+
+
+@secrets_app.command("status")
+def secrets_status() -> None:
+    """Whether Bithumb keys are stored for the user (masked)."""
+    from workbench.store.secrets import load_bithumb_keys
+
+    wb = _connect()
+    keys = load_bithumb_keys(wb.db, wb.user_id)
+    out.print(f"user {wb.settings.username}: " + (str(keys) if keys else "no Bithumb keys stored"))
+
+
 # ---------------------------------------------------------------- ingest
 def _client() -> Any:
     from workbench.ingest.bithumb import BithumbClient
@@ -711,6 +855,8 @@ def _known_secrets() -> list[str]:
         m = re.search(r":([^:@/\s]+)@", os.environ.get(name, ""))  # also in mistyped URLs
         if m:
             found.append(m.group(1))
+    if os.environ.get("WORKBENCH_SECRET_KEY"):   # encrypts stored Bithumb API keys
+        found.append(os.environ["WORKBENCH_SECRET_KEY"])
     return found
 
 

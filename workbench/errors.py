@@ -11,6 +11,7 @@ __all__ = [
     "MigrationError",
     "StrategyError",
     "ArchiveError",
+    "ConfigError",
 ]
 
 
@@ -44,3 +45,7 @@ class StrategyError(WorkbenchError):
 
 class ArchiveError(WorkbenchError):
     """The Parquet archive could not be read or written."""
+
+
+class ConfigError(WorkbenchError):
+    """A setting or secret is missing or malformed (e.g. no key to decrypt stored API keys)."""

@@ -266,6 +266,45 @@ class Workbench:
 
         return load_strategy(self.db, strategy, user_id=self.user_id)
 
+    def paper_replay(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike, end: TimeLike,
+                     **kwargs: Any) -> Any:
+        """Paper-trade over stored candles; see :func:`workbench.paper.runner.replay`."""
+        from workbench.paper.runner import replay
+
+        return replay(self, strategy, symbols, timeframe, start, end, **kwargs)
+
+    def paper_live(self, strategy: Any, symbols: Any, timeframe: str, client: Any = None, **kwargs: Any) -> Any:
+        """Paper-trade on candles polled from Bithumb; see :func:`workbench.paper.runner.live`."""
+        from workbench.paper.runner import live
+
+        return live(self, strategy, symbols, timeframe, client or self._bithumb(), **kwargs)
+
+    def paper_resume(self, run_id: int, client: Any = None, **kwargs: Any) -> Any:
+        """Continue a stopped paper run; see :func:`workbench.paper.runner.resume`."""
+        from workbench.paper.runner import resume
+        from workbench.store.paper import get_run
+
+        if client is None and get_run(self.db, run_id).mode == "live":
+            client = self._bithumb()
+        return resume(self, run_id, client=client, **kwargs)
+
+    def paper_runs(self, limit: int = 50) -> pd.DataFrame:
+        """Paper runs, newest first."""
+        from workbench.store.paper import list_runs
+
+        return list_runs(self.db, limit=limit)
+
+    def reconcile(self, run_id: int) -> Any:
+        """Paper run vs backtest; see :func:`workbench.paper.reconcile.reconcile_run`."""
+        from workbench.paper.reconcile import reconcile_run
+
+        return reconcile_run(self, run_id)
+
+    def _bithumb(self) -> Any:
+        from workbench.ingest.bithumb import BithumbClient
+
+        return BithumbClient(base_url=self.settings.bithumb_base_url)
+
     @property
     def user_id(self) -> int:
         """Id of the settings' user (``local`` by default), created on first use."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -23,6 +24,11 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json; charset=utf-8"
+    disconnect: bool = False   # close the connection without answering
+
+
+def json_reply(body: Any, status: int = 200, **headers: str) -> Reply:
+    return Reply(status, json.dumps(body).encode(), headers)
 
 
 def fixture_reply(name: str, status: int = 200, **headers: str) -> Reply:
@@ -34,6 +40,8 @@ class FakeBithumb:
 
     def __init__(self) -> None:
         self._routes: dict[str, list[Reply]] = {}
+        self._queued: dict[str, list[Reply]] = {}
+        self._dynamic: dict[str, Callable[[dict[str, list[str]]], Reply]] = {}
         self._lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
         self.url = ""
@@ -42,9 +50,23 @@ class FakeBithumb:
         with self._lock:
             self._routes[path] = list(replies)
 
+    def route_fn(self, path: str, fn: Callable[[dict[str, list[str]]], Reply]) -> None:
+        """Answer ``path`` with ``fn(query)`` (after any replies queued with :meth:`queue`)."""
+        with self._lock:
+            self._dynamic[path] = fn
+
+    def queue(self, path: str, *replies: Reply) -> None:
+        """One-shot replies for the next requests of ``path`` (errors, rate limits, disconnects)."""
+        with self._lock:
+            self._queued.setdefault(path, []).extend(replies)
+
     def reply_for(self, path: str, query: dict[str, list[str]]) -> Reply:
         with self._lock:
             self.requests.append((path, query))
+            if self._queued.get(path):
+                return self._queued[path].pop(0)
+            if path in self._dynamic:
+                return self._dynamic[path](query)
             replies = self._routes.get(path)
             if not replies:
                 return Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", {}, "text/html")
@@ -59,6 +81,9 @@ def _handler(fake: FakeBithumb) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
             parts = urlsplit(self.path)
             reply = fake.reply_for(parts.path, parse_qs(parts.query))
+            if reply.disconnect:
+                self.close_connection = True
+                return
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))

@@ -24,6 +24,7 @@ def loaded(session: Any) -> Any:
     risk = Risk(stop_loss_pct=2.0, take_profit_pct=4.0, risk_per_trade=1.0, max_positions=2)
     run = session.backtest(EmaCross(fast=5, slow=13, risk=risk), "KRW-SYNBTC,KRW-SYNETH", "1h", **SMALL_RANGE)
     assert run.backtest_id is not None
+    session.paper_replay(EmaCross(fast=5, slow=13, risk=risk), "KRW-SYNBTC,KRW-SYNETH", "1h", **SMALL_RANGE)
     return session
 
 

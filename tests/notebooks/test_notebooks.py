@@ -31,6 +31,7 @@ SMALL: dict[str, dict[str, Any]] = {
                         "symbols": "KRW-SYNBTC"},
     "run_comparison": {"limit": 3},
     "optuna_study": {**SMALL_RANGE, "space": '{"fast": "3:6", "slow": "8:13"}', "trials": 6, "folds": 1},
+    "reconciliation": {"run_id": 0},
 }
 
 

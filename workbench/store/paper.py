@@ -1,0 +1,233 @@
+"""The only reader/writer of the paper-trading rows: ``paper_runs``, ``paper_equity`` and a paper run's
+``strategy_executions``, ``orders``, ``trades``, ``positions`` and ``portfolios`` rows.
+
+Each bar of a run is written in one transaction (:func:`bar_ledger`) that also moves the run's
+``last_bar`` forward, under an advisory lock on the run: a bar is written once or not at all, so a
+stopped run resumes from the database without repeating an order. Client order ids are deterministic
+(``paper-{run}-{symbol}-{side}-{bar}``) and unique, a second guard against double orders.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from workbench.errors import DataNotFoundError
+from workbench.store.database import Database
+from workbench.store.queries import query
+
+__all__ = ["BarLedger", "PaperRunRow", "bar_ledger", "create_run", "get_run", "list_runs", "run_frames",
+           "set_status"]
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(value), default=str, allow_nan=False)
+
+
+@dataclass(frozen=True)
+class PaperRunRow:
+    """A ``paper_runs`` row."""
+
+    id: int
+    user_id: int
+    strategy_id: int
+    strategy_name: str
+    portfolio_id: int | None
+    mode: str
+    symbols: list[str]
+    timeframe: str
+    start_time: pd.Timestamp
+    trade_start: pd.Timestamp
+    end_time: pd.Timestamp | None
+    config: dict[str, Any]
+    rules: dict[str, Any]
+    state: dict[str, Any]
+    last_bar: pd.Timestamp | None
+    bars_processed: int
+    status: str
+
+
+def _ts(value: Any) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value).tz_convert("UTC")
+
+
+def create_run(db: Database, *, user_id: int, strategy_id: int, mode: str, symbols: Sequence[str],
+               timeframe: str, start_time: pd.Timestamp, trade_start: pd.Timestamp,
+               end_time: pd.Timestamp | None, config: dict[str, Any], rules: dict[str, Any],
+               capital: float) -> int:
+    """A new run with its portfolio row; returns the run id."""
+    with db.begin() as conn:
+        pid = int(conn.execute(query("paper_portfolio_insert").text, {
+            "user_id": user_id, "name": f"paper {mode} {','.join(symbols)} {timeframe}",
+            "description": "paper trading portfolio", "capital": capital}).scalar_one())
+        rid = int(conn.execute(query("paper_run_insert").text, {
+            "user_id": user_id, "strategy_id": strategy_id, "portfolio_id": pid, "mode": mode,
+            "symbols": list(symbols), "timeframe": timeframe, "start_time": start_time.to_pydatetime(),
+            "trade_start": trade_start.to_pydatetime(),
+            "end_time": None if end_time is None else end_time.to_pydatetime(),
+            "config": _json(config), "rules": _json(rules), "state": "{}"}).scalar_one())
+        conn.execute(query("paper_portfolio_link").text, {"paper_run_id": rid, "id": pid})
+    return rid
+
+
+def get_run(db: Database, run_id: int) -> PaperRunRow:
+    with db.begin() as conn:
+        row = conn.execute(query("paper_run_get").text, {"id": run_id}).mappings().first()
+    if row is None:
+        raise DataNotFoundError(f"no paper run with id {run_id} (see `workbench paper-runs`)")
+    return PaperRunRow(
+        id=row["id"], user_id=row["user_id"], strategy_id=row["strategy_id"], strategy_name=row["strategy_name"],
+        portfolio_id=row["portfolio_id"], mode=row["mode"], symbols=list(row["symbols"]),
+        timeframe=row["timeframe"], start_time=_ts(row["start_time"]),  # type: ignore[arg-type]
+        trade_start=_ts(row["trade_start"]), end_time=_ts(row["end_time"]),  # type: ignore[arg-type]
+        config=dict(row["config"]), rules=dict(row["rules"]), state=dict(row["state"] or {}),
+        last_bar=_ts(row["last_bar"]), bars_processed=int(row["bars_processed"]), status=row["status"])
+
+
+def set_status(db: Database, run_id: int, status: str) -> None:
+    with db.begin() as conn:
+        conn.execute(query("paper_run_status").text, {"id": run_id, "status": status})
+
+
+def list_runs(db: Database, *, limit: int = 50) -> pd.DataFrame:
+    with db.begin() as conn:
+        result = conn.execute(query("paper_runs_list").text, {"limit": limit})
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _frame(conn: sa.Connection, name: str, run_id: int) -> pd.DataFrame:
+    result = conn.execute(query(name).text, {"paper_run_id": run_id})
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def run_frames(db: Database, run_id: int) -> dict[str, pd.DataFrame]:
+    """A run's ``positions``, ``executions``, ``orders`` and ``equity`` rows (times in UTC)."""
+    with db.begin() as conn:
+        frames = {name: _frame(conn, f"paper_{name}", run_id)
+                  for name in ("positions", "executions", "orders", "equity")}
+    for frame in frames.values():
+        for col in ("opened_at", "closed_at", "bar_time", "created_at", "filled_at", "ts"):
+            if col in frame.columns:
+                frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frames
+
+
+class AlreadyProcessed(Exception):  # noqa: N818 - control flow, not an error
+    """Another process already wrote this bar of the run (the transaction is rolled back)."""
+
+
+class BarLedger:
+    """Writes of one bar of one run, inside the bar's transaction."""
+
+    def __init__(self, conn: sa.Connection, run: PaperRunRow) -> None:
+        self.conn = conn
+        self.run = run
+
+    def _ids(self) -> dict[str, Any]:
+        return {"user_id": self.run.user_id, "strategy_id": self.run.strategy_id, "paper_run_id": self.run.id}
+
+    def previous(self) -> tuple[dict[str, Any], pd.Timestamp | None]:
+        """The run's stored state and last bar (read under the lock)."""
+        row = self.conn.execute(query("paper_run_state").text, {"id": self.run.id}).mappings().one()
+        return dict(row["state"] or {}), _ts(row["last_bar"])
+
+    def execution(self, kind: str, bar_time: pd.Timestamp | None, *, signal: Any = None, order: Any = None,
+                  error: str | None = None, market: Any = None, success: bool = True,
+                  execution_time: float | None = None) -> None:
+        self.conn.execute(query("paper_execution_insert").text, {
+            **self._ids(), "bar_time": None if bar_time is None else bar_time.to_pydatetime(),
+            "execution_type": kind, "signal_data": _json(signal), "order_data": _json(order),
+            "error_message": error, "market_data": _json(market), "success": success,
+            "execution_time": execution_time})
+
+    def place_order(self, symbol: str, side: str, ts: pd.Timestamp, quantity: float, price: float,
+                    note: str) -> int:
+        """A pending order; the same order (run, symbol, side, bar) is never placed twice."""
+        key = f"paper-{self.run.id}-{symbol}-{side}-{int(ts.timestamp())}"
+        oid = self.conn.execute(query("paper_order_insert").text, {
+            **self._ids(), "client_order_id": key, "symbol": symbol, "order_type": side,
+            "order_side": "bid" if side == "buy" else "ask", "quantity": quantity, "price": price,
+            "notes": note, "created_at": ts.to_pydatetime()}).scalar()
+        if oid is None:
+            oid = self.conn.execute(query("paper_order_id").text, {"client_order_id": key}).scalar_one()
+        return int(oid)
+
+    def fill_order(self, order_id: int, ts: pd.Timestamp, quantity: float, price: float, fee: float,
+                   note: str | None = None) -> None:
+        self.conn.execute(query("paper_order_fill").text, {
+            "id": order_id, "quantity": quantity, "price": price, "fee": fee, "value": quantity * price,
+            "ts": ts.to_pydatetime(), "notes": note})
+
+    def close_order(self, order_id: int, status: str, ts: pd.Timestamp, note: str) -> None:
+        self.conn.execute(query("paper_order_close").text, {
+            "id": order_id, "status": status, "ts": ts.to_pydatetime(), "notes": note})
+
+    def trade(self, order_id: int, position_id: int | None, symbol: str, side: str, ts: pd.Timestamp,
+              quantity: float, price: float, fee: float) -> None:
+        self.conn.execute(query("paper_trade_insert").text, {
+            **self._ids(), "order_id": order_id, "position_id": position_id,
+            "trade_key": f"paper-{self.run.id}-{symbol}-{side}-{int(ts.timestamp())}",
+            "symbol": symbol, "trade_side": side, "quantity": quantity, "price": price, "value": quantity * price,
+            "fee": fee, "ts": ts.to_pydatetime()})
+
+    def open_position(self, symbol: str, ts: pd.Timestamp, quantity: float, entry_price: float, entry_fee: float,
+                      stop_loss: float, take_profit: float) -> int:
+        return int(self.conn.execute(query("paper_position_open").text, {
+            **self._ids(), "symbol": symbol, "quantity": quantity, "entry_price": entry_price,
+            "entry_fee": entry_fee, "stop_loss_price": stop_loss or None, "take_profit_price": take_profit or None,
+            "ts": ts.to_pydatetime()}).scalar_one())
+
+    def close_position(self, position_id: int, ts: pd.Timestamp, exit_price: float, exit_fee: float,
+                       reason: str, pnl: float) -> None:
+        self.conn.execute(query("paper_position_close").text, {
+            "id": position_id, "ts": ts.to_pydatetime(), "exit_price": exit_price, "exit_fee": exit_fee,
+            "exit_reason": reason, "pnl": pnl})
+
+    def mark_position(self, position_id: int, ts: pd.Timestamp, price: float, unrealized: float) -> None:
+        self.conn.execute(query("paper_position_mark").text, {
+            "id": position_id, "ts": ts.to_pydatetime(), "price": price, "unrealized": unrealized})
+
+    def portfolio(self, ts: pd.Timestamp, *, equity: float, cash: float, total_return: float,
+                  max_drawdown: float, holdings: dict[str, Any]) -> None:
+        if self.run.portfolio_id is None:
+            return
+        self.conn.execute(query("paper_portfolio_update").text, {
+            "id": self.run.portfolio_id, "ts": ts.to_pydatetime(), "equity": equity, "cash": cash,
+            "invested": equity - cash, "total_return": total_return, "max_drawdown": max_drawdown,
+            "holdings": _json(holdings)})
+        self.conn.execute(query("paper_equity_insert").text, {
+            "paper_run_id": self.run.id, "ts": ts.to_pydatetime(), "equity": equity, "cash": cash})
+
+    def advance(self, last_bar: pd.Timestamp, state: dict[str, Any]) -> None:
+        """Move the run to ``last_bar`` with ``state``; AlreadyProcessed if it was there already."""
+        done = self.conn.execute(query("paper_run_update").text, {
+            "id": self.run.id, "last_bar": last_bar.to_pydatetime(), "state": _json(state)}).scalar()
+        if done is None:
+            raise AlreadyProcessed(str(last_bar))
+
+
+@contextmanager
+def bar_ledger(db: Database, run: PaperRunRow) -> Iterator[BarLedger]:
+    """One bar's transaction under the run's advisory lock (see the module docstring)."""
+    with db.begin() as conn:
+        conn.execute(query("paper_run_lock").text, {"id": run.id})
+        yield BarLedger(conn, run)

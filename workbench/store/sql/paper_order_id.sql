@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE bithumb_order_id = :client_order_id

@@ -1,0 +1,1 @@
+UPDATE portfolios SET paper_run_id = :paper_run_id WHERE id = :id

@@ -1,0 +1,1 @@
+SELECT state, last_bar FROM paper_runs WHERE id = :id
