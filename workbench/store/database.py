@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,9 @@ class Database:
                 import adbc_driver_postgresql.dbapi as pg
 
                 conn = self._adbc_conn = pg.connect(self.url)
+                # closed at interpreter exit too, while the driver can still close it (otherwise its
+                # __del__ runs during shutdown and prints "Exception ignored ... NoneType")
+                self._adbc_finalizer = weakref.finalize(self, _close_quietly, conn)
             try:
                 yield conn
             except BaseException:
@@ -139,9 +143,11 @@ class Database:
 
     def _close_adbc(self) -> None:
         conn, self._adbc_conn = self._adbc_conn, None
+        finalizer = getattr(self, "_adbc_finalizer", None)
+        if finalizer is not None:
+            finalizer.detach()
         if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
+            _close_quietly(conn)
 
     def fetch_arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
         """Run named query ``name`` with ``params``; return a ``pyarrow.Table``.
@@ -170,3 +176,8 @@ class Database:
         if "engine" in self.__dict__:
             self.engine.dispose()
             del self.__dict__["engine"]
+
+
+def _close_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):
+        conn.close()
