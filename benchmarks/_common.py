@@ -84,3 +84,14 @@ def machine_line() -> str:
 
 def fmt_int(n: float) -> str:
     return f"{n:,.0f}"
+
+
+def make_bars(days: int) -> Any:
+    """``days`` of synthetic 1m OHLCV bars (``KRW-BENCH``), indexed by ``ts`` (UTC): the benchmarks' data."""
+    from workbench.ingest.sample import generate_sample_candles
+
+    raw = generate_sample_candles({"KRW-BENCH": 1e6}, days=days, timeframe="1m")
+    df = raw.set_index("timestamp")[["open_price", "high_price", "low_price", "close_price", "volume"]]
+    df.columns = ["open", "high", "low", "close", "volume"]
+    df.index.name = "ts"
+    return df

@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Timing, fmt_int, machine_line, ratio_text, setup_env, timeit  # noqa: E402
+from _common import Timing, fmt_int, machine_line, make_bars, ratio_text, setup_env, timeit  # noqa: E402
 
 INIT_CASH = 10_000_000.0
 FEE = 0.0025
@@ -56,16 +56,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # ----------------------------------------------------------------------------------------- data
-def make_bars(days: int) -> Any:
-    from workbench.ingest.sample import generate_sample_candles
-
-    raw = generate_sample_candles({"KRW-BENCH": 1e6}, days=days, timeframe="1m")
-    df = raw.set_index("timestamp")[["open_price", "high_price", "low_price", "close_price", "volume"]]
-    df.columns = ["open", "high", "low", "close", "volume"]
-    df.index.name = "ts"
-    return df
-
-
 # -------------------------------------------------------------------------------------- engines
 def run_workbench(df: Any, fast: int, slow: int) -> Any:
     from workbench.backtest import BacktestConfig, run_backtest

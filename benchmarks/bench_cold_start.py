@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_line  # noqa: E402
+from _common import machine_line, make_bars  # noqa: E402
 
 WORKBENCH = """
 import sys, pandas as pd
@@ -87,12 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-vectorbt", action="store_true")
     args = p.parse_args(argv)
     print(f"# bench_cold_start  ({machine_line()})")
-    from workbench.ingest.sample import generate_sample_candles
-
-    raw = generate_sample_candles({"KRW-BENCH": 1e6}, days=args.days, timeframe="1m")
-    df = raw.set_index("timestamp")[["open_price", "high_price", "low_price", "close_price", "volume"]]
-    df.columns = ["open", "high", "low", "close", "volume"]
-    df.index.name = "ts"
+    df = make_bars(args.days)
     with tempfile.TemporaryDirectory() as tmp:
         bars = Path(tmp) / "bars.parquet"
         df.to_parquet(bars)

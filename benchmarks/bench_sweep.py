@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_line  # noqa: E402
+from _common import machine_line, make_bars  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
@@ -81,12 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     fast = [int(x) for x in args.fast.split(",")]
     slow = [int(x) for x in args.slow.split(",")]
     print(f"# bench_sweep  ({machine_line()})")
-    from workbench.ingest.sample import generate_sample_candles
-
-    raw = generate_sample_candles({"KRW-BENCH": 1e6}, days=args.days, timeframe="1m")
-    df = raw.set_index("timestamp")[["open_price", "high_price", "low_price", "close_price", "volume"]]
-    df.columns = ["open", "high", "low", "close", "volume"]
-    df.index.name = "ts"
+    df = make_bars(args.days)
     with tempfile.TemporaryDirectory() as tmp:
         bars = Path(tmp) / "bars.parquet"
         df.to_parquet(bars)
