@@ -97,3 +97,15 @@ def test_listing_commands_import_no_heavy_stack() -> None:
     out = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "strategies"],
                          capture_output=True, text=True, timeout=120).stdout
     assert "EmaCross" in out and "fast=8, slow=21" in out
+
+
+def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
+    from dataclasses import asdict
+
+    from workbench.backtest import BacktestConfig
+    from workbench.cli import CONFIG_DEFAULTS, RISK_DEFAULTS
+    from workbench.strategies import Risk
+
+    assert RISK_DEFAULTS == asdict(Risk())
+    config = asdict(BacktestConfig())
+    assert CONFIG_DEFAULTS == {k: config[k] for k in CONFIG_DEFAULTS}

@@ -369,6 +369,19 @@ def _config(capital: float, fee: float, slippage: float) -> Any:
 StrategyArg = Annotated[str, typer.Argument(help="built-in strategy, e.g. EmaCross (see `workbench strategies`)")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
+RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade")]
+MaxPositionsOpt = Annotated[int, typer.Option()]
+StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)")]
+TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)")]
+CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW")]
+FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction")]
+SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction")]
+
+#: the option defaults of ``backtest`` and ``paper``: Risk's and BacktestConfig's own (written here so that
+#: ``--help`` needs no import of the engine; tests/test_cli.py checks they are the same)
+RISK_DEFAULTS: dict[str, float] = {"risk_per_trade": 2.0, "max_positions": 5, "stop_loss_pct": 2.0,
+                                   "take_profit_pct": 4.0}
+CONFIG_DEFAULTS: dict[str, float] = {"initial_capital": 10_000_000.0, "fee_rate": 0.0025, "slippage": 0.0005}
 
 
 @app.command()
@@ -412,13 +425,13 @@ def backtest(
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
     param: ParamOpt = None,
-    risk_per_trade: Annotated[float, typer.Option(help="% of equity risked per trade")] = 2.0,
-    max_positions: Annotated[int, typer.Option()] = 5,
-    stop_loss: Annotated[float, typer.Option(help="stop loss, % (0 = none)")] = 2.0,
-    take_profit: Annotated[float, typer.Option(help="take profit, % (0 = none)")] = 4.0,
-    capital: Annotated[float, typer.Option(help="initial capital, KRW")] = 10_000_000.0,
-    fee: Annotated[float, typer.Option(help="fee per side, fraction")] = 0.0025,
-    slippage: Annotated[float, typer.Option(help="slippage per side, fraction")] = 0.0005,
+    risk_per_trade: RiskPerTradeOpt = RISK_DEFAULTS["risk_per_trade"],
+    max_positions: MaxPositionsOpt = int(RISK_DEFAULTS["max_positions"]),
+    stop_loss: StopLossOpt = RISK_DEFAULTS["stop_loss_pct"],
+    take_profit: TakeProfitOpt = RISK_DEFAULTS["take_profit_pct"],
+    capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
+    fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
+    slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
     store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
 ) -> None:
     """Backtest a built-in strategy on stored candles and store the result."""
@@ -662,13 +675,13 @@ def paper(
     speed: Annotated[float | None, typer.Option(help="replay pace, x real time (default: as fast as possible)")] = None,
     resume: Annotated[int | None, typer.Option(help="continue paper run ID (STRATEGY is ignored)")] = None,
     param: ParamOpt = None,
-    risk_per_trade: Annotated[float, typer.Option(help="% of equity risked per trade")] = 2.0,
-    max_positions: Annotated[int, typer.Option()] = 5,
-    stop_loss: Annotated[float, typer.Option(help="stop loss, % (0 = none)")] = 2.0,
-    take_profit: Annotated[float, typer.Option(help="take profit, % (0 = none)")] = 4.0,
-    capital: Annotated[float, typer.Option(help="initial capital, KRW")] = 10_000_000.0,
-    fee: Annotated[float, typer.Option(help="fee per side, fraction")] = 0.0025,
-    slippage: Annotated[float, typer.Option(help="slippage per side, fraction")] = 0.0005,
+    risk_per_trade: RiskPerTradeOpt = RISK_DEFAULTS["risk_per_trade"],
+    max_positions: MaxPositionsOpt = int(RISK_DEFAULTS["max_positions"]),
+    stop_loss: StopLossOpt = RISK_DEFAULTS["stop_loss_pct"],
+    take_profit: TakeProfitOpt = RISK_DEFAULTS["take_profit_pct"],
+    capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
+    fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
+    slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
     exchange_rules: Annotated[bool, typer.Option(help="Bithumb tick sizes, 5,000 KRW minimum, quantity "
                                                       "precision, order-book fills")] = True,
     warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
