@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
-from fake_bithumb import FakeBithumb, _handler
+from fake_bithumb import FakeBithumb, serving
 
 from workbench.ingest.bithumb import BithumbClient
 
 
 @pytest.fixture
 def bithumb_server() -> Iterator[FakeBithumb]:
-    fake = FakeBithumb()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(FakeBithumb()) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
