@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-__all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns", "drawdown",
+__all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns",
            "equity_points", "monthly_returns"]
 
 DAYS_PER_YEAR: Final = 365
@@ -132,11 +132,6 @@ METRIC_INFO: Final[dict[str, MetricInfo]] = {
     "total_fees": _info("Fees paid", "krw", False),
     "total_pnl": _info("Net PnL", "krw", True),
 }
-
-
-def drawdown(equity: pd.Series) -> pd.Series:
-    """Drawdown from the running peak, as a negative fraction (0 at new highs)."""
-    return equity / equity.cummax() - 1.0
 
 
 def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
