@@ -59,7 +59,7 @@ def run_study(
             log(f"loading the sample data set ({days} days of 1m candles, {len(symbols)} symbols)")
             log(f"  {SAMPLE_LABEL}")
             log(f"  {write_frame(wb.db, 'candles', generate_sample_candles(days=days), cache=wb.cache)}")
-        inv = wb.inventory()
+            inv = wb.inventory()
         stored = inv[(inv["timeframe"] == "1m") & inv["symbol"].isin(symbols)]
         # one window for the stored runs and the reports: the same numbers in both
         window = (DEFAULT_START, (pd.Timestamp(stored["last_ts"].max()) + pd.Timedelta(minutes=1)).isoformat())
