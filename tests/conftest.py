@@ -35,6 +35,12 @@ MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "tr
 META_TABLES = ("users",)  # CASCADE empties the others
 
 
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    """Doctests are collected from every module (``--doctest-modules``); conftest files hold none, and
+    collecting two of them as modules named ``conftest`` (tests/ingest, tests/paper) is an import clash."""
+    return True if collection_path.name == "conftest.py" else None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))

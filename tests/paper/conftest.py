@@ -1,16 +1,11 @@
-"""Fixtures of the paper-trading tests: the fake Bithumb server of the ingest tests."""
+"""Fixtures of the paper-trading tests: the fake Bithumb server (tests/support/fake_bithumb.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest"))
-
-from fake_bithumb import FakeBithumb, serving  # noqa: E402
+from fake_bithumb import FakeBithumb, serving
 
 
 @pytest.fixture
