@@ -140,3 +140,17 @@ def session(db: Database, database_url: str, redis_cache: RedisCache, redis_serv
     wb = connect(settings)
     yield wb
     wb.close()
+
+
+@pytest.fixture
+def cli_env(session: object, database_url: str, redis_server_url: str, tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """WORKBENCH_* settings of the CLI tests (test database and Redis, data/reports/archive under
+    ``tmp_path``), set in the environment and returned for subprocesses; the working dir is ``tmp_path``."""
+    values = {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
+              "WORKBENCH_DATA_DIR": str(tmp_path / "data"), "WORKBENCH_REPORTS_DIR": str(tmp_path / "reports"),
+              "WORKBENCH_ARCHIVE_URL": str(tmp_path / "arc")}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp_path)
+    return values

@@ -16,24 +16,13 @@ from workbench.cli import app, parse_report_params
 from workbench.errors import WorkbenchError
 
 
-@pytest.fixture
-def env(session, database_url: str, redis_server_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
-        monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-              "WORKBENCH_DATA_DIR": str(tmp_path / "data"), "WORKBENCH_REPORTS_DIR": str(tmp_path / "reports")}
-    for k, v in values.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
-    return values
-
-
 def run(*args: str) -> str:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_data_commands(env: dict[str, str], tmp_path: Path) -> None:
+def test_data_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert "schema up to date at version" in run("db", "init")
     assert "applied: [1, 2, 3, 4, 5, 11, 21, 22, 41]" in run("db", "status")
     out = run("sample", "--days", "2")
@@ -49,7 +38,7 @@ def test_data_commands(env: dict[str, str], tmp_path: Path) -> None:
     assert "2 rows, all unchanged: nothing written" in again and "'timestamp' -> timestamp" in again
 
 
-def test_research_commands(env: dict[str, str], session) -> None:  # type: ignore[no-untyped-def]
+def test_research_commands(cli_env: dict[str, str], session) -> None:  # type: ignore[no-untyped-def]
     run("sample", "--days", "3")
     out = run("backtest", "EmaCross", "--symbols", "KRW-SYNBTC,KRW-SYNETH", "--param", "fast=5",
               "--max-positions", "2")
@@ -68,13 +57,13 @@ def test_research_commands(env: dict[str, str], session) -> None:  # type: ignor
     assert "EmaCross" in run("strategies") and "long_term" in run("strategies")
 
 
-def test_errors_exit_1_with_a_message(env: dict[str, str]) -> None:
+def test_errors_exit_1_with_a_message(cli_env: dict[str, str]) -> None:
     cmd = [sys.executable, "-c", "from workbench.cli import main; main()"]
     proc = subprocess.run([*cmd, "backtest", "NoSuchStrategy"], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+                          env={**os.environ, **cli_env}, timeout=120)
     assert proc.returncode == 1 and "strategy 'NoSuchStrategy' is not one of" in proc.stderr
     proc = subprocess.run([*cmd, "quality", "KRW-NOPE", "--timeframe", "7m"], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+                          env={**os.environ, **cli_env}, timeout=120)
     assert proc.returncode == 1 and "timeframe '7m'" in proc.stderr
 
 

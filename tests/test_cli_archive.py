@@ -18,24 +18,13 @@ from workbench.store.writer import write_table
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 
 
-@pytest.fixture
-def env(session, database_url: str, redis_server_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
-        monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-              "WORKBENCH_DATA_DIR": str(tmp_path / "data"), "WORKBENCH_ARCHIVE_URL": str(tmp_path / "arc")}
-    for k, v in values.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
-    return values
-
-
 def run(*args: str) -> str:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_archive_command(env: dict[str, str], session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_archive_command(cli_env: dict[str, str], session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     old = generate_sample_candles({"KRW-SYNBTC": 1e6}, start="2025-03-30", days=4)
     recent = generate_sample_candles({"KRW-SYNBTC": 1e6}, days=1,
                                      start=(pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=3)).floor("1D"))
@@ -56,8 +45,8 @@ def test_archive_command(env: dict[str, str], session, tmp_path: Path) -> None: 
     assert len(frame) == len(old) + len(recent)
 
 
-def test_archive_command_rejects_a_bad_time(env: dict[str, str]) -> None:
+def test_archive_command_rejects_a_bad_time(cli_env: dict[str, str]) -> None:
     proc = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "archive",
                            "--before", "yesterday-ish"], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+                          env={**os.environ, **cli_env}, timeout=120)
     assert proc.returncode == 1 and "before" in proc.stderr and "yesterday-ish" in proc.stderr
