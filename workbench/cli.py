@@ -37,7 +37,8 @@ def _settings() -> Any:
         raise WorkbenchError(f"invalid settings: {err}") from err
 
 
-#: embedded servers started by this command: stopped when it ends (unless --keep-services)
+#: connections of this command to embedded servers: those it started (or was handed) are stopped when it
+#: ends (unless --keep-services or another process still uses them)
 _started: list[Any] = []
 
 
@@ -46,21 +47,21 @@ def _connect(**kwargs: Any) -> Any:
 
     settings = _settings()
     wb = connect(settings, **kwargs)
-    if wb.urls.started:
+    if wb.urls.embedded_postgres or (wb.urls.embedded_redis and wb.urls.redis_url):
         _started.append((settings, wb))
     return wb
 
 
 def _stop_started(keep: bool) -> None:
     """Stop the embedded servers this command started, unless kept or used by another process."""
-    from workbench.services.resolve import in_use, stop_embedded
+    from workbench.services.resolve import finish_embedded, in_use
 
     while _started:
         settings, wb = _started.pop()
         wb.close()
         if keep:
             continue
-        stop_embedded(settings, only=wb.urls.started)
+        finish_embedded(settings, wb.urls)
         for name in wb.urls.started:
             users = in_use(settings, name)
             if users:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench.config import Settings
 from workbench.ingest.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
-from workbench.services.resolve import stop_embedded
+from workbench.services.resolve import finish_embedded
 from workbench.session import connect
 from workbench.store.writer import write_frame
 from workbench.strategies import BUILTIN_STRATEGIES, Risk
@@ -44,13 +44,13 @@ def run_study(
     Loads the synthetic sample (if not stored yet), computes indicators, backtests every built-in
     strategy on the sample basket, stores each run, and renders ``strategy_backtest`` (best strategy
     by Sharpe ratio) and ``run_comparison`` into ``settings.reports_dir``. Embedded servers this call
-    started are stopped at the end unless ``keep_services``.
+    started are stopped at the end unless ``keep_services`` (or, while another process still uses them,
+    left to the last of those to finish).
     """
     from workbench.reporting.run import run_report
 
     settings = settings or Settings()
     wb = connect(settings)
-    started = wb.urls.started
     try:
         symbols = list(SAMPLE_SYMBOLS)
         inv = wb.inventory()
@@ -94,9 +94,9 @@ def run_study(
         wb.close()
         return StudyResult(ids, best, reports)
     finally:
-        if started and not keep_services:
+        if not keep_services:
             wb.close()
-            stop_embedded(settings, only=started)  # only what this call started, and only if unused
+            finish_embedded(settings, wb.urls)  # what this call started or was handed, and only if unused
 
 
 @contextlib.contextmanager

@@ -134,7 +134,7 @@ _STUDY_LIKE = r"""
 import sys, time
 from pathlib import Path
 from workbench.config import Settings
-from workbench.services.resolve import stop_embedded
+from workbench.services.resolve import finish_embedded
 from workbench.session import connect
 settings = Settings(data_dir=Path(sys.argv[1]), database_url=None, redis_url=None, _env_file=None)
 wb = connect(settings)
@@ -142,13 +142,14 @@ Path(sys.argv[2]).write_text(",".join(wb.urls.started))
 while not Path(sys.argv[3]).exists():
     time.sleep(0.1)
 wb.close()
-print(stop_embedded(settings, only=wb.urls.started))   # what run_study does at its end
+print(finish_embedded(settings, wb.urls))   # what run_study does at its end
 """
 
 
-def test_a_finishing_run_does_not_stop_servers_another_process_uses(tmp_path: Path) -> None:
+def test_a_finishing_run_does_not_stop_servers_another_process_uses_and_the_last_user_stops_them(
+        tmp_path: Path) -> None:
     from workbench.config import Settings
-    from workbench.services.resolve import stop_embedded
+    from workbench.services.resolve import finish_embedded, stop_embedded
     from workbench.session import connect
 
     data = Path(tempfile.mkdtemp(prefix="wb-faults-share-"))
@@ -170,9 +171,15 @@ def test_a_finishing_run_does_not_stop_servers_another_process_uses(tmp_path: Pa
         assert out.strip() == "[]"             # it stopped nothing: this process still uses them
         assert wb.inventory() is not None      # and the database still answers
         wb.close()
+        infos = [EmbeddedPostgres(data).running(), EmbeddedRedis(data).running()]
+        # this process did not start them, but is the last user: finishing, it stops them
+        stopped = finish_embedded(settings, wb.urls)
+        after = [EmbeddedPostgres(data).running(), EmbeddedRedis(data).running()]
+        leases = sorted(p.name for p in (data / "leases").iterdir())
     finally:
         if first.poll() is None:
             first.kill()
-        stopped = stop_embedded(settings)
+        stop_embedded(settings, force=True)
         shutil.rmtree(data, ignore_errors=True)
-    assert sorted(stopped) == ["postgres", "redis"]
+    assert all(infos) and sorted(stopped) == ["postgres", "redis"]
+    assert after == [None, None] and leases == []

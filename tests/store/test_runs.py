@@ -148,3 +148,25 @@ def test_load_run_gives_the_equity_curve_back(loaded) -> None:  # type: ignore[n
     assert stored["strategy_name"] == "EmaCross" and stored["data_rows"] == len(run.result.equity)
     with pytest.raises(DataNotFoundError):
         loaded.run(123456)
+
+
+def test_a_strategy_saved_by_two_writers_at_once_is_stored_once(session) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    user = session.user_id
+    ids: list[list[int]] = [[], []]
+    start = threading.Barrier(2)
+
+    def save(k: int) -> None:
+        for i in range(40):
+            start.wait(timeout=60)   # both look the name up together (two studies or sweeps at once)
+            ids[k].append(save_strategy(session.db, user, EmaCross(name=f"Race{i}")))
+
+    threads = [threading.Thread(target=save, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert ids[0] == ids[1] and len(set(ids[0])) == 40
+    with session.db.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM strategies WHERE name LIKE 'Race%'")).scalar() == 40

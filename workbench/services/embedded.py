@@ -158,6 +158,11 @@ class EmbeddedPostgres:
         self.root = self.data_dir / "postgres"
         self.pgdata = self.root / "data"
         self.log = self.root / "server.log"
+        self._lock = self.root.parent / ".postgres.lock"
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock under which this server is started (other processes wait to start it)."""
+        return _locked(self._lock)
 
     @property
     def password(self) -> str:
@@ -250,7 +255,7 @@ class EmbeddedPostgres:
 
     def start(self) -> ServiceInfo:
         """Start (initialising on first use) or reuse the server; create the ``workbench`` database."""
-        with _locked(self.root.parent / ".postgres.lock"):
+        with self.locked():
             info = self.running()
             if info is not None:
                 return info
@@ -337,6 +342,11 @@ class EmbeddedRedis:
         self.pidfile = self.root / "redis.pid"
         self.portfile = self.root / "redis.port"
         self.log = self.root / "redis.log"
+        self._lock = self.root.parent / ".redis.lock"
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock under which this server is started (other processes wait to start it)."""
+        return _locked(self._lock)
 
     @property
     def binary(self) -> Path:
@@ -355,7 +365,7 @@ class EmbeddedRedis:
                            started_here=False)
 
     def start(self) -> ServiceInfo:
-        with _locked(self.root.parent / ".redis.lock"):
+        with self.locked():
             info = self.running()
             if info is not None:
                 return info

@@ -4,6 +4,10 @@ A lease is a file ``<data_dir>/leases/<server>.<pid>`` held by a running process
 kernel, a report kernel). :func:`stop_if_unused` stops a server only when no live process other than
 the caller holds a lease; leases of dead processes are removed on the way. A process's leases are
 dropped at its exit.
+
+The process that started a server stops it when it finishes; if others still use it then, it hands the
+duty over (a file ``<data_dir>/leases/stop-when-unused.<server>`` naming the server's pid), and the last
+of them to finish stops it (:func:`workbench.services.resolve.finish_embedded`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["acquire", "holders", "release"]
+__all__ = ["acquire", "clear_hand_over", "hand_over", "handed_over", "holders", "release"]
 
 _held: set[Path] = set()
 _registered = False
@@ -82,3 +86,30 @@ def _release_all() -> None:
         with contextlib.suppress(OSError):
             path.unlink()
     _held.clear()
+
+
+def _duty(data_dir: Path, server: str) -> Path:
+    return _folder(data_dir) / f"stop-when-unused.{server}"
+
+
+def hand_over(data_dir: Path, server: str, server_pid: int) -> None:
+    """Leave stopping ``server`` (running as ``server_pid``) to the last process still using it."""
+    path = _duty(data_dir, server)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(str(server_pid))
+    tmp.replace(path)
+
+
+def handed_over(data_dir: Path, server: str) -> int | None:
+    """The pid of the ``server`` whose stop was handed over (None: no hand-over)."""
+    try:
+        return int(_duty(data_dir, server).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def clear_hand_over(data_dir: Path, server: str) -> None:
+    """Drop the hand-over of ``server`` (it was stopped, or is not the server it named)."""
+    with contextlib.suppress(OSError):
+        _duty(data_dir, server).unlink()

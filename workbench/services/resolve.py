@@ -9,7 +9,7 @@ from workbench.config import Settings
 from workbench.services import lease
 from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
 
-__all__ = ["ResolvedUrls", "in_use", "resolve_urls", "stop_embedded"]
+__all__ = ["ResolvedUrls", "finish_embedded", "in_use", "resolve_urls", "stop_embedded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +38,32 @@ def resolve_urls(settings: Settings, *, start: bool = True, need_redis: bool = T
     started: list[str] = []
     db_url = settings.database_url
     if db_url is None:
-        pg = EmbeddedPostgres(settings.data_dir)
-        info = pg.start() if start else pg.running()
-        if info is None:
-            raise_missing("PostgreSQL")
-        db_url = info.url
+        # the lease comes first: a process finishing meanwhile sees this one as a user and keeps the server
         lease.acquire(settings.data_dir, "postgres")
+        try:
+            pg = EmbeddedPostgres(settings.data_dir)
+            info = pg.start() if start else pg.running()
+            if info is None:
+                raise_missing("PostgreSQL")
+        except BaseException:
+            lease.release(settings.data_dir, "postgres")
+            raise
+        db_url = info.url
         if info.started_here:
             started.append("postgres")
     redis_url = settings.redis_url
     if redis_url is None and need_redis and settings.cache_enabled:
-        rd = EmbeddedRedis(settings.data_dir)
-        rinfo = rd.start() if start else rd.running()
-        if rinfo is not None:
+        lease.acquire(settings.data_dir, "redis")
+        try:
+            rd = EmbeddedRedis(settings.data_dir)
+            rinfo = rd.start() if start else rd.running()
+        except BaseException:
+            lease.release(settings.data_dir, "redis")
+            raise
+        if rinfo is None:
+            lease.release(settings.data_dir, "redis")
+        else:
             redis_url = rinfo.url
-            lease.acquire(settings.data_dir, "redis")
             if rinfo.started_here:
                 started.append("redis")
     return ResolvedUrls(db_url, redis_url, settings.database_url is None, settings.redis_url is None,
@@ -65,20 +76,53 @@ def raise_missing(what: str) -> NoReturn:
     raise ServiceError(f"no {what} URL is configured and the embedded {what} is not running")
 
 
+def _servers(settings: Settings) -> tuple[tuple[str, EmbeddedRedis | EmbeddedPostgres], ...]:
+    return (("redis", EmbeddedRedis(settings.data_dir)), ("postgres", EmbeddedPostgres(settings.data_dir)))
+
+
 def stop_embedded(settings: Settings, *, force: bool = False,
                   only: tuple[str, ...] = ("redis", "postgres")) -> list[str]:
     """Stop the embedded servers of ``settings.data_dir`` that no other running process uses (or all
     with ``force``); return the names of those stopped. This process's own leases are dropped."""
     stopped = []
-    servers = (("redis", EmbeddedRedis(settings.data_dir)), ("postgres", EmbeddedPostgres(settings.data_dir)))
-    for name, server in servers:
+    for name, server in _servers(settings):
         if name not in only:
             continue
-        lease.release(settings.data_dir, name)
-        if not force and lease.holders(settings.data_dir, name):
+        with server.locked():   # nobody starts it, or takes a lease and finds it running, meanwhile
+            lease.release(settings.data_dir, name)
+            if not force and lease.holders(settings.data_dir, name):
+                continue
+            if server.stop():
+                stopped.append(name)
+            lease.clear_hand_over(settings.data_dir, name)
+    return stopped
+
+
+def finish_embedded(settings: Settings, urls: ResolvedUrls) -> list[str]:
+    """What a process that used embedded servers does when it is done with them: drop its leases and
+    stop each server it started, or whose stop was handed over to it, unless another running process
+    still uses it; then the duty is handed over to the last of those to finish. Returns the names of
+    the servers stopped."""
+    used = {"postgres": urls.embedded_postgres, "redis": urls.embedded_redis and urls.redis_url is not None}
+    stopped = []
+    for name, server in _servers(settings):
+        if not used[name]:
             continue
-        if server.stop():
-            stopped.append(name)
+        with server.locked():   # finishing processes take turns: the last one sees no other user
+            lease.release(settings.data_dir, name)
+            info = server.running()
+            duty = lease.handed_over(settings.data_dir, name)
+            if info is None or (duty is not None and duty != info.pid):
+                lease.clear_hand_over(settings.data_dir, name)   # stopped already, or another server since
+                duty = None
+            if info is None or (name not in urls.started and duty is None):
+                continue
+            if lease.holders(settings.data_dir, name):
+                lease.hand_over(settings.data_dir, name, info.pid)
+                continue
+            if server.stop():
+                stopped.append(name)
+            lease.clear_hand_over(settings.data_dir, name)
     return stopped
 
 

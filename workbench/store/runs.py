@@ -66,9 +66,11 @@ def _strategy_params(strategy: Strategy) -> dict[str, Any]:
 
 
 def save_strategy(db: Database, user_id: int, strategy: Strategy) -> int:
-    """Insert the strategy, or update the user's strategy of the same name; return its id."""
+    """Insert the strategy, or update the user's strategy of the same name; return its id (one row per
+    name, also when several processes save it at once)."""
     p = _strategy_params(strategy)
     with db.begin() as conn:
+        conn.execute(query("strategy_lock").text, {"user_id": user_id})
         found = conn.execute(query("strategy_find").text, {"user_id": user_id, "name": strategy.name}).scalar()
         if found is None:
             return int(conn.execute(query("strategy_insert").text, {"user_id": user_id, **p}).scalar_one())
