@@ -42,3 +42,36 @@ def test_index_escapes_titles(tmp_path: Path) -> None:
     _report(tmp_path, "x-20250101T000000", {"title": "<script>alert(1)</script>", "notebook": "x"})
     page = build_index(tmp_path).read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_two_rebuilds_at_once_both_reports_listed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Report A lists the folder, report B is written and rebuilds while A has not written yet: A must
+    not overwrite the index with its older listing (rebuilds take turns)."""
+    import threading
+
+    from workbench.reporting import index as index_module
+
+    real = index_module.report_entries
+    listed, go = threading.Event(), threading.Event()
+
+    def slow_first_listing(folder: Path) -> list[dict[str, object]]:
+        entries = real(folder)
+        if not listed.is_set():
+            listed.set()
+            go.wait(30)   # A holds its listing until B has finished or is seen waiting
+        return entries
+
+    monkeypatch.setattr(index_module, "report_entries", slow_first_listing)
+    _report(tmp_path, "a-20250101T000000", {"title": "report A", "notebook": "a"})
+    a = threading.Thread(target=build_index, args=(tmp_path,))
+    a.start()
+    assert listed.wait(30)
+    _report(tmp_path, "b-20250101T000001", {"title": "report B", "notebook": "b"})
+    b = threading.Thread(target=build_index, args=(tmp_path,))
+    b.start()
+    b.join(1.0)   # without turns, B writes both rows now and A then overwrites them with its one row
+    go.set()
+    a.join(30)
+    b.join(30)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "report A" in page and "report B" in page

@@ -9,8 +9,10 @@ name says.
 
 from __future__ import annotations
 
+import fcntl
 import html
 import json
+import os
 import re
 import uuid
 from datetime import UTC, datetime
@@ -111,8 +113,21 @@ def _cell(text: str, sort: Any, *, numeric: bool = False, css: str = "") -> str:
 
 
 def build_index(reports_dir: Path) -> Path:
-    """Write ``reports_dir/index.html`` listing every report there; return its path."""
+    """Write ``reports_dir/index.html`` listing every report there; return its path.
+
+    Rebuilds take turns (a lock on the folder itself, no lock file): the last one to write has listed
+    every report whose files were written before it started, so two reports finishing together both
+    appear."""
     reports_dir = Path(reports_dir)
+    fd = os.open(reports_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _write_index(reports_dir)
+    finally:
+        os.close(fd)   # releases the lock
+
+
+def _write_index(reports_dir: Path) -> Path:
     entries = report_entries(reports_dir)
     head = "".join(f'<th data-type="{kind}">{html.escape(title)}</th>' for title, kind in (
         ("date", "text"), ("notebook", "text"), ("title", "text"),
