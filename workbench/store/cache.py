@@ -45,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench._version import __version__
+from workbench.store.frame_codec import decode_columns, encode_columns
 
 __all__ = [
     "CANDLE_TTL",
@@ -70,8 +71,9 @@ CANDLE_TTL: Final = 3600
 TICKER_TTL: Final = 1
 ORDERBOOK_TTL: Final = 1
 _RETRY_AFTER: Final = 30.0
-_VERSION_KEY: Final = b"workbench_version"
-_SOURCE_KEY: Final = b"workbench_source"
+#: first bytes of a frame value (after the MAC): the format and its version; other values are misses
+_COLUMNS_MAGIC: Final = b"WBF2C"
+_IPC_MAGIC: Final = b"WBF2A"
 _MAC_SIZE: Final = 32
 _IPC_OPTIONS: Final = {"compression": "lz4"}
 
@@ -127,25 +129,38 @@ def unseal(key: str, data: bytes, secret: bytes) -> memoryview | None:
 
 
 def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
-    meta = dict(table.schema.metadata or {})
-    meta[_VERSION_KEY] = __version__.encode()
-    meta[_SOURCE_KEY] = source.encode()
-    table = table.replace_schema_metadata(meta)
+    """The cached form of ``table``: the compact column format (:mod:`workbench.store.frame_codec`),
+    or Arrow IPC (lz4) for a table that format does not handle (nulls, other column types)."""
+    meta = {"workbench_version": __version__, "workbench_source": source}
+    compact = encode_columns(table, meta)
+    if compact is not None:
+        return _COLUMNS_MAGIC + compact
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta.update({k.encode(): v.encode() for k, v in meta.items()})
+    table = table.replace_schema_metadata(schema_meta)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
         writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
+    return _IPC_MAGIC + sink.getvalue().to_pybytes()
 
 
 def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | None:
-    """Decode Arrow IPC bytes; None if written by another workbench version or from another source.
+    """Decode :func:`table_to_bytes`; None if written by another workbench version or from another source.
 
-    Raises ``pyarrow.ArrowInvalid`` (or another ``pyarrow.ArrowException``) for bytes that are not
-    an Arrow stream.
+    Raises ValueError (or a ``pyarrow.ArrowException``) for bytes that are not such a value, among
+    them the values of earlier cache formats.
     """
-    table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
-    meta = table.schema.metadata or {}
-    if meta.get(_VERSION_KEY) != __version__.encode() or meta.get(_SOURCE_KEY, b"") != source.encode():
+    view = memoryview(data)
+    magic = bytes(view[:len(_COLUMNS_MAGIC)])
+    if magic == _COLUMNS_MAGIC:
+        table, meta = decode_columns(view[len(_COLUMNS_MAGIC):])
+    elif magic == _IPC_MAGIC:
+        table = pa.ipc.open_stream(pa.py_buffer(view[len(_IPC_MAGIC):])).read_all()
+        meta = {k.decode(errors="replace"): v.decode(errors="replace")
+                for k, v in (table.schema.metadata or {}).items()}
+    else:
+        raise ValueError("not a workbench frame of this cache format")
+    if meta.get("workbench_version") != __version__ or meta.get("workbench_source", "") != source:
         return None
     return table
 
@@ -243,8 +258,8 @@ class RedisCache:
             return None
         try:
             table = table_from_bytes(payload, self.source)
-        except (pa.ArrowException, ValueError, OSError) as err:
-            self._drop(key, f"not a readable Arrow frame ({type(err).__name__}: {err})")
+        except (pa.ArrowException, ValueError, KeyError, TypeError, OSError) as err:
+            self._drop(key, f"not a readable frame ({type(err).__name__}: {err})")
             return None
         if table is None:
             self._drop(key, "written by another workbench version or database")
