@@ -81,13 +81,13 @@ def _as_ints(column: pa.ChunkedArray) -> tuple[int | None, np.ndarray] | None:
 def _pack(q: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
     """Header fields and the differences (minus their minimum) of int64 ``q``, in the narrowest of
     1, 2, 4 or 8 bytes (0 when they are all equal)."""
-    if len(q) == 0:
-        return {"first": 0, "min": 0, "width": 0}, np.empty(0, np.uint8)
+    if len(q) < 2:
+        return {"first": int(q[0]) if len(q) else 0, "min": 0, "width": 0}, np.empty(0, np.uint8)
     with np.errstate(over="ignore"):
         d = np.diff(q)  # modulo 2**64
-        low = int(d.min(initial=0))
+        low = int(d.min())
         u = d.view(np.uint64) - np.uint64(low & 0xFFFF_FFFF_FFFF_FFFF)  # modulo 2**64: 0 .. max - min
-    top = int(u.max(initial=0))
+    top = int(u.max())
     width = next(w for w in _WIDTHS if top < 1 << (8 * w))
     packed = u.astype(_WIDTHS[width]).view(np.uint8) if width else np.empty(0, np.uint8)
     return {"first": int(q[0]), "min": low, "width": width}, packed
