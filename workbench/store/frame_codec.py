@@ -9,12 +9,14 @@ A candle frame is a timestamp column and float64 columns. Each column becomes a 
   scaled);
 * other float64 columns: their IEEE bit patterns (lossless, compresses less).
 
-``q`` is stored as its first value and the differences of neighbours minus their minimum, which
-are small non-negative numbers for time-ordered candles, as 1-, 2-, 4- or 8-byte unsigned integers
-(the narrowest that holds them; none when they are all equal); the columns' bytes (each padded to
-8) are compressed together. Integer arithmetic is modulo 2**64 both ways, so every int64
-round-trips. Decoding is a few vectorised passes per column (widen, add, cumulative sum, divide) and
-builds the Arrow arrays on the decoded numpy buffers without another copy.
+``q`` is stored as its first value and the differences of neighbours minus their minimum: small
+non-negative numbers for time-ordered candles, ``width`` bytes wide (0 when they are all equal),
+kept as parts of 2 bytes (the lowest first) and a last single byte when ``width`` is odd, so that
+the nearly constant high parts compress apart from the noisy low ones. All parts (each padded to 8
+bytes) are compressed together. Integer arithmetic is modulo 2**64 both ways, so every int64
+round-trips. Decoding is a few vectorised passes per column into one int64 block (widen, shift/or,
+add, cumulative sum, and for scaled floats a division in place), and the Arrow arrays are built on
+that block without another copy.
 
 Tables with nulls or other column types are not handled here (:func:`encode_columns` returns None).
 """
@@ -35,8 +37,6 @@ _LEVEL: Final = 1
 _MAX_DECIMALS: Final = 9
 _SAMPLE: Final = 1024
 _HEADER: Final = struct.Struct("<I")
-#: byte width -> little-endian unsigned type of the packed differences
-_WIDTHS: Final = {0: "<u1", 1: "<u1", 2: "<u2", 4: "<u4", 8: "<u8"}
 
 
 def _decimals(x: np.ndarray) -> tuple[int, np.ndarray] | None:
@@ -78,36 +78,57 @@ def _as_ints(column: pa.ChunkedArray) -> tuple[int | None, np.ndarray] | None:
     return None
 
 
-def _pack(q: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
-    """Header fields and the differences (minus their minimum) of int64 ``q``, in the narrowest of
-    1, 2, 4 or 8 bytes (0 when they are all equal)."""
+def _parts(width: int) -> list[tuple[int, str]]:
+    """(shift in bits, little-endian type) of the parts of a ``width``-byte number: 2-byte groups,
+    then one byte if ``width`` is odd."""
+    return [(8 * at, "<u2" if width - at >= 2 else "<u1") for at in range(0, width, 2)]
+
+
+def _padded(size: int) -> int:
+    return size + -size % 8
+
+
+def _pack(q: np.ndarray) -> tuple[dict[str, int], list[np.ndarray]]:
+    """Header fields and the parts of the differences (minus their minimum) of int64 ``q``."""
     if len(q) < 2:
-        return {"first": int(q[0]) if len(q) else 0, "min": 0, "width": 0}, np.empty(0, np.uint8)
+        return {"first": int(q[0]) if len(q) else 0, "min": 0, "width": 0}, []
     with np.errstate(over="ignore"):
         d = np.diff(q)  # modulo 2**64
         low = int(d.min())
         u = d.view(np.uint64) - np.uint64(low & 0xFFFF_FFFF_FFFF_FFFF)  # modulo 2**64: 0 .. max - min
-    top = int(u.max())
-    width = next(w for w in _WIDTHS if top < 1 << (8 * w))
-    packed = u.astype(_WIDTHS[width]).view(np.uint8) if width else np.empty(0, np.uint8)
-    return {"first": int(q[0]), "min": low, "width": width}, packed
+    width = (int(u.max()).bit_length() + 7) // 8
+    parts = []
+    for shift, type_ in _parts(width):
+        part = (u >> np.uint64(shift)).astype(type_).view(np.uint8)  # astype keeps the low bytes
+        parts += [part, np.zeros(-len(part) % 8, np.uint8)]  # padded: the next part stays aligned
+    return {"first": int(q[0]), "min": low, "width": width}, parts
 
 
-def _unpack(n: int, field: dict[str, Any], packed: memoryview) -> np.ndarray:
-    """Inverse of :func:`_pack`."""
-    q = np.empty(n, np.int64)
+def _unpack(q: np.ndarray, field: dict[str, Any], packed: memoryview, scratch: np.ndarray) -> None:
+    """Inverse of :func:`_pack`, into ``q`` (int64, the column's length); ``scratch``: n - 1 uint64."""
+    n = len(q)
     if n == 0:
-        return q
-    width = int(field["width"])
+        return
+    tail = q[1:]
+    at = 0
     with np.errstate(over="ignore"):
-        if width:
-            u = np.frombuffer(packed, _WIDTHS[width])
-            np.add(u.view(np.int64) if width == 8 else u, np.int64(field["min"]), out=q[1:], casting="unsafe")
-        else:
-            q[1:] = field["min"]
+        for shift, type_ in _parts(int(field["width"])):
+            part = np.frombuffer(packed[at:at + (n - 1) * np.dtype(type_).itemsize], type_)
+            at += _padded(part.nbytes)
+            if shift == 0:
+                np.copyto(tail, part, casting="unsafe")
+            else:
+                np.left_shift(part, shift, dtype=np.uint64, out=scratch)
+                np.bitwise_or(tail.view(np.uint64), scratch, out=tail.view(np.uint64))
+        if at == 0:
+            tail.fill(0)
+        np.add(tail, np.int64(field["min"]), out=tail)
         q[0] = field["first"]
         np.cumsum(q, out=q)
-    return q
+
+
+def _size(n: int, field: dict[str, Any]) -> int:
+    return sum(_padded((n - 1) * np.dtype(t).itemsize) for _, t in _parts(int(field["width"]))) if n > 1 else 0
 
 
 def encode_columns(table: pa.Table, meta: dict[str, str]) -> bytes | None:
@@ -118,11 +139,10 @@ def encode_columns(table: pa.Table, meta: dict[str, str]) -> bytes | None:
         ints = _as_ints(column)
         if ints is None:
             return None
-        field, packed = _pack(ints[1])
+        field, parts = _pack(ints[1])
         field["decimals"] = -1 if ints[0] is None else ints[0]
         fields.append(field)
-        chunks.append(packed)
-        chunks.append(np.zeros(-len(packed) % 8, np.uint8))  # keeps the next column aligned
+        chunks += parts
     raw = np.concatenate(chunks) if chunks else np.empty(0, np.uint8)
     body = pa.Codec(_CODEC, compression_level=_LEVEL).compress(raw, asbytes=True)
     header = json.dumps({"rows": table.num_rows, "size": int(raw.nbytes), "meta": meta, "columns": fields,
@@ -143,25 +163,29 @@ def decode_columns(data: bytes | memoryview) -> tuple[pa.Table, dict[str, str]]:
     schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(head["schema"])))
     n = int(head["rows"])
     fields = head["columns"]
-    if len(fields) != len(schema) or any(int(f["width"]) not in _WIDTHS for f in fields):
+    if len(fields) != len(schema) or any(not 0 <= int(f["width"]) <= 8 for f in fields):
         raise ValueError("frame header does not match its schema")
-    raw = pa.Codec(_CODEC).decompress(view[_HEADER.size + size:], decompressed_size=int(head["size"]),
-                                      asbytes=False)
+    try:
+        raw = pa.Codec(_CODEC).decompress(view[_HEADER.size + size:], decompressed_size=int(head["size"]),
+                                          asbytes=False)
+    except OSError as err:  # pyarrow reports a corrupt or cut zstd frame as OSError
+        raise ValueError(f"frame body does not decompress ({err})") from err
     packed = memoryview(raw)
-    sizes = [int(f["width"]) * max(n - 1, 0) for f in fields]
-    if len(packed) != sum(size + -size % 8 for size in sizes):
+    sizes = [_size(n, f) for f in fields]
+    if len(packed) != sum(sizes):
         raise ValueError("frame body has the wrong size")
+    block = np.empty((len(fields), n), np.int64)  # one allocation; each column a row, decoded in place
+    scratch = np.empty(max(n - 1, 0), np.uint64)
     arrays = []
     at = 0
-    for field, size, type_ in zip(fields, sizes, schema.types, strict=True):
-        q = _unpack(n, field, packed[at:at + size])
-        at += size + -size % 8
+    for q, field, size, type_ in zip(block, fields, sizes, schema.types, strict=True):
+        _unpack(q, field, packed[at:at + size], scratch)
+        at += size
         decimals = int(field["decimals"])
         if pa.types.is_float64(type_):
-            values = q / float(10**decimals) if decimals >= 0 else q.view(np.float64)
-        elif decimals < 0 and (pa.types.is_timestamp(type_) or pa.types.is_int64(type_)):
-            values = q
-        else:
+            if decimals >= 0:  # k / 10**d, as checked when encoding
+                np.divide(q, float(10**decimals), out=q.view(np.float64))
+        elif decimals >= 0 or not (pa.types.is_timestamp(type_) or pa.types.is_int64(type_)):
             raise ValueError(f"column type {type_} does not match its encoding")
-        arrays.append(pa.Array.from_buffers(type_, n, [None, pa.py_buffer(values)]))
+        arrays.append(pa.Array.from_buffers(type_, n, [None, pa.py_buffer(q)]))
     return pa.Table.from_arrays(arrays, schema=schema), {str(k): str(v) for k, v in head["meta"].items()}
