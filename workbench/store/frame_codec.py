@@ -40,27 +40,21 @@ _HEADER: Final = struct.Struct("<I")
 
 
 def _decimals(x: np.ndarray) -> tuple[int, np.ndarray] | None:
-    """``(d, k)`` with ``k / 10**d == x`` bit for bit (smallest d), or None."""
+    """``(d, k)`` with ``k / 10**d == x`` bit for bit (smallest d that fits the first values), or None.
+
+    The check is the decoder's own computation (int64 ``k`` divided by ``10**d``) compared bit for
+    bit, so whatever passes decodes exactly; NaN, infinities and values beyond int64 fail it (their
+    cast gives a value that does not divide back).
+    """
     sample = x[:_SAMPLE]
     with np.errstate(invalid="ignore", over="ignore"):
-        if not np.isfinite(sample).all():
-            return None
         for d in range(_MAX_DECIMALS + 1):
             scale = float(10**d)
-            k = np.rint(sample * scale)
-            if np.abs(k).max(initial=0.0) >= 2.0**53:
-                return None
-            if np.array_equal((k.astype(np.int64) / scale).view(np.int64), sample.view(np.int64)):
-                break
-        else:
-            return None
-        if not np.isfinite(x).all():
-            return None
-        k = np.rint(x * scale)
-        if np.abs(k).max(initial=0.0) >= 2.0**53:
-            return None
-        q = k.astype(np.int64)
-        return (d, q) if np.array_equal((q / scale).view(np.int64), x.view(np.int64)) else None
+            if np.array_equal((np.rint(sample * scale).astype(np.int64) / scale).view(np.int64),
+                              sample.view(np.int64)):
+                q = np.rint(x * scale).astype(np.int64)
+                return (d, q) if np.array_equal((q / scale).view(np.int64), x.view(np.int64)) else None
+    return None
 
 
 def _as_ints(column: pa.ChunkedArray) -> tuple[int | None, np.ndarray] | None:
