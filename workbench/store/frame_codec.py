@@ -3,10 +3,10 @@
 A candle frame is a timestamp column and float64 columns. Each column becomes a vector of int64 ``q``:
 
 * timestamps and int64 columns: their integer values;
-* float64 columns whose every value is ``k / 10**d`` exactly for some ``d`` in 0..9 (prices with a
-  tick, volumes with a fixed number of decimals): the integers ``k``, decoded as ``k / 10**d``, which
-  is checked bit for bit when encoding (so ``-0.0``, NaN or a value with more decimals is never
-  scaled);
+* float64 columns whose every value is ``k / 10**d`` exactly (prices with a tick, volumes with a
+  fixed number of decimals; ``d`` in 0..9, the smallest that fits the first 1,024 values): the
+  integers ``k``, decoded as ``k / 10**d``, which is checked bit for bit over the whole column when
+  encoding (so ``-0.0``, NaN or a value with more decimals is never scaled);
 * other float64 columns: their IEEE bit patterns (lossless, compresses less).
 
 ``q`` is stored as its first value and the differences of neighbours minus their minimum: small
@@ -157,7 +157,8 @@ def decode_columns(data: bytes | memoryview) -> tuple[pa.Table, dict[str, str]]:
     schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(head["schema"])))
     n = int(head["rows"])
     fields = head["columns"]
-    if len(fields) != len(schema) or any(not 0 <= int(f["width"]) <= 8 for f in fields):
+    if len(fields) != len(schema) or any(not (0 <= int(f["width"]) <= 8 and -1 <= int(f["decimals"]) <= _MAX_DECIMALS)
+                                         for f in fields):
         raise ValueError("frame header does not match its schema")
     try:
         raw = pa.Codec(_CODEC).decompress(view[_HEADER.size + size:], decompressed_size=int(head["size"]),
