@@ -134,6 +134,7 @@ def test_source_and_version_are_checked() -> None:
     lambda d: d.replace(b'"width": 3', b'"width": 9'),    # impossible width
     lambda d: d.replace(b'"decimals": -1', b'"decimals": 2', 1),  # a timestamp "scaled"
     lambda d: d.replace(b'"decimals": 2', b'"decimals": 400', 1),  # 10**400 is no float
+    lambda d: d.replace(b'"meta": {}', b'"meta": []', 1),          # header fields of the wrong kind
 ])
 def test_malformed_values_raise_value_or_arrow_errors(cut: object) -> None:
     """Defence in depth: a value reaches the decoder only after its HMAC verified."""

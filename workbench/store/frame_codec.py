@@ -154,6 +154,9 @@ def decode_columns(data: bytes | memoryview) -> tuple[pa.Table, dict[str, str]]:
         raise ValueError("too short for a frame header")
     (size,) = _HEADER.unpack_from(view)
     head = json.loads(bytes(view[_HEADER.size:_HEADER.size + size]))
+    if not (isinstance(head, dict) and isinstance(head.get("meta"), dict) and isinstance(head.get("columns"), list)
+            and all(isinstance(f, dict) for f in head["columns"])):
+        raise ValueError("frame header is not the expected object")
     schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(head["schema"])))
     n = int(head["rows"])
     fields = head["columns"]
