@@ -66,10 +66,22 @@ def test_a_redis_outage_during_the_write_cannot_leave_a_stale_frame(db: Database
     assert after["close"].iloc[0] == pytest.approx(changed["close_price"].iloc[59])
 
 
+def _old_format(table: pa.Table) -> bytes:
+    """A frame as the cache wrote it before format WBF2: a bare lz4 Arrow IPC stream."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
 @pytest.mark.parametrize("poison", [
     b"not arrow at all",
     b"",
     "forged",
+    "one byte flipped",
+    "garbage in the format, signed with the secret",
+    "cut body, signed with the secret",
+    "earlier format, signed with the secret",
 ])
 def test_an_unverifiable_value_is_a_logged_miss_and_deleted(db: Database, candles: pd.DataFrame,
                                                             cache: RedisCache, poison: object,
@@ -77,17 +89,51 @@ def test_an_unverifiable_value_is_a_logged_miss_and_deleted(db: Database, candle
     good = load_candles(db, SYM, "1h", cache=cache)
     (key,) = cache.client.keys("candle:*")
     key = key.decode()
+    stored = cache.client.get(key)
+    secret = cache_secret(db)
+    frame = pa.Table.from_pandas(good.reset_index(), preserve_index=False)
     if poison == "forged":  # a well-formed frame with the right source tag and wrong prices, signed without the secret
         fake = pa.Table.from_pandas(good.reset_index().assign(close=1.0), preserve_index=False)
         value = seal(key, table_to_bytes(fake, cache.source), b"guessed secret")
+    elif poison == "one byte flipped":
+        value = stored[:-7] + bytes([stored[-7] ^ 1]) + stored[-6:]
+    elif poison == "garbage in the format, signed with the secret":
+        value = seal(key, b"WBF2C\x10\x00\x00\x00{not json at all}", secret)
+    elif poison == "cut body, signed with the secret":
+        value = seal(key, table_to_bytes(frame, cache.source)[:-9], secret)
+    elif poison == "earlier format, signed with the secret":
+        value = seal(key, _old_format(frame), secret)
     else:
         value = seal(key, bytes(poison), b"x" * 32) if poison else b"\x00" * 10  # type: ignore[arg-type]
+    assert value != stored
     cache.client.set(key, value)
     with caplog.at_level(logging.WARNING, logger="workbench.store.cache"):
         loaded = load_candles(db, SYM, "1h", cache=cache)
-    pd.testing.assert_frame_equal(loaded, good)
+    pd.testing.assert_frame_equal(loaded, good, check_exact=True)
     assert cache.rejected == 1 and f"cache value {key} dropped" in caplog.text
     assert cache.client.get(key) != value   # deleted (and refilled from the database)
+
+
+@pytest.mark.parametrize("backend", ["pandas", "polars", "arrow"])
+@pytest.mark.parametrize("timeframe", ["1m", "1h", "3m"])   # stored, from the rollups, bucketed on the server
+def test_a_redis_hit_is_the_database_frame_bit_for_bit(db: Database, candles: pd.DataFrame, cache: RedisCache,
+                                                       backend: str, timeframe: str) -> None:
+    plain = load_candles(db, SYM, timeframe, backend=backend)  # type: ignore[call-overload]
+    load_candles(db, SYM, timeframe, cache=cache, backend=backend)  # type: ignore[call-overload]
+    (key,) = cache.client.keys("candle:*")
+    assert cache.client.get(key)[32:37] == b"WBF2C"   # after the MAC: the compact column format
+    other = RedisCache(cache.client, source=cache.source, secret=cache_secret(db))   # another process
+    hit = load_candles(db, SYM, timeframe, cache=other, backend=backend)  # type: ignore[call-overload]
+    assert (other.hits, other.misses, other.rejected) == (1, 0, 0)
+    if backend == "pandas":
+        pd.testing.assert_frame_equal(hit, plain, check_exact=True)
+        assert str(hit.index.dtype) == "datetime64[us, UTC]" and hit.index.name == "ts"
+    elif backend == "polars":
+        from polars.testing import assert_frame_equal
+
+        assert_frame_equal(hit, plain, check_exact=True)
+    else:
+        assert hit.schema.equals(plain.schema, check_metadata=True) and hit.equals(plain)
 
 
 def test_a_value_moved_to_another_key_does_not_verify(db: Database, candles: pd.DataFrame,

@@ -151,3 +151,24 @@ def test_frames_cached_from_another_database_are_misses(db: Database, redis_cach
     assert other.hits == 0 and other.misses == 1
     load_candles(db, "KRW-SYNBTC", "1h", cache=redis_cache)   # each database has its own keys
     assert (redis_cache.hits, redis_cache.misses) == (1, 1)
+
+
+def test_one_lookup_gives_the_data_version_and_the_largest_stored_source(db: Database) -> None:
+    from workbench.store.market_data import _version_and_source, stored_source_timeframe
+    from workbench.store.versions import data_version
+
+    sym = "KRW-SYNBTC"
+    day = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-01-02", tz="UTC")
+    later = pd.Timestamp("2025-01-02", tz="UTC"), pd.Timestamp("2025-01-03", tz="UTC")
+    before = data_version(db, "candles", sym)   # the db fixture does not empty data_versions
+    assert _version_and_source(db, sym, "15m", *day) == (before, None)   # no candles yet
+    write_table(db, "candles", generate_sample_candles({sym: 1e6}, days=2, timeframe="1m"))
+    write_table(db, "candles", generate_sample_candles({sym: 1e6}, days=1, timeframe="5m"))
+    version = data_version(db, "candles", sym)
+    assert version >= before + 2   # each write bumped it
+    # 15m is built from 15m, 5m, 3m or 1m (largest first); 5m is stored on the first day only
+    assert _version_and_source(db, sym, "15m", *day) == (version, "5m")
+    assert _version_and_source(db, sym, "15m", *later) == (version, "1m")
+    assert stored_source_timeframe(db, sym, "1m", *day) == "1m"
+    assert stored_source_timeframe(db, sym, "1h", pd.Timestamp("2025-02-01", tz="UTC"),
+                                   pd.Timestamp("2025-02-02", tz="UTC")) is None

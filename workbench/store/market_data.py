@@ -232,14 +232,14 @@ def load_candles(
         if src not in source_timeframes(tf):
             raise ValidationError(f"source_timeframe {src!r} cannot be bucketed into {tf!r}: "
                                   f"it must divide it (one of {source_timeframes(tf)})")
+        version = 0 if isinstance(cache, NullCache) else data_version(db, "candles", sym)
     else:
-        src = stored_source_timeframe(db, sym, tf, s, e)
+        version, src = _version_and_source(db, sym, tf, s, e)
         if src is None and archive is not None:
             src = next((c for c in source_timeframes(tf)
                         if _in_archive(archive, "candles", s, e, symbol=sym, timeframe=c)), None)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
-    version = 0 if isinstance(cache, NullCache) else data_version(db, "candles", sym)
     key = candle_key(sym, tf, s, e, version, getattr(cache, "source", ""))
     table = cache.get_table(key)
     if table is None:
@@ -276,15 +276,19 @@ def load_candles(
 def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd.Timestamp,
                             end: pd.Timestamp) -> str | None:
     """The largest stored timeframe with rows in ``[start, end)`` that ``timeframe`` can be built from."""
+    return _version_and_source(db, symbol, timeframe, start, end)[1]
+
+
+def _version_and_source(db: Database, symbol: str, timeframe: str, start: pd.Timestamp,
+                        end: pd.Timestamp) -> tuple[int, str | None]:
+    """The symbol's candle data version and :func:`stored_source_timeframe`, in one round trip."""
     from workbench.store.queries import query
 
     with db.begin() as conn:
-        for src in source_timeframes(timeframe):
-            found = conn.execute(query("candles_exist").text,
-                                 _params(symbol, start, end, timeframe=src)).scalar()
-            if found:
-                return src
-    return None
+        row = conn.execute(query("candles_lookup").text,
+                           _params(symbol, start, end, table_name="candles",
+                                   timeframes=source_timeframes(timeframe))).one()
+    return int(row.version), (None if row.source_timeframe is None else str(row.source_timeframe))
 
 
 @overload
