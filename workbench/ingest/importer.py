@@ -5,23 +5,31 @@ into a temporary table) and the upsert runs once at the end, in the same transac
 repeat a key of an earlier row are found on the staged rows. With ``on_error="abort"`` (the
 default) any bad row rolls everything back and the error names every bad row; with
 ``on_error="skip"`` the good rows are written and the bad ones go to a rejects file.
+
+Candles of one (symbol, timeframe) whose range holds no stored candle (a first import) are copied
+straight into ``candles`` instead (``StagedWrite(direct=True)``, same transaction and guarantees); if
+a later chunk turns out not to qualify, the transaction is rolled back and the file imported again
+the staged way. The next chunk is read and validated in a thread while the database takes the
+current one (two chunks ahead at most).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import ImportDataError
+from workbench.ingest._prefetch import prefetch
 from workbench.ingest.csv_import import CsvKind, CsvReader, Reject, describe_rejects
 from workbench.store.cache import FrameCache, NullCache, candle_pattern
 from workbench.store.database import Database
-from workbench.store.writer import StagedWrite, WriteResult
+from workbench.store.writer import DirectWriteRefused, StagedWrite, WriteResult, to_arrow
 
 __all__ = ["CsvImportResult", "OnError", "import_csv"]
 
@@ -104,6 +112,12 @@ class _RejectsFile:
         self._out = csv.writer(self._fh)
         self._out.writerow(["line", "reason", "row"])
 
+    def restart(self) -> None:
+        """Forget the rows written so far (the file is read again)."""
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._out.writerow(["line", "reason", "row"])
+
     def add(self, r: Reject) -> None:
         self._out.writerow([r.line, r.reason, r.text])
 
@@ -168,22 +182,45 @@ def import_csv(
 def _import(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
             dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
             block_size: int, progress: Callable[[int], None] | None) -> CsvImportResult:
+    for direct in ((True, False) if kind == "candles" else (False,)):
+        try:
+            return _import_once(db, path, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache,
+                                block_size, progress, direct=direct)
+        except DirectWriteRefused:   # rolled back: read the file again, staged
+            if rejects is not None:
+                rejects.restart()
+    raise AssertionError("unreachable: the staged import does not refuse")
+
+
+def _import_once(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
+                 dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
+                 block_size: int, progress: Callable[[int], None] | None, *, direct: bool) -> CsvImportResult:
     reader = CsvReader(path, kind, symbol=symbol, timeframe=timeframe, tz=tz, dayfirst=dayfirst,
                        block_size=block_size, keep_rejects=1_000, on_reject=rejects.add if rejects else None)
     symbols: set[str] = set()
-    with StagedWrite(db, kind) as w:
+
+    def chunks() -> Iterator[tuple[pa.Table, pa.Table, int, int]]:
+        """(rows, line numbers, rows read, rejected so far) per chunk, converted in the reading thread."""
         for batch in reader.batches():
             if reader.rejected and on_error == "abort":
-                continue  # keep validating to report every bad row; nothing more is staged
-            w.add(batch.frame, pa.table({"_line": pa.array(batch.lines, pa.int64())}))
-            symbols.update(str(s) for s in batch.frame["symbol"].unique())
+                yield _EMPTY, _EMPTY, reader.rows_read, reader.rejected   # keep validating, stage nothing
+                continue
+            yield (to_arrow(kind, batch.frame), pa.table({"_line": pa.array(batch.lines, pa.int64())}),
+                   reader.rows_read, reader.rejected)
+
+    with StagedWrite(db, kind, direct=direct) as w:
+        for data, lines, rows_read, rejected in prefetch(chunks(), depth=2):
+            if rejected and on_error == "abort":
+                continue
+            w.add(data, lines)
+            symbols.update(str(s) for s in pc.unique(data.column("symbol")).to_pylist())
             if progress is not None:
-                progress(reader.rows_read)
+                progress(rows_read)
         if reader.rows_read == 0 and not reader.rejected:
             raise ImportDataError(f"{reader.path}: the file has no rows")
         if reader.rejected and on_error == "abort":
             raise _bad_rows(reader)
-        if w.rows and _has_duplicates(w, kind):
+        if w.rows and not w.direct and _has_duplicates(w, kind):
             for r in _duplicates(w, kind):
                 reader._reject(r.line, r.reason)
             if on_error == "abort":
@@ -198,3 +235,6 @@ def _import(db: Database, path: Path, kind: CsvKind, symbol: str | None, timefra
         for sym in sorted(symbols):
             target.invalidate(candle_pattern(sym))
     return CsvImportResult(reader.path, result, dict(reader.mapping), tuple(reader.ignored), reader.rejected, out)
+
+
+_EMPTY: Final = pa.table({})
