@@ -51,6 +51,7 @@ class CsvImportResult:
     ignored: tuple[str, ...]
     rejected: int = 0
     rejects_path: Path | None = None
+    direct: bool = False   # the rows were copied straight into the table (no staging, no upsert)
 
     @property
     def rows(self) -> int:
@@ -143,6 +144,7 @@ def import_csv(
     cache: FrameCache | None = None,
     block_size: int = 4 << 20,
     progress: Callable[[int], None] | None = None,
+    direct: bool = True,
 ) -> CsvImportResult:
     """Import a CSV file (see :mod:`workbench.ingest.csv_import` for what is accepted and checked).
 
@@ -164,6 +166,10 @@ def import_csv(
         ``<file>.rejects.csv``).
     progress : callable, optional
         Called with the number of rows read after each chunk.
+    direct : bool
+        Candles: copy rows of one symbol and timeframe straight into ``candles`` when their range
+        holds no stored candle (the default; same guarantees, much faster); False: always stage and
+        upsert.
     """
     if on_error not in ("abort", "skip"):
         raise ImportDataError(f"on_error {on_error!r} is not 'abort' or 'skip'")
@@ -172,7 +178,7 @@ def import_csv(
                if on_error == "skip" and source.is_file() else None)
     try:
         return _import(db, source, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache, block_size,
-                       progress)
+                       progress, direct)
     except BaseException:
         if rejects is not None:
             rejects.close(keep=False)
@@ -181,11 +187,11 @@ def import_csv(
 
 def _import(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
             dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
-            block_size: int, progress: Callable[[int], None] | None) -> CsvImportResult:
-    for direct in ((True, False) if kind == "candles" else (False,)):
+            block_size: int, progress: Callable[[int], None] | None, direct: bool) -> CsvImportResult:
+    for attempt in ((True, False) if kind == "candles" and direct else (False,)):
         try:
             return _import_once(db, path, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache,
-                                block_size, progress, direct=direct)
+                                block_size, progress, direct=attempt)
         except DirectWriteRefused:   # rolled back: read the file again, staged
             if rejects is not None:
                 rejects.restart()
@@ -234,7 +240,8 @@ def _import_once(db: Database, path: Path, kind: CsvKind, symbol: str | None, ti
         target = cache or NullCache()
         for sym in sorted(symbols):
             target.invalidate(candle_pattern(sym))
-    return CsvImportResult(reader.path, result, dict(reader.mapping), tuple(reader.ignored), reader.rejected, out)
+    return CsvImportResult(reader.path, result, dict(reader.mapping), tuple(reader.ignored), reader.rejected, out,
+                           direct=w.direct)
 
 
 _EMPTY: Final = pa.table({})
