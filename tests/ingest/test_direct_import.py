@@ -121,7 +121,8 @@ def test_a_later_chunk_over_stored_candles_rolls_back_and_imports_staged(db: Dat
     assert len(hours) == 5 and hours["2025-03-01 00:00"] == (10.0, 12.0, 9.0, 11.0, 118.0)   # 59 minutes x 2
 
 
-def test_a_key_repeated_in_a_later_chunk_is_named_with_its_line(db: Database, tmp_path: Path) -> None:
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_key_repeated_in_a_later_chunk_is_named_with_its_line(db: Database, tmp_path: Path, direct: bool) -> None:
     start = pd.Timestamp("2025-03-01", tz="UTC")
     lines = ["timestamp,open,high,low,close,volume"]
     lines += [f"{_ms(start + pd.Timedelta(minutes=i))},10,12,9,11,2" for i in range(100)]
@@ -129,8 +130,22 @@ def test_a_key_repeated_in_a_later_chunk_is_named_with_its_line(db: Database, tm
     path = tmp_path / "dup.csv"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ImportDataError, match="line 102: same symbol, timeframe, timestamp as line 7"):
-        import_csv(db, path, "candles", symbol="KRW-BTC", timeframe="1m", block_size=1 << 10)
-    assert _candles(db) == [] and "1m" not in _rollups(db)
+        import_csv(db, path, "candles", symbol="KRW-BTC", timeframe="1m", block_size=1 << 10, direct=direct)
+    assert _candles(db) == [] and _rollups(db) == {}
+
+
+def test_sorted_files_either_way_skip_no_repeated_key(db: Database, tmp_path: Path) -> None:
+    start = pd.Timestamp("2025-03-01", tz="UTC")
+    minutes = [*range(100, 0, -1), 50]   # newest first (as CryptoDataDownload writes), then minute 50 again
+    path = tmp_path / "desc.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n" + "".join(
+        f"{_ms(start + pd.Timedelta(minutes=m))},10,12,9,11,2\n" for m in minutes))
+    with pytest.raises(ImportDataError, match="line 102: same symbol, timeframe, timestamp as line 52"):
+        import_csv(db, path, "candles", symbol="KRW-BTC", timeframe="1m", block_size=1 << 10, direct=False)
+    path.write_text("timestamp,open,high,low,close,volume\n" + "".join(
+        f"{_ms(start + pd.Timedelta(minutes=m))},10,12,9,11,2\n" for m in minutes[:-1]))
+    result = import_csv(db, path, "candles", symbol="KRW-BTC", timeframe="1m", block_size=1 << 10, direct=False)
+    assert (result.inserted, result.direct) == (100, False) and len(_candles(db)) == 100
 
 
 def test_concurrent_overlapping_direct_imports_count_every_row_once(database_url: str, db: Database,

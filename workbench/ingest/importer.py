@@ -97,6 +97,35 @@ def _duplicates(w: StagedWrite, kind: str) -> list[Reject]:
             for line, first in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)]
 
 
+class _KeyOrder:
+    """Can the staged rows hold a key twice? Not when every chunk holds one series (the key columns
+    but the timestamp), its timestamps distinct and all before or all after those of the earlier
+    chunks of that series (a file sorted either way); otherwise the staged rows are checked."""
+
+    def __init__(self, kind: str) -> None:
+        self._series = [c for c in _KEYS[kind] if c != "timestamp"]
+        self._seen: dict[tuple[object, ...], tuple[object, object]] = {}
+        self.maybe_repeated = kind not in ("candles", "tickers")
+
+    def add(self, data: pa.Table) -> None:
+        if self.maybe_repeated or data.num_rows == 0:
+            return
+        values = [pc.unique(data.column(c)) for c in self._series]
+        stamps = data.column("timestamp")
+        if any(len(v) != 1 for v in values) or pc.count_distinct(stamps).as_py() != data.num_rows:
+            self.maybe_repeated = True
+            return
+        key = tuple(v[0].as_py() for v in values)
+        lo, hi = pc.min(stamps).as_py(), pc.max(stamps).as_py()
+        if key in self._seen:
+            seen_lo, seen_hi = self._seen[key]
+            if not (hi < seen_lo or lo > seen_hi):  # type: ignore[operator]
+                self.maybe_repeated = True
+                return
+            lo, hi = min(lo, seen_lo), max(hi, seen_hi)  # type: ignore[type-var]
+        self._seen[key] = (lo, hi)
+
+
 def _bad_rows(reader: CsvReader) -> ImportDataError:
     return ImportDataError(describe_rejects(reader.path, reader.rejects, reader.rejected)
                            + "\n(or import the good rows only: on_error='skip', --skip-bad-rows)")
@@ -214,11 +243,13 @@ def _import_once(db: Database, path: Path, kind: CsvKind, symbol: str | None, ti
             yield (to_arrow(kind, batch.frame), pa.table({"_line": pa.array(batch.lines, pa.int64())}),
                    reader.rows_read, reader.rejected)
 
+    order = _KeyOrder(kind)
     with StagedWrite(db, kind, direct=direct) as w:
         for data, lines, rows_read, rejected in prefetch(chunks(), depth=2):
             if rejected and on_error == "abort":
                 continue
             w.add(data, lines)
+            order.add(data)
             symbols.update(str(s) for s in pc.unique(data.column("symbol")).to_pylist())
             if progress is not None:
                 progress(rows_read)
@@ -226,7 +257,7 @@ def _import_once(db: Database, path: Path, kind: CsvKind, symbol: str | None, ti
             raise ImportDataError(f"{reader.path}: the file has no rows")
         if reader.rejected and on_error == "abort":
             raise _bad_rows(reader)
-        if w.rows and not w.direct and _has_duplicates(w, kind):
+        if w.rows and not w.direct and order.maybe_repeated and _has_duplicates(w, kind):
             for r in _duplicates(w, kind):
                 reader._reject(r.line, r.reason)
             if on_error == "abort":

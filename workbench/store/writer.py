@@ -245,6 +245,8 @@ class StagedWrite:
             for symbol, timeframe in sorted(self._series):
                 self._cur.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
                 self._cur.fetchall()
+            # statistics of the staged rows, so the planner can choose how to skip the unchanged ones
+            self._cur.execute("ANALYZE _wb_stage")
         _, upsert = TABLE_COLUMNS[self.table]
         self._cur.execute(query(upsert).sql)
         counts = self._cur.fetchone()
