@@ -184,3 +184,21 @@ def test_concurrent_overlapping_direct_imports_count_every_row_once(database_url
         fives = conn.execute(sa.text("SELECT count(*), min(volume), max(volume) FROM candle_rollups "
                                      "WHERE timeframe = '5m'")).one()
     assert tuple(fives) == (300, 5.0, 5.0)   # 1,500 minutes from 00:00 = 300 full 5m buckets of volume 5
+
+
+def test_rollups_kept_after_their_minutes_were_dropped_are_rewritten(db: Database, tmp_path: Path) -> None:
+    # an hour stored with volume 1 a minute, its minutes then dropped (as retention does after an
+    # archive) while the rollups stay; the same hour imported again with volume 2 a minute
+    start = pd.Timestamp("2025-05-01", tz="UTC")
+    _store(db, [(str(start + pd.Timedelta(minutes=i)).replace("+00:00", ""), 10.0, 12.0, 9.0, 11.0, 1.0)
+                for i in range(60)])
+    with db.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM candles")
+    path = tmp_path / "again.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n" + "".join(
+        f"{_ms(start + pd.Timedelta(minutes=i))},10,12,9,11,2\n" for i in range(60)))
+    result = import_csv(db, path, "candles", symbol="KRW-BTC", timeframe="1m")
+    assert (result.inserted, result.direct) == (60, True)
+    rollups = _rollups(db)
+    assert set(rollups["5m"].values()) == {(10.0, 12.0, 9.0, 11.0, 10.0)} and len(rollups["5m"]) == 12
+    assert rollups["1h"] == {"2025-05-01 00:00": (10.0, 12.0, 9.0, 11.0, 120.0)}

@@ -2,15 +2,17 @@
 
 The common import -- new history of one (symbol, timeframe) -- needs no staging table and no
 ``INSERT ... ON CONFLICT``: under the transaction-level advisory lock of the series (taken by every
-write of candles, ``candles_lock.sql``), each chunk's range is checked to hold no stored candle (the
-chunks already written in this transaction included) and the chunk is copied into ``candles``. The
-unique index still guards the key. A chunk that does not qualify (another series, a key twice in
-the chunk, a range that holds stored candles) is refused with :class:`DirectWriteRefused`; the
-writer then stages (before anything was written directly) or gives up (after).
+write of candles, ``candles_lock.sql``), each chunk's time range is checked to hold no stored candle
+and to overlap no earlier chunk's (so a sorted file, either way, qualifies), and the chunk is copied
+into ``candles``. The unique index still guards the key. A chunk that does not qualify (another
+series, a key twice in the chunk, a range over stored candles or over an earlier chunk) is refused
+with :class:`DirectWriteRefused`; the writer then stages (before anything was written directly) or
+gives up (after).
 
-Rollups (plain PostgreSQL) are computed on the client from the chunks (:mod:`.rollup_rows`) and
-written once (new buckets copied, stored ones upserted); the buckets at the ends of each run of
-written minutes are recomputed on the server, where they may also hold minutes stored before.
+Rollups (plain PostgreSQL): each chunk's interior buckets are computed on the client
+(:func:`.rollup_rows.interior_buckets`) and written with the chunk (copied when new, upserted when
+stored); the buckets holding a chunk's first or last minute -- the only ones that can hold minutes
+of other chunks or minutes stored before -- are recomputed on the server at the end.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ import pyarrow.compute as pc
 
 from workbench.markets import TIMEFRAMES
 from workbench.store.queries import query
-from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, RollupRows
+from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, interior_buckets
 
 __all__ = ["DirectCandles", "DirectWriteRefused"]
 
-_ONE_US: Final = dt.timedelta(microseconds=1)
 _TS: Final = pa.timestamp("us", tz="UTC")
 
 
@@ -36,15 +37,17 @@ class DirectWriteRefused(Exception):  # noqa: N818 (a signal to the writer, not 
 
 
 class DirectCandles:
-    """The direct path of one write, on the write's ADBC ``cursor`` (inside its transaction)."""
+    """The direct path of one write, on the write's ADBC ``cursor`` (inside its transaction);
+    ``stage(name, table)`` creates a temporary table of that name filled with ``table``."""
 
-    def __init__(self, cursor: Any, *, rollups: bool) -> None:
+    def __init__(self, cursor: Any, stage: Any, *, rollups: bool) -> None:
         self._cur = cursor
-        self._rollups_wanted = rollups
+        self._stage = stage
+        self._rollups = rollups
         self.series: tuple[str, str] | None = None
         self.rows = 0
-        self._runs: list[list[dt.datetime]] = []   # [first, last] of each run of written minutes
-        self._rollups: RollupRows | None = None
+        self._chunks: list[tuple[dt.datetime, dt.datetime]] = []   # (first, last) of each chunk written
+        self._rollup_stage = False
 
     def add(self, data: pa.Table) -> None:
         """Copy ``data`` (the writer's candle schema) into ``candles``, or raise DirectWriteRefused
@@ -64,75 +67,78 @@ class DirectCandles:
         if pc.count_distinct(stamps).as_py() != data.num_rows:
             raise DirectWriteRefused("a timestamp twice in the chunk")
         first, last = pc.min(stamps).as_py(), pc.max(stamps).as_py()
-        # a chunk that follows the last run extends it when nothing is stored in between (the run's
-        # own rows are not "stored before"), so a sorted file is one run with two edges
-        joins = bool(self._runs) and first > self._runs[-1][1] and not self._taken(series, self._runs[-1][1], last)
-        if not joins and self._taken(series, first - _ONE_US, last):
+        if self._chunks:
+            lo, hi = min(c[0] for c in self._chunks), max(c[1] for c in self._chunks)
+            if not (last < lo or first > hi):
+                raise DirectWriteRefused("the chunk's range overlaps an earlier chunk's")
+        if self._taken(series, first, last):
             raise DirectWriteRefused("the range holds stored candles")
         self._cur.adbc_ingest("candles", data, mode="append")
-        if joins:
-            self._runs[-1][1] = last
-        else:
-            self._runs.append([first, last])
+        self._chunks.append((first, last))
         self.rows += data.num_rows
-        if self._rollups_wanted and series[1] == "1m":
-            if self._rollups is None:
-                self._rollups = RollupRows(series[0])
-            self._rollups.add(data)
+        if self._rollups and series[1] == "1m":
+            self._write_buckets(interior_buckets(series[0], data))
 
     def _lock(self, series: tuple[str, str]) -> None:
         self._cur.execute(query("candles_lock").literal({"symbol": series[0], "timeframe": series[1]}))
         self._cur.fetchall()
 
-    def _taken(self, series: tuple[str, str], after: dt.datetime, last: dt.datetime) -> bool:
+    def _taken(self, series: tuple[str, str], first: dt.datetime, last: dt.datetime) -> bool:
         self._cur.execute(query("candles_range_taken").literal(
-            {"symbol": series[0], "timeframe": series[1], "after": after, "last": last}))
+            {"symbol": series[0], "timeframe": series[1], "first": first, "last": last}))
         row = self._cur.fetchone()
         return bool(row[0])
 
+    def _write_buckets(self, buckets: pa.Table) -> None:
+        """New buckets copied into ``candle_rollups``; stored ones (e.g. kept after their minutes
+        were archived and dropped) upserted. Rollups of a symbol are written only under its 1m
+        series lock, held here."""
+        if buckets.num_rows == 0:
+            return
+        stamps = buckets.column("ts")
+        self._cur.execute(query("rollups_existing").literal({
+            "symbol": buckets.column("symbol")[0].as_py(), "first": pc.min(stamps).as_py(),
+            "last": pc.max(stamps).as_py()}))
+        existing = self._cur.fetch_arrow_table()
+        if existing.num_rows == 0:
+            self._cur.adbc_ingest("candle_rollups", buckets, mode="append")
+            return
+        keys = pc.binary_join_element_wise(buckets.column("timeframe"), pc.cast(stamps, pa.string()), "|")
+        known = pc.binary_join_element_wise(existing.column(0).cast(pa.string()),
+                                            pc.cast(existing.column(1).cast(_TS), pa.string()), "|")
+        old = pc.is_in(keys, value_set=known)
+        new = buckets.filter(pc.invert(old))
+        if new.num_rows:
+            self._cur.adbc_ingest("candle_rollups", new, mode="append")
+        if self._rollup_stage:
+            self._cur.execute("TRUNCATE _wb_rollup_stage")
+        self._stage("_wb_rollup_stage", buckets.filter(old), append=self._rollup_stage)
+        self._rollup_stage = True
+        self._cur.execute(query("rollups_upsert_staged").sql)
+
     def edges(self) -> pa.Table:
-        """The first and last minute of each run written, as rows of ``_wb_stage`` (symbol,
+        """The first and last minute of each chunk written, as rows of ``_wb_stage`` (symbol,
         timeframe, timestamp): what the data-version bump, the archive guard and the rollup edges read."""
         assert self.series is not None
-        stamps = [t for run in self._runs for t in run]
+        stamps = [t for chunk in self._chunks for t in chunk]
         return pa.table({"symbol": pa.array([self.series[0]] * len(stamps), pa.string()),
                          "timeframe": pa.array([self.series[1]] * len(stamps), pa.string()),
                          "timestamp": pa.array(stamps, _TS)})
 
     def span(self) -> tuple[dt.datetime, dt.datetime] | None:
         """(first, last) minute written, for 1m candles; None otherwise."""
-        if self.series is None or self.series[1] != "1m" or not self._runs:
+        if self.series is None or self.series[1] != "1m" or not self._chunks:
             return None
-        return min(r[0] for r in self._runs), max(r[1] for r in self._runs)
+        return min(c[0] for c in self._chunks), max(c[1] for c in self._chunks)
 
-    def write_rollups(self, stage: Any) -> None:
-        """Write the client's rollup buckets -- new ones copied straight into ``candle_rollups``,
-        stored ones upserted (staged with ``stage(name, table)``) -- then recompute the buckets that
-        hold an edge minute, each timeframe from the one below it. Needs ``_wb_stage`` (:meth:`edges`).
-
-        Rollups of the symbol are written only under its 1m series lock, held here."""
-        if self._rollups is None:
-            return
-        buckets = self._rollups.table()
-        stored = []
-        for tf in ROLLUP_TIMEFRAMES:
-            rows = buckets.filter(pc.equal(buckets.column("timeframe"), tf))
-            if rows.num_rows == 0:
-                continue
-            self._cur.execute(query("rollups_existing").literal({
-                "symbol": self._rollups.symbol, "timeframe": tf, "first": pc.min(rows.column("ts")).as_py(),
-                "last": pc.max(rows.column("ts")).as_py()}))
-            existing = self._cur.fetch_arrow_table().column(0).cast(_TS)
-            old = pc.is_in(rows.column("ts"), value_set=existing)
-            new = rows.filter(pc.invert(old))
-            if new.num_rows:
-                self._cur.adbc_ingest("candle_rollups", new, mode="append")
-            if len(existing):
-                stored.append(rows.filter(old))
-        if stored:
-            stage("_wb_rollup_stage", pa.concat_tables(stored))
-            self._cur.execute(query("rollups_upsert_staged").sql)
+    def finish_rollups(self) -> None:
+        """Recompute the rollup buckets that hold a chunk's first or last minute, each timeframe
+        from the one below it. Needs ``_wb_stage`` (:meth:`edges`)."""
+        if self._rollup_stage:
             self._cur.execute("DROP TABLE _wb_rollup_stage")
+            self._rollup_stage = False
+        if not self._rollups or self.series is None or self.series[1] != "1m":
+            return
         source = "1m"
         for tf in ROLLUP_TIMEFRAMES:
             step = f"{TIMEFRAMES[tf]} seconds"
@@ -142,3 +148,4 @@ class DirectCandles:
                 self._cur.execute(query("rollups_edges_rollups").literal(
                     {"timeframe": tf, "step": step, "source": source}))
             source = tf
+

@@ -195,7 +195,9 @@ class StagedWrite:
             return
         if self._want_direct and self._staged == 0:
             if self._direct is None:
-                self._direct = DirectCandles(self._cur, rollups=not self.db.has_timescaledb)
+                self._direct = DirectCandles(
+                    self._cur, lambda name, rows, append=False: self.db.stage(self._cur, name, rows, append=append),
+                    rollups=not self.db.has_timescaledb)
             try:
                 self._direct.add(data)
             except DirectWriteRefused:
@@ -264,7 +266,7 @@ class StagedWrite:
         self._staged = self._direct.edges().num_rows
         self._cur.execute(query("data_version_bump").literal({"table_name": "candles"}))
         after_write(self._cur, self.table, rollups=False)
-        self._direct.write_rollups(lambda name, data: self.db.stage(self._cur, name, data))
+        self._direct.finish_rollups()
         self._span = self._direct.span()
         return WriteResult(self.table, self.rows, self._direct.rows, 0)
 
