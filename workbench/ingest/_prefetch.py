@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 __all__ = ["prefetch"]
@@ -13,7 +13,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def prefetch(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
+def prefetch(items: Iterator[T], *, depth: int = 2) -> Generator[T, None, None]:
     """Yield what ``items`` yields, computed in a daemon thread at most ``depth`` items ahead.
 
     An exception raised by ``items`` is raised here, at its place in the sequence. When the

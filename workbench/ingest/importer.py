@@ -15,6 +15,7 @@ current one (two chunks ahead at most).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -244,8 +245,9 @@ def _import_once(db: Database, path: Path, kind: CsvKind, symbol: str | None, ti
                    reader.rows_read, reader.rejected)
 
     order = _KeyOrder(kind)
-    with StagedWrite(db, kind, direct=direct) as w:
-        for data, lines, rows_read, rejected in prefetch(chunks(), depth=2):
+    # closing: the reading thread has stopped before the write is rolled back or retried
+    with StagedWrite(db, kind, direct=direct) as w, contextlib.closing(prefetch(chunks(), depth=2)) as parts:
+        for data, lines, rows_read, rejected in parts:
             if rejected and on_error == "abort":
                 continue
             w.add(data, lines)
