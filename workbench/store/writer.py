@@ -127,6 +127,9 @@ def to_arrow(table: str, frame: pd.DataFrame | pa.Table) -> pa.Table:
     return data
 
 
+#: staged candles from which the stage is analyzed before the upsert (small stages: estimates suffice)
+_ANALYZE_ROWS: Final = 10_000
+
 #: tables whose writes bump ``data_versions`` (the cache keys of loaded frames depend on it)
 VERSIONED: Final = {"candles": "candles", "candle_indicators": "candles"}
 
@@ -247,8 +250,8 @@ class StagedWrite:
             for symbol, timeframe in sorted(self._series):
                 self._cur.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
                 self._cur.fetchall()
-            # statistics of the staged rows, so the planner can choose how to skip the unchanged ones
-            self._cur.execute("ANALYZE _wb_stage")
+            if self._staged >= _ANALYZE_ROWS:   # so the planner can choose how to skip the unchanged rows
+                self._cur.execute("ANALYZE _wb_stage")
         _, upsert = TABLE_COLUMNS[self.table]
         self._cur.execute(query(upsert).sql)
         counts = self._cur.fetchone()
