@@ -22,21 +22,21 @@ from workbench.markets import TIMEFRAMES
 from workbench.store.archive import guard_write_sql
 from workbench.store.database import Database
 from workbench.store.queries import query
+from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES
 
 __all__ = ["ROLLUP_TIMEFRAMES", "after_commit", "after_write", "refresh_rollups"]
 
-#: timeframes kept as rollups of 1m candles (migration 0005)
-ROLLUP_TIMEFRAMES: Final[tuple[str, ...]] = ("5m", "15m", "1h", "4h", "1d")
 _ORIGIN: Final = pd.Timestamp("2000-01-03", tz="UTC")
 
 
-def after_write(cursor: Any, table: str) -> None:
+def after_write(cursor: Any, table: str, *, rollups: bool = True) -> None:
     """Post-upsert maintenance for writer target ``table`` on ``cursor`` (an ADBC cursor whose
-    connection holds the staged rows in ``_wb_stage``, inside the write's transaction)."""
+    connection holds the staged rows in ``_wb_stage``, inside the write's transaction); ``rollups``
+    False when no row changed (or the writer maintains them itself)."""
     guard = guard_write_sql(table)
     if guard is not None:
         cursor.execute(guard)
-    if table == "candles":
+    if table == "candles" and rollups:
         cursor.execute(query("rollups_maintain").sql)
         cursor.fetchall()
 

@@ -3,7 +3,10 @@
 The whole write is one transaction: a failure leaves the target table as it was. Only rows whose
 values differ are written (trades are never rewritten), so re-running an import adds no duplicates
 and, for unchanged rows, writes nothing. A write that changed candles bumps their symbols'
-``data_versions`` in the same transaction: cached frames are keyed by that version.
+``data_versions`` in the same transaction: cached frames are keyed by that version. Every write of
+candles holds the advisory lock of each (symbol, timeframe) it writes (``candles_lock.sql``); a
+write made with ``direct=True`` copies new candles straight into the table when it can
+(:mod:`workbench.store.direct_write`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import pyarrow.compute as pc
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
+from workbench.store.direct_write import DirectCandles, DirectWriteRefused
 from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
-__all__ = ["TABLE_COLUMNS", "VERSIONED", "StagedWrite", "WriteResult", "to_arrow", "write_frame", "write_table"]
+__all__ = ["TABLE_COLUMNS", "VERSIONED", "DirectWriteRefused", "StagedWrite", "WriteResult", "to_arrow",
+           "write_frame", "write_table"]
 
 _F = pa.float64()
 _TS = pa.timestamp("us", tz="UTC")
@@ -122,6 +127,9 @@ def to_arrow(table: str, frame: pd.DataFrame | pa.Table) -> pa.Table:
     return data
 
 
+#: staged candles from which the stage is analyzed before the upsert (small stages: estimates suffice)
+_ANALYZE_ROWS: Final = 10_000
+
 #: tables whose writes bump ``data_versions`` (the cache keys of loaded frames depend on it)
 VERSIONED: Final = {"candles": "candles", "candle_indicators": "candles"}
 
@@ -132,13 +140,19 @@ class StagedWrite:
     symbols written (when any row changed) and commits. Leaving the ``with`` block without
     ``commit`` (or with an exception) rolls everything back.
 
+    ``direct=True`` (candles; not on single-connection servers): rows of one (symbol, timeframe)
+    whose range holds no stored candle are copied straight into ``candles`` (no staging, no
+    upsert). The first part decides: if it does not qualify, the whole write is staged; if a later
+    part does not qualify, ``add`` raises :class:`DirectWriteRefused` and the caller must roll back
+    (leave the block) and write again with ``direct=False``.
+
     >>> with StagedWrite(db, "candles") as w:   # doctest: +SKIP
     ...     for part in parts:
     ...         w.add(part)
     ...     result = w.commit()
     """
 
-    def __init__(self, db: Database, table: str) -> None:
+    def __init__(self, db: Database, table: str, *, direct: bool = False) -> None:
         if table not in TABLE_COLUMNS:
             raise ImportDataError(f"unknown target table {table!r}; one of {sorted(TABLE_COLUMNS)}")
         self.db = db
@@ -149,6 +163,10 @@ class StagedWrite:
         self._conn: Any = None
         self._result: WriteResult | None = None
         self._span: tuple[Any, Any] | None = None
+        self._series: set[tuple[str, str]] = set()
+        self._want_direct = direct and table == "candles" and not db.single_connection
+        self._direct: DirectCandles | None = None
+        self._staged = 0
 
     def __enter__(self) -> StagedWrite:
         stack = contextlib.ExitStack()
@@ -167,17 +185,41 @@ class StagedWrite:
             self._stack.close()
             self._stack = None
 
+    @property
+    def direct(self) -> bool:
+        """Were the rows copied straight into the table (no ``_wb_stage``)?"""
+        return self._direct is not None and self._direct.rows > 0
+
     def add(self, frame: pd.DataFrame | pa.Table, extra: pa.Table | None = None) -> None:
         """Stage ``frame`` (cast to the table's schema); ``extra`` columns (e.g. source line numbers)
         are staged beside it and can be queried with :meth:`execute` before ``commit``."""
         data = to_arrow(self.table, frame)
+        if data.num_rows == 0:
+            return
+        if self._want_direct and self._staged == 0:
+            if self._direct is None:
+                self._direct = DirectCandles(
+                    self._cur, lambda name, rows, append=False: self.db.stage(self._cur, name, rows, append=append),
+                    rollups=not self.db.has_timescaledb)
+            try:
+                self._direct.add(data)
+            except DirectWriteRefused:
+                if self._direct.rows:
+                    raise
+                self._want_direct = False   # nothing written directly: stage everything
+            else:
+                self.rows += data.num_rows
+                return
         if extra is not None:
             for name in extra.column_names:
                 data = data.append_column(name, extra.column(name))
-        if data.num_rows == 0:
-            return
-        self.db.stage(self._cur, "_wb_stage", data, append=bool(self.rows))
+        self.db.stage(self._cur, "_wb_stage", data, append=bool(self._staged))
         self.rows += data.num_rows
+        self._staged += data.num_rows
+        if "timeframe" in data.column_names:
+            pairs = data.group_by(["symbol", "timeframe"]).aggregate([])
+            self._series.update(zip(pairs.column("symbol").to_pylist(), pairs.column("timeframe").to_pylist(),
+                                    strict=True))
         if "timeframe" in data.column_names and "timestamp" in data.column_names:
             minutes = data.filter(pc.equal(data.column("timeframe"), "1m")).column("timestamp")
             if len(minutes):
@@ -201,20 +243,40 @@ class StagedWrite:
         if self.rows == 0:
             self._result = WriteResult(self.table, 0, 0, 0)
             return self._result
+        if self.direct:
+            self._result = self._finish_direct()
+            return self._result
+        if self.table == "candles":   # every writer of candles holds its series' locks (sorted: no deadlock)
+            for symbol, timeframe in sorted(self._series):
+                self._cur.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
+                self._cur.fetchall()
+            if self._staged >= _ANALYZE_ROWS:   # so the planner can choose how to skip the unchanged rows
+                self._cur.execute("ANALYZE _wb_stage")
         _, upsert = TABLE_COLUMNS[self.table]
         self._cur.execute(query(upsert).sql)
         counts = self._cur.fetchone()
         inserted, updated = int(counts[0]), int(counts[1])
         if (inserted or updated) and self.table in VERSIONED:
             self._cur.execute(query("data_version_bump").literal({"table_name": VERSIONED[self.table]}))
-        after_write(self._cur, self.table)
+        after_write(self._cur, self.table, rollups=bool(inserted or updated))
         self._result = WriteResult(self.table, self.rows, inserted, updated)
         return self._result
+
+    def _finish_direct(self) -> WriteResult:
+        """The direct path's maintenance: ``_wb_stage`` holds the edges of what was written."""
+        assert self._direct is not None
+        self.db.stage(self._cur, "_wb_stage", self._direct.edges())
+        self._staged = self._direct.edges().num_rows
+        self._cur.execute(query("data_version_bump").literal({"table_name": "candles"}))
+        after_write(self._cur, self.table, rollups=False)
+        self._direct.finish_rollups()
+        self._span = self._direct.span()
+        return WriteResult(self.table, self.rows, self._direct.rows, 0)
 
     def commit(self) -> WriteResult:
         """:meth:`upsert` (if not done yet) and commit the transaction."""
         result = self.upsert()
-        if self.rows:
+        if self._staged:
             self._cur.execute("DROP TABLE _wb_stage")
             self._conn.commit()
         else:
