@@ -100,6 +100,7 @@ def test_two_studies_at_once_on_one_data_dir_share_the_servers_and_leave_none_ru
                for i in range(2)]
     for p, (_, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err[-3000:]
+        assert "WARNING" not in err and "Traceback" not in err, err[-3000:]   # a clean run's output
 
     # no embedded server is left running, and each was started exactly once (never stopped under a study)
     assert left == {"postgres": None, "redis": None}

@@ -150,7 +150,11 @@ def _kernel_manager_class() -> type:
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
-                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+                spec = get_kernel_dict()
+                # the kernel's own log at ERROR: its warning about TCP without CurveZMQ (on 127.0.0.1,
+                # messages signed with the connection file's key) would otherwise print in every run
+                spec["argv"] = [*spec["argv"], "--IPKernelApp.log_level=ERROR"]
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **spec)
             return self._kernel_spec
 
     return CurrentInterpreterKernelManager
