@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import ServiceError
+from workbench.services.lease import pid_alive
 
 __all__ = ["EmbeddedPostgres", "EmbeddedRedis", "ServiceInfo", "free_port"]
 
@@ -67,16 +68,6 @@ def _package_dir(module: str) -> Path:
             f"the embedded default needs the Python package {module!r}; install it or configure a URL"
         )
     return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _port_open(port: int, timeout: float = 0.5) -> bool:
@@ -249,7 +240,7 @@ class EmbeddedPostgres:
             pid, port = int(lines[0]), int(lines[3])
         except (OSError, ValueError, IndexError):
             return None
-        if not (_pid_alive(pid) and _port_open(port)):
+        if not (pid_alive(pid) and _port_open(port)):
             return None
         return ServiceInfo("postgres", self._url(port), port, pid, self.root, started_here=False)
 
@@ -358,7 +349,7 @@ class EmbeddedRedis:
             port = int(self.portfile.read_text().strip())
         except (OSError, ValueError):
             return None
-        if not (_pid_alive(pid) and _port_open(port)):
+        if not (pid_alive(pid) and _port_open(port)):
             return None
         password = _password(self.data_dir, "redis")
         return ServiceInfo("redis", f"redis://:{password}@127.0.0.1:{port}/0", port, pid, self.root,
@@ -401,7 +392,7 @@ class EmbeddedRedis:
             return False
         os.kill(info.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while _pid_alive(info.pid) and time.monotonic() < deadline:
+        while pid_alive(info.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.portfile.unlink(missing_ok=True)
         return True

@@ -17,7 +17,7 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["acquire", "clear_hand_over", "hand_over", "handed_over", "holders", "release"]
+__all__ = ["acquire", "clear_hand_over", "hand_over", "handed_over", "holders", "pid_alive", "release"]
 
 _held: set[Path] = set()
 _registered = False
@@ -27,7 +27,8 @@ def _folder(data_dir: Path) -> Path:
     return Path(data_dir).expanduser().resolve() / "leases"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is process ``pid`` running (also one of another user)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -73,7 +74,7 @@ def holders(data_dir: Path, server: str) -> list[int]:
             continue
         if pid == os.getpid():
             continue
-        if _alive(pid):
+        if pid_alive(pid):
             found.append(pid)
         else:
             with contextlib.suppress(OSError):
