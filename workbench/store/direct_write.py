@@ -27,9 +27,16 @@ from workbench.markets import TIMEFRAMES
 from workbench.store.queries import query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, interior_buckets
 
-__all__ = ["DirectCandles", "DirectWriteRefused"]
+__all__ = ["DirectCandles", "DirectWriteRefused", "lock_series"]
 
 _TS: Final = pa.timestamp("us", tz="UTC")
+
+
+def lock_series(cursor: Any, symbol: str, timeframe: str) -> None:
+    """Take the transaction-level advisory lock of candle series (``symbol``, ``timeframe``), which
+    every write of candles holds (``candles_lock.sql``)."""
+    cursor.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
+    cursor.fetchall()
 
 
 class DirectWriteRefused(Exception):  # noqa: N818 (a signal to the writer, not an error for users)
@@ -59,7 +66,7 @@ class DirectCandles:
             raise DirectWriteRefused("more than one symbol or timeframe")
         series = (str(symbols[0].as_py()), str(frames[0].as_py()))
         if self.series is None:
-            self._lock(series)
+            lock_series(self._cur, *series)
             self.series = series
         elif series != self.series:
             raise DirectWriteRefused(f"{series} after {self.series}")
@@ -78,10 +85,6 @@ class DirectCandles:
         self.rows += data.num_rows
         if self._rollups and series[1] == "1m":
             self._write_buckets(interior_buckets(series[0], data))
-
-    def _lock(self, series: tuple[str, str]) -> None:
-        self._cur.execute(query("candles_lock").literal({"symbol": series[0], "timeframe": series[1]}))
-        self._cur.fetchall()
 
     def _taken(self, series: tuple[str, str], first: dt.datetime, last: dt.datetime) -> bool:
         self._cur.execute(query("candles_range_taken").literal(

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
-from workbench.store.direct_write import DirectCandles, DirectWriteRefused
+from workbench.store.direct_write import DirectCandles, DirectWriteRefused, lock_series
 from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
@@ -248,8 +248,7 @@ class StagedWrite:
             return self._result
         if self.table == "candles":   # every writer of candles holds its series' locks (sorted: no deadlock)
             for symbol, timeframe in sorted(self._series):
-                self._cur.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
-                self._cur.fetchall()
+                lock_series(self._cur, symbol, timeframe)
             if self._staged >= _ANALYZE_ROWS:   # so the planner can choose how to skip the unchanged rows
                 self._cur.execute("ANALYZE _wb_stage")
         _, upsert = TABLE_COLUMNS[self.table]
@@ -265,8 +264,9 @@ class StagedWrite:
     def _finish_direct(self) -> WriteResult:
         """The direct path's maintenance: ``_wb_stage`` holds the edges of what was written."""
         assert self._direct is not None
-        self.db.stage(self._cur, "_wb_stage", self._direct.edges())
-        self._staged = self._direct.edges().num_rows
+        edges = self._direct.edges()
+        self.db.stage(self._cur, "_wb_stage", edges)
+        self._staged = edges.num_rows
         self._cur.execute(query("data_version_bump").literal({"table_name": "candles"}))
         after_write(self._cur, self.table, rollups=False)
         self._direct.finish_rollups()
