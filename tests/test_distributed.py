@@ -78,17 +78,12 @@ def test_dask_per_symbol_tasks_equal_single_symbol_sweeps(loaded, client) -> Non
     assert _stored(loaded.db, dist.sweep_id) == 18
 
 
-def test_cli_sweep_on_a_scheduler_prints_the_dashboard(loaded, client, database_url: str,  # type: ignore[no-untyped-def]
-                                                       redis_server_url: str, tmp_path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_sweep_on_a_scheduler_prints_the_dashboard(loaded, client,  # type: ignore[no-untyped-def]
+                                                       cli_env: dict[str, str]) -> None:
     from typer.testing import CliRunner
 
     from workbench.cli import app
 
-    for k, v in {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-                 "WORKBENCH_DATA_DIR": str(tmp_path / "data")}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(app, ["sweep", "EmaCross", "--grid", "fast=3,5", "--grid", "slow=13",
                                    "--symbols", "KRW-SYNBTC", "--scheduler", client.scheduler.address],
                              catch_exceptions=False)

@@ -104,14 +104,13 @@ def test_optimize_rejects_unknown_parameters_and_prunes_invalid_ones(loaded) -> 
 @pytest.mark.db
 @pytest.mark.redis
 def test_optimize_killed_midway_resumes_to_the_total(  # type: ignore[no-untyped-def]
-        loaded, database_url: str, redis_server_url: str, tmp_path) -> None:
+        loaded, cli_env: dict[str, str]) -> None:
     import optuna
 
     from workbench.optimize import study_storage, study_sweep_id
 
     name = f"kill-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-           "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, **cli_env}
     cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "optimize", "EmaCross",
            "--space", "fast=3:12", "--space", "slow=15:60", "--trials", "30", "--study", name, "--folds", "2",
            "--seed", "3"]
@@ -147,14 +146,13 @@ def test_optimize_killed_midway_resumes_to_the_total(  # type: ignore[no-untyped
 @pytest.mark.db
 @pytest.mark.redis
 def test_two_workers_share_one_study_and_store_each_best_once(  # type: ignore[no-untyped-def]
-        loaded, database_url: str, redis_server_url: str, tmp_path) -> None:
+        loaded, cli_env: dict[str, str]) -> None:
     import optuna
 
     from workbench.optimize import study_storage, study_sweep_id
 
     name = f"pair-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-           "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, **cli_env}
     cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "optimize", "EmaCross",
            "--space", "fast=3:8", "--space", "slow=13:30", "--trials", "16", "--study", name, "--folds", "1"]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]

@@ -145,11 +145,7 @@ def test_runs_without_a_manifest_or_id_are_named(loaded) -> None:  # type: ignor
         loaded.rerun(run.backtest_id)
 
 
-def test_cli_rerun_exit_status(loaded, database_url: str, redis_server_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
-                               monkeypatch: pytest.MonkeyPatch) -> None:
-    for k, v in {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-                 "WORKBENCH_DATA_DIR": str(tmp_path / "data")}.items():
-        monkeypatch.setenv(k, v)
+def test_cli_rerun_exit_status(loaded, cli_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     run = loaded.backtest(EmaCross(fast=5, slow=13), SYMBOLS, "1h", **WINDOW)
     ok = CliRunner().invoke(app, ["rerun", str(run.backtest_id)], catch_exceptions=False)
     assert ok.exit_code == 0, ok.output

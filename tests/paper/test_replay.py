@@ -155,12 +155,8 @@ def test_redis_mirror(session):
     assert sum(n["kind"] == "fill" for n in notes) == len(filled)
 
 
-def test_cli_paper_and_reconcile(session, database_url, redis_server_url, tmp_path, monkeypatch):
+def test_cli_paper_and_reconcile(session, cli_env, monkeypatch):
     _store(session.db)
-    for k, v in {"WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-                 "WORKBENCH_DATA_DIR": str(tmp_path / "data")}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "250")   # rich wraps tables at the terminal width
     runner = CliRunner()
     res = runner.invoke(app, ["paper", "EmaCross", "--symbols", "KRW-SYNBTC,KRW-SYNETH", "--replay", START, END,

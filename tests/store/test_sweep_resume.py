@@ -36,11 +36,10 @@ def _stored(db, sweep_id: uuid.UUID) -> tuple[int, int]:  # type: ignore[no-unty
 
 
 def test_a_sweep_killed_midway_resumes_and_stores_each_combination_once(  # type: ignore[no-untyped-def]
-        session, database_url: str, redis_server_url: str, tmp_path) -> None:
+        session, cli_env: dict[str, str]) -> None:
     write_table(session.db, "candles", generate_sample_candles(days=20))
     sweep_id = uuid.uuid4()
-    env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_REDIS_URL": redis_server_url,
-           "WORKBENCH_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, **cli_env}
     cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "sweep", "EmaCross",
            "--grid", "fast=" + ",".join(map(str, GRID["fast"])), "--grid", "slow=" + ",".join(map(str, GRID["slow"])),
            "--symbols", "KRW-SYNBTC", "--chunk-size", "1", "--sweep-id", str(sweep_id)]
