@@ -47,7 +47,7 @@ def _connect(**kwargs: Any) -> Any:
 
     settings = _settings()
     wb = connect(settings, **kwargs)
-    if wb.urls.embedded_postgres or (wb.urls.embedded_redis and wb.urls.redis_url):
+    if wb.urls.embedded_in_use:
         _started.append((settings, wb))
     return wb
 

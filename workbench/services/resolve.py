@@ -20,6 +20,12 @@ class ResolvedUrls:
     embedded_redis: bool
     started: tuple[str, ...]
 
+    @property
+    def embedded_in_use(self) -> tuple[str, ...]:
+        """The embedded servers this process uses (and holds a lease on)."""
+        return tuple(name for name, used in (("redis", self.embedded_redis and self.redis_url is not None),
+                                             ("postgres", self.embedded_postgres)) if used)
+
     def __repr__(self) -> str:
         from workbench.redact import mask_url
 
@@ -103,10 +109,9 @@ def finish_embedded(settings: Settings, urls: ResolvedUrls) -> list[str]:
     stop each server it started, or whose stop was handed over to it, unless another running process
     still uses it; then the duty is handed over to the last of those to finish. Returns the names of
     the servers stopped."""
-    used = {"postgres": urls.embedded_postgres, "redis": urls.embedded_redis and urls.redis_url is not None}
     stopped = []
     for name, server in _servers(settings):
-        if not used[name]:
+        if name not in urls.embedded_in_use:
             continue
         with server.locked():   # finishing processes take turns: the last one sees no other user
             lease.release(settings.data_dir, name)
