@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.errors import StrategyError
 from workbench.strategies.base import Strategy, crossed_above, crossed_below
+from workbench.strategies.portfolio import PORTFOLIO_STRATEGIES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,6 +115,7 @@ class GoldenCross(Strategy):
 BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
     cls.__name__: cls for cls in (RsiReversion, BollingerReversion, EmaCross, MacdTrend, GoldenCross)
 }
+BUILTIN_STRATEGIES.update(PORTFOLIO_STRATEGIES)  # portfolio strategies (workbench.strategies.portfolio)
 
 
 def builtin_strategy(name: str, **kwargs: Any) -> Strategy:
