@@ -21,7 +21,7 @@ from workbench.backtest.portfolio import (
 from workbench.backtest.portfolio._nb import tick_round_nb
 from workbench.errors import StrategyError
 from workbench.paper.rules import round_price
-from workbench.strategies import BUILTIN_STRATEGIES, Risk
+from workbench.strategies import PORTFOLIO_STRATEGIES, Risk, builtin_strategy
 from workbench.strategies.portfolio import EqualWeight, TargetWeights
 
 OFF = ExchangeRules.off()
@@ -206,7 +206,8 @@ def test_run_backtest_dispatches_and_per_symbol_paths_refuse() -> None:
     r = run_backtest(data, EqualWeight(), BacktestConfig(initial_capital=1e6, fee_rate=0, slippage=0))
     # equal weight from bar 1's open: 0.5 each of 1e6
     np.testing.assert_allclose(r.equity.iloc[-1], 5e5 / 101 * 104 + 5e5 / 99 * 96, rtol=1e-12)
-    assert {"MomentumRotation", "InverseVolatility", "EqualWeight"} <= set(BUILTIN_STRATEGIES)
+    assert set(PORTFOLIO_STRATEGIES) == {"MomentumRotation", "InverseVolatility", "EqualWeight"}
+    assert builtin_strategy("MomentumRotation", top=2).params["top"] == 2
     with pytest.raises(StrategyError, match="EqualWeight is a portfolio strategy: it has no per-symbol signals"):
         EqualWeight(risk=Risk()).signals(data["KRW-A"])
 

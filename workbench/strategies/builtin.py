@@ -115,13 +115,14 @@ class GoldenCross(Strategy):
 BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
     cls.__name__: cls for cls in (RsiReversion, BollingerReversion, EmaCross, MacdTrend, GoldenCross)
 }
-BUILTIN_STRATEGIES.update(PORTFOLIO_STRATEGIES)  # portfolio strategies (workbench.strategies.portfolio)
 
 
 def builtin_strategy(name: str, **kwargs: Any) -> Strategy:
-    """The built-in strategy called ``name``, built with ``kwargs`` (parameters, ``risk``, ``name``)."""
+    """The built-in strategy called ``name`` (per-symbol or portfolio: ``PORTFOLIO_STRATEGIES``), built with
+    ``kwargs`` (parameters, ``risk``, ``name``)."""
+    known = {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}
     try:
-        cls = BUILTIN_STRATEGIES[name]
+        cls = known[name]
     except KeyError:
-        raise StrategyError(f"strategy {name!r} is not one of {', '.join(BUILTIN_STRATEGIES)}") from None
+        raise StrategyError(f"strategy {name!r} is not one of {', '.join(known)}") from None
     return cls(**kwargs)
