@@ -387,13 +387,13 @@ CONFIG_DEFAULTS: dict[str, float] = {"initial_capital": 10_000_000.0, "fee_rate"
 
 @app.command()
 def strategies() -> None:
-    """List the built-in strategies and their parameters."""
-    from workbench.strategies import BUILTIN_STRATEGIES
+    """List the built-in strategies (per-symbol, then portfolio) and their parameters."""
+    from workbench.strategies import BUILTIN_STRATEGIES, PORTFOLIO_STRATEGIES
 
     t = Table(title="built-in strategies")
     for col in ("name", "type", "parameters", "description"):
         t.add_column(col)
-    for name, cls in BUILTIN_STRATEGIES.items():
+    for name, cls in {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}.items():
         t.add_row(name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()),
                   cls.description)
     out.print(t)

@@ -15,6 +15,7 @@ import pandas as pd
 from workbench.errors import ValidationError
 
 __all__ = [
+    "KRW_TICKS",
     "TIMEFRAMES",
     "TimeLike",
     "normalize_symbol",
@@ -42,6 +43,22 @@ TIMEFRAMES: Final[dict[str, int]] = {
     "1d": 86400,
     "1w": 604800,
 }
+#: Bithumb's KRW-market price ticks, as published in its support centre ("원화 마켓 호가 단위"):
+#: (lowest price of the level, tick size), highest level first. It changes from time to time, so the
+#: paper broker (``OrderRules.ticks``) and portfolio backtests (``ExchangeRules.ticks``) take it as a parameter.
+KRW_TICKS: Final[tuple[tuple[float, float], ...]] = (
+    (1_000_000.0, 1000.0),
+    (500_000.0, 500.0),
+    (100_000.0, 100.0),
+    (50_000.0, 50.0),
+    (10_000.0, 10.0),
+    (5_000.0, 5.0),
+    (1_000.0, 1.0),
+    (100.0, 0.1),
+    (10.0, 0.01),
+    (1.0, 0.001),
+    (0.0, 0.0001),
+)
 #: other spellings, Bithumb's own included (legacy "24h", v1 minute units "60"/"240")
 _ALIASES: Final[dict[str, str]] = {
     "1min": "1m", "3min": "3m", "5min": "5m", "10min": "10m", "15min": "15m", "30min": "30m",

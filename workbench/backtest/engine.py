@@ -14,12 +14,14 @@ import pandas as pd
 
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
+from workbench.backtest.portfolio import run_portfolio_backtest
 from workbench.backtest.result import BacktestResult, buy_and_hold
 from workbench.backtest.simulation import Simulation, simulate
 from workbench.backtest.stats import compute_metrics
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, to_utc
 from workbench.strategies.base import Strategy
+from workbench.strategies.portfolio import PortfolioStrategy
 
 __all__ = ["group_result", "run_backtest", "run_strategies", "strategy_signals", "trade_start_index"]
 
@@ -117,8 +119,12 @@ def run_backtest(
 
     A signal decided on bar t's close fills at bar t+1's open (plus slippage and fees); see the README's
     fill rules for stops. Each position gets ``risk.position_fraction`` of the equity at the open (at most
-    the cash left).
+    the cash left). A :class:`~workbench.strategies.portfolio.PortfolioStrategy` runs on the portfolio
+    engine (:func:`workbench.backtest.portfolio.run_portfolio_backtest`, Bithumb's order rules).
     """
+    if isinstance(strategy, PortfolioStrategy):  # target weights across the universe: its own engine
+        return run_portfolio_backtest(data, strategy, config, timeframe=timeframe, symbol=symbol,
+                                      trade_start=trade_start, close_at_end=close_at_end)
     t0 = time.perf_counter()
     config = config or BacktestConfig()
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)

@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from workbench.errors import ValidationError
+from workbench.markets import KRW_TICKS
 
 __all__ = ["KRW_TICKS", "OrderRules", "round_price", "round_quantity", "tick_size"]
-
-#: (lowest price of the level, tick size), highest level first
-KRW_TICKS: Final[tuple[tuple[float, float], ...]] = (
-    (1_000_000.0, 1000.0),
-    (500_000.0, 500.0),
-    (100_000.0, 100.0),
-    (50_000.0, 50.0),
-    (10_000.0, 10.0),
-    (5_000.0, 5.0),
-    (1_000.0, 1.0),
-    (100.0, 0.1),
-    (10.0, 0.01),
-    (1.0, 0.001),
-    (0.0, 0.0001),
-)
 
 Side = Literal["buy", "sell"]
 

@@ -18,14 +18,17 @@ from workbench.strategies.builtin import (
     RsiReversion,
     builtin_strategy,
 )
+from workbench.strategies.portfolio import PORTFOLIO_STRATEGIES, PortfolioStrategy
 
 __all__ = [
     "BUILTIN_STRATEGIES",
+    "PORTFOLIO_STRATEGIES",
     "STRATEGY_TYPES",
     "BollingerReversion",
     "EmaCross",
     "GoldenCross",
     "MacdTrend",
+    "PortfolioStrategy",
     "Risk",
     "RsiReversion",
     "Strategy",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.errors import StrategyError
 from workbench.strategies.base import Strategy, crossed_above, crossed_below
+from workbench.strategies.portfolio import PORTFOLIO_STRATEGIES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,9 +118,11 @@ BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
 
 
 def builtin_strategy(name: str, **kwargs: Any) -> Strategy:
-    """The built-in strategy called ``name``, built with ``kwargs`` (parameters, ``risk``, ``name``)."""
+    """The built-in strategy called ``name`` (per-symbol or portfolio: ``PORTFOLIO_STRATEGIES``), built with
+    ``kwargs`` (parameters, ``risk``, ``name``)."""
+    known = {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}
     try:
-        cls = BUILTIN_STRATEGIES[name]
+        cls = known[name]
     except KeyError:
-        raise StrategyError(f"strategy {name!r} is not one of {', '.join(BUILTIN_STRATEGIES)}") from None
+        raise StrategyError(f"strategy {name!r} is not one of {', '.join(known)}") from None
     return cls(**kwargs)
