@@ -7,25 +7,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from workbench.cli_console import LazyConsole, new_table
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+#: help in click's plain layout: typer's rich help would import rich and markdown on every `--help`
+_PLAIN = {"rich_markup_mode": None}
+app = typer.Typer(no_args_is_help=True, add_completion=False, **_PLAIN,
                   help="Research and backtesting workbench for Bithumb KRW markets.")
-services_app = typer.Typer(no_args_is_help=True, help="Embedded PostgreSQL/Redis servers.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
-ingest_app = typer.Typer(no_args_is_help=True, help="Fetch market data from Bithumb's public API.")
+services_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Embedded PostgreSQL/Redis servers.")
+db_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Database schema.")
+ingest_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Fetch market data from Bithumb's public API.")
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
-secrets_app = typer.Typer(no_args_is_help=True, help="Bithumb API keys, encrypted at rest.")
+secrets_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Bithumb API keys, encrypted at rest.")
 app.add_typer(secrets_app, name="secrets")
 
-console = Console(stderr=True)
-out = Console()
+console = LazyConsole(stderr=True)
+out = LazyConsole()
 
 
 def _settings() -> Any:
@@ -54,6 +55,8 @@ def _connect(**kwargs: Any) -> Any:
 
 def _stop_started(keep: bool) -> None:
     """Stop the embedded servers this command started, unless kept or used by another process."""
+    if not _started:
+        return
     from workbench.services.resolve import finish_embedded, in_use
 
     while _started:
@@ -117,11 +120,11 @@ def _cell(column: str, value: Any) -> str:
     return format_metric(column, value)
 
 
-def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None) -> Table:
+def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None) -> Any:
     """A rich table of ``df``'s columns, cells formatted by :func:`_cell`; ``headers`` renames columns."""
     from workbench.formatting import metric_unit
 
-    t = Table(title=title)
+    t = new_table(title=title)
     names = headers or {}
     for c in df.columns:
         numeric = metric_unit(str(c)) is not None or df[c].dtype.kind in "if"
@@ -136,7 +139,7 @@ _SHORT_HEADERS = {"total_return": "return", "sharpe_ratio": "Sharpe", "max_drawd
                   "total_trades": "trades", "backtest_id": "id"}
 
 
-def _metrics_table(result: Any, title: str) -> Table:
+def _metrics_table(result: Any, title: str) -> Any:
     """A backtest's metrics as ``metric | value`` rows, formatted by unit, with its symbols and period."""
     import pandas as pd
 
@@ -390,7 +393,7 @@ def strategies() -> None:
     """List the built-in strategies (per-symbol, then portfolio) and their parameters."""
     from workbench.strategies import BUILTIN_STRATEGIES, PORTFOLIO_STRATEGIES
 
-    t = Table(title="built-in strategies")
+    t = new_table(title="built-in strategies")
     for col in ("name", "type", "parameters", "description"):
         t.add_column(col)
     for name, cls in {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}.items():
