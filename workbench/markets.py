@@ -15,6 +15,7 @@ import pandas as pd
 from workbench.errors import ValidationError
 
 __all__ = [
+    "BUCKET_ORIGIN",
     "TIMEFRAMES",
     "TimeLike",
     "normalize_symbol",
@@ -42,6 +43,8 @@ TIMEFRAMES: Final[dict[str, int]] = {
     "1d": 86400,
     "1w": 604800,
 }
+#: where bars of every timeframe start counting: 2000-01-03 00:00 UTC (a Monday), as the SQL's ``date_bin``
+BUCKET_ORIGIN: Final = pd.Timestamp("2000-01-03", tz="UTC")
 #: other spellings, Bithumb's own included (legacy "24h", v1 minute units "60"/"240")
 _ALIASES: Final[dict[str, str]] = {
     "1min": "1m", "3min": "3m", "5min": "5m", "10min": "10m", "15min": "15m", "30min": "30m",
