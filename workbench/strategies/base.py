@@ -180,8 +180,22 @@ class Strategy(ABC):
 
     @property
     def class_path(self) -> str:
+        """``module:Name``, or ``/path/to/file.py:Name`` for a strategy of a user's file."""
         cls = type(self)
+        source = cls.__dict__.get("__strategy_source__")
+        if source is not None:
+            return f"{source.file}:{cls.__qualname__}"
         return f"{cls.__module__}:{cls.__qualname__}"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A strategy of a user's file pickles as (file, content hash, class name, state): the receiving
+        process imports the file itself (see :func:`workbench.strategies.registry.rebuild`)."""
+        source = type(self).__dict__.get("__strategy_source__")
+        if source is None:
+            return super().__reduce_ex__(protocol)
+        from workbench.strategies.registry import rebuild
+
+        return rebuild, (source, type(self).__qualname__, dict(self.__dict__))
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

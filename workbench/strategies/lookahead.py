@@ -137,14 +137,61 @@ class LookaheadReport:
         return (f"{self.strategy}: LOOKAHEAD in {', '.join(self.leaky)} (up to {int(worst.max())} bar(s) "
                 f"ahead; {len(self.cuts)} cuts of {self.bars:,} bars); {warm}")
 
+    def lookahead_table(self) -> pd.DataFrame:
+        """For people: per series, whether it leaked, at how many cuts, how far ahead, the first change."""
+        import pandas as pd
+
+        from workbench.formatting import MISSING
+
+        look = self.lookahead
+        changed = look["leaks"] > 0
+        return pd.DataFrame({
+            "series": look.index,
+            "lookahead": ["LEAK" if c else "none" for c in changed],
+            "cuts changed": [f"{k} of {len(self.cuts)}" for k in look["leaks"]],
+            "bars ahead": [str(int(b)) if c else MISSING for b, c in zip(look["looks_ahead"], changed, strict=True)],
+            "first change (UTC)": [f"{bar:%Y-%m-%d %H:%M} (cut after {cut:%Y-%m-%d %H:%M})" if c else MISSING
+                                   for bar, cut, c in zip(look["bar"], look["first_cut"], changed, strict=True)],
+            "full -> cut": [f"{_num(f)} -> {_num(v)}" if c else MISSING
+                            for f, v, c in zip(look["full"], look["cut_value"], changed, strict=True)],
+        })
+
+    def warmup_table(self, max_columns: int = 6) -> pd.DataFrame:
+        """For people: per series, the bars it needs to settle and the largest relative difference left
+        after growing warm-ups (at most ``max_columns`` of them, spread over the measured ones)."""
+        import pandas as pd
+
+        lengths = list(self.by_warmup.columns)
+        if len(lengths) > max_columns:
+            keep = np.linspace(0, len(lengths) - 1, max_columns).round().astype(int)
+            lengths = [lengths[i] for i in sorted(set(keep.tolist()))]
+        out = pd.DataFrame({
+            "series": self.warmup.index,
+            "settles after": [f"{int(v)} bars" if ok else "not settled"
+                              for v, ok in zip(self.warmup["settle"], self.warmup["settled"], strict=True)],
+        })
+        for w in lengths:
+            out[f"after {w}"] = [_pct(v) for v in self.by_warmup[w]]
+        return out
+
     def _repr_html_(self) -> str:
-        look = self.lookahead.copy()
-        warm = self.warmup.join(self.by_warmup.map(lambda v: f"{v:.4%}" if np.isfinite(v) else "n/a"))
+        warm = self.warmup_table(max_columns=len(self.by_warmup.columns))
         return (f"<p><b>{self.verdict()}</b></p><p>Lookahead: each series recomputed on the data cut at "
-                f"{len(self.cuts)} points; a changed past value is a leak.</p>{look.to_html()}"
+                f"{len(self.cuts)} points; a changed past value is a leak.</p>"
+                f"{self.lookahead_table().to_html(index=False)}"
                 f"<p>Warm-up: bars from the data's start until each series equals its full-history value "
                 f"within {self.tolerance:g} (relative), and the largest relative difference left after "
-                f"growing warm-ups.</p>{warm.to_html()}")
+                f"growing warm-ups.</p>{warm.to_html(index=False)}")
+
+
+def _num(value: float) -> str:
+    return "NaN" if math.isnan(value) else f"{value:.6g}"
+
+
+def _pct(value: float) -> str:
+    if not np.isfinite(value):
+        return "differs"
+    return "0" if value == 0 else f"{value:.2e}"
 
 
 def check_strategy(strategy: Strategy, df: pd.DataFrame, *, cuts: int = 30, starts: int = 3,

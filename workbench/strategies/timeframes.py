@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from workbench.errors import ValidationError
-from workbench.markets import BUCKET_ORIGIN, normalize_timeframe, timeframe_offset
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas (and markets, which imports it) where bars are handled: listing strategies needs none
     import pandas as pd
 
 __all__ = ["align_higher", "base_timeframe", "higher_timeframe", "resample_bars"]
@@ -41,6 +40,8 @@ def base_timeframe(df: pd.DataFrame) -> pd.Timedelta:
     """The bar length of ``df``: ``df.attrs["timeframe"]`` if set, else its smallest step between bars."""
     import pandas as pd
 
+    from workbench.markets import timeframe_offset
+
     tf = df.attrs.get("timeframe")
     if tf:
         return timeframe_offset(str(tf))
@@ -55,6 +56,8 @@ def resample_bars(df: pd.DataFrame, timeframe: str) -> pd.DataFrame:
     of the last, summed volume), indexed by each bucket's start. The last bucket may be incomplete:
     :func:`align_higher` never shows a bucket before it is complete."""
     import pandas as pd
+
+    from workbench.markets import BUCKET_ORIGIN, normalize_timeframe, timeframe_offset
 
     _check_frame(df, f"resample_bars({timeframe!r})")
     length = timeframe_offset(normalize_timeframe(timeframe))
@@ -74,6 +77,8 @@ def align_higher(df: pd.DataFrame, values: F, timeframe: str, *, base: str | Non
     :func:`base_timeframe`)."""
     import numpy as np
     import pandas as pd
+
+    from workbench.markets import normalize_timeframe, timeframe_offset
 
     _check_frame(df, f"align_higher({timeframe!r})")
     length = timeframe_offset(normalize_timeframe(timeframe))
