@@ -76,14 +76,15 @@ def _rel_diff(full: np.ndarray, part: np.ndarray) -> np.ndarray:
 
 
 def _cut_points(decisions: dict[str, np.ndarray], n: int, cuts: int, first: int) -> list[int]:
-    """``cuts`` numbers of bars to keep: half right after decided entries/exits, half evenly spread."""
+    """``cuts`` numbers of bars to keep: up to half right after decided entries/exits, the rest evenly
+    spread (a cut may coincide with another)."""
     if first >= n:
         return []
-    even = np.linspace(first, n - 1, max(cuts - cuts // 2, 1)).round().astype(int)
     fired = np.flatnonzero((decisions["entry"] > 0) | (decisions["exit"] > 0)) + 1
     fired = fired[(fired >= first) & (fired <= n - 1)]
     picked = fired[np.linspace(0, len(fired) - 1, min(cuts // 2, len(fired))).round().astype(int)] \
         if len(fired) else fired
+    even = np.linspace(first, n - 1, max(cuts - len(picked), 1)).round().astype(int)
     return sorted(set(even.tolist()) | set(picked.tolist()))
 
 
