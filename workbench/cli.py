@@ -586,7 +586,7 @@ def check(
     _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"))
     _show(_table(report.warmup_table(), f"warm-up: bars to settle within {tolerance:g}, largest relative "
                                         "difference left after N bars"))
-    out.print(report.verdict())
+    out.print(report.verdict(), soft_wrap=True)
     if not report.passed:
         raise typer.Exit(1)
 
