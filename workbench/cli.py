@@ -357,11 +357,13 @@ def _kv(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _strategy(name: str, params: list[str] | None = None, **risk: Any) -> Any:
-    """Built-in strategy ``name`` with ``--param`` overrides and Risk fields (their defaults if omitted)."""
-    from workbench.strategies import Risk, builtin_strategy
+def _strategy(name: str, params: list[str] | None = None, strategy_file: str | None = None, **risk: Any) -> Any:
+    """Strategy ``name`` (built-in, entry point, ``file.py:Name``, or in ``--strategy-file``) with ``--param``
+    overrides and Risk fields (their defaults if omitted)."""
+    from workbench.strategies import Risk, make_strategy
 
-    return builtin_strategy(name, risk=Risk(**risk), **{k: _value(v) for k, v in _kv(params, "--param").items()})
+    return make_strategy(name, strategy_file=strategy_file, risk=Risk(**risk),
+                         **{k: _value(v) for k, v in _kv(params, "--param").items()})
 
 
 def _config(capital: float, fee: float, slippage: float) -> Any:
@@ -370,7 +372,9 @@ def _config(capital: float, fee: float, slippage: float) -> Any:
     return BacktestConfig(initial_capital=capital, fee_rate=fee, slippage=slippage)
 
 
-StrategyArg = Annotated[str, typer.Argument(help="built-in strategy, e.g. EmaCross (see `workbench strategies`)")]
+StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry point (see `workbench strategies`), "
+                                                 "or a user's file.py:Name")]
+StrategyFileOpt = Annotated[str | None, typer.Option("--strategy-file", help="a .py file defining STRATEGY")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
 RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade")]
@@ -390,13 +394,14 @@ CONFIG_DEFAULTS: dict[str, float] = {"initial_capital": 10_000_000.0, "fee_rate"
 
 @app.command()
 def strategies() -> None:
-    """List the built-in strategies (per-symbol, then portfolio) and their parameters."""
-    from workbench.strategies import BUILTIN_STRATEGIES, PORTFOLIO_STRATEGIES
+    """List the strategies (built-in per-symbol, built-in portfolio, installed entry points) and their
+    parameters."""
+    from workbench.strategies.registry import available_strategies
 
-    t = new_table(title="built-in strategies")
+    t = new_table(title="strategies")
     for col in ("name", "type", "parameters", "description"):
         t.add_column(col)
-    for name, cls in {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}.items():
+    for name, cls in available_strategies().items():
         t.add_row(name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()),
                   cls.description)
     out.print(t)
@@ -437,9 +442,10 @@ def backtest(
     fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
     slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
     store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Backtest a built-in strategy on stored candles and store the result."""
-    strat = _strategy(strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
+    """Backtest a strategy on stored candles and store the result."""
+    strat = _strategy(strategy, param, strategy_file, risk_per_trade=risk_per_trade, max_positions=max_positions,
                       stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
                               store=store)
@@ -472,12 +478,14 @@ def sweep(
     dask: Annotated[bool, typer.Option(help="run on Dask: WORKBENCH_DASK_ADDRESS, else a local cluster")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     per_symbol: Annotated[bool, typer.Option(help="each symbol its own sweep (Dask tasks symbol x chunk)")] = False,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Grid sweep of a built-in strategy's parameters; every combination is stored."""
+    """Grid sweep of a strategy's parameters; every combination is stored."""
     values = _grid(grid)
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler, "per_symbol": per_symbol} if (
         dask or scheduler or per_symbol) else {}
-    outcome = _connect().sweep(_strategy(strategy), values, symbols, timeframe, start, end, chunk_size=chunk_size,
+    strat = _strategy(strategy, None, strategy_file)
+    outcome = _connect().sweep(strat, values, symbols, timeframe, start, end, chunk_size=chunk_size,
                                store=store, sweep_id=sweep_id, **extra)
     if outcome.table.attrs.get("resumed"):
         out.print(f"resumed sweep {outcome.sweep_id}: {outcome.table.attrs['resumed']} combinations were stored")
@@ -507,13 +515,15 @@ def optimize(
     folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)")] = 3,
     holdout: Annotated[float, typer.Option(help="share of the data kept out of the search")] = 0.3,
     seed: Annotated[int | None, typer.Option()] = None,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Optuna (TPE) search of a built-in strategy's parameters, stored in PostgreSQL and resumable."""
+    """Optuna (TPE) search of a strategy's parameters, stored in PostgreSQL and resumable."""
     import pandas as pd
 
     if not space:
         raise WorkbenchError("give at least one --space name=low:high (or name=a,b,c)")
-    res = _connect().optimize(_strategy(strategy), space, symbols, timeframe, start, end, n_trials=trials,
+    strat = _strategy(strategy, None, strategy_file)
+    res = _connect().optimize(strat, space, symbols, timeframe, start, end, n_trials=trials,
                               metric=metric, study_name=study, n_folds=folds, holdout=holdout, seed=seed)
     higher = res.study.direction.name == "MAXIMIZE"
     top = res.trials[res.trials["state"] == "COMPLETE"].sort_values("value", ascending=not higher).head(10)
@@ -542,18 +552,47 @@ def walk_forward_cmd(
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
     import pandas as pd
 
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
-    wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
+    strat = _strategy(strategy, None, strategy_file)
+    wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, n_folds=folds,
                                  train_fraction=train_fraction, metric=metric, **extra)
     _show(_table(_fold_columns(wf.folds, wf.metric), "walk-forward folds (test period in UTC; is = in sample, "
                  "oos = out of sample)", _fold_headers(wf.metric)))
     summary = wf.summary()
     _show(_table(pd.DataFrame({"": [metric_title(str(k)) for k in summary.index],
                                "value": [_cell(str(k), v) for k, v in summary.items()]}), "walk-forward summary"))
+
+
+@app.command()
+def check(
+    strategy: StrategyArg,
+    symbol: Annotated[str, typer.Option(help="the symbol whose stored candles are used")] = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    param: ParamOpt = None,
+    strategy_file: StrategyFileOpt = None,
+    cuts: Annotated[int, typer.Option(help="cut points of the lookahead check")] = 30,
+    tolerance: Annotated[float, typer.Option(help="relative difference under which a value has settled")] = 1e-6,
+) -> None:
+    """Lookahead and warm-up gate: recompute the strategy on data cut at many points (a changed past value
+    is a leak: exit 1) and on data started later (bars each series needs to settle)."""
+    from workbench.strategies import check_strategy
+
+    strat = _strategy(strategy, param, strategy_file)
+    report = check_strategy(strat, _connect().candles(symbol, timeframe, start, end), cuts=cuts,
+                            tolerance=tolerance)
+    _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"))
+    _show(_table(report.warmup_table(), f"warm-up: bars to settle within {tolerance:g}, largest relative "
+                                        "difference left after N bars"))
+    out.print(report.verdict(), soft_wrap=True)
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -652,12 +691,12 @@ def study(
 
 
 # ---------------------------------------------------------------- paper trading
-def _paper_strategy(wb: Any, name: str, params: list[str] | None, **risk: Any) -> Any:
-    """A stored strategy by id or name (with ``--param`` overrides), else a built-in one."""
+def _paper_strategy(wb: Any, name: str, params: list[str] | None, strategy_file: str | None, **risk: Any) -> Any:
+    """A stored strategy by id or name (with ``--param`` overrides), else a built-in, entry point or file one."""
     from workbench.errors import DataNotFoundError
-    from workbench.strategies import BUILTIN_STRATEGIES
+    from workbench.strategies.registry import is_strategy_reference
 
-    if name.isdigit() or name not in BUILTIN_STRATEGIES:
+    if strategy_file is None and (name.isdigit() or not is_strategy_reference(name)):
         try:
             stored = wb.strategy(int(name) if name.isdigit() else name)
         except DataNotFoundError:
@@ -666,7 +705,7 @@ def _paper_strategy(wb: Any, name: str, params: list[str] | None, **risk: Any) -
         else:
             overrides = {k: _value(v) for k, v in _kv(params, "--param").items()}
             return stored.with_params(**overrides) if overrides else stored
-    return _strategy(name, params, **risk)
+    return _strategy(name, params, strategy_file, **risk)
 
 
 @app.command()
@@ -691,6 +730,7 @@ def paper(
     warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
     poll_interval: Annotated[float | None, typer.Option(help="live: seconds between polls")] = None,
     max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls")] = None,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Paper-trade a strategy: live on Bithumb's public candles, or --replay START END of stored candles.
 
@@ -708,8 +748,8 @@ def paper(
                 raise WorkbenchError("--resume continues a run as it was started; do not combine it with --replay")
             outcome = wb.paper_resume(resume, progress=True, poll_interval=poll_interval, max_polls=max_polls)
         else:
-            strat = _paper_strategy(wb, strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
-                                    stop_loss_pct=stop_loss, take_profit_pct=take_profit)
+            strat = _paper_strategy(wb, strategy, param, strategy_file, risk_per_trade=risk_per_trade,
+                                    max_positions=max_positions, stop_loss_pct=stop_loss, take_profit_pct=take_profit)
             config = _config(capital, fee, slippage)
             rules = OrderRules() if exchange_rules else OrderRules.off()
             if replay is not None:

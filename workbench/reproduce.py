@@ -21,6 +21,7 @@ from workbench.research import ResearchContext, load_market
 from workbench.store.manifest import LOCK_KEY, git_commit, lock_hash, result_digests
 from workbench.store.runs import load_run, resolve_strategy_class, stored_form
 from workbench.strategies import Risk, Strategy
+from workbench.strategies.registry import file_sha256
 
 __all__ = ["Check", "RerunReport", "rerun"]
 
@@ -89,7 +90,24 @@ def _number(a: Any, b: Any) -> bool:
     return (math.isnan(fa) and math.isnan(fb)) or fa == fb
 
 
+def _check_source(row: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Refuse to re-run a strategy of a user's file whose content changed since the run."""
+    source = spec.get("source")
+    if not source:
+        return
+    path = source["file"]
+    try:
+        now = file_sha256(path)
+    except StrategyError as err:
+        raise StrategyError(f"backtest {row['id']} ran a strategy file that cannot be read now: {err}") from None
+    if now != source["sha256"]:
+        raise StrategyError(f"backtest {row['id']} ran the strategy file {path!r} with sha256 "
+                            f"{source['sha256'][:16]}…; the file now has sha256 {now[:16]}…: it changed, so the "
+                            "run cannot be reproduced (restore the file's content to re-run it)")
+
+
 def _strategy(row: dict[str, Any], spec: dict[str, Any]) -> Strategy:
+    _check_source(row, spec)
     cls = resolve_strategy_class(row["strategy_class"])
     risk = Risk(**spec.get("risk", {}))
     try:

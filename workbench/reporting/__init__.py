@@ -19,6 +19,7 @@ from workbench.reporting.figures import (
     trades_on_price,
     walk_forward_figure,
 )
+from workbench.reporting.gate import lookahead_section
 from workbench.reporting.index import build_index
 from workbench.reporting.run import available_notebooks, notebook_parameters, resolve_notebook, run_report
 from workbench.reporting.story import (
@@ -60,6 +61,7 @@ __all__ = [
     "indicators_figure",
     "kpis",
     "label_figure",
+    "lookahead_section",
     "manifest_table",
     "matching_run",
     "metrics_table",
