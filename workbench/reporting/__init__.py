@@ -40,6 +40,7 @@ from workbench.reporting.story import (
     trade_table,
     worst_drawdowns_table,
 )
+from workbench.reporting.walkforward import walk_forward_summary
 
 __all__ = [
     "KPI_KEYS",
@@ -82,5 +83,6 @@ __all__ = [
     "trades_on_price",
     "underwater_figure",
     "walk_forward_figure",
+    "walk_forward_summary",
     "worst_drawdowns_table",
 ]
