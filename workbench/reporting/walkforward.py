@@ -5,7 +5,7 @@ parameter_sweep report."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from workbench.backtest import WalkForwardResult
 
 __all__ = ["walk_forward_summary"]
+
+
+#: the stitched curve's figures in the summary, and their labels
+_STITCHED: Final = {"total_return": "return", "annual_return": "CAGR", "sharpe_ratio": "Sharpe",
+                    "max_drawdown": "max drawdown", "max_drawdown_duration": "longest drawdown",
+                    "total_trades": "trades", "benchmark_return": "benchmark return"}
 
 
 def _probability(value: float) -> str:
@@ -37,9 +43,8 @@ def walk_forward_summary(wf: WalkForwardResult) -> pd.DataFrame:
         (f"mean in-sample {metric_title(metric)}", format_metric(metric, f[f"is_{metric}"].mean())),
         (f"mean out-of-sample {metric_title(metric)}", format_metric(metric, f[f"oos_{metric}"].mean())),
     ]
-    for key in ("total_return", "annual_return", "sharpe_ratio", "max_drawdown", "max_drawdown_duration",
-                "total_trades", "benchmark_return"):
-        rows.append((f"stitched {metric_title(key).lower()}", format_metric(key, m[key])))
+    for key, label in _STITCHED.items():
+        rows.append((f"stitched {label}", format_metric(key, m[key])))
     rows.append(("stitched deflated Sharpe ratio", _probability(wf.deflated_sharpe_ratio)))
     o = wf.overfitting
     if o is None:
