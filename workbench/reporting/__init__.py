@@ -40,6 +40,13 @@ from workbench.reporting.story import (
     trade_table,
     worst_drawdowns_table,
 )
+from workbench.reporting.tearsheet import (
+    benchmark_metrics,
+    metrics_with_benchmark,
+    return_distribution_figure,
+    rolling_figure,
+    rolling_ratios,
+)
 from workbench.reporting.walkforward import walk_forward_summary
 
 __all__ = [
@@ -48,6 +55,7 @@ __all__ = [
     "SYNTHETIC_PREFIX",
     "HtmlBlock",
     "available_notebooks",
+    "benchmark_metrics",
     "build_index",
     "candles_figure",
     "data_summary",
@@ -64,6 +72,7 @@ __all__ = [
     "manifest_table",
     "matching_run",
     "metrics_table",
+    "metrics_with_benchmark",
     "monthly_returns_heatmap",
     "notebook_parameters",
     "plot_result",
@@ -71,7 +80,10 @@ __all__ = [
     "report_heading",
     "report_title",
     "resolve_notebook",
+    "return_distribution_figure",
     "returns_histogram",
+    "rolling_figure",
+    "rolling_ratios",
     "run_report",
     "runs_comparison_figure",
     "sample_label",

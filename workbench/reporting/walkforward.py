@@ -48,7 +48,7 @@ def walk_forward_summary(wf: WalkForwardResult) -> pd.DataFrame:
     rows.append(("stitched deflated Sharpe ratio", _probability(wf.deflated_sharpe_ratio)))
     o = wf.overfitting
     if o is None:
-        rows.append(("overfitting (grid)", "none: too few days tested" if len(wf.equity) else MISSING))
+        rows.append(("overfitting (grid)", "not computed"))
     else:
         ann = math.sqrt(o.periods_per_year)
         rows += [
