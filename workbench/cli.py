@@ -146,6 +146,7 @@ def _metrics_table(result: Any, title: str) -> Any:
     metrics = result.metrics.to_dict()
     rows = [("symbols", ", ".join(result.symbols)), ("timeframe", result.timeframe),
             ("period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
+            ("benchmark", result.config.benchmark),
             *((metric_title(k), _cell(k, v)) for k, v in metrics.items())]
     return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
 
@@ -155,10 +156,11 @@ def _fold_columns(folds: Any, metric: str) -> Any:
     and the out-of-sample return, drawdown and trades."""
     import pandas as pd
 
-    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "backtest_id"}
+    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "train_bars", "test_bars", "backtest_id"}
     params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
     frame = pd.DataFrame({
         "fold": folds["fold"],
+        "train period": [_period(a, b) for a, b in zip(folds["train_start"], folds["train_end"], strict=True)],
         "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
         "parameters": [_params_text({p: row[p] for p in params}) for _, row in folds.iterrows()],
         f"is_{metric}": folds[f"is_{metric}"],
@@ -441,6 +443,10 @@ def backtest(
     capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
     fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
     slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
+    benchmark: Annotated[str, typer.Option(help="compare with: equal-weight (buy & hold of the traded symbols), "
+                                                "a symbol's buy & hold (e.g. KRW-BTC) or none")] = "equal-weight",
+    risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe/Sortino/alpha, "
+                                                       "fraction (0.035 = 3.5 %)")] = 0.0,
     store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
     strategy_file: StrategyFileOpt = None,
 ) -> None:
@@ -448,7 +454,7 @@ def backtest(
     strat = _strategy(strategy, param, strategy_file, risk_per_trade=risk_per_trade, max_positions=max_positions,
                       stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
-                              store=store)
+                              store=store, benchmark=benchmark, risk_free_rate=risk_free_rate)
     _show(_metrics_table(run.result, str(strat)))
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
@@ -547,25 +553,33 @@ def walk_forward_cmd(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    folds: Annotated[int, typer.Option()] = 4,
-    train_fraction: Annotated[float, typer.Option()] = 0.7,
+    mode: Annotated[str, typer.Option(help="rolling (train on the last --train-bars) or anchored (train on "
+                                           "all bars before each test window)")] = "rolling",
+    folds: Annotated[int | None, typer.Option(help="out-of-sample windows (default 4, or what --train-bars "
+                                                   "and --test-bars leave)")] = None,
+    train_bars: Annotated[int | None, typer.Option(help="bars of the first training window")] = None,
+    test_bars: Annotated[int | None, typer.Option(help="bars per out-of-sample window (the last one also takes "
+                                                       "the remainder)")] = None,
+    train_fraction: Annotated[float | None, typer.Option(help="without bar counts: training share of each "
+                                                              "rolling window, fraction (default 0.7)")] = None,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
-    import pandas as pd
+    """Walk-forward test: out-of-sample windows tile the history after the first training window; each
+    fold picks parameters on its training bars and tests them on its window."""
+    from workbench.reporting.walkforward import walk_forward_summary
 
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
     strat = _strategy(strategy, None, strategy_file)
-    wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, n_folds=folds,
+    wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, mode=mode,
+                                 n_folds=folds, train_bars=train_bars, test_bars=test_bars,
                                  train_fraction=train_fraction, metric=metric, **extra)
-    _show(_table(_fold_columns(wf.folds, wf.metric), "walk-forward folds (test period in UTC; is = in sample, "
-                 "oos = out of sample)", _fold_headers(wf.metric)))
-    summary = wf.summary()
-    _show(_table(pd.DataFrame({"": [metric_title(str(k)) for k in summary.index],
-                               "value": [_cell(str(k), v) for k, v in summary.items()]}), "walk-forward summary"))
+    _show(_table(_fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in UTC; is = in "
+                 "sample, oos = out of sample)", _fold_headers(wf.metric)))
+    summary = walk_forward_summary(wf)
+    _show(_table(summary.rename(columns={"figure": ""}), "walk-forward summary (stitched out-of-sample curve)"))
 
 
 @app.command()

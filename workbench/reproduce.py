@@ -1,9 +1,10 @@
 """Re-run a stored backtest from its manifest and say whether it reproduces bit for bit.
 
-The manifest of a run holds the strategy class, parameters, risk, config, symbols, timeframe, the
-candles' window, the data fingerprint, the dependency lock's hash, the git commit and sha256 digests of
-the result (full equity curve, trade list, metrics). :func:`rerun` loads the same window, runs the
-same strategy with the public engine (``run_backtest``) and compares.
+The manifest of a run holds the strategy class, parameters, risk, config (costs, benchmark and
+risk-free rate), symbols, timeframe, the candles' window, the data fingerprint, the dependency lock's
+hash, the git commit and sha256 digests of the result (full equity curve, trade list, metrics).
+:func:`rerun` loads the same window, runs the same strategy with the public engine (``run_backtest``)
+and compares.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from workbench.backtest import BacktestConfig, BacktestResult, run_backtest
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.markets import timeframe_seconds
-from workbench.research import ResearchContext, load_market
+from workbench.research import ResearchContext, benchmark_close, load_market
 from workbench.store.manifest import LOCK_KEY, git_commit, lock_hash, result_digests
 from workbench.store.runs import load_run, resolve_strategy_class, stored_form
 from workbench.strategies import Risk, Strategy
@@ -153,7 +154,8 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
     data = load_market(wb, spec["symbols"], timeframe, start, end)
     result = run_backtest(data, strategy, config, timeframe=timeframe,
                           trade_start=None if trade_start is None else pd.Timestamp(trade_start),
-                          close_at_end=bool(replay.get("close_at_end", False)))
+                          close_at_end=bool(replay.get("close_at_end", False)),
+                          benchmark_close=benchmark_close(wb, config, list(data), timeframe, start, end))
     return RerunReport(backtest_id, result, tuple(_compare(row, replay, result)))
 
 

@@ -184,10 +184,12 @@ class Workbench:
     def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
                  start: TimeLike | None = None, end: TimeLike | None = None, *,
                  config: BacktestConfig | None = None, store: bool = True,
-                 close_at_end: bool = False) -> research.StoredRun:
-        """Load, backtest, store; see :func:`workbench.research.backtest`."""
+                 close_at_end: bool = False, benchmark: str | None = None,
+                 risk_free_rate: float | None = None) -> research.StoredRun:
+        """Load, backtest, store; see :func:`workbench.research.backtest`. ``benchmark``: ``"equal-weight"``
+        (default), ``"none"`` or a symbol (``"KRW-BTC"``); ``risk_free_rate``: annual, as a fraction."""
         return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
-                                 close_at_end=close_at_end)
+                                 close_at_end=close_at_end, benchmark=benchmark, risk_free_rate=risk_free_rate)
 
     def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -225,21 +227,26 @@ class Workbench:
 
     def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
                      timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
-                     config: BacktestConfig | None = None, n_folds: int = 4, train_fraction: float = 0.7,
-                     metric: str = "sharpe_ratio", store: bool = True, progress: bool = True, dask: bool = False,
+                     config: BacktestConfig | None = None, mode: str = "rolling", n_folds: int | None = None,
+                     train_bars: int | None = None, test_bars: int | None = None,
+                     train_fraction: float | None = None, metric: str = "sharpe_ratio", overfitting: bool = True,
+                     store: bool = True, progress: bool = True, dask: bool = False,
                      scheduler: str | None = None, client: Client | None = None) -> WalkForwardResult:
-        """Walk-forward test; see :func:`workbench.research.walk_forward_study`. With ``dask`` (or
+        """Walk-forward test (``mode`` rolling or anchored; out-of-sample windows tiling the history after
+        the first training window); see :func:`workbench.research.walk_forward_study`. With ``dask`` (or
         ``scheduler``, ``client``) one Dask task per fold: :func:`workbench.distributed.distributed_walk_forward`."""
+        windows: dict[str, Any] = {"mode": mode, "n_folds": n_folds, "train_bars": train_bars,
+                                   "test_bars": test_bars, "train_fraction": train_fraction}
         if dask or scheduler or client is not None:
             from workbench.distributed import distributed_walk_forward
 
             return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                                            n_folds=n_folds, train_fraction=train_fraction, metric=metric,
-                                            store=store, progress=progress, client=client, scheduler=scheduler,
-                                            redis_url=self._worker_redis_url())
+                                            metric=metric, overfitting=overfitting, store=store,
+                                            progress=progress, client=client, scheduler=scheduler,
+                                            redis_url=self._worker_redis_url(), **windows)
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                                           n_folds=n_folds, train_fraction=train_fraction, metric=metric,
-                                           store=store, progress=progress)
+                                           metric=metric, overfitting=overfitting, store=store, progress=progress,
+                                           **windows)
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
              limit: int = 100) -> pd.DataFrame:
