@@ -291,11 +291,24 @@ def archive(
         "--retention/--no-retention",
         help="delete archived rows older than 30 days (default: on plain PostgreSQL; TimescaleDB's job does it)",
     )] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="check every archive file against its record "
+                                                          "(archive nothing); exit 1 if any is bad")] = False,
 ) -> None:
     """Archive market history to Parquet before retention drops it (idempotent; re-run to resume)."""
     from collections.abc import Iterator
 
     from tqdm import tqdm
+
+    if verify:
+        from workbench.errors import ValidationError
+
+        if before is not None or retention is not None:
+            raise ValidationError("archive --verify checks the archive only: it takes no --before or --retention")
+        checked = _connect(need_redis=False).verify_archive()
+        typer.echo(str(checked))
+        if not checked.ok:
+            raise typer.Exit(1)
+        return
 
     def bar(months: Iterator[Any], table: str, total: int) -> Iterator[Any]:
         return iter(tqdm(months, total=total, desc=table, unit="month", disable=total == 0, file=sys.stderr))

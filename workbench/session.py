@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from workbench.backtest.search import SpaceLike
     from workbench.optimize import SearchOutcome
     from workbench.reproduce import RerunReport
+    from workbench.store.archive_verify import VerifyReport
 
 __all__ = ["Workbench", "connect"]
 
@@ -326,6 +327,12 @@ class Workbench:
         if retention is None:
             retention = not self.db.has_timescaledb
         return report, (apply_retention(self.db) if retention else None)
+
+    def verify_archive(self) -> VerifyReport:
+        """Every archive file checked against its record in the database (``workbench archive --verify``)."""
+        from workbench.store.archive_verify import verify_archive
+
+        return verify_archive(self.db, self.archive)
 
     def close(self) -> None:
         self.db.dispose()
