@@ -157,9 +157,10 @@ class Archive:
         return sorted(i.path[len(self.root) + 1:] for i in infos
                       if i.type == pafs.FileType.File and not _TMP.fullmatch(i.base_name))
 
-    def load_bytes(self, relative: str) -> tuple[pa.Buffer | None, str | None]:
+    def load_bytes(self, relative: str, *, rehash: bool = False) -> tuple[pa.Buffer | None, str | None]:
         """The bytes of a file and their sha256, or (None, None) if there is no such file. The digest
-        of a file unchanged since this process hashed it (same size and mtime) is not recomputed."""
+        of a file unchanged since this process hashed it (same size and mtime) is not recomputed
+        unless ``rehash``."""
         path = f"{self.root}/{relative}"
         try:
             info = self.filesystem.get_file_info(path)
@@ -172,13 +173,13 @@ class Archive:
         mtime = info.mtime_ns
         key = (f"{self.filesystem.type_name}:{path}", data.size, mtime) \
             if mtime is not None and data.size == info.size else None
-        return data, digest(data, key)
+        return data, digest(data, key, rehash=rehash)
 
-    def _verified(self, partition: Partition, versions: list[FileRecord]) -> pa.Buffer | None:
+    def _verified(self, partition: Partition, versions: list[FileRecord], *, rehash: bool = False) -> pa.Buffer | None:
         """The bytes of ``partition``'s file once checked against its records (None: no file and none
         committed); ArchiveIntegrityError naming the file otherwise."""
         relative = self.relative(partition)
-        data, sha = self.load_bytes(relative)
+        data, sha = self.load_bytes(relative, rehash=rehash)
         verdict = check(partition, data, sha, versions)
         if verdict.bad:
             raise verdict.error(f"{self.root}/{relative}")
@@ -235,7 +236,7 @@ class Archive:
         relative = self.relative(part)
         path = f"{self.root}/{relative}"
         versions = records(db, table, part.symbol, part.timeframe).get(relative, [])
-        data = self._verified(part, versions)
+        data = self._verified(part, versions, rehash=True)  # never merge a damaged file into a new one
         old = None if data is None else pq.read_table(pa.BufferReader(data))
         merged = pl.DataFrame(rows) if old is None else pl.concat(
             [pl.DataFrame(old.cast(rows.schema)), pl.DataFrame(rows)], how="vertical")

@@ -126,10 +126,10 @@ def parse_path(path: str, layout: dict[str, tuple[str, ...]]) -> Partition | Non
     return Partition(parts[0], values["symbol"], values.get("timeframe"), values["month"])
 
 
-def digest(data: pa.Buffer | bytes, key: tuple[str, int, int] | None = None) -> str:
+def digest(data: pa.Buffer | bytes, key: tuple[str, int, int] | None = None, *, rehash: bool = False) -> str:
     """sha256 (hex) of ``data``; remembered in this process under ``key`` (full path, size, mtime in
-    ns) so a file that did not change is hashed once."""
-    if key is not None and (known := _digests.get(key)) is not None:
+    ns) so a file that did not change is hashed once (``rehash``: hash it anyway)."""
+    if key is not None and not rehash and (known := _digests.get(key)) is not None:
         return known
     value = hashlib.sha256(memoryview(data)).hexdigest()
     if key is not None:

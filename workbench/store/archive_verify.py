@@ -49,7 +49,8 @@ class VerifyReport:
 
 
 def verify_archive(db: Database, store: Archive) -> VerifyReport:
-    """Hash and check every file under the archive root and every recorded file (reads them all)."""
+    """Hash and check every file under the archive root and every recorded file (reads them all,
+    hashing each anew: no digest remembered by earlier loads is trusted)."""
     recorded = records(db)
     by_digest: dict[str, list[FileRecord]] = {}
     for versions in recorded.values():
@@ -58,7 +59,7 @@ def verify_archive(db: Database, store: Archive) -> VerifyReport:
     layout = {t: parts for t, (parts, _) in ARCHIVED_TABLES.items()}
     report = VerifyReport(store.url)
     for path in sorted(set(store.files()) | set(recorded)):
-        data, sha = store.load_bytes(path)
+        data, sha = store.load_bytes(path, rehash=True)
         elsewhere = [] if sha is None else [v for v in by_digest.get(sha, []) if v.path != path]
         verdict = check(parse_path(path, layout), data, sha, recorded.get(path, []), elsewhere=elsewhere)
         if verdict.status != "absent":  # recorded but never moved into place (a killed run): nothing lost
