@@ -17,9 +17,11 @@ PostgreSQL) never deletes rows newer than it.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -201,27 +203,34 @@ class Archive:
         against ``archive_files`` first (digest, partition, row count, time span); a damaged, stray,
         swapped or missing file raises ArchiveIntegrityError naming it, and no rows are returned."""
         wanted, recs = self.months_in(db, table, start, end, **values)
-        checked: list[pa.Buffer] = []
-        for month in wanted:  # month order = time order; every file checked before any is used
+        wanted_columns = columns if columns is None or "timestamp" in columns else [*columns, "timestamp"]
+
+        def one(month: str) -> pa.Table | None:  # checked, then parsed from the very bytes hashed
             part = self.partition(table, values, month)
             data = self._verified(part, recs.get(self.relative(part), []))
-            if data is not None:
-                checked.append(data)
-        if not checked:
+            if data is None:
+                return None
+            try:
+                got = pq.read_table(pa.BufferReader(data), columns=wanted_columns)
+                lo, hi = part.bounds
+                if lo < start or hi > end:
+                    ts = got.column("timestamp")
+                    got = got.filter(pc.and_(pc.greater_equal(ts, pa.scalar(start.to_pydatetime(), ts.type)),
+                                             pc.less(ts, pa.scalar(end.to_pydatetime(), ts.type))))
+            except (OSError, pa.ArrowException) as err:
+                path = f"{self.root}/{self.relative(part)}"
+                raise ArchiveError(f"cannot read archive file {path!r}: {err}") from err
+            return got if wanted_columns is columns else got.drop_columns(["timestamp"])
+
+        if not wanted:
             return None
-        out: list[pa.Table] = []
+        with ThreadPoolExecutor(max_workers=min(len(wanted), os.cpu_count() or 1)) as pool:
+            # month order = time order; the first bad file (in that order) raises, and nothing is returned
+            out = [t for t in pool.map(one, wanted) if t is not None]
+        if not out:
+            return None
         try:
-            for data in checked:
-                got = pq.read_table(pa.BufferReader(data), columns=columns if columns is None or "timestamp" in columns
-                                    else [*columns, "timestamp"])
-                ts = got.column("timestamp")
-                where = pc.and_(pc.greater_equal(ts, pa.scalar(start.to_pydatetime(), ts.type)),
-                                pc.less(ts, pa.scalar(end.to_pydatetime(), ts.type)))
-                got = got.filter(where)
-                if columns is not None and "timestamp" not in columns:
-                    got = got.drop_columns(["timestamp"])
-                out.append(got if not out or got.schema == out[0].schema else got.cast(out[0].schema))
-            return pa.concat_tables(out)
+            return pa.concat_tables([t if t.schema == out[0].schema else t.cast(out[0].schema) for t in out])
         except (OSError, pa.ArrowException) as err:
             raise ArchiveError(f"cannot read the archive at {self.url!r} ({table}, {values}): {err}") from err
 

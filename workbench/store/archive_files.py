@@ -14,6 +14,7 @@ timeframe and timestamp) must say it holds that partition's rows. Nothing here r
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -47,6 +48,7 @@ BAD: Final[frozenset[str]] = frozenset({"damaged", "missing", "unrecorded", "wro
 _DIGEST_CACHE_SIZE: Final[int] = 4096
 #: (full path, size, mtime in ns) -> sha256 of the bytes seen in this process
 _digests: dict[tuple[str, int, int], str] = {}
+_digests_lock = threading.Lock()  # files are checked in parallel (Archive.read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,17 +133,19 @@ def digest(data: pa.Buffer | bytes, key: tuple[str, int, int] | None = None, *, 
     ns) so a file that did not change is hashed once (``rehash``: hash it anyway)."""
     if key is not None and not rehash and (known := _digests.get(key)) is not None:
         return known
-    value = hashlib.sha256(memoryview(data)).hexdigest()
+    value = hashlib.sha256(memoryview(data)).hexdigest()  # releases the GIL: files hash in parallel
     if key is not None:
-        if len(_digests) >= _DIGEST_CACHE_SIZE:
-            _digests.pop(next(iter(_digests)))
-        _digests[key] = value
+        with _digests_lock:
+            if len(_digests) >= _DIGEST_CACHE_SIZE:
+                _digests.pop(next(iter(_digests)))
+            _digests[key] = value
     return value
 
 
 def forget_digests() -> None:
     """Drop the digests remembered by :func:`digest` (tests; a process that wants to re-hash)."""
-    _digests.clear()
+    with _digests_lock:
+        _digests.clear()
 
 
 @dataclass(frozen=True, slots=True)
