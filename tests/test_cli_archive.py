@@ -118,4 +118,4 @@ def test_archive_verify_reports_each_kind_of_bad_file(cli_env: dict[str, str], s
                            env={**os.environ, **cli_env}, timeout=120)
     assert (wrong.returncode, wrong.stdout) == (1, "")
     assert wrong.stderr.strip().splitlines()[-1].endswith(
-        "archive --verify checks the archive only: it takes no --before or --retention")
+        "archive --verify and --adopt take no other option: they archive nothing")

@@ -334,6 +334,13 @@ class Workbench:
 
         return verify_archive(self.db, self.archive)
 
+    def adopt_archive(self) -> list[str]:
+        """Record the archive's unrecorded files that fit their place (archives written before
+        migration 0051; ``workbench archive --adopt``); returns their paths."""
+        from workbench.store.archive_verify import adopt_unrecorded
+
+        return adopt_unrecorded(self.db, self.archive)
+
     def close(self) -> None:
         self.db.dispose()
 

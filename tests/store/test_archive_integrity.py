@@ -16,7 +16,7 @@ import pytest
 from workbench.errors import ArchiveIntegrityError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.archive import Archive, archive
-from workbench.store.archive_verify import verify_archive
+from workbench.store.archive_verify import adopt_unrecorded, verify_archive
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
 from workbench.store.writer import write_table
@@ -198,3 +198,29 @@ def test_a_run_killed_after_moving_files_loses_nothing(db: Database, archived: A
     got = _load(db, archived, "KRW-SYNBTC")
     assert got.loc["2025-01-31 01:00", "close"] == 123.0 and len(got) == 4 * 1440
     assert verify_archive(db, archived).ok
+
+
+def test_adopting_an_archive_written_before_the_records(db: Database, archived: Archive) -> None:
+    """An archive from before migration 0051 has no records: every file is unrecorded until adopted;
+    only files holding exactly their partition's rows are adopted."""
+    root = Path(archived.root)
+    with db.begin() as conn:
+        want = conn.exec_driver_sql("SELECT path, sha256, row_count, min_time, max_time FROM archive_files "
+                                    "WHERE path <> %(p)s ORDER BY path", {"p": _rel("KRW-SYNBTC", "2025-01")}).all()
+        conn.exec_driver_sql("DELETE FROM archive_files")
+    shutil.copyfile(root / _rel("KRW-SYNETH", "2025-01"), root / _rel("KRW-SYNBTC", "2025-01"))  # misplaced
+    assert {v.status for v in verify_archive(db, archived).files.values()} == {"unrecorded"}
+    _fails(db, archived, "KRW-SYNETH", f"archive file '{(root / _rel('KRW-SYNETH', '2025-01')).as_posix()}' "
+           "was not written by `workbench archive` (no record of it in the database)")
+
+    assert adopt_unrecorded(db, archived) == [_rel("KRW-SYNBTC", "2025-02"), _rel("KRW-SYNETH", "2025-01"),
+                                              _rel("KRW-SYNETH", "2025-02")]
+    with db.begin() as conn:
+        got = conn.exec_driver_sql("SELECT path, sha256, row_count, min_time, max_time FROM archive_files "
+                                   "WHERE committed ORDER BY path").all()
+    assert [tuple(r) for r in got] == [tuple(r) for r in want]
+    assert {p: v.status for p, v in verify_archive(db, archived).files.items()} == {
+        _rel("KRW-SYNBTC", "2025-01"): "wrong identity", _rel("KRW-SYNBTC", "2025-02"): "ok",
+        _rel("KRW-SYNETH", "2025-01"): "ok", _rel("KRW-SYNETH", "2025-02"): "ok"}
+    assert len(_load(db, archived, "KRW-SYNETH")) == 4 * 1440
+    assert adopt_unrecorded(db, archived) == []  # the misplaced file stays out

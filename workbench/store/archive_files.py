@@ -33,10 +33,12 @@ __all__ = [
     "Partition",
     "Status",
     "Verdict",
+    "adoptable",
     "check",
     "commit_records",
     "digest",
     "parse_path",
+    "record_committed",
     "record_pending",
     "records",
     "relative_path",
@@ -248,6 +250,16 @@ def check(partition: Partition | None, data: pa.Buffer | None, sha256: str | Non
     return Verdict("ok")
 
 
+def adoptable(path: str, partition: Partition | None, data: pa.Buffer, sha256: str) -> FileRecord | None:
+    """A record of an unrecorded file as it is now, if its footer says it holds exactly the rows of the
+    partition its path names (archives written before migration 0051); None otherwise."""
+    footer = _footer(data)
+    if partition is None or footer is None or _holds(footer, partition) is not None:
+        return None
+    return FileRecord(path, sha256, partition, data.size, footer.rows, _utc(footer.min_time),
+                      _utc(footer.max_time))
+
+
 # -- the records ------------------------------------------------------------------------------------
 def _record(row: sa.Row[tuple[object, ...]]) -> FileRecord:
     m = row._mapping
@@ -292,6 +304,15 @@ def record_pending(db: Database, rec: FileRecord) -> None:
     """Record a file version about to be moved into place (committed by :func:`commit_records`)."""
     with db.begin() as conn:
         conn.execute(query("archive_file_pending").text, _params(rec))
+
+
+def record_committed(db: Database, recs: Iterable[FileRecord]) -> None:
+    """Record files already in place as their paths' committed versions, all in one transaction."""
+    recs = list(recs)
+    with db.begin() as conn:
+        for rec in recs:
+            conn.execute(query("archive_file_pending").text, _params(rec))
+        commit_records(conn, recs)
 
 
 def commit_records(conn: sa.Connection, recs: Iterable[FileRecord]) -> None:

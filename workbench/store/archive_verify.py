@@ -15,10 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from workbench.store.archive import ARCHIVED_TABLES, Archive
-from workbench.store.archive_files import FileRecord, Verdict, check, parse_path, records
+from workbench.store.archive_files import (
+    FileRecord,
+    Verdict,
+    adoptable,
+    check,
+    parse_path,
+    record_committed,
+    records,
+)
 from workbench.store.database import Database
 
-__all__ = ["VerifyReport", "verify_archive"]
+__all__ = ["VerifyReport", "adopt_unrecorded", "verify_archive"]
 
 
 @dataclass
@@ -65,3 +73,24 @@ def verify_archive(db: Database, store: Archive) -> VerifyReport:
         if verdict.status != "absent":  # recorded but never moved into place (a killed run): nothing lost
             report.files[path] = verdict
     return report
+
+
+def adopt_unrecorded(db: Database, store: Archive) -> list[str]:
+    """Record, as they are now, the files that have no record and hold exactly the rows of the
+    partition their path names: the upgrade of an archive written before migration 0051. Files that
+    are recorded (ok or not) and files that do not fit their place are left alone. Returns the
+    adopted paths; nothing is recorded if any of them cannot be."""
+    recorded = records(db)
+    layout = {t: parts for t, (parts, _) in ARCHIVED_TABLES.items()}
+    adopted: list[FileRecord] = []
+    for path in store.files():
+        if path in recorded:
+            continue
+        data, sha = store.load_bytes(path, rehash=True)
+        if data is None or sha is None:
+            continue
+        rec = adoptable(path, parse_path(path, layout), data, sha)
+        if rec is not None:
+            adopted.append(rec)
+    record_committed(db, adopted)
+    return [r.path for r in adopted]
