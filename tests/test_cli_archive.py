@@ -112,6 +112,8 @@ def test_archive_verify_reports_each_kind_of_bad_file(cli_env: dict[str, str], s
         f"{rel('KRW-SYNXRP', '2025-03')} {pad}wrong identity  is a copy of '{rel('KRW-SYNETH', '2025-03')}', "
         "which holds candles KRW-SYNETH 1m 2025-03",
         f"{rel('KRW-SYNXRP', '2025-04')} {pad}ok"]) + "\n")
+    # --adopt records only the unrecorded file that fits its place (the damaged and swapped ones stay bad)
+    assert run("archive", "--adopt") == f"adopted 1 unrecorded archive files\n{rel('KRW-SYNDOGE', '2025-03')}\n"
 
     wrong = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "archive", "--verify",
                             "--before", "2025-01-01"], capture_output=True, text=True,
