@@ -9,7 +9,9 @@ database), each method timed with 1 warm-up + ``--repeat`` runs, no cache:
                         date_bin over the 1m rows), fetched the same way;
 * ``archive 1m``     -- the same 5M 1m rows read back from the Parquet archive (``Archive.read`` ->
                         loader columns -> pandas frame indexed by ts): what a load of a range that
-                        retention removed from the database costs;
+                        retention removed from the database costs (each file checked against its
+                        sha256 record; the warm-up hashes them, the timed runs reuse the digests a
+                        process remembers for unchanged files);
 * ``archive+db 1m``  -- ``load_candles(..., archive=...)`` while the rows are in both: the merge path.
 
 Checked (exit 1 on failure): rollup == bucketing (OHLC bit-identical, volume within 1e-12), archive

@@ -12,6 +12,11 @@ so :func:`archive` is idempotent and an interrupted run is simply run again.
 ``archive_watermarks`` (migration 0004) records per table up to where everything is archived;
 retention (the TimescaleDB job ``workbench_archived_retention``, or :func:`apply_retention` on plain
 PostgreSQL) never deletes rows newer than it.
+
+``archive_files`` (migration 0051, :mod:`workbench.store.archive_files`) records each file's sha256,
+partition, row count and time span; the record is committed with the watermark. :meth:`Archive.read`
+checks every file it reads against it first and raises ArchiveIntegrityError naming a damaged,
+swapped, stray or missing file (``workbench archive --verify``: :mod:`workbench.store.archive_verify`).
 """
 
 from __future__ import annotations
