@@ -296,11 +296,30 @@ def archive(
         "--retention/--no-retention",
         help="delete archived rows older than 30 days (default: on plain PostgreSQL; TimescaleDB's job does it)",
     )] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="check every archive file against its record "
+                                                          "(archive nothing); exit 1 if any is bad")] = False,
+    adopt: Annotated[bool, typer.Option("--adopt", help="record the unrecorded files that fit their place "
+                                                        "(archives written before this check existed)")] = False,
 ) -> None:
     """Archive market history to Parquet before retention drops it (idempotent; re-run to resume)."""
     from collections.abc import Iterator
 
     from tqdm import tqdm
+
+    if verify or adopt:
+        from workbench.errors import ValidationError
+
+        if before is not None or retention is not None or (verify and adopt):
+            raise ValidationError("archive --verify and --adopt take no other option: they archive nothing")
+        if adopt:
+            adopted = _connect(need_redis=False).adopt_archive()
+            typer.echo("\n".join([f"adopted {len(adopted):,} unrecorded archive files", *adopted]))
+            return
+        checked = _connect(need_redis=False).verify_archive()
+        typer.echo(str(checked))
+        if not checked.ok:
+            raise typer.Exit(1)
+        return
 
     def bar(months: Iterator[Any], table: str, total: int) -> Iterator[Any]:
         return iter(tqdm(months, total=total, desc=table, unit="month", disable=total == 0, file=sys.stderr))

@@ -11,6 +11,7 @@ __all__ = [
     "MigrationError",
     "StrategyError",
     "ArchiveError",
+    "ArchiveIntegrityError",
     "ConfigError",
 ]
 
@@ -45,6 +46,10 @@ class StrategyError(WorkbenchError):
 
 class ArchiveError(WorkbenchError):
     """The Parquet archive could not be read or written."""
+
+
+class ArchiveIntegrityError(ArchiveError):
+    """An archive file is damaged, missing, not recorded, or holds another partition's rows."""
 
 
 class ConfigError(WorkbenchError):

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from workbench.backtest.search import SpaceLike
     from workbench.optimize import SearchOutcome
     from workbench.reproduce import RerunReport
+    from workbench.store.archive_verify import VerifyReport
 
 __all__ = ["Workbench", "connect"]
 
@@ -333,6 +334,19 @@ class Workbench:
         if retention is None:
             retention = not self.db.has_timescaledb
         return report, (apply_retention(self.db) if retention else None)
+
+    def verify_archive(self) -> VerifyReport:
+        """Every archive file checked against its record in the database (``workbench archive --verify``)."""
+        from workbench.store.archive_verify import verify_archive
+
+        return verify_archive(self.db, self.archive)
+
+    def adopt_archive(self) -> list[str]:
+        """Record the archive's unrecorded files that fit their place (archives written before
+        migration 0051; ``workbench archive --adopt``); returns their paths."""
+        from workbench.store.archive_verify import adopt_unrecorded
+
+        return adopt_unrecorded(self.db, self.archive)
 
     def close(self) -> None:
         self.db.dispose()
