@@ -17,6 +17,7 @@ from workbench.markets import normalize_symbol
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+    from vectorbt.portfolio.base import Portfolio
 
 __all__ = ["BacktestResult", "benchmark_curve", "buy_and_hold", "finite_or_none", "hold_close"]
 
@@ -190,6 +191,14 @@ class BacktestResult:
         from workbench.backtest.plot import plot_result
 
         return plot_result(self, top=top_drawdowns, trades=trades)
+
+    def to_vectorbt(self) -> Portfolio:
+        """This run as a ``vectorbt.Portfolio`` built from its fills (``Portfolio.from_orders``), for
+        vectorbt's analysis; its value, returns and trades equal this run's
+        (:func:`workbench.backtest.to_vbt.to_vectorbt`)."""
+        from workbench.backtest.to_vbt import to_vectorbt
+
+        return to_vectorbt(self)
 
     def summary(self) -> pd.Series:
         return pd.Series({**self.metrics.to_dict(), "symbols": self.symbol_label, "start": self.start,
