@@ -230,7 +230,7 @@ def db_init() -> None:
     """Create or upgrade the schema (idempotent)."""
     from workbench.store.migrations import migrate, migration_status
 
-    wb = _connect(init_db=False, need_redis=False)
+    wb = _connect(init_db=False, need_redis=False, cache_enabled=False)  # no cache secret before the schema
     applied = migrate(wb.db)
     for m in applied:
         out.print(f"applied {m.version:04d}_{m.name}")
@@ -244,7 +244,7 @@ def db_status() -> None:
     """Applied and pending migrations."""
     from workbench.store.migrations import migration_status
 
-    st = migration_status(_connect(init_db=False, need_redis=False).db)
+    st = migration_status(_connect(init_db=False, need_redis=False, cache_enabled=False).db)
     out.print(f"applied: {list(st.applied)}\npending: {list(st.pending)}\nchanged since applied: "
               f"{list(st.changed)}\ntimescaledb: {st.timescaledb}")
     if st.pending:

@@ -15,6 +15,7 @@ __all__ = ["describe_failure"]
 
 _DB_HINT: Final = ("check WORKBENCH_DATABASE_URL (or unset it for the embedded PostgreSQL: "
                    "`workbench services start`)")
+_SCHEMA_HINT: Final = "the workbench schema is missing or out of date: run `workbench db init`"
 _REDIS_HINT: Final = ("check WORKBENCH_REDIS_URL, or unset it for the embedded Redis, or set "
                       "WORKBENCH_CACHE_ENABLED=false")
 
@@ -54,7 +55,8 @@ def describe_failure(err: BaseException, *secrets: str) -> str:
             text = f"the database URL is not valid: {_first_line(err)}; {_DB_HINT}"
         else:
             orig = getattr(err, "orig", None) or err
-            text = f"PostgreSQL failed: {_first_line(orig)}; {_DB_HINT}"
+            undefined = getattr(orig, "sqlstate", None) in ("42P01", "42703")  # undefined table / column
+            text = f"PostgreSQL failed: {_first_line(orig)}; {_SCHEMA_HINT if undefined else _DB_HINT}"
     elif _from(err, "requests", "urllib3"):
         text = f"network request failed: {_first_line(err)}; check the connection and WORKBENCH_BITHUMB_BASE_URL"
     elif isinstance(err, OSError):
