@@ -6,6 +6,7 @@ loaded already if they raised it. Every message goes through :func:`workbench.re
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Final
 
@@ -16,12 +17,13 @@ __all__ = ["describe_failure"]
 _DB_HINT: Final = ("check WORKBENCH_DATABASE_URL (or unset it for the embedded PostgreSQL: "
                    "`workbench services start`)")
 _SCHEMA_HINT: Final = "the workbench schema is missing or out of date: run `workbench db init`"
+_POOL_HINT: Final = "raise WORKBENCH_POOL_SIZE / WORKBENCH_MAX_OVERFLOW (or WORKBENCH_POOL_TIMEOUT)"
 _REDIS_HINT: Final = ("check WORKBENCH_REDIS_URL, or unset it for the embedded Redis, or set "
                       "WORKBENCH_CACHE_ENABLED=false")
 
 
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
+    text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", str(err)).strip() or type(err).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     # psycopg/libpq put the useful part ("Connection refused", "password authentication failed") last
     useful = [line for line in lines if not line.startswith(("(Background on", "[SQL:", "HINT:", "Is the server"))]
@@ -53,6 +55,8 @@ def describe_failure(err: BaseException, *secrets: str) -> str:
         sa = sys.modules.get("sqlalchemy.exc")
         if sa is not None and isinstance(err, sa.ArgumentError):
             text = f"the database URL is not valid: {_first_line(err)}; {_DB_HINT}"
+        elif sa is not None and isinstance(err, sa.TimeoutError):   # the pool had no free connection
+            text = f"no free database connection: {_first_line(err)}; {_POOL_HINT}"
         else:
             orig = getattr(err, "orig", None) or err
             undefined = getattr(orig, "sqlstate", None) in ("42P01", "42703")  # undefined table / column
