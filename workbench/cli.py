@@ -438,10 +438,12 @@ def indicators(
     """Compute the technical indicators of stored candles and store them."""
     from tqdm.auto import tqdm
 
+    from workbench.research import symbol_list
     from workbench.store.indicator_store import compute_and_store_indicators
 
+    names = symbol_list(symbols)   # an empty list is an error, before anything connects
     wb = _connect()
-    for sym in tqdm([s for s in symbols.split(",") if s.strip()], desc="indicators", unit="symbol"):
+    for sym in tqdm(names, desc="indicators", unit="symbol"):
         run = compute_and_store_indicators(wb.db, sym, timeframe, start, end, cache=wb.cache)
         out.print(f"{sym} {timeframe}: {run.indicators}"
                   + (f"; candle columns: {run.candle_columns}" if run.candle_columns else ""))
@@ -951,8 +953,11 @@ def _known_secrets() -> list[str]:
 
 
 def main() -> None:
-    """Entry point: failures print one ``error:`` line (``--debug``: the traceback too) and exit 1."""
+    """Entry point: failures and misuse (a bad option value, a missing argument, an unknown option) print
+    one ``error:`` line (``--debug``: the traceback too) and exit 1."""
     import signal
+
+    from rich.markup import escape
 
     flags = {f: f in sys.argv[1:] for f in ("--debug", "--keep-services")}
     for flag, given in flags.items():
@@ -966,18 +971,27 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminate)  # like Ctrl-C: clean up what was started, then exit
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False, prog_name="workbench")   # usage errors come here, not as a box
+        sys.exit(code if isinstance(code, int) else 0)
     except SystemExit:
         raise
     except KeyboardInterrupt as err:
         console.print(f"[red]error:[/red] interrupted{f' ({err})' if str(err) else ''}")
         sys.exit(143 if str(err) == "SIGTERM" else 130)
     except BaseException as err:
-        from rich.markup import escape
-
-        from workbench.cli_errors import describe_failure
+        from workbench.cli_errors import describe_failure, describe_usage, usage_kind
         from workbench.redact import mask_text
 
+        kind = usage_kind(err)
+        if kind == "help":    # `workbench`, `workbench db`: the help, as asked (typer's prints itself)
+            help_text = err.ctx.get_help()  # type: ignore[attr-defined]
+            if help_text:
+                out.print(help_text, highlight=False, markup=False)
+            sys.exit(0)
+        if kind is not None:  # the command line itself is wrong (or a prompt was aborted)
+            console.print(f"[red]error:[/red] {escape(describe_usage(err) if kind == 'usage' else 'aborted')}",
+                          highlight=False, soft_wrap=True)
+            sys.exit(1)
         if debug:
             import traceback
 
