@@ -957,8 +957,6 @@ def main() -> None:
     one ``error:`` line (``--debug``: the traceback too) and exit 1."""
     import signal
 
-    from rich.markup import escape
-
     flags = {f: f in sys.argv[1:] for f in ("--debug", "--keep-services")}
     for flag, given in flags.items():
         if given:
@@ -979,15 +977,17 @@ def main() -> None:
         console.print(f"[red]error:[/red] interrupted{f' ({err})' if str(err) else ''}")
         sys.exit(143 if str(err) == "SIGTERM" else 130)
     except BaseException as err:
-        from workbench.cli_errors import describe_failure, describe_usage, usage_kind
-        from workbench.redact import mask_text
+        from workbench.cli_errors import describe_usage, usage_kind
 
         kind = usage_kind(err)
-        if kind == "help":    # `workbench`, `workbench db`: the help, as asked (typer's prints itself)
-            help_text = err.ctx.get_help()  # type: ignore[attr-defined]
-            if help_text:
-                out.print(help_text, highlight=False, markup=False)
+        if kind == "help":    # `workbench`, `workbench db`: the help, as asked (plain text: no rich)
+            sys.stdout.write(err.ctx.get_help() + "\n")  # type: ignore[attr-defined]
             sys.exit(0)
+        from rich.markup import escape
+
+        from workbench.cli_errors import describe_failure
+        from workbench.redact import mask_text
+
         if kind is not None:  # the command line itself is wrong (or a prompt was aborted)
             console.print(f"[red]error:[/red] {escape(describe_usage(err) if kind == 'usage' else 'aborted')}",
                           highlight=False, soft_wrap=True)
