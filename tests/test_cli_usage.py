@@ -45,6 +45,8 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                               "(see `workbench db init --help`)"),
     (["db", "upgrade"], "workbench db: no such command 'upgrade' (see `workbench db --help`)"),
     (["nosuch"], "workbench: no such command 'nosuch' (see `workbench --help`)"),
+    (["paper", "--replay", "2025-01-01"],
+     "workbench paper: option '--replay' requires 2 arguments (see `workbench paper --help`)"),
     (["indicators", ""], "symbols: give at least one symbol, e.g. 'KRW-BTC' or 'KRW-BTC,KRW-ETH'"),
     (["indicators", " , "], "symbols: give at least one symbol, e.g. 'KRW-BTC' or 'KRW-BTC,KRW-ETH'"),
 ])

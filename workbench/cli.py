@@ -952,6 +952,18 @@ def _known_secrets() -> list[str]:
     return found
 
 
+def _command_path(args: list[str]) -> str:
+    """``workbench paper`` for ``["paper", "--replay", "x"]``: the command the arguments name."""
+    cmd: Any = typer.main.get_command(app)
+    path = ["workbench"]
+    for arg in args:
+        cmd = getattr(cmd, "commands", {}).get(arg)
+        if cmd is None:
+            break
+        path.append(arg)
+    return " ".join(path)
+
+
 def main() -> None:
     """Entry point: failures and misuse (a bad option value, a missing argument, an unknown option) print
     one ``error:`` line (``--debug``: the traceback too) and exit 1."""
@@ -989,8 +1001,8 @@ def main() -> None:
         from workbench.redact import mask_text
 
         if kind is not None:  # the command line itself is wrong (or a prompt was aborted)
-            console.print(f"[red]error:[/red] {escape(describe_usage(err) if kind == 'usage' else 'aborted')}",
-                          highlight=False, soft_wrap=True)
+            text = describe_usage(err, _command_path(sys.argv[1:])) if kind == "usage" else "aborted"
+            console.print(f"[red]error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
             sys.exit(1)
         if debug:
             import traceback

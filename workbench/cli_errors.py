@@ -117,10 +117,11 @@ def usage_kind(err: BaseException) -> str | None:
     return "abort" if "Abort" in names else None
 
 
-def describe_usage(err: BaseException) -> str:
+def describe_usage(err: BaseException, command: str = "workbench") -> str:
     """A misuse of the command line (click/typer's UsageError: a bad option value, a missing argument, an
-    unknown option or command) in one line: the command, what was wrong, where the help is."""
+    unknown option or command) in one line: the command, what was wrong, where the help is. ``command``
+    names the command when the error does not (click's option parser raises without a context)."""
     text = " ".join(str(getattr(err, "format_message", err.__str__)()).split()).rstrip(".")
     ctx = getattr(err, "ctx", None)
-    path = ctx.command_path if ctx is not None else "workbench"
+    path = ctx.command_path if ctx is not None else command
     return f"{path}: {text[:1].lower() + text[1:]} (see `{path} --help`)"
