@@ -230,7 +230,7 @@ def db_init() -> None:
     """Create or upgrade the schema (idempotent)."""
     from workbench.store.migrations import migrate, migration_status
 
-    wb = _connect(init_db=False, need_redis=False)
+    wb = _connect(init_db=False, need_redis=False, cache_enabled=False)  # no cache secret before the schema
     applied = migrate(wb.db)
     for m in applied:
         out.print(f"applied {m.version:04d}_{m.name}")
@@ -244,7 +244,7 @@ def db_status() -> None:
     """Applied and pending migrations."""
     from workbench.store.migrations import migration_status
 
-    st = migration_status(_connect(init_db=False, need_redis=False).db)
+    st = migration_status(_connect(init_db=False, need_redis=False, cache_enabled=False).db)
     out.print(f"applied: {list(st.applied)}\npending: {list(st.pending)}\nchanged since applied: "
               f"{list(st.changed)}\ntimescaledb: {st.timescaledb}")
     if st.pending:
@@ -438,10 +438,12 @@ def indicators(
     """Compute the technical indicators of stored candles and store them."""
     from tqdm.auto import tqdm
 
+    from workbench.research import symbol_list
     from workbench.store.indicator_store import compute_and_store_indicators
 
+    names = symbol_list(symbols)   # an empty list is an error, before anything connects
     wb = _connect()
-    for sym in tqdm([s for s in symbols.split(",") if s.strip()], desc="indicators", unit="symbol"):
+    for sym in tqdm(names, desc="indicators", unit="symbol"):
         run = compute_and_store_indicators(wb.db, sym, timeframe, start, end, cache=wb.cache)
         out.print(f"{sym} {timeframe}: {run.indicators}"
                   + (f"; candle columns: {run.candle_columns}" if run.candle_columns else ""))
@@ -950,8 +952,21 @@ def _known_secrets() -> list[str]:
     return found
 
 
+def _command_path(args: list[str]) -> str:
+    """``workbench paper`` for ``["paper", "--replay", "x"]``: the command the arguments name."""
+    cmd: Any = typer.main.get_command(app)
+    path = ["workbench"]
+    for arg in args:
+        cmd = getattr(cmd, "commands", {}).get(arg)
+        if cmd is None:
+            break
+        path.append(arg)
+    return " ".join(path)
+
+
 def main() -> None:
-    """Entry point: failures print one ``error:`` line (``--debug``: the traceback too) and exit 1."""
+    """Entry point: failures and misuse (a bad option value, a missing argument, an unknown option) print
+    one ``error:`` line (``--debug``: the traceback too) and exit 1."""
     import signal
 
     flags = {f: f in sys.argv[1:] for f in ("--debug", "--keep-services")}
@@ -966,18 +981,29 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminate)  # like Ctrl-C: clean up what was started, then exit
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False, prog_name="workbench")   # usage errors come here, not as a box
+        sys.exit(code if isinstance(code, int) else 0)
     except SystemExit:
         raise
     except KeyboardInterrupt as err:
         console.print(f"[red]error:[/red] interrupted{f' ({err})' if str(err) else ''}")
         sys.exit(143 if str(err) == "SIGTERM" else 130)
     except BaseException as err:
+        from workbench.cli_errors import describe_usage, usage_kind
+
+        kind = usage_kind(err)
+        if kind == "help":    # `workbench`, `workbench db`: the help, as asked (plain text: no rich)
+            sys.stdout.write(err.ctx.get_help() + "\n")  # type: ignore[attr-defined]
+            sys.exit(0)
         from rich.markup import escape
 
         from workbench.cli_errors import describe_failure
         from workbench.redact import mask_text
 
+        if kind is not None:  # the command line itself is wrong (or a prompt was aborted)
+            text = describe_usage(err, _command_path(sys.argv[1:])) if kind == "usage" else "aborted"
+            console.print(f"[red]error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
+            sys.exit(1)
         if debug:
             import traceback
 

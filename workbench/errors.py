@@ -13,6 +13,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveIntegrityError",
     "ConfigError",
+    "InUseError",
 ]
 
 
@@ -54,3 +55,7 @@ class ArchiveIntegrityError(ArchiveError):
 
 class ConfigError(WorkbenchError):
     """A setting or secret is missing or malformed (e.g. no key to decrypt stored API keys)."""
+
+
+class InUseError(WorkbenchError):
+    """Another process holds what this one needs exclusively (e.g. it is running the same paper run)."""

@@ -373,6 +373,7 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, need_redi
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings, need_redis=need_redis)
     db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
+                  pool_timeout=settings.pool_timeout,
                   single_connection=settings.single_connection)
     if init_db:
         migrate(db)
