@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from workbench import checks
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
 
@@ -26,6 +27,11 @@ app.add_typer(secrets_app, name="secrets")
 
 console = Console(stderr=True)
 out = Console()
+
+
+def _checked(bound: checks.Bound, option: str) -> Any:
+    """An option callback: the value checked against ``bound`` (see workbench.checks) before the command runs."""
+    return lambda value: value if value is None else bound.check(value, option)
 
 
 def _settings() -> Any:
@@ -248,7 +254,8 @@ def db_status() -> None:
 
 # ---------------------------------------------------------------- data
 @app.command()
-def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol")] = 60) -> None:
+def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol",
+                                             callback=_checked(checks.SAMPLE_DAYS, "--days"))] = 60) -> None:
     """Load the SYNTHETIC sample data set (reproducible; symbols KRW-SYN*)."""
     from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
     from workbench.store.writer import write_frame
@@ -370,13 +377,18 @@ def _config(capital: float, fee: float, slippage: float) -> Any:
 StrategyArg = Annotated[str, typer.Argument(help="built-in strategy, e.g. EmaCross (see `workbench strategies`)")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
-RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade")]
-MaxPositionsOpt = Annotated[int, typer.Option()]
-StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)")]
-TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)")]
-CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW")]
-FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction")]
-SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction")]
+RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade",
+                                                callback=_checked(checks.RISK_PER_TRADE, "--risk-per-trade"))]
+MaxPositionsOpt = Annotated[int, typer.Option(callback=_checked(checks.MAX_POSITIONS, "--max-positions"))]
+StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)",
+                                            callback=_checked(checks.STOP_LOSS, "--stop-loss"))]
+TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)",
+                                              callback=_checked(checks.TAKE_PROFIT, "--take-profit"))]
+CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW", callback=_checked(checks.CAPITAL, "--capital"))]
+FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction", callback=_checked(checks.FEE_RATE, "--fee"))]
+SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction",
+                                            callback=_checked(checks.SLIPPAGE, "--slippage"))]
+LimitOpt = Annotated[int, typer.Option(callback=_checked(checks.LIMIT, "--limit"))]
 
 #: the option defaults of ``backtest`` and ``paper``: Risk's and BacktestConfig's own (written here so that
 #: ``--help`` needs no import of the engine; tests/test_cli.py checks they are the same)
@@ -463,7 +475,8 @@ def sweep(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    chunk_size: Annotated[int, typer.Option(help="combinations per engine call / Dask task (memory bound)")] = 8,
+    chunk_size: Annotated[int, typer.Option(help="combinations per engine call / Dask task (memory bound)",
+                                            callback=_checked(checks.CHUNK_SIZE, "--chunk-size"))] = 8,
     store: Annotated[bool, typer.Option()] = True,
     sweep_id: Annotated[str | None, typer.Option(help="resume this sweep: skip the combinations it stored")] = None,
     dask: Annotated[bool, typer.Option(help="run on Dask: WORKBENCH_DASK_ADDRESS, else a local cluster")] = False,
@@ -494,16 +507,19 @@ def optimize(
     strategy: StrategyArg,
     space: Annotated[list[str] | None, typer.Option(
         "--space", help="parameter range: name=low:high[:step|:log] or name=a,b,c")] = None,
-    trials: Annotated[int, typer.Option(help="the study's total number of trials")] = 50,
+    trials: Annotated[int, typer.Option(help="the study's total number of trials",
+                                        callback=_checked(checks.TRIALS, "--trials"))] = 50,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     study: Annotated[str | None, typer.Option(help="study name: resumes the study if it exists")] = None,
     symbols: SymbolsOpt = "KRW-SYNBTC",
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)")] = 3,
-    holdout: Annotated[float, typer.Option(help="share of the data kept out of the search")] = 0.3,
-    seed: Annotated[int | None, typer.Option()] = None,
+    folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)",
+                                       callback=_checked(checks.FOLDS, "--folds"))] = 3,
+    holdout: Annotated[float, typer.Option(help="share of the data kept out of the search",
+                                           callback=_checked(checks.FRACTION, "--holdout"))] = 0.3,
+    seed: Annotated[int | None, typer.Option(callback=_checked(checks.SEED, "--seed"))] = None,
 ) -> None:
     """Optuna (TPE) search of a built-in strategy's parameters, stored in PostgreSQL and resumable."""
     import pandas as pd
@@ -534,8 +550,8 @@ def walk_forward_cmd(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    folds: Annotated[int, typer.Option()] = 4,
-    train_fraction: Annotated[float, typer.Option()] = 0.7,
+    folds: Annotated[int, typer.Option(callback=_checked(checks.FOLDS, "--folds"))] = 4,
+    train_fraction: Annotated[float, typer.Option(callback=_checked(checks.FRACTION, "--train-fraction"))] = 0.7,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
@@ -554,7 +570,7 @@ def walk_forward_cmd(
 
 
 @app.command()
-def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+def runs(limit: LimitOpt = 20) -> None:
     """Stored backtest runs, newest first."""
     import pandas as pd
 
@@ -575,7 +591,8 @@ def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
 
 
 @app.command()
-def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (see `workbench runs`)")]) -> None:
+def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (see `workbench runs`)",
+                                                    callback=_checked(checks.RECORD_ID, "BACKTEST_ID"))]) -> None:
     """Re-execute a stored run from its manifest and report whether it reproduces bit for bit.
 
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
@@ -673,8 +690,10 @@ def paper(
     symbols: SymbolsOpt = "KRW-SYNBTC",
     timeframe: Annotated[str, typer.Option()] = "1h",
     replay: Annotated[tuple[str, str] | None, typer.Option(help="replay stored candles: START END")] = None,
-    speed: Annotated[float | None, typer.Option(help="replay pace, x real time (default: as fast as possible)")] = None,
-    resume: Annotated[int | None, typer.Option(help="continue paper run ID (STRATEGY is ignored)")] = None,
+    speed: Annotated[float | None, typer.Option(help="replay pace, x real time (default: as fast as possible)",
+                                                callback=_checked(checks.SPEED, "--speed"))] = None,
+    resume: Annotated[int | None, typer.Option(help="continue paper run ID (STRATEGY is ignored)",
+                                               callback=_checked(checks.RECORD_ID, "--resume"))] = None,
     param: ParamOpt = None,
     risk_per_trade: RiskPerTradeOpt = RISK_DEFAULTS["risk_per_trade"],
     max_positions: MaxPositionsOpt = int(RISK_DEFAULTS["max_positions"]),
@@ -685,9 +704,12 @@ def paper(
     slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
     exchange_rules: Annotated[bool, typer.Option(help="Bithumb tick sizes, 5,000 KRW minimum, quantity "
                                                       "precision, order-book fills")] = True,
-    warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
-    poll_interval: Annotated[float | None, typer.Option(help="live: seconds between polls")] = None,
-    max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls")] = None,
+    warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up",
+                                        callback=_checked(checks.WARMUP, "--warmup"))] = 200,
+    poll_interval: Annotated[float | None, typer.Option(
+        help="live: seconds between polls", callback=_checked(checks.POLL_INTERVAL, "--poll-interval"))] = None,
+    max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls",
+                                                  callback=_checked(checks.MAX_POLLS, "--max-polls"))] = None,
 ) -> None:
     """Paper-trade a strategy: live on Bithumb's public candles, or --replay START END of stored candles.
 
@@ -698,6 +720,7 @@ def paper(
 
     if resume is None and not strategy:
         raise WorkbenchError("give a STRATEGY (see `workbench strategies`) or --resume RUN_ID")
+    config = _config(capital, fee, slippage)   # checked before anything is connected or written
     wb = _connect()
     try:
         if resume is not None:
@@ -707,7 +730,6 @@ def paper(
         else:
             strat = _paper_strategy(wb, strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
                                     stop_loss_pct=stop_loss, take_profit_pct=take_profit)
-            config = _config(capital, fee, slippage)
             rules = OrderRules() if exchange_rules else OrderRules.off()
             if replay is not None:
                 outcome = wb.paper_replay(strat, symbols, timeframe, replay[0], replay[1], config=config,
@@ -723,7 +745,7 @@ def paper(
 
 
 @app.command("paper-runs")
-def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+def paper_runs(limit: LimitOpt = 20) -> None:
     """Paper runs, newest first."""
     df = _connect().paper_runs(limit=limit)
     if df.empty:
@@ -736,7 +758,8 @@ def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
 
 
 @app.command()
-def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)")]) -> None:
+def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)",
+                                                 callback=_checked(checks.RECORD_ID, "RUN"))]) -> None:
     """Compare a paper run with the backtest of the same strategy, symbols, window and costs."""
     rec = _connect().reconcile(run)
     out.print(str(rec))
@@ -805,8 +828,10 @@ def ingest_candles_cmd(
     symbol: str,
     timeframe: Annotated[str, typer.Option()] = "1m",
     api: ApiOpt = "v1",
-    count: Annotated[int, typer.Option(help="candles per request (v1: 1-200)")] = 200,
-    pages: Annotated[int, typer.Option(help="v1: requests walking back in time")] = 1,
+    count: Annotated[int, typer.Option(help="candles per request (v1: 1-200)",
+                                       callback=_checked(checks.COUNT, "--count"))] = 200,
+    pages: Annotated[int, typer.Option(help="v1: requests walking back in time",
+                                       callback=_checked(checks.PAGES, "--pages"))] = 1,
 ) -> None:
     """Fetch candles from Bithumb and upsert them."""
     from workbench.ingest.service import ingest_candles
@@ -848,7 +873,7 @@ def ingest_orderbooks_cmd(symbols: Annotated[str, typer.Argument(help="comma-sep
 def ingest_trades_cmd(
     symbol: str,
     api: ApiOpt = "v1",
-    count: Annotated[int, typer.Option()] = 100,
+    count: Annotated[int, typer.Option(callback=_checked(checks.COUNT, "--count"))] = 100,
 ) -> None:
     """Fetch recent trades into the transactions table (re-runs add no duplicates)."""
     from workbench.ingest.service import ingest_trades

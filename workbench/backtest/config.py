@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from workbench.errors import ValidationError
+from workbench.checks import CAPITAL, FEE_RATE, SIZE_STEP, SLIPPAGE
 
 __all__ = ["BITHUMB_FEE_RATE", "BacktestConfig"]
 
@@ -29,14 +29,10 @@ class BacktestConfig:
     size_step: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.initial_capital > 0:
-            raise ValidationError(f"initial_capital must be > 0 KRW (got {self.initial_capital})")
-        if not 0 <= self.fee_rate < 0.1:
-            raise ValidationError(f"fee_rate must be a fraction in [0, 0.1) (got {self.fee_rate})")
-        if not 0 <= self.slippage < 0.1:
-            raise ValidationError(f"slippage must be a fraction in [0, 0.1) (got {self.slippage})")
-        if not 0 <= self.size_step < float("inf"):
-            raise ValidationError(f"size_step must be >= 0 units (got {self.size_step})")
+        CAPITAL.check(self.initial_capital, "initial_capital")
+        FEE_RATE.check(self.fee_rate, "fee_rate")
+        SLIPPAGE.check(self.slippage, "slippage")
+        SIZE_STEP.check(self.size_step, "size_step")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
