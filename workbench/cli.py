@@ -611,7 +611,8 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def report(
     ctx: typer.Context,
-    notebook: Annotated[str, typer.Argument(help="notebook name (e.g. strategy_backtest) or path")],
+    notebook: Annotated[str, typer.Argument(help="notebook name (e.g. strategy_backtest; your own: "
+                                                 "WORKBENCH_NOTEBOOKS_DIR), not a path")],
     output_dir: Annotated[Path | None, typer.Option(help="default: settings' reports dir")] = None,
     show_code: Annotated[bool, typer.Option(help="keep code cells in the HTML")] = False,
 ) -> None:
@@ -623,7 +624,7 @@ def report(
 
     settings = _settings()
     path = run_report(notebook, parse_report_params(ctx.args), output_dir=output_dir or settings.reports_dir,
-                      hide_code=not show_code)
+                      hide_code=not show_code, notebooks_dir=settings.notebooks_dir)
     out.print(str(path))
     out.print(f"index of all reports: {path.parent / 'index.html'}")
 
