@@ -12,6 +12,8 @@ __all__ = [
     "StrategyError",
     "ArchiveError",
     "ConfigError",
+    "InputTypeError",
+    "UnknownNameError",
 ]
 
 
@@ -49,3 +51,14 @@ class ArchiveError(WorkbenchError):
 
 class ConfigError(WorkbenchError):
     """A setting or secret is missing or malformed (e.g. no key to decrypt stored API keys)."""
+
+
+class InputTypeError(WorkbenchError, TypeError):
+    """An argument of the Python API has the wrong type (e.g. not a pandas Series)."""
+
+
+class UnknownNameError(WorkbenchError, KeyError):
+    """A name (a metric, a stored query) is not one of the known ones."""
+
+    def __str__(self) -> str:   # the message as given, not KeyError's quoted repr of it
+        return str(self.args[0]) if self.args else ""

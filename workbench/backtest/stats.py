@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from workbench.errors import UnknownNameError, ValidationError
+
 __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns",
            "equity_points", "monthly_returns"]
 
@@ -78,7 +80,7 @@ class Metrics(Mapping[str, float]):
 
     def __getitem__(self, key: str) -> float:
         if key not in METRIC_INFO:
-            raise KeyError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
+            raise UnknownNameError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
         return getattr(self, key)  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[str]:
@@ -234,7 +236,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         Fraction of bars with a position.
     """
     if equity.empty:
-        raise ValueError("compute_metrics: empty equity curve")
+        raise ValidationError("compute_metrics: empty equity curve")
     values = equity.to_numpy(dtype="float64")
     ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
     day_ends = _day_ends(ns)
