@@ -40,7 +40,10 @@ def _settings() -> Any:
     try:
         return Settings()
     except Exception as err:  # pydantic ValidationError: a malformed WORKBENCH_* value
-        raise WorkbenchError(f"invalid settings: {err}") from err
+        errors = getattr(err, "errors", None)
+        text = ("; ".join(f"WORKBENCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in errors())
+                if callable(errors) else " ".join(str(err).split()))
+        raise WorkbenchError(f"invalid settings: {text}") from err
 
 
 #: connections of this command to embedded servers: those it started (or was handed) are stopped when it
