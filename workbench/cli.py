@@ -424,10 +424,14 @@ def indicators(
     """Compute the technical indicators of stored candles and store them."""
     from tqdm.auto import tqdm
 
+    from workbench.research import symbol_list
     from workbench.store.indicator_store import compute_and_store_indicators
 
+    names = symbol_list(symbols)
     wb = _connect()
-    for sym in tqdm([s for s in symbols.split(",") if s.strip()], desc="indicators", unit="symbol"):
+    for sym in names:   # every symbol has candles (else DataNotFoundError) before any indicator is stored
+        wb.candles(sym, timeframe, start, end)
+    for sym in tqdm(names, desc="indicators", unit="symbol"):
         run = compute_and_store_indicators(wb.db, sym, timeframe, start, end, cache=wb.cache)
         out.print(f"{sym} {timeframe}: {run.indicators}"
                   + (f"; candle columns: {run.candle_columns}" if run.candle_columns else ""))
