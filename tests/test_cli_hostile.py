@@ -180,3 +180,34 @@ def test_every_command_refuses_hostile_values_in_one_line(cli_env: dict[str, str
         engine.dispose()
     assert runs > 850   # every command's every option was tried
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["sample", "--days", "0"], "error: --days must be a whole number >= 1 and <= 3650 days (got 0)"),
+    (["backtest", "EmaCross", "--capital", "inf"],
+     "error: --capital must be a finite number > 0 and <= 1e+15 KRW (got inf)"),
+    (["backtest", "EmaCross", "--capital", "1e308"],
+     "error: --capital must be a finite number > 0 and <= 1e+15 KRW (got 1e+308)"),
+    (["paper", "EmaCross", "--speed", "1e-300", "--replay", "2025-01-01", "2025-01-02"],
+     "error: --speed must be a finite number >= 0.001 and <= 1e+06 x real time (got 1e-300)"),
+    (["backtest", "EmaCross", "--param", "fast=1e400"],
+     "error: EmaCross: parameter 'fast' must be a whole number >= 1 and <= 1000000 bars (got inf)"),
+    (["report", "../../etc/passwd"],
+     "error: notebook '../../etc/passwd' is not a notebook name: give the name of a report notebook "
+     "(data_exploration, optuna_study, parameter_sweep, reconciliation, run_comparison, strategy_backtest); "
+     "to run your own, put it in a directory and set WORKBENCH_NOTEBOOKS_DIR to it"),
+])
+def test_the_entry_point_prints_one_line_and_exits_1(args: list[str], expected: str, tmp_path: Path) -> None:
+    """Through ``main()`` in a fresh process, as a user runs it: checked before any server is reached
+    (the database URL points at a closed port), one line on stderr, nothing on stdout."""
+    import subprocess
+    import sys
+
+    from workbench.services.embedded import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    env.update({"WORKBENCH_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/none",
+                "WORKBENCH_CACHE_ENABLED": "false", "WORKBENCH_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "400"})
+    proc = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", expected + "\n")
