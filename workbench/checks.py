@@ -53,6 +53,12 @@ __all__ = [
 ]
 
 
+def _shown(value: object) -> str:
+    """``repr(value)``, cut short when long (a 400-digit number)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -96,9 +102,11 @@ class Bound:
     def check(self, value: object, name: str) -> float:
         """``value`` as a float (an int for a whole-number bound), or ValidationError naming ``name``."""
         if not self.contains(value):
-            raise ValidationError(f"{name} must be {self.describe()} (got {value!r})")
+            raise ValidationError(f"{name} must be {self.describe()} (got {_shown(value)})")
         assert isinstance(value, numbers.Real)
-        return int(value) if self.whole else float(value)
+        if self.whole:
+            return int(value) if isinstance(value, numbers.Integral) else int(float(value))
+        return float(value)
 
     def check_int(self, value: object, name: str) -> int:
         """As :meth:`check` for a whole-number bound, typed as ``int``."""

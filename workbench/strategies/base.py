@@ -152,8 +152,8 @@ class Strategy(ABC):
                 periodic = "period" in key or key in ("fast", "slow", "signal", "trend", "window")
                 bound = PERIOD if periodic else PARAMETER
                 if not bound.contains(value):
-                    raise StrategyError(f"{self.name}: parameter {key!r} must be {bound.describe()} "
-                                        f"(got {value!r})")
+                    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}..."
+                    raise StrategyError(f"{self.name}: parameter {key!r} must be {bound.describe()} (got {shown})")
 
     @abstractmethod
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
