@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS candle_rollup_stale (
 
 DO $mig$
 BEGIN
+    -- re-runnable (the migration test re-applies every file)
+    DROP TRIGGER IF EXISTS workbench_candles_row ON candles;
+    DROP TRIGGER IF EXISTS workbench_candles_changed ON candles;
+    DROP TRIGGER IF EXISTS workbench_candles_inserted ON candles;
+    DROP TRIGGER IF EXISTS workbench_candles_updated ON candles;
+    DROP TRIGGER IF EXISTS workbench_candles_deleted ON candles;
+    DROP TRIGGER IF EXISTS workbench_candles_truncated ON candles;
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
         -- the keys of the changed rows of one statement, into _wb_candles_touched
         CREATE OR REPLACE FUNCTION workbench_candles_row_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
