@@ -180,3 +180,14 @@ def test_changes_with_triggers_disabled_are_not_seen(stored: Database, psql: psy
                      (SYMBOL,))
     assert data_version(stored, "candles", SYMBOL) == v0
     assert _row(load_candles(stored, SYMBOL, "1h"), "2025-03-03 00:00")[3] == 159.5   # the rollup, not the row
+
+
+def test_a_no_op_update_rebuilds_the_rollups_of_its_rows(stored: Database, psql: psycopg.Connection) -> None:
+    """The README's way to repair rollups that went wrong before migration 0052."""
+    with stored.begin() as conn:
+        conn.exec_driver_sql("UPDATE candle_rollups SET close = -1 WHERE symbol = %s", (SYMBOL,))
+    psql.execute("UPDATE candles SET volume = volume WHERE symbol = %s AND timestamp < '2025-03-03 01:00+00'",
+                 (SYMBOL,))
+    hours = load_candles(stored, SYMBOL, "1h")
+    assert _row(hours, "2025-03-03 00:00") == (100.0, 160.0, 99.0, 159.5, 60.0)
+    assert _row(hours, "2025-03-03 01:00")[3] == -1.0   # not matched: left as it was
