@@ -95,6 +95,7 @@ BEGIN
         CREATE OR REPLACE FUNCTION workbench_candles_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
         DECLARE
             r RECORD;
+            e RECORD;
             origin CONSTANT TIMESTAMPTZ := TIMESTAMPTZ '2000-01-03 00:00:00+00';
         BEGIN
             IF to_regclass('pg_temp._wb_candles_touched') IS NULL THEN
@@ -106,38 +107,59 @@ BEGIN
             IF TG_OP IN ('UPDATE', 'DELETE') THEN
                 INSERT INTO _wb_candles_touched SELECT symbol, timeframe, timestamp FROM wb_old;
             END IF;
+            -- the series locks every writer of candles holds (candles_lock.sql), in sorted order: the
+            -- rollups are recomputed after any other writer of these series committed (each statement
+            -- below then sees its rows) or before it starts (it then sees these)
+            FOR r IN SELECT DISTINCT symbol, timeframe FROM _wb_candles_touched ORDER BY 1, 2 LOOP
+                PERFORM pg_advisory_xact_lock(hashtext('workbench.candles'), hashtext(r.symbol || '/' || r.timeframe));
+            END LOOP;
             INSERT INTO data_versions (table_name, symbol, version, changed_at)
             SELECT DISTINCT 'candles', symbol, 1, now() FROM _wb_candles_touched
             ON CONFLICT (table_name, symbol) DO UPDATE SET version = data_versions.version + 1, changed_at = now();
-            -- every bucket holding a changed minute, recomputed from what is stored (none left: deleted)
+            -- every bucket holding a changed minute, recomputed from what is stored, level by level
+            -- (each from the one below): aggregated bucket by bucket through the primary key or the
+            -- unique index (LATERAL: no plan that scans a whole table, whatever its statistics say),
+            -- then upserted; a bucket left without rows is deleted
+            IF to_regclass('pg_temp._wb_rollup_buckets') IS NULL THEN
+                CREATE TEMP TABLE _wb_rollup_buckets (symbol TEXT, timeframe TEXT, bucket TIMESTAMPTZ, open FLOAT8,
+                    high FLOAT8, low FLOAT8, close FLOAT8, volume FLOAT8, n BIGINT) ON COMMIT DROP;
+            END IF;
+            TRUNCATE _wb_rollup_buckets;
             FOR r IN SELECT * FROM (VALUES ('5m', INTERVAL '5 minutes', '1m', 1), ('15m', INTERVAL '15 minutes', '5m', 2),
                                            ('1h', INTERVAL '1 hour', '15m', 3), ('4h', INTERVAL '4 hours', '1h', 4),
                                            ('1d', INTERVAL '1 day', '4h', 5)) v(tf, step, src, ord) ORDER BY ord LOOP
-                DELETE FROM candle_rollups c
-                USING (SELECT DISTINCT symbol, date_bin(r.step, ts, origin) AS bucket
-                       FROM _wb_candles_touched WHERE timeframe = '1m') b
-                WHERE c.symbol = b.symbol AND c.timeframe = r.tf AND c.ts = b.bucket;
                 IF r.src = '1m' THEN
-                    INSERT INTO candle_rollups (symbol, timeframe, ts, open, high, low, close, volume)
-                    SELECT c.symbol, r.tf, b.bucket,
-                           (array_agg(c.open_price ORDER BY c.timestamp))[1], max(c.high_price), min(c.low_price),
-                           (array_agg(c.close_price ORDER BY c.timestamp DESC))[1], sum(c.volume)
+                    INSERT INTO _wb_rollup_buckets
+                    SELECT b.symbol, r.tf, b.bucket, a.*
                     FROM (SELECT DISTINCT symbol, date_bin(r.step, ts, origin) AS bucket
                           FROM _wb_candles_touched WHERE timeframe = '1m') b
-                    JOIN candles c ON c.symbol = b.symbol AND c.timeframe = '1m'
-                                  AND c.timestamp >= b.bucket AND c.timestamp < b.bucket + r.step
-                    GROUP BY c.symbol, b.bucket;
+                    CROSS JOIN LATERAL (
+                        SELECT (array_agg(c.open_price ORDER BY c.timestamp))[1], max(c.high_price), min(c.low_price),
+                               (array_agg(c.close_price ORDER BY c.timestamp DESC))[1], sum(c.volume), count(*)
+                        FROM candles c
+                        WHERE c.symbol = b.symbol AND c.timeframe = '1m'
+                          AND c.timestamp >= b.bucket AND c.timestamp < b.bucket + r.step) a;
                 ELSE
-                    INSERT INTO candle_rollups (symbol, timeframe, ts, open, high, low, close, volume)
-                    SELECT c.symbol, r.tf, b.bucket,
-                           (array_agg(c.open ORDER BY c.ts))[1], max(c.high), min(c.low),
-                           (array_agg(c.close ORDER BY c.ts DESC))[1], sum(c.volume)
-                    FROM (SELECT DISTINCT symbol, date_bin(r.step, ts, origin) AS bucket
-                          FROM _wb_candles_touched WHERE timeframe = '1m') b
-                    JOIN candle_rollups c ON c.symbol = b.symbol AND c.timeframe = r.src
-                                         AND c.ts >= b.bucket AND c.ts < b.bucket + r.step
-                    GROUP BY c.symbol, b.bucket;
+                    INSERT INTO _wb_rollup_buckets
+                    SELECT b.symbol, r.tf, b.bucket, a.*
+                    FROM (SELECT DISTINCT symbol, date_bin(r.step, bucket, origin) AS bucket
+                          FROM _wb_rollup_buckets WHERE timeframe = r.src) b
+                    CROSS JOIN LATERAL (
+                        SELECT (array_agg(c.open ORDER BY c.ts))[1], max(c.high), min(c.low),
+                               (array_agg(c.close ORDER BY c.ts DESC))[1], sum(c.volume), count(*)
+                        FROM candle_rollups c
+                        WHERE c.symbol = b.symbol AND c.timeframe = r.src
+                          AND c.ts >= b.bucket AND c.ts < b.bucket + r.step) a;
                 END IF;
+                INSERT INTO candle_rollups (symbol, timeframe, ts, open, high, low, close, volume)
+                SELECT symbol, timeframe, bucket, open, high, low, close, volume FROM _wb_rollup_buckets
+                WHERE timeframe = r.tf AND n > 0
+                ON CONFLICT (symbol, timeframe, ts) DO UPDATE SET
+                    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+                    volume = EXCLUDED.volume;
+                FOR e IN SELECT symbol, bucket FROM _wb_rollup_buckets WHERE timeframe = r.tf AND n = 0 LOOP
+                    DELETE FROM candle_rollups WHERE symbol = e.symbol AND timeframe = r.tf AND ts = e.bucket;
+                END LOOP;
             END LOOP;
             DELETE FROM _wb_candles_touched;
             RETURN NULL;

@@ -8,6 +8,8 @@ worked out by hand from the minutes written: minute ``i`` (from 2025-03-03 00:00
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pandas as pd
@@ -191,3 +193,40 @@ def test_a_no_op_update_rebuilds_the_rollups_of_its_rows(stored: Database, psql:
     hours = load_candles(stored, SYMBOL, "1h")
     assert _row(hours, "2025-03-03 00:00") == (100.0, 160.0, 99.0, 159.5, 60.0)
     assert _row(hours, "2025-03-03 01:00")[3] == -1.0   # not matched: left as it was
+
+
+def test_two_clients_changing_one_bucket_at_once(stored: Database, database_url: str) -> None:
+    """The second client's triggers wait until the first one commits (its series lock and data
+    version row), then recompute the bucket from both changes, not from a snapshot without the first."""
+    first = psycopg.connect(database_url)
+    first.execute("UPDATE candles SET open_price = 1 WHERE symbol = %s AND timestamp = '2025-03-03 00:00+00'",
+                  (SYMBOL,))   # not committed yet: holds the series lock
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with psycopg.connect(database_url) as conn:
+                conn.execute("UPDATE candles SET high_price = 999 WHERE symbol = %s "
+                             "AND timestamp = '2025-03-03 00:01+00'", (SYMBOL,))
+                conn.commit()
+        except BaseException as err:   # reported by the assert below
+            errors.append(err)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        for _ in range(600):   # until the second client waits for a lock (or gave up)
+            with stored.begin() as conn:
+                waiting = conn.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                               "AND datname = current_database()").scalar()
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert waiting == 1
+        first.commit()
+    finally:
+        first.close()
+        thread.join(60)
+    assert errors == []
+    assert _row(load_candles(stored, SYMBOL, "5m"), "2025-03-03 00:00") == (1.0, 999.0, 99.0, 104.5, 5.0)
+    assert _row(load_candles(stored, SYMBOL, "1h"), "2025-03-03 00:00") == (1.0, 999.0, 99.0, 159.5, 60.0)
