@@ -27,6 +27,7 @@ class BacktestConfig:
     fee_rate: float = BITHUMB_FEE_RATE
     slippage: float = 0.0005
     size_step: float = 0.0
+    volume_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.initial_capital > 0:
@@ -37,6 +38,13 @@ class BacktestConfig:
             raise ValidationError(f"slippage must be a fraction in [0, 0.1) (got {self.slippage})")
         if not 0 <= self.size_step < float("inf"):
             raise ValidationError(f"size_step must be >= 0 units (got {self.size_step})")
+        if not 0 <= self.volume_share <= 1:
+            raise ValidationError(f"volume_share must be a fraction of the bar's volume in [0, 1] "
+                                  f"(got {self.volume_share})")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings (``volume_share`` only when set, so runs without it store what they always did)."""
+        d = asdict(self)
+        if not self.volume_share:
+            del d["volume_share"]
+        return d

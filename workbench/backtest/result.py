@@ -62,6 +62,7 @@ class BacktestResult:
     metrics: Metrics
     execution_time: float
     data: MarketData = field(repr=False)
+    fills: pd.DataFrame | None = field(default=None, repr=False)   # every fill (FILL_COLUMNS)
 
     @property
     def data_fingerprint(self) -> str:

@@ -1,6 +1,7 @@
 """Strategies: the base class, the ``@strategy`` decorator and the built-ins."""
 
 from workbench.strategies.base import (
+    SIZINGS,
     STRATEGY_TYPES,
     Risk,
     Strategy,
@@ -18,14 +19,17 @@ from workbench.strategies.builtin import (
     RsiReversion,
     builtin_strategy,
 )
+from workbench.strategies.orders import Orders
 
 __all__ = [
     "BUILTIN_STRATEGIES",
+    "SIZINGS",
     "STRATEGY_TYPES",
     "BollingerReversion",
     "EmaCross",
     "GoldenCross",
     "MacdTrend",
+    "Orders",
     "Risk",
     "RsiReversion",
     "Strategy",
