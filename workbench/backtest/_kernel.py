@@ -15,8 +15,8 @@ Order of events within bar ``i`` of a group (the fill rules of README "Fill rule
    the group's equity at the open (at most the cash left); market orders that cannot fill are dropped,
    limit and stop orders wait; stops are set from the fill price;
 3. stops, targets and sell limits touched within the bar fill at their price (a bar touching a stop
-   and a target: the stop); a position entered within the bar by a limit or stop order is checked
-   from the next bar on (except a stop entry's take-profit when its stop is not touched);
+   and a target: the stop); a position entered by a limit or stop order is checked from the next bar
+   on (the order of the bar's high and low around its fill is not known);
 4. trailing stops move up to the bar's high; equity is marked at the close.
 
 With ``volume_share`` > 0 a fill takes at most that share of the bar's volume; the rest of the order
@@ -92,7 +92,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                 fixed_krw: np.ndarray, sl_stop: np.ndarray, tp_stop: np.ndarray, trail_pct: np.ndarray,
                 trail_atr: np.ndarray, max_bars: np.ndarray, max_positions: np.ndarray,
                 initial_cash: float, fee_rate: float, slippage: float, size_step: float, volume_share: float,
-                begin: int, close_at_end: bool):  # type: ignore[no-untyped-def]
+                begin: int, close_at_end: bool, fill_room: int):  # type: ignore[no-untyped-def]
     """Simulate; returns ``(value, exposed, trades_int, trades_float, n_trades, fills_int, fills_float,
     n_fills)``.
 
@@ -107,7 +107,9 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
     ``begin`` on in which the group held a position at any moment. Trades: int columns (col,
     entry_idx, exit_idx, reason), float columns (size, entry_price, exit_price, entry_fee, exit_fee), in
     the order they were closed, open ones last. Fills: int (col, bar, side 0 buy / 1 sell, reason),
-    float (quantity, price, fee).
+    float (quantity, price, fee); room for ``max(fill_room, 2 * (entry signals + 1))`` of them: when
+    ``n_fills`` is larger (volume-capped orders), only that many were written and the caller runs again
+    with ``fill_room=n_fills``.
     """
     n = open_.shape[0]
     ncols = entries.shape[1]
@@ -125,8 +127,9 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                 max_trades += 1
     out_int = np.zeros((max_trades, 4), dtype=np.int64)
     out_float = np.zeros((max_trades, 5), dtype=np.float64)
-    fill_int = np.zeros((2 * max_trades, 4), dtype=np.int64)
-    fill_float = np.zeros((2 * max_trades, 3), dtype=np.float64)
+    room = max(fill_room, 2 * max_trades)
+    fill_int = np.zeros((room, 4), dtype=np.int64)
+    fill_float = np.zeros((room, 3), dtype=np.float64)
     value = np.empty((n, ngroups), dtype=np.float64)
     exposed = np.zeros(ngroups, dtype=np.int64)
     cash = np.full(ngroups, initial_cash)
@@ -314,9 +317,6 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     if entry_idx[col] != i or entry_kind[col] == ORDER_MARKET:
                         reason, base = exit_within_bar(o, h, lo, sl_price[col], tp_price[col], trail_price[col],
                                                        sell_limit[col])
-                    elif entry_kind[col] == ORDER_STOP and tp_price[col] > 0.0 and h >= tp_price[col] \
-                            and max(sl_price[col], trail_price[col]) < lo:
-                        reason, base = REASON_TAKE_PROFIT, max(o, tp_price[col])
                     if reason != REASON_NONE:
                         px = base * (1.0 - slippage)
                 if reason != REASON_NONE:

@@ -141,7 +141,7 @@ def simulate(md: MarketData, signals: Sequence[Signals], risks: Sequence[Risk], 
         return np.repeat(np.asarray(values, dtype=np.float64), n_sym)
 
     share = float(config.volume_share)
-    value, exposed, t_int, t_float, n_trades, f_int, f_float, n_fills = simulate_nb(
+    args = (
         md.array("open"), md.array("high"), md.array("low"), md.array("close"),
         md.volume_array if share > 0 else _NONE, md.tradeable_array,
         np.ascontiguousarray(entries, dtype=np.bool_), np.ascontiguousarray(exits, dtype=np.bool_),
@@ -159,6 +159,9 @@ def simulate(md: MarketData, signals: Sequence[Signals], risks: Sequence[Risk], 
         float(config.initial_capital), float(config.fee_rate), float(config.slippage), float(config.size_step),
         share, int(begin), bool(close_at_end),
     )
+    value, exposed, t_int, t_float, n_trades, f_int, f_float, n_fills = simulate_nb(*args, 0)
+    if n_fills > f_int.shape[0]:      # more partial fills than the first guess had room for
+        value, exposed, t_int, t_float, n_trades, f_int, f_float, n_fills = simulate_nb(*args, int(n_fills))
     return Simulation(value, exposed, t_int[:n_trades], t_float[:n_trades], n_sym, f_int[:n_fills],
                       f_float[:n_fills])
 
