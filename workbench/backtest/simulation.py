@@ -167,10 +167,15 @@ def simulate(md: MarketData, signals: Sequence[Signals], risks: Sequence[Risk], 
 
 
 def _atr(md: MarketData, risk: Risk) -> np.ndarray | None:
-    """Each symbol's ATR (bars x symbols) when ``risk`` trails by ATR."""
+    """Each symbol's ATR on its own bars, carried over bars it did not trade (bars x symbols), when
+    ``risk`` trails by ATR."""
     if risk.trailing_atr <= 0:
         return None
     from workbench.indicators import atr
 
-    return np.column_stack([atr(f["high"], f["low"], f["close"], risk.atr_period).to_numpy(dtype="float64")
-                            for f in (md.frames[s] for s in md.symbols)])
+    cols = []
+    for s in md.symbols:
+        own = md.own_frame(s)
+        values = atr(own["high"], own["low"], own["close"], risk.atr_period)
+        cols.append(values.reindex(md.index).ffill().to_numpy(dtype="float64"))
+    return np.column_stack(cols)
