@@ -212,7 +212,9 @@ class PaperBroker:
               at_open: bool) -> Fill | None:
         """Sell the position (at most the volume cap); None when the bar has no volume for it."""
         qty = volume_cap(pos.size, volume, self.config.volume_share, self.config.size_step)
-        self.pending_entry.pop(pos.symbol, None)          # the rest of a capped buy is cancelled
+        waiting = self.pending_entry.get(pos.symbol)
+        if waiting is not None and waiting.rest > 0.0:      # the rest of a capped buy is cancelled
+            del self.pending_entry[pos.symbol]
         if qty <= 0.0:
             pos.exiting = reason
             return None
