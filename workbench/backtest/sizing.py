@@ -38,7 +38,13 @@ def entry_fractions(md: MarketData, risk: Risk, signal_size: np.ndarray | None) 
     fraction), or None when one fraction (or a fixed KRW amount) serves every entry."""
     if risk.sizing == "signal":
         return signal_size
-    if risk.sizing == "vol_target":
-        return volatility_fractions(md.array("close"), risk.vol_target_pct / 100.0, risk.vol_lookback,
-                                    bars_per_year(md.timeframe), 1.0 / risk.max_positions)
+    if risk.sizing == "vol_target":      # on each symbol's own bars (entries act only on those)
+        out = np.zeros((len(md.index), len(md.symbols)))
+        for j, s in enumerate(md.symbols):
+            own = md.own_frame(s)
+            rows = slice(None) if len(own) == len(md.index) else md.index.get_indexer(own.index)
+            out[rows, j] = volatility_fractions(own[["close"]].to_numpy(dtype="float64"), risk.vol_target_pct / 100.0,
+                                                risk.vol_lookback, bars_per_year(md.timeframe),
+                                                1.0 / risk.max_positions)[:, 0]
+        return out
     return None
