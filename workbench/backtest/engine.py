@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
         config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, benchmark=bench,
         trades=trades, metrics=metrics, execution_time=execution_time, data=md,
-        fills=sim.group_fills(group, md),
+        fill_list=partial(sim.group_fills, group, md),
     )
 
 
