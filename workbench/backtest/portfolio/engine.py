@@ -147,7 +147,7 @@ def simulate_portfolio(md: MarketData, weights: pd.DataFrame | np.ndarray, confi
     return PortfolioSimulation(value, cash, int(exposed), o_int[:n_orders], o_float[:n_orders], position)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class PortfolioResult(BacktestResult):
     """A :class:`BacktestResult` of a portfolio strategy, plus its ``orders`` (every fill), ``weights``
     (the strategy's checked decisions, bars x symbols) and the exchange ``rules`` applied."""
