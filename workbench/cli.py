@@ -13,17 +13,18 @@ from workbench.cli_console import LazyConsole, new_table
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
 
-#: help in click's plain layout: typer's rich help would import rich and markdown on every `--help`
-_PLAIN = {"rich_markup_mode": None}
-app = typer.Typer(no_args_is_help=True, add_completion=False, **_PLAIN,
+# rich_markup_mode=None: help in click's plain layout (typer's rich help imports rich and markdown on every
+# `--help`)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Research and backtesting workbench for Bithumb KRW markets.")
-services_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Embedded PostgreSQL/Redis servers.")
-db_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Database schema.")
-ingest_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Fetch market data from Bithumb's public API.")
+services_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Embedded PostgreSQL/Redis servers.")
+db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Database schema.")
+ingest_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Fetch market data from Bithumb's public API.")
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
-secrets_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Bithumb API keys, encrypted at rest.")
+secrets_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Bithumb API keys, encrypted at rest.")
 app.add_typer(secrets_app, name="secrets")
 
 console = LazyConsole(stderr=True)

@@ -9,7 +9,7 @@ processed; :func:`resume` continues from the last written bar with the stored br
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -260,7 +260,7 @@ class _Run:
                              "last_bar": ts.isoformat(), "equity": self.broker.equity,
                              "cash": self.broker.cash, "positions": sorted(self.broker.positions)})
 
-    def _apply(self, led: BarLedger, ts: pd.Timestamp, bars: dict[str, tuple[float, ...]],
+    def _apply(self, led: BarLedger, ts: pd.Timestamp, bars: Mapping[str, tuple[float, ...]],
                redis_ops: list[_Op], t0: float) -> None:
         for ev in self.broker.on_bar(ts, bars, self._atr(bars, ts)):
             if isinstance(ev, Skip):

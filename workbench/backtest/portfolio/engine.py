@@ -136,7 +136,7 @@ def simulate_portfolio(md: MarketData, weights: pd.DataFrame | np.ndarray, confi
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (len(md.index), len(md.symbols)):
         raise ValidationError(f"weights must be {len(md.index)} x {len(md.symbols)} (bars x symbols), got {w.shape}")
-    decided = ~np.isnan(w).all(axis=1)
+    decided = np.asarray(~np.isnan(w).all(axis=1))
     due = rebalance_bars(md.index, rebalance, decided, begin)
     floors, ticks = rules.tick_arrays()
     _, last = listing_bounds(md)
