@@ -686,6 +686,12 @@ def report(
                       hide_code=not show_code)
     out.print(str(path))
     out.print(f"index of all reports: {path.parent / 'index.html'}")
+    from workbench.notify.events import report_finished
+
+    try:
+        report_finished(_connect(), path)
+    except WorkbenchError as err:   # the report stands; only its notification is lost
+        console.print(f"notification not sent: {err}")
 
 
 def parse_report_params(args: list[str]) -> dict[str, str]:
@@ -894,6 +900,9 @@ def ingest_candles_cmd(
         result = ingest_candles(wb.db, client, symbol, timeframe, api=api, count=count,  # type: ignore[arg-type]
                                 pages=pages, cache=wb.cache, progress=True)
     out.print(str(result))
+    from workbench.notify.events import check_after_ingest
+
+    check_after_ingest(wb, symbol, timeframe, result.rows)
 
 
 @ingest_app.command("tickers")
