@@ -977,8 +977,7 @@ def notify_list(
     """A user's newest notifications."""
     import pandas as pd
 
-    from workbench.notify import list_notifications
-    from workbench.notify.service import user_id_by_name
+    from workbench.notify import list_notifications, user_id_by_name
     from workbench.store.paper_keys import redis_client
 
     wb = _connect()
@@ -999,8 +998,7 @@ def notify_test(
     user: Annotated[str | None, typer.Option(help="user name (default: WORKBENCH_USERNAME)")] = None,
 ) -> None:
     """Send a test notification to a user (their list, and Telegram/email as they chose)."""
-    from workbench.notify import notify
-    from workbench.notify.service import user_id_by_name
+    from workbench.notify import notify, user_id_by_name
 
     wb = _connect()
     uid = wb.user_id if user is None else user_id_by_name(wb.db, user)

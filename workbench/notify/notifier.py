@@ -17,14 +17,15 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
+from workbench.errors import DataNotFoundError
+from workbench.notify.queue import EMAIL_QUEUE, TELEGRAM_QUEUE, notifications_key, push_notification
 from workbench.store.cache import FrameCache
 from workbench.store.database import Database
-from workbench.store.notify_queue import EMAIL_QUEUE, TELEGRAM_QUEUE, notifications_key, push_notification
 from workbench.store.paper_keys import redis_client
 from workbench.store.queries import query
 
 __all__ = ["DELIVERED_KINDS", "Notification", "NotificationWarning", "NotifyContext", "list_notifications",
-           "notify"]
+           "notify", "user_id_by_name"]
 
 #: kinds that are also sent by Telegram / email (the others are kept in the list only)
 DELIVERED_KINDS: Final = frozenset({
@@ -86,7 +87,7 @@ def _message(note: Notification, to: str) -> str:
 def _deliveries(db: Database, note: Notification) -> dict[str, str]:
     if note.kind not in DELIVERED_KINDS:
         return {}
-    with db.connect() as conn:
+    with db.begin() as conn:
         row = conn.execute(query("notify_recipient").text, {"user_id": note.user_id}).mappings().first()
     if row is None:
         return {}
@@ -133,3 +134,12 @@ def list_notifications(client: Any, user_id: int, limit: int = 50) -> list[Notif
         except (ValueError, KeyError, TypeError):
             continue
     return out
+
+
+def user_id_by_name(db: Database, username: str) -> int:
+    """Id of an existing user; :class:`~workbench.errors.DataNotFoundError` if there is none."""
+    with db.begin() as conn:
+        found = conn.execute(query("notify_user_id").text, {"username": username}).scalar()
+    if found is None:
+        raise DataNotFoundError(f"user {username!r}: no such user")
+    return int(found)

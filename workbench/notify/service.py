@@ -8,8 +8,7 @@ from typing import Any
 
 from workbench.config import Settings
 from workbench.notify.channels import Channel, EmailChannel, TelegramChannel
-from workbench.store.database import Database
-from workbench.store.notify_queue import EMAIL_QUEUE, TELEGRAM_QUEUE
+from workbench.notify.queue import EMAIL_QUEUE, TELEGRAM_QUEUE
 
 __all__ = ["channels_from_settings", "default_worker_name", "redis_from_url"]
 
@@ -35,14 +34,3 @@ def redis_from_url(url: str) -> Any:
 
     return redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=30.0)
 
-
-def user_id_by_name(db: Database, username: str) -> int:
-    """Id of an existing user; :class:`~workbench.errors.DataNotFoundError` if there is none."""
-    from workbench.errors import DataNotFoundError
-    from workbench.store.queries import query
-
-    with db.connect() as conn:
-        found = conn.execute(query("notify_user_id").text, {"username": username}).scalar()
-    if found is None:
-        raise DataNotFoundError(f"user {username!r}: no such user")
-    return int(found)

@@ -20,7 +20,7 @@ from typing import Any
 
 from workbench.errors import ServiceError
 from workbench.notify.channels import Channel, PermanentFailure, TemporaryFailure
-from workbench.store.notify_queue import (
+from workbench.notify.queue import (
     QUEUES,
     WORKERS_KEY,
     heartbeat_key,
