@@ -223,9 +223,10 @@ def optimize(wb: ResearchContext, strategy: Strategy, space: SpaceLike | Sequenc
                             float(best.value if best.value is not None else math.nan), in_sample, out_of_sample,
                             _overfitting(complete), study)
     params = " ".join(f"{k}={v}" for k, v in best.params.items())
-    notify(wb, "optimize_finished", f"optimization {name} of {strategy.name} finished: {len(complete)} trials, "
-                                    f"best {metric} {outcome.best_value:.4g} ({params})", study=name,
-           strategy=strategy.name, metric=metric, best_value=outcome.best_value)
+    notify(wb, "optimize_finished",
+           f"optimization {name} of {strategy.name} finished: {len(complete)} complete trials, best {metric} "
+           f"{outcome.best_value:.4g} ({params})",
+           study=name, strategy=strategy.name, metric=metric, best_value=outcome.best_value)
     return outcome
 
 

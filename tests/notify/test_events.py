@@ -85,3 +85,20 @@ def test_cli_notify_test_and_list(session, cli_env, monkeypatch):
                      [note.created[:19].replace("T", " "), "test", "Test notification from the workbench."]]
     res = runner.invoke(app, ["notify", "list", "--user", "nobody"])
     assert isinstance(res.exception, DataNotFoundError) and str(res.exception) == "user 'nobody': no such user"
+
+
+def test_optimize_notifies_when_finished(session):
+    from workbench.ingest.sample import generate_sample_candles
+    from workbench.store.writer import write_table
+
+    write_table(session.db, "candles", generate_sample_candles(days=10))
+    res = session.optimize(EmaCross(), {"fast": (3, 10), "slow": (15, 40)}, "KRW-SYNBTC", "1h", n_trials=3,
+                           n_folds=2, holdout=0.3, seed=1, study_name="opt-note", progress=False)
+    (note,) = _notes(session)
+    complete = int((res.trials["state"] == "COMPLETE").sum())
+    params = f"fast={res.best_params['fast']} slow={res.best_params['slow']}"
+    assert note.kind == "optimize_finished"
+    assert note.text == (f"optimization opt-note of EmaCross finished: {complete} complete trials, best sharpe_ratio "
+                         f"{res.best_value:.4g} ({params})")
+    assert note.data == {"study": "opt-note", "strategy": "EmaCross", "metric": "sharpe_ratio",
+                         "best_value": res.best_value}
