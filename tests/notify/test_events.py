@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -102,3 +103,25 @@ def test_optimize_notifies_when_finished(session):
                          f"{res.best_value:.4g} ({params})")
     assert note.data == {"study": "opt-note", "strategy": "EmaCross", "metric": "sharpe_ratio",
                          "best_value": res.best_value}
+
+
+def test_paper_run_end_and_failure_notify(session, monkeypatch):
+    from workbench.ingest.sample import generate_sample_candles
+    from workbench.paper.runner import _Run, replay
+    from workbench.store.writer import write_table
+
+    write_table(session.db, "candles", generate_sample_candles(days=10))
+    out = replay(session, EmaCross(), "KRW-SYNBTC", "1h", "2025-01-01", "2025-02-01", max_bars=3)
+    note = _notes(session)[0]
+    assert out.status == "stopped" and note.kind == "paper_run_stopped"
+    assert note.text == f"paper run {out.run_id} (EmaCross, KRW-SYNBTC 1h) stopped: 3 bars, 0 fills, equity 10,000,000 KRW"
+    assert note.data == {"paper_run_id": out.run_id, "bars": 3, "fills": 0, "equity": 10_000_000.0}
+
+    def broken(self, symbol, ts):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_Run, "_decide", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        replay(session, EmaCross(), "KRW-SYNBTC", "1h", "2025-01-01", "2025-02-01", max_bars=3)
+    note = _notes(session)[0]
+    assert note.kind == "paper_run_failed" and note.data["bars"] == 0
