@@ -21,7 +21,7 @@ from workbench.notify import notify
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-MESSAGES = 40
+MESSAGES = 80
 KILLS = 20
 
 
@@ -32,10 +32,10 @@ def _worker(env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen[byt
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], times: int = 1, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
+        if log.read_text(errors="replace").count(text) >= times:
             return True
         if proc.poll() is not None:
             return False
@@ -81,7 +81,9 @@ def test_no_message_lost_or_sent_twice_outside_the_window(session, redis_server_
             log = tmp_path / f"worker-{kills}.log"
             logs.append(log)
             proc = _worker(env, log)
-            if _wait_for(log, "sending ", proc):
+            # a restarted worker first delivers what the killed one left (at most one message per queue):
+            # kill only after two deliveries, so no message is in the window of two kills
+            if _wait_for(log, "delivered ", proc, times=2):
                 time.sleep(rng.uniform(0.0, 0.12))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
@@ -97,7 +99,7 @@ def test_no_message_lost_or_sent_twice_outside_the_window(session, redis_server_
             counts = Counter(received)
             assert set(counts) == set(notes.values()), f"{queue}: lost {set(notes.values()) - set(counts)}"
             for mid, text in notes.items():
-                assert counts[text] <= 2
+                assert counts[text] <= min(2, 1 + interrupted[mid])
                 if interrupted[mid] == 0:
                     assert counts[text] == 1, f"{queue} {text} sent {counts[text]} times, no kill in its window"
             assert r.llen(queue) == 0 and r.zcard(f"{queue}:retry") == 0 and r.llen(f"{queue}:dead") == 0

@@ -72,13 +72,14 @@ def test_give_up_after_max_attempts_and_on_permanent_failures(redis_cache, serve
     tg.unknown_chats = {"404"}
     smtp.refused = {"nobody@example.com"}
     r = redis_cache.client
+    opts = WorkerOptions(name="w", max_attempts=2, backoff=0.01, poll=0.05)
     r.lpush("telegram_queue", _msg("a1", "77", "x"))
+    stats = run_worker(r, _channels(tg, smtp), opts, until_idle=True, log=lambda _: None)
+    assert (stats.delivered, stats.retried, stats.dead) == (0, 1, 1)
     r.lpush("telegram_queue", _msg("a2", "404", "y"))
     r.lpush("email_queue", _msg("b1", "nobody@example.com", "z"))
-    lines = []
-    stats = run_worker(r, _channels(tg, smtp), WorkerOptions(name="w", max_attempts=2, backoff=0.01, poll=0.05),
-                       until_idle=True, log=lines.append)
-    assert (stats.delivered, stats.dead) == (0, 3)
+    stats = run_worker(r, _channels(tg, smtp), opts, until_idle=True, log=lambda _: None)
+    assert (stats.delivered, stats.retried, stats.dead) == (0, 0, 2)
     assert tg.received == [] and smtp.received == []
     dead = {json.loads(m)["id"]: json.loads(m) for m in r.lrange("telegram_queue:dead", 0, -1)}
     assert dead["a1"]["attempts"] == 2 and dead["a1"]["error"] == "Telegram answered HTTP 503"
