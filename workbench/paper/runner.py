@@ -22,6 +22,7 @@ from workbench.backtest.sizing import bars_per_year, volatility_fractions
 from workbench.checks import MAX_BARS, MAX_POLLS, POLL_INTERVAL, SPEED, WARMUP
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_offset, to_utc
+from workbench.notify import notify
 from workbench.paper.book import StoredBooks
 from workbench.paper.engine import Fill, PaperBroker, Skip
 from workbench.paper.rules import OrderRules
@@ -210,7 +211,7 @@ class _Run:
                                                      1.0 / risk.max_positions)[-1, 0])
         return out
 
-    def _atr(self, bars: dict[str, tuple[float, ...]], ts: pd.Timestamp) -> dict[str, float] | None:
+    def _atr(self, bars: Mapping[str, tuple[float, ...]], ts: pd.Timestamp) -> dict[str, float] | None:
         """ATR at ``ts``'s close of the symbols in ``bars`` (for an ATR trailing stop)."""
         risk = self.strategy.risk
         if risk.trailing_atr <= 0:
@@ -377,7 +378,7 @@ class _Run:
             if kind == "order":
                 self.channel.order(oid, payload, active=active)
             elif kind == "notify":
-                self.channel.notify(payload)
+                self._notify(payload)
             else:
                 self.channel.signal(payload)
 
@@ -386,8 +387,21 @@ class _Run:
         self.outcome.errors.append(message)
         with bar_ledger(self.wb.db, self.row) as led:
             led.execution("error", when, error=message, success=False)
-        self.channel.notify({"kind": "error", "paper_run_id": self.row.id, "message": message,
-                             "at": pd.Timestamp.now(tz="UTC").isoformat()})
+        notify(self.wb, "paper_error", f"paper run {self.row.id}: {message}", user_id=self.row.user_id,
+               paper_run_id=self.row.id)
+
+    def _notify(self, note: dict[str, Any]) -> None:
+        """A fill or an order not filled as a notification of the run's user."""
+        run = self.row.id
+        if note["kind"] == "fill":
+            kind = "paper_fill"
+            text = (f"paper run {run}: {note['side']} {note['quantity']:g} {note['symbol']} filled at "
+                    f"{note['price']:g} KRW ({note['reason']})")
+        else:
+            kind = f"paper_{note['kind']}"
+            text = f"paper run {run}: {note['side']} order of {note['symbol']} not filled: {note['reason']}"
+        data = {k: v for k, v in note.items() if k != "kind" and isinstance(v, str | int | float | bool)}
+        notify(self.wb, kind, text, user_id=self.row.user_id, **data)
 
     def finish(self, status: str) -> PaperOutcome:
         set_status(self.wb.db, self.row.id, status)
@@ -395,6 +409,12 @@ class _Run:
         self.channel.status({"state": status, "paper_run_id": self.row.id,
                              "last_bar": None if self.outcome.last_bar is None else self.outcome.last_bar.isoformat(),
                              "equity": self.broker.equity})
+        o = self.outcome
+        notify(self.wb, f"paper_run_{status}",
+               f"paper run {o.run_id} ({self.strategy.name}, {','.join(self.row.symbols)} {self.tf}) {status}: "
+               f"{o.bars:,} bars, {o.fills:,} fills, equity {self.broker.equity:,.0f} KRW",
+               user_id=self.row.user_id, paper_run_id=o.run_id, bars=o.bars, fills=o.fills,
+               equity=float(self.broker.equity))
         return self.outcome
 
 
