@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 import uuid
@@ -221,6 +222,10 @@ def run_sweep_task(task: SweepTask) -> list[TaskRow]:
     return rows
 
 
+#: a scheduler address: ``[tcp|tls|ws|wss|ucx://]host:port``
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9][A-Za-z0-9.\-]*):\d{1,5}$")
+
+
 @contextmanager
 def dask_client(scheduler: str | None = None, **cluster_kwargs: Any) -> Iterator[Client]:
     """A client of the cluster at ``scheduler`` (else ``WORKBENCH_DASK_ADDRESS``), or of a new local
@@ -230,8 +235,10 @@ def dask_client(scheduler: str | None = None, **cluster_kwargs: Any) -> Iterator
     address = scheduler or os.environ.get("WORKBENCH_DASK_ADDRESS") or None
     if address:
         try:
+            if not _ADDRESS.match(address):
+                raise ValueError("expected [protocol://]host:port")
             client = Client(address)
-        except ValueError as err:   # dask's parse_address: no port, unknown protocol ...
+        except (ValueError, AssertionError) as err:   # dask's parse_address: no port, unknown protocol ...
             raise ValidationError(f"Dask scheduler address {address[:100]!r} is not valid ({str(err)[:80]}); "
                                   "give one like tcp://host:8786") from None
         with client:
