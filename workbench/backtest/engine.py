@@ -33,14 +33,12 @@ def strategy_signals(strategy: Strategy, md: MarketData) -> tuple[np.ndarray, np
     exits = np.zeros_like(entries)
     for j, s in enumerate(md.symbols):
         own = md.own_frame(s)
-        sig = strategy.signals(own)
-        if len(own) == n:
-            entries[:, j] = sig["entry"].to_numpy(dtype=bool)
-            exits[:, j] = sig["exit"].to_numpy(dtype=bool)
-        else:
-            rows = md.index.get_indexer(own.index)
-            entries[rows, j] = sig["entry"].to_numpy(dtype=bool)
-            exits[rows, j] = sig["exit"].to_numpy(dtype=bool)
+        # strategy.signals(own), i.e. the decisions shifted one bar along the symbol's own bars, without
+        # the frame's shift (a copy of both columns per call; this runs once per combination of a sweep)
+        dec = strategy.decisions(own)
+        rows = slice(1, None) if len(own) == n else md.index.get_indexer(own.index)[1:]
+        entries[rows, j] = dec["entry"].to_numpy(dtype=bool)[:-1]
+        exits[rows, j] = dec["exit"].to_numpy(dtype=bool)[:-1]
     return entries, exits
 
 
@@ -73,15 +71,19 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
 
 def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: BacktestConfig, *, begin: int = 0,
                    close_at_end: bool = False,
-                   signals: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> list[BacktestResult]:
-    """Backtest several strategies side by side in one kernel call (each with its own cash)."""
+                   signals: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+                   benchmark: pd.Series | None = None) -> list[BacktestResult]:
+    """Backtest several strategies side by side in one kernel call (each with its own cash).
+
+    ``benchmark``: :func:`buy_and_hold` of ``md`` from ``begin`` if already computed (a sweep computes it
+    once for all its chunks)."""
     t0 = time.perf_counter()
     sigs = list(signals) if signals is not None else [strategy_signals(s, md) for s in strategies]
     entries = np.concatenate([e for e, _ in sigs], axis=1) if len(sigs) > 1 else sigs[0][0]
     exits = np.concatenate([x for _, x in sigs], axis=1) if len(sigs) > 1 else sigs[0][1]
     sim = simulate(md, entries, exits, [s.risk for s in strategies], config, begin=begin,
                    close_at_end=close_at_end)
-    bench = buy_and_hold(md, config.initial_capital, begin)
+    bench = benchmark if benchmark is not None else buy_and_hold(md, config.initial_capital, begin)
     elapsed = (time.perf_counter() - t0) / len(strategies)
     return [group_result(sim, g, s, md, config, begin, elapsed, bench) for g, s in enumerate(strategies)]
 

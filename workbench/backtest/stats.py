@@ -138,9 +138,9 @@ def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
     """Returns of the last equity of each UTC calendar day; the first day against ``initial_capital``."""
     if equity.empty:
         return pd.Series(dtype="float64")
-    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    last = _day_ends(ns)
-    index = pd.to_datetime(ns[last] // 86_400_000_000_000 * 86_400_000_000_000, utc=True)
+    stamps, per_day = _stamps(equity.index)
+    last = _day_ends(stamps, per_day)
+    index = pd.to_datetime(stamps[last] // per_day * per_day * (_NS_PER_DAY // per_day), utc=True)
     return pd.Series(_daily(equity.to_numpy(dtype="float64"), last, initial_capital), index=index,
                      name="daily_return")
 
@@ -172,10 +172,22 @@ def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, o
     return [{"t": t.isoformat(), "equity": float(v)} for t, v in equity.items()]
 
 
+_NS_PER_DAY: Final = 86_400_000_000_000
+_PER_DAY: Final = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": _NS_PER_DAY}
+
+
+def _stamps(index: pd.Index) -> tuple[np.ndarray, int]:
+    """The index's int64 stamps in its own unit (no conversion copy) and that unit's count per day."""
+    idx = pd.DatetimeIndex(index)
+    return idx.asi8, _PER_DAY[idx.unit]
+
+
 @njit(cache=True, nogil=True)
-def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple[float, float]:  # pragma: no cover
+def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float,
+                    per_day: int) -> tuple[float, float]:  # pragma: no cover
     """(max drawdown from the running peak, the initial capital counting as the first peak; the longest
-    time in days from a peak bar until the equity is back at it, or until the last bar)."""
+    time in days from a peak bar until the equity is back at it, or until the last bar). ``ns``: the bars'
+    stamps, ``per_day`` of them to a day."""
     peak = initial
     mdd = 0.0
     bar_peak = values[0]
@@ -196,21 +208,39 @@ def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple
             peak_at = i
     if n - 1 > peak_at and ns[n - 1] - ns[peak_at] > longest:
         longest = ns[n - 1] - ns[peak_at]
-    return mdd, longest / 86_400e9
+    return mdd, longest / per_day
 
 
-def _day_ends(ns: np.ndarray) -> np.ndarray:
-    """Positions of the last bar of each UTC calendar day."""
-    day = ns // 86_400_000_000_000
-    return np.flatnonzero(np.r_[day[1:] != day[:-1], True])
+@njit(cache=True, nogil=True)
+def _day_ends(stamps: np.ndarray, per_day: int) -> np.ndarray:  # pragma: no cover
+    """Positions of the last bar of each UTC calendar day (``stamps``: ``per_day`` to a day, ascending)."""
+    n = stamps.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n - 1):
+        if stamps[i + 1] // per_day != stamps[i] // per_day:
+            out[k] = i
+            k += 1
+    if n:
+        out[k] = n - 1
+        k += 1
+    return out[:k].copy()
 
 
-def _streak(flags: np.ndarray) -> int:
+@njit(cache=True, nogil=True)
+def _streak(flags: np.ndarray) -> int:  # pragma: no cover
     best = run = 0
     for f in flags:
         run = run + 1 if f else 0
         best = max(best, run)
     return best
+
+
+def _exit_order(exit_time: pd.Series) -> np.ndarray:
+    """Positions of the trades in exit order (stable; open trades, without an exit time, last)."""
+    stamps = pd.DatetimeIndex(exit_time).asi8.copy()
+    stamps[np.asarray(exit_time.isna())] = np.iinfo(np.int64).max   # NaT is the smallest int64
+    return np.argsort(stamps, kind="stable")
 
 
 def _ratio(num: float, den: float) -> float:
@@ -236,8 +266,8 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     if equity.empty:
         raise ValueError("compute_metrics: empty equity curve")
     values = equity.to_numpy(dtype="float64")
-    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    day_ends = _day_ends(ns)
+    stamps, per_day = _stamps(equity.index)
+    day_ends = _day_ends(stamps, per_day)
     final = float(values[-1])
     total_return = final / initial_capital - 1.0
     daily = _daily(values, day_ends, initial_capital)
@@ -246,7 +276,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     std = float(np.std(daily, ddof=1)) if len(daily) > 1 else _NAN
     mean = float(np.mean(daily))
     downside = math.sqrt(float(np.mean(np.minimum(daily, 0.0) ** 2)))
-    mdd, mdd_days = _drawdown_stats(values, ns, float(initial_capital))
+    mdd, mdd_days = _drawdown_stats(values, stamps, float(initial_capital), per_day)
     root = math.sqrt(DAYS_PER_YEAR)
 
     bench_return = alpha = beta = _NAN
@@ -267,8 +297,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         profit_factor = gross_win / gross_loss
     else:
         profit_factor = math.inf if gross_win > 0 else _NAN
-    by_exit = trades.sort_values("exit_time", kind="stable", na_position="last")["pnl"].to_numpy() \
-        if len(trades) else pnl
+    by_exit = pnl[_exit_order(trades["exit_time"])] if len(trades) else pnl
     return Metrics(
         total_return=total_return,
         annual_return=annual,
