@@ -9,7 +9,7 @@ are merged in when an archive is given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -23,7 +23,7 @@ from workbench.markets import (
     validate_range,
 )
 from workbench.store.archive import Archive
-from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
+from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, TieredCache, candle_key
 from workbench.store.database import Database
 from workbench.store.maintenance import ROLLUP_TIMEFRAMES
 from workbench.store.versions import data_version
@@ -64,6 +64,10 @@ def _frame(table: pa.Table, backend: Backend) -> Frame:
     if df.index.tz is None:
         df.index = df.index.tz_localize("UTC")
     return df
+
+
+def _pandas_frame(table: pa.Table) -> pd.DataFrame:
+    return cast(pd.DataFrame, _frame(table, "pandas"))
 
 
 def _check_backend(backend: str) -> None:
@@ -270,6 +274,8 @@ def load_candles(
             + ("" if src else f" and no stored timeframe among {source_timeframes(tf)} to build them from")
             + "; ingest data (workbench ingest / import-csv) or load the sample (workbench sample)"
         )
+    if backend == "pandas" and isinstance(cache, TieredCache):   # a repeated load: no conversion again
+        return cache.pandas_frame(key, table, _pandas_frame)
     return _frame(table, backend)
 
 
