@@ -35,10 +35,10 @@ def strategy_signals(strategy: Strategy, md: MarketData) -> tuple[np.ndarray, np
         own = md.own_frame(s)
         # strategy.signals(own), i.e. the decisions shifted one bar along the symbol's own bars, without
         # the frame's shift (a copy of both columns per call; this runs once per combination of a sweep)
-        dec = strategy.decisions(own)
+        entry, exit_ = strategy.decision_arrays(own)
         rows = slice(1, None) if len(own) == n else md.index.get_indexer(own.index)[1:]
-        entries[rows, j] = dec["entry"].to_numpy(dtype=bool)[:-1]
-        exits[rows, j] = dec["exit"].to_numpy(dtype=bool)[:-1]
+        entries[rows, j] = entry[:-1]
+        exits[rows, j] = exit_[:-1]
     return entries, exits
 
 

@@ -151,21 +151,28 @@ class Strategy(ABC):
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Raw ``(entries, exits)`` boolean Series, decided on each bar's close."""
 
-    def decisions(self, df: pd.DataFrame) -> pd.DataFrame:
-        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them."""
+    def decision_arrays(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`decisions` as two boolean arrays ``(entry, exit)`` (no frame: a sweep's hot path)."""
         import pandas as pd
 
         missing = [c for c in ("open", "high", "low", "close", "volume") if c not in df.columns]
         if missing:
             raise StrategyError(f"{self.name}: data lacks column(s) {missing}")
         entries, exits = self.generate(df)
-        out = {}
+        out = []
         for label, s in (("entry", entries), ("exit", exits)):
             if not isinstance(s, pd.Series) or not s.index.equals(df.index):
                 raise StrategyError(f"{self.name}.generate must return two Series on the frame's index "
                                     f"({label} was {type(s).__name__})")
-            out[label] = s.fillna(False).astype(bool)
-        return pd.DataFrame(out, index=df.index)
+            out.append(s.to_numpy() if s.dtype == np.bool_ else s.fillna(False).astype(bool).to_numpy())
+        return out[0], out[1]
+
+    def decisions(self, df: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them."""
+        import pandas as pd
+
+        entry, exit_ = self.decision_arrays(df)
+        return pd.DataFrame({"entry": entry, "exit": exit_}, index=df.index)
 
     def signals(self, df: pd.DataFrame) -> pd.DataFrame:
         """Entry/exit signals to act on at each bar's open: :meth:`generate` shifted by one bar."""
