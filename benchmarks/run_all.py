@@ -32,7 +32,7 @@ BEGIN, END = "<!-- bench-figures:begin -->", "<!-- bench-figures:end -->"
 
 #: script -> (arguments of the quick run, arguments of the full run)
 SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
-    "bench_cli_startup": (["--repeat", "3"], ["--repeat", "7"]),
+    "bench_cli_startup": (["--repeat", "3", "--limit", "1000"], ["--repeat", "7", "--limit", "1000"]),  # ratios only
     "bench_indicators": (["--bars", "50000", "--repeat", "3"], ["--repeat", "5"]),
     "bench_backtest": (["--days", "30", "--repeat", "3", "--skip-utc", "--bt-budget", "60"],
                        ["--skip-utc", "--repeat", "7"]),

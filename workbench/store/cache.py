@@ -85,6 +85,7 @@ _COLUMNS_MAGIC: Final = b"WBF2C"
 _IPC_MAGIC: Final = b"WBF2A"
 _MAC_SIZE: Final = 32
 _IPC_OPTIONS: Final = {"compression": "lz4"}
+_READ_SIZE: Final = 1 << 20
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +230,10 @@ class RedisCache:
     def from_url(cls, url: str, *, source: str = "", secret: bytes | None = None) -> RedisCache:
         import redis
 
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0), source=source,
-                   secret=secret)
+        # socket_read_size: redis-py reads a reply in recv() calls of this size (64 KiB by default); a cached
+        # frame is several MiB: 1 MiB reads make a GET of it ~7 calls instead of ~100
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0,
+                                        socket_read_size=_READ_SIZE), source=source, secret=secret)
 
     def _drop(self, key: str, why: str) -> None:
         """A value that cannot be trusted: delete it (best effort), log it, count it."""
