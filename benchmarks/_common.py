@@ -54,11 +54,13 @@ class Timing:
 
 
 def interleaved(methods: Mapping[str, Callable[[], Any]], *, rounds: int, warmup: int = 1, n: int = 0,
-                keep_result: bool = True, unit: str = "s") -> dict[str, Timing]:
+                keep_result: bool = True, unit: str = "s",
+                time_of: Callable[[Any], float] | None = None) -> dict[str, Timing]:
     """Time ``methods`` on the same work, interleaved: ``warmup`` untimed calls of each, then ``rounds``
     rounds of one call each, the order rotated by one every round. ``gc.collect()`` before each call (the
     collector stays on while timing, as in real use). The warm-up's result (or the first timed run's) is
-    kept in ``Timing.result`` for the caller's same-results check."""
+    kept in ``Timing.result`` for the caller's same-results check. ``time_of``: the time a call's result
+    reports (e.g. measured inside a child process after its own warm-up) instead of the call's wall time."""
     names = list(methods)
     timings = {name: Timing(name, n=n) for name in names}
     for w in range(warmup):
@@ -76,7 +78,7 @@ def interleaved(methods: Mapping[str, Callable[[], Any]], *, rounds: int, warmup
             gc.collect()
             t0 = time.perf_counter()
             out = methods[name]()
-            dt = time.perf_counter() - t0
+            dt = time.perf_counter() - t0 if time_of is None else time_of(out)
             timings[name].times.append(dt)
             if keep_result and timings[name].result is None:
                 timings[name].result = out
