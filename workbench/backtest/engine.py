@@ -54,10 +54,18 @@ def trade_start_index(md: MarketData, trade_start: TimeLike | None) -> int:
 
 
 def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData, config: BacktestConfig,
-                 begin: int, execution_time: float, benchmark: pd.Series | None = None) -> BacktestResult:
-    """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call."""
+                 begin: int, execution_time: float, benchmark: pd.Series | None = None, *,
+                 values: np.ndarray | None = None) -> BacktestResult:
+    """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call.
+
+    ``values``: ``sim.value`` transposed into C order (groups x bars), made once for all the groups of a
+    call: the equity is then a view of its row (no strided copy of a column per group; the groups' results
+    share that array)."""
     trades = sim.group_trades(group, md)
-    equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
+    if values is None:
+        equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
+    else:
+        equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else buy_and_hold(md, config.initial_capital, begin)
     metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
                               exposure=float(sim.exposed[group]) / len(equity))
@@ -85,7 +93,9 @@ def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: Backt
                    close_at_end=close_at_end)
     bench = benchmark if benchmark is not None else buy_and_hold(md, config.initial_capital, begin)
     elapsed = (time.perf_counter() - t0) / len(strategies)
-    return [group_result(sim, g, s, md, config, begin, elapsed, bench) for g, s in enumerate(strategies)]
+    values = np.ascontiguousarray(sim.value.T)   # one pass (3x faster than a strided copy per group)
+    return [group_result(sim, g, s, md, config, begin, elapsed, bench, values=values)
+            for g, s in enumerate(strategies)]
 
 
 def run_backtest(
