@@ -217,10 +217,13 @@ def _day_ends(stamps: np.ndarray, per_day: int) -> np.ndarray:  # pragma: no cov
     n = stamps.shape[0]
     out = np.empty(n, dtype=np.int64)
     k = 0
-    for i in range(n - 1):
-        if stamps[i + 1] // per_day != stamps[i] // per_day:
-            out[k] = i
+    if n:
+        next_day = (stamps[0] // per_day + 1) * per_day   # one division per day, not per bar
+    for i in range(1, n):
+        if stamps[i] >= next_day:
+            out[k] = i - 1
             k += 1
+            next_day = (stamps[i] // per_day + 1) * per_day
     if n:
         out[k] = n - 1
         k += 1
