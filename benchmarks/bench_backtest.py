@@ -13,7 +13,8 @@ Engines timed on the same bars and the same signals:
   EMA-cross rule in ``next()``; timed on the full grid when a probe says it finishes within
   ``--bt-budget`` seconds, else on a slice with the per-bar time extrapolated (labelled so).
 
-All times are warm: each engine runs once untimed first (numba compiled / loaded from the cache).
+All times are warm: each engine runs once untimed first (numba compiled / loaded from the cache), then
+``--repeat`` interleaved rounds (order rotated each round); min and median times and ratios.
 Exits 1 if workbench and raw vectorbt disagree on the number of trades or the total return (1e-6).
 
 Run:  NUMBA_CACHE_DIR=.cache/numba .venv/bin/python benchmarks/bench_backtest.py
@@ -29,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Timing, fmt_int, machine_line, make_bars, ratio_text, setup_env, timeit  # noqa: E402
+from _common import Timing, emit, fmt_int, interleaved, machine_line, make_bars, setup_env, timing_table  # noqa: E402
 
 INIT_CASH = 10_000_000.0
 FEE = 0.0025
@@ -39,11 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--days", type=int, default=365, help="days of 1m bars (365 -> 525,600 bars)")
-    p.add_argument("--repeat", type=int, default=3, help="timed runs per engine (after 1 warm-up)")
+    p.add_argument("--repeat", type=int, default=5, help="interleaved rounds (after 1 warm-up per engine)")
     p.add_argument("--fast", type=int, default=50)
     p.add_argument("--slow", type=int, default=200)
     p.add_argument("--bt-budget", type=float, default=300.0,
-                   help="seconds: run backtesting.py on the full grid only if a probe predicts less")
+                   help="seconds: interleave backtesting.py on the full grid only if a probe predicts its "
+                   "warm-up and rounds take less")
     p.add_argument("--bt-slice", type=int, default=50_000, help="bars of the backtesting.py probe")
     p.add_argument("--bt-cash", type=float, default=1e15,
                    help="backtesting.py buys whole units: a large cash makes the rounding negligible")
@@ -189,49 +191,39 @@ def main(argv: list[str] | None = None) -> int:
         print("ERROR: the Risk settings do not give an all-in position (fraction 1.0)")
         return 1
 
-    timings: list[Timing] = []
-    print("\n## workbench.backtest.run_backtest")
-    wb_t = timeit("workbench", lambda: run_workbench(df, args.fast, args.slow), repeat=args.repeat, n=n)
-    timings.append(wb_t)
-    wb = wb_t.result
-
-    vb_t = None
+    methods: dict[str, Any] = {"workbench": lambda: run_workbench(df, args.fast, args.slow)}
     if not args.skip_utc:
-        print("\n## raw vectorbt (UTC index: the frame workbench gets)")
-        vb_t = timeit("raw vectorbt", lambda: run_vectorbt(df, args.fast, args.slow), repeat=args.repeat, n=n,
-                      note="same UTC-indexed frame")
-        timings.append(vb_t)
-
-    vn_t = None
+        methods["raw vectorbt"] = lambda: run_vectorbt(df, args.fast, args.slow)
     if not args.skip_naive:
-        print("\n## raw vectorbt (tz-naive index; same bars)")
         naive = df.copy(deep=False)
         naive.index = df.index.tz_localize(None)
-        vn_t = timeit("raw vectorbt, tz-naive index", lambda: run_vectorbt(naive, args.fast, args.slow),
-                      repeat=args.repeat, n=n, note="index.tz_localize(None)")
-        timings.append(vn_t)
-
-    bt_t = None
-    bt_stats = None
+        methods["raw vectorbt, tz-naive index"] = lambda: run_vectorbt(naive, args.fast, args.slow)
+    extrapolated = None
     if not args.skip_backtesting_py:
-        print("\n## backtesting.py")
+        print("\n## backtesting.py probe")
         strat = make_bt_strategy(args.fast, args.slow)
         m = min(args.bt_slice, n)
-        probe = timeit(f"backtesting.py probe ({fmt_int(m)} bars)",
-                       lambda: run_backtesting_py(df.iloc[:m], strat, args.bt_cash), repeat=1, n=m)
-        est = probe.best / m * n
-        print(f"  per bar {probe.best / m * 1e6:.2f} us -> full grid estimate {est:.1f} s "
-              f"(budget {args.bt_budget:.0f} s)")
-        if est <= args.bt_budget:
-            runs = max(1, min(args.repeat, int(args.bt_budget // max(est, 1e-9))))
-            bt_t = timeit("backtesting.py", lambda: run_backtesting_py(df, strat, args.bt_cash),
-                          repeat=runs, n=n, warmup=0, note="full grid (warmed by the probe)")
-            bt_stats = bt_t.result
+        probe = interleaved({f"backtesting.py probe ({fmt_int(m)} bars)":
+                             lambda: run_backtesting_py(df.iloc[:m], strat, args.bt_cash)}, rounds=1, warmup=0)
+        per_bar = next(iter(probe.values())).best / m
+        est = per_bar * n
+        print(f"  per bar {per_bar * 1e6:.2f} us -> full grid estimate {est:.1f} s (budget {args.bt_budget:.0f} s "
+              f"for {args.repeat + 1} runs)")
+        if est * (args.repeat + 1) <= args.bt_budget:
+            methods["backtesting.py"] = lambda: run_backtesting_py(df, strat, args.bt_cash)
         else:
-            bt_t = Timing("backtesting.py (EXTRAPOLATED)", times=[est], n=n,
-                          note=f"extrapolated from a {fmt_int(m)}-bar slice at {probe.best / m * 1e6:.2f} us/bar")
-            print(f"  full grid would exceed the budget: reporting the per-bar extrapolation ({est:.1f} s)")
-        timings.append(bt_t)
+            extrapolated = Timing("backtesting.py (EXTRAPOLATED)", times=[est], n=n,
+                                  note=f"from a {fmt_int(m)}-bar slice at {per_bar * 1e6:.2f} us/bar")
+            print(f"  over the budget: reporting the per-bar extrapolation ({est:.1f} s), not interleaved")
+    print(f"\n## {args.repeat} interleaved rounds (each engine warmed up first)")
+    t = interleaved(methods, rounds=args.repeat, n=n)
+    timings: list[Timing] = list(t.values()) + ([extrapolated] if extrapolated else [])
+    wb_t = t["workbench"]
+    wb = wb_t.result
+    vb_t = t.get("raw vectorbt")
+    vn_t = t.get("raw vectorbt, tz-naive index")
+    bt_t = t.get("backtesting.py") or extrapolated
+    bt_stats = t["backtesting.py"].result if "backtesting.py" in t else None
 
     # ------------------------------------------------------------------ correctness
     print("\n## correctness: workbench vs raw vectorbt")
@@ -258,21 +250,19 @@ def main(argv: list[str] | None = None) -> int:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
 
     # ------------------------------------------------------------------ summary
-    print("\n## results (warm; best of the timed runs; ratios use best times)\n")
-    print("| engine | bars | best s | median s | bars/s | vs workbench | note |")
-    print("|---|---:|---:|---:|---:|---|---|")
-    for t in timings:
-        rel = "-" if t is wb_t else ratio_text(t.best, wb_t.best, "workbench")
-        med = f"{t.median:.3f}" if len(t.times) > 1 or "EXTRAPOLATED" not in t.name else "-"
-        print(f"| {t.name} | {fmt_int(t.n)} | {t.best:.3f} | {med} | {fmt_int(t.rate)} | {rel} | {t.note} |")
+    print(f"\n## results (warm; {args.repeat} interleaved rounds; ratios of min and of median times)\n")
+    print(timing_table([x for x in timings if x is not extrapolated], wb_t))
+    if extrapolated is not None:
+        print(f"| {extrapolated.name} | {extrapolated.best:.3f} | - | - | - | - |")
     print()
-    if vb_t is not None:
-        print(f"workbench / raw vectorbt (same UTC frame): {wb_t.best / vb_t.best:.2f}x")
-    if vn_t is not None:
-        print(f"workbench / raw vectorbt (tz-naive index): {wb_t.best / vn_t.best:.2f}x")
-    if bt_t is not None:
-        print(f"backtesting.py / workbench: {bt_t.best / wb_t.best:.2f}x"
-              + ("  (EXTRAPOLATED)" if "EXTRAPOLATED" in bt_t.name else ""))
+    label = f"one backtest, {fmt_int(n)} 1m bars, warm"
+    for ref in (vn_t, vb_t):
+        if ref is not None:
+            emit("bench_backtest", label, wb_t, ref)
+    if bt_t is not None and bt_t is not extrapolated:
+        emit("bench_backtest", label, wb_t, bt_t)
+    elif extrapolated is not None:
+        print(f"backtesting.py / workbench: {extrapolated.best / wb_t.best:.1f}x (EXTRAPOLATED)")
     if problems:
         print("\nFAILED: correctness check (see MISMATCH above)")
         return 1

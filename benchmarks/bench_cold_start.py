@@ -7,7 +7,10 @@ each engine in a fresh interpreter:
 * backtesting.py -- ``import backtesting``, read the bars, ``Backtest(...).run()`` with the same rule;
 * raw vectorbt -- ``import vectorbt``, read the bars, ``Portfolio.from_signals`` (numba cache on disk too).
 
-Wall time of the whole child process (interpreter start included), best and median of ``--repeat`` runs.
+Wall time of the whole child process (interpreter start included), ``--repeat`` interleaved rounds (order
+rotated each round, after one untimed run of each), min and median and their ratios. Exits 1 if vectorbt
+and the workbench count different trades (backtesting.py's count is shown; it closes the last trade at the
+end).
 Goal (issue 6): workbench <= 1.5x backtesting.py.
 
 Run:  .venv/bin/python benchmarks/bench_cold_start.py
@@ -17,16 +20,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_line, make_bars  # noqa: E402
+from _common import emit, interleaved, machine_line, make_bars, setup_env, timing_table  # noqa: E402
 
 WORKBENCH = """
 import sys, pandas as pd
@@ -74,41 +75,45 @@ print(pf.trades.count(), pf.total_return())
 """
 
 
-def run_child(code: str, bars: Path, env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(bars)], check=True, env=env, capture_output=True, text=True)
-    return time.perf_counter() - t0
+def run_child(code: str, bars: Path, env: dict[str, str]) -> str:
+    proc = subprocess.run([sys.executable, "-c", code, str(bars)], check=True, env=env, capture_output=True,
+                          text=True)
+    return proc.stdout.strip().splitlines()[-1]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--days", type=int, default=365)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=5, help="interleaved rounds")
     p.add_argument("--skip-vectorbt", action="store_true")
     args = p.parse_args(argv)
+    setup_env()
     print(f"# bench_cold_start  ({machine_line()})")
     df = make_bars(args.days)
     with tempfile.TemporaryDirectory() as tmp:
         bars = Path(tmp) / "bars.parquet"
         df.to_parquet(bars)
         env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba")}
-        engines = [("workbench", WORKBENCH), ("backtesting.py", BACKTESTING_PY)]
+        engines = {"workbench": WORKBENCH, "backtesting.py": BACKTESTING_PY}
         if not args.skip_vectorbt:
-            engines.append(("raw vectorbt", VECTORBT))
-        results: dict[str, list[float]] = {}
-        for name, code in engines:
-            run_child(code, bars, env)          # fills the numba cache (and the OS file cache)
-            results[name] = [run_child(code, bars, env) for _ in range(args.repeat)]
-            print(f"  {name}: " + ", ".join(f"{t:.2f}" for t in results[name]) + " s")
+            engines["raw vectorbt"] = VECTORBT
+        # the untimed warm-up of each fills the numba cache (and the OS file cache), as the first run on a
+        # machine does; every timed run is a fresh interpreter
+        t = interleaved({name: (lambda code=code: run_child(code, bars, env)) for name, code in engines.items()},
+                        rounds=args.repeat)
+    print("\ntrades and total return printed by each engine (same rule, same bars):")
+    for name, timing in t.items():
+        print(f"  {name}: {timing.result}")
+    wb_trades = int(t["workbench"].result.split()[0])
+    problems = [f"{name}: {timing.result.split()[0]} trades, workbench {wb_trades}" for name, timing in t.items()
+                if name != "backtesting.py" and int(float(timing.result.split()[0])) != wb_trades]
     print(f"\n{len(df):,} bars; wall time of a fresh process (import + read + first backtest)\n")
-    print("| engine | best s | median s | vs backtesting.py |")
-    print("|---|---:|---:|---:|")
-    ref = min(results["backtesting.py"])
-    for name, times in results.items():
-        print(f"| {name} | {min(times):.2f} | {statistics.median(times):.2f} | {min(times) / ref:.2f}x |")
-    ratio = min(results["workbench"]) / ref
-    print(f"\nworkbench / backtesting.py: {ratio:.2f}x (goal <= 1.5x)")
-    return 0
+    print(timing_table(list(t.values()), t["backtesting.py"]))
+    emit("bench_cold_start", f"fresh process: import + read + first backtest of {len(df):,} bars",
+         t["workbench"], t["backtesting.py"], goal=1.5)
+    for problem in problems:
+        print(f"MISMATCH: {problem}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

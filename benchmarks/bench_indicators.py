@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import fmt_int, machine_line, ratio_text, setup_env, timeit
+from _common import emit, fmt_int, interleaved, machine_line, setup_env, timing_table
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--bars", type=int, default=300_000, help="number of 1m bars")
-    p.add_argument("--repeat", type=int, default=3, help="timed runs per method")
+    p.add_argument("--repeat", type=int, default=5, help="interleaved rounds")
     return p.parse_args(argv)
 
 
@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
     df = make_bars(args.bars)
     print(f"{fmt_int(args.bars)} 1m bars; {machine_line()}")
-    ours = timeit("workbench compute_indicator_table", lambda: compute_indicator_table(df),
-                  repeat=args.repeat, n=args.bars)
-    ref = timeit("TA-Lib (27 columns) + pandas VWAP", lambda: talib_table(df), repeat=args.repeat, n=args.bars)
+    t = interleaved({"workbench compute_indicator_table": lambda: compute_indicator_table(df),
+                     "TA-Lib (27 columns) + pandas VWAP": lambda: talib_table(df)}, rounds=args.repeat, n=args.bars)
+    ours, ref = t.values()
     bad = []
     for name in INDICATOR_COLUMNS:
         a, b = ours.result[name].to_numpy(), np.asarray(ref.result[name])
@@ -82,11 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         if not same_nan or not np.allclose(a[ok], b[ok], rtol=1e-9, atol=1e-9):
             bad.append(name)
     print()
-    print("| method | best s | median s | bars/s | vs TA-Lib |")
-    print("|---|---:|---:|---:|---|")
-    for t in (ours, ref):
-        print(f"| {t.name} | {t.best:.3f} | {t.median:.3f} | {fmt_int(t.rate)} | "
-              f"{'-' if t is ref else ratio_text(t.best, ref.best, 'TA-Lib')} |")
+    print(timing_table([ours, ref], ref))
+    emit("bench_indicators", f"28-column indicator table, {fmt_int(args.bars)} 1m bars", ours, ref)
     if bad:
         print(f"MISMATCH against TA-Lib: {bad}")
         return 1

@@ -10,9 +10,9 @@ Methods, each producing the same frame (indexed by ``ts`` in UTC; float columns
                      after ``set_types``, into a DataFrame;
 * connectorx      -- ``connectorx.read_sql(url, sql)`` (only if connectorx is installed).
 
-Each method: 1 warm-up + ``--repeat`` timed runs (connecting is part of every run, as in the
-workbench loader). All methods must return the same number of rows and the same sum of ``close``;
-the script exits 1 if they do not.
+Each method: 1 warm-up, then ``--repeat`` interleaved rounds (order rotated each round; connecting is
+part of every run, as in the workbench loader); min and median and their ratios. All methods must
+return the same number of rows and the same sum of ``close``; the script exits 1 if they do not.
 
 The data live in a dedicated database (``workbench_bench`` by default, created if missing), migrated
 with workbench's migrations and filled once with synthetic ``KRW-BENCH`` 1m candles from
@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Timing, fmt_int, machine_line, ratio_text, setup_env, timeit  # noqa: E402
+from _common import Timing, emit, fmt_int, interleaved, machine_line, setup_env, timing_table  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/workbench_bench"
 SYMBOL = "KRW-BENCH"
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default=DEFAULT_URL, help="database of the benchmark data "
                    "(created if missing; only the KRW-BENCH candles are written)")
     p.add_argument("--rows", type=int, default=5_000_000, help="rows to load (1m bars from 2025-01-01)")
-    p.add_argument("--repeat", type=int, default=3, help="timed runs per method (after 1 warm-up)")
+    p.add_argument("--repeat", type=int, default=3, help="interleaved rounds (after 1 warm-up per method)")
     p.add_argument("--chunk-rows", type=int, default=1_000_000, help="rows per write_table call when "
                    "generating the data")
     p.add_argument("--skip", action="append", default=[], choices=["read_sql", "copy", "connectorx"],
@@ -260,17 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     if have_cx:
         methods.append(("connectorx", lambda: load_connectorx(db.url, select)))
 
-    timings: list[Timing] = []
+    print(f"\n## {args.repeat} interleaved rounds (each method warmed up first)")
+    t = interleaved(dict(methods), rounds=args.repeat, n=args.rows)
+    timings: list[Timing] = list(t.values())
     frames: dict[str, pd.DataFrame] = {}
-    for name, fn in methods:
-        print(f"\n## {name}")
-        t = timeit(name, fn, repeat=args.repeat, n=args.rows)
-        frames[name] = t.result
-        t.result = None
-        timings.append(t)
-        print(f"  best {t.best:.3f} s, median {t.median:.3f} s, {fmt_int(t.rate)} rows/s"
-              + ("" if name == "workbench" else f"; {ratio_text(t.best, timings[0].best, 'workbench')}"))
-
+    for timing in timings:
+        frames[timing.name] = timing.result
+        timing.result = None
     print("\n## correctness")
     for name, df in frames.items():
         print(f"  {name:<18} index {df.index.dtype}, columns "
@@ -283,29 +279,22 @@ def main(argv: list[str] | None = None) -> int:
         print("\n## small-load latency (1 day = 1,440 rows; per call, connecting included)")
         s1, e1 = start, start + pd.Timedelta(days=1)
         p1 = {**params, "start": s1.to_pydatetime(), "end": e1.to_pydatetime()}
-        small = [("workbench", lambda: load_workbench(db, s1, e1)),
-                 ("pandas.read_sql", lambda: load_read_sql(engine, p1)),
-                 ("psycopg COPY", lambda: load_copy(db.url, p1))]
-        for name, fn in small:
-            t = timeit(name, fn, repeat=args.latency_repeat, n=1440, warmup=1)
-            if len(t.result) != 1440:
-                problems.append(f"small load, {name}: {len(t.result)} rows, expected 1440")
-            t.result = None
-            lat.append(t)
+        small = {"workbench": lambda: load_workbench(db, s1, e1),
+                 "pandas.read_sql": lambda: load_read_sql(engine, p1),
+                 "psycopg COPY": lambda: load_copy(db.url, p1)}
+        for timing in interleaved(small, rounds=args.latency_repeat, n=1440, unit="ms").values():
+            if len(timing.result) != 1440:
+                problems.append(f"small load, {timing.name}: {len(timing.result)} rows, expected 1440")
+            timing.result = None
+            lat.append(timing)
 
-    print(f"\n## results: {fmt_int(args.rows)} rows, best of {args.repeat} warm runs "
-          f"(ratios use best times)\n")
-    print("| method | best s | median s | rows/s | vs workbench |")
-    print("|---|---:|---:|---:|---|")
-    for t in timings:
-        rel = "-" if t is timings[0] else ratio_text(t.best, timings[0].best, "workbench")
-        print(f"| {t.name} | {t.best:.3f} | {t.median:.3f} | {fmt_int(t.rate)} | {rel} |")
+    print(f"\n## results: {fmt_int(args.rows)} rows, {args.repeat} interleaved warm rounds\n")
+    print(timing_table(timings, timings[0]))
+    for timing in timings[1:]:
+        emit("bench_load", f"load of {fmt_int(args.rows)} 1m candles into pandas", timings[0], timing)
     if lat:
-        print("\n| 1,440-row load (latency) | best ms | median ms | vs workbench (median) |")
-        print("|---|---:|---:|---|")
-        for t in lat:
-            rel = "-" if t is lat[0] else ratio_text(t.median, lat[0].median, "workbench")
-            print(f"| {t.name} | {t.best * 1e3:.1f} | {t.median * 1e3:.1f} | {rel} |")
+        print("\n1,440-row load (latency):\n")
+        print(timing_table(lat, lat[0], unit="ms"))
     engine.dispose()
     db.dispose()
     if problems:

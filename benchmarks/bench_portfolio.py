@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import time
 import warnings
@@ -32,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_line, setup_env  # noqa: E402
+from _common import emit, interleaved, machine_line, setup_env, timing_table  # noqa: E402
 
 CAPITAL = 10_000_000.0
 
@@ -154,22 +153,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     ok = bool(np.allclose(ours, theirs, rtol=1e-9, atol=0))
     print(f"  equity equal to vectorbt's (rtol 1e-9): {ok}; final {ours[-1]:,.2f} vs {theirs[-1]:,.2f}")
 
-    t_ours: list[float] = []
-    t_vbt: list[float] = []
-    for r in range(args.repeat):
-        dt, _ = timed(lambda: run_ours(md, weights))
-        t_ours.append(dt)
-        dv, _ = timed(lambda: run_vbt(close, open_, size))
-        t_vbt.append(dv)
-        print(f"  round {r + 1}: workbench {dt * 1000:.1f} ms, vectorbt {dv * 1000:.1f} ms", flush=True)
-
-    def ratio(a: list[float], b: list[float], f: Any) -> float:
-        return f(a) / f(b)
-
-    print(f"workbench / vectorbt: min {ratio(t_ours, t_vbt, min):.2f}x, median "
-          f"{ratio(t_ours, t_vbt, statistics.median):.2f}x  (goal <= 1.5x)")
-    print(f"  workbench min {min(t_ours) * 1000:.1f} ms, median {statistics.median(t_ours) * 1000:.1f} ms; "
-          f"vectorbt min {min(t_vbt) * 1000:.1f} ms, median {statistics.median(t_vbt) * 1000:.1f} ms")
+    t = interleaved({"workbench": lambda: run_ours(md, weights), "vectorbt": lambda: run_vbt(close, open_, size)},
+                    rounds=args.repeat, warmup=0, unit="ms")
+    t_ours = t["workbench"].times
+    print(timing_table(list(t.values()), t["vectorbt"], unit="ms"))
+    emit("bench_portfolio", f"portfolio, {args.symbols} symbols x {args.bars:,} 1h bars, weekly rebalancing",
+         t["workbench"], t["vectorbt"], goal=1.5, unit="ms")
 
     strat = TargetWeights(weights)
     full = [timed(lambda: run_portfolio_backtest(md, strat))[0] for _ in range(2)]

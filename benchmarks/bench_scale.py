@@ -15,9 +15,11 @@ Each mode runs in a fresh child process so its peak memory (``ru_maxrss``) is it
   memory of every worker process is read with ``client.run``. Cluster start-up (and loading the numba
   kernels in each worker) is timed separately; both modes are timed warm.
 
-Printed: wall time, speed-up, scaling efficiency (speed-up / workers), peak RSS of the single process and
-the largest worker, for each ``--chunk-size`` given (memory per worker follows the chunk size). Exits 1
-if the Dask rows differ from the single-process rows.
+The two modes alternate over ``--rounds`` interleaved rounds (order rotated; each run a fresh child,
+timed inside it after its own warm-up); min and median and their ratios. Printed: wall time, speed-up,
+scaling efficiency (speed-up / workers), peak RSS of the single process and the largest worker, for
+each ``--chunk-size`` given (memory per worker follows the chunk size). Exits 1 if the Dask rows differ
+from the single-process rows.
 
 Run:  .venv/bin/python benchmarks/bench_scale.py --database-url postgresql://postgres@127.0.0.1:5432/workbench_bench
 """
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, machine_line, setup_env  # noqa: E402
+from _common import REPO, emit, interleaved, load_text, machine_line, setup_env, timing_table  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--many-combos", type=int, default=100)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--chunk-size", type=int, nargs="+", default=[8])
+    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds (each a fresh child process per mode)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -172,17 +174,20 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.workers} workers")
         for chunk in args.chunk_size:
             base = {"database_url": args.database_url, "grid": g, "symbols": syms, "chunk_size": chunk, "end": end}
-            single = run_child({**base, "mode": "single"})
-            dask = run_child({**base, "mode": "dask", "workers": args.workers})
-            speedup = single["wall"] / dask["wall"]
+            t = interleaved({"1 process": lambda base=base: run_child({**base, "mode": "single"}),
+                             "dask": lambda base=base: run_child({**base, "mode": "dask", "workers": args.workers})},
+                            rounds=args.rounds, warmup=0, time_of=lambda out: float(out["wall"]))
+            single, dask = t["1 process"].result, t["dask"].result
             same = single["rows"] == dask["rows"]
             ok &= same
-            load = os.getloadavg()[0]
-            print(f"chunk {chunk:>3} (load average {load:.1f}): 1 process {single['wall']:8.1f} s, "
-                  f"peak {single['peak_mb'][0]:7.0f} MB | "
-                  f"dask {dask['wall']:8.1f} s (+{dask['startup']:.1f} s start-up), peak per worker "
-                  f"{max(dask['peak_mb']):7.0f} MB | speed-up {speedup:.2f}x, scaling efficiency "
-                  f"{speedup / args.workers:.0%} | rows {'equal' if same else 'DIFFER'}", flush=True)
+            print(timing_table(list(t.values()), t["1 process"]))
+            emit("bench_scale", f"{scenario}: sweep on {args.workers} Dask workers vs 1 process, chunk {chunk}",
+                 t["dask"], t["1 process"])
+            print(f"chunk {chunk:>3} ({load_text()}): 1 process peak {single['peak_mb'][0]:7.0f} MB | "
+                  f"dask +{dask['startup']:.1f} s start-up, peak per worker {max(dask['peak_mb']):7.0f} MB | "
+                  f"speed-up (min) {t['1 process'].best / t['dask'].best:.2f}x, scaling efficiency "
+                  f"{t['1 process'].best / t['dask'].best / args.workers:.0%} | rows {'equal' if same else 'DIFFER'}",
+                  flush=True)
     return 0 if ok else 1
 
 

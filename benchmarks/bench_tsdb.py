@@ -1,7 +1,8 @@
 """Benchmark: higher timeframes from the 1m rollups, and loads from the Parquet archive.
 
 On the same ``KRW-BENCH`` 1m candles as ``bench_load.py`` (5,001,120 rows by default, in their own
-database), each method timed with 1 warm-up + ``--repeat`` runs, no cache:
+database), no cache; two interleaved groups (1 warm-up each, then ``--repeat`` rounds, order rotated), the
+first three methods and then, after archiving, the 1m load again with the archive reads:
 
 * ``1m load``        -- ``load_candles(db, "KRW-BENCH", "1m", start, end)``: the reference;
 * ``1h rollup``      -- ``load_candles(db, "KRW-BENCH", "1h", start, end)``: reads ``candle_rollups``;
@@ -31,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import fmt_int, machine_line, ratio_text, setup_env, timeit  # noqa: E402
+from _common import emit, fmt_int, interleaved, machine_line, setup_env, timing_table  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/workbench_bench_tsdb"
 SYMBOL = "KRW-BENCH"
@@ -77,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         df = t.to_pandas().set_index("ts")
         return df
 
-    t_1m = timeit("1m load", lambda: load_candles(db, SYMBOL, "1m", start, end), repeat=args.repeat, n=n)
-    t_roll = timeit("1h rollup", lambda: load_candles(db, SYMBOL, "1h", start, end), repeat=args.repeat, n=hours)
-    t_bucket = timeit("1h bucketing", bucketing, repeat=args.repeat, n=hours)
-
+    t = interleaved({"1m load": lambda: load_candles(db, SYMBOL, "1m", start, end),
+                     "1h rollup": lambda: load_candles(db, SYMBOL, "1h", start, end),
+                     "1h bucketing": bucketing}, rounds=args.repeat, n=n)
+    t_1m, t_roll, t_bucket = t.values()
+    t_roll.n = t_bucket.n = hours
     problems = []
     roll, buck = t_roll.result, t_bucket.result
     if list(roll.index) != list(buck.index) or not np.array_equal(
@@ -97,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     t_write = time.perf_counter() - t0
     print(report)
     size = sum(p.stat().st_size for p in Path(store.root).rglob("*.parquet"))
-    t_arc = timeit("archive 1m", lambda: archive_frame(db, store, start, end), repeat=args.repeat, n=n)
-    t_merge = timeit("archive+db 1m", lambda: load_candles(db, SYMBOL, "1m", start, end, archive=store),
-                     repeat=args.repeat, n=n)
+    t2 = interleaved({"1m load (again)": lambda: load_candles(db, SYMBOL, "1m", start, end),
+                      "archive 1m": lambda: archive_frame(db, store, start, end),
+                      "archive+db 1m": lambda: load_candles(db, SYMBOL, "1m", start, end, archive=store)},
+                     rounds=args.repeat, n=n)
+    t_1m_again, t_arc, t_merge = t2.values()
     db_frame = t_1m.result
     arc_frame = t_arc.result
     same = list(arc_frame.index) == list(db_frame.index)
@@ -112,13 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         conn.exec_driver_sql("DELETE FROM archive_files")
     tmp.cleanup()
 
-    print(f"\n{fmt_int(n)} 1m rows ({start:%Y-%m-%d} .. {end:%Y-%m-%d}); best of {args.repeat}")
-    print("| method | rows | best s | median s | vs 1m load |\n|---|---:|---:|---:|---|")
-    for t in (t_1m, t_roll, t_bucket, t_arc, t_merge):
-        vs = "-" if t is t_1m else f"{t.best / t_1m.best:.3f}x ({ratio_text(t.best, t_1m.best, '1m load')})"
-        print(f"| {t.name} | {fmt_int(t.n)} | {t.best:.3f} | {t.median:.3f} | {vs} |")
-    print(f"\n1h rollup / 1m load = {t_roll.best / t_1m.best:.3f} (goal <= 0.1); "
-          f"1h rollup vs bucketing: {ratio_text(t_roll.best, t_bucket.best, 'bucketing')}")
+    print(f"\n{fmt_int(n)} 1m rows ({start:%Y-%m-%d} .. {end:%Y-%m-%d}); {args.repeat} interleaved rounds\n")
+    print(timing_table([t_1m, t_roll, t_bucket], t_1m))
+    print()
+    print(timing_table([t_1m_again, t_arc, t_merge], t_1m_again))
+    print()
+    emit("bench_tsdb", f"1h candles over {fmt_int(n)} 1m rows: rollups vs the 1m load", t_roll, t_1m, goal=0.1)
+    emit("bench_tsdb", f"1h candles over {fmt_int(n)} 1m rows: rollups vs server-side bucketing", t_roll, t_bucket)
+    emit("bench_tsdb", f"{fmt_int(n)} 1m rows from the Parquet archive vs the database", t_arc, t_1m_again)
     print(f"archive: wrote {fmt_int(report.rows)} rows in {report.files} files, {size / 1e6:.1f} MB, "
           f"in {t_write:.1f} s")
     for p in problems:

@@ -173,3 +173,23 @@ def test_risk_free_rate_in_sharpe_sortino_and_alpha_equals_empyrical(run) -> Non
     alpha, beta = ep.alpha_beta(d, _daily(hold), risk_free=rf_daily, annualization=365)
     assert (m.alpha, m.beta) == (pytest.approx(alpha, rel=1e-9), pytest.approx(beta, rel=1e-9))
     assert m.sharpe_ratio < r.metrics.sharpe_ratio and m.volatility == r.metrics.volatility
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_daily_figures_do_not_depend_on_the_index_unit(unit: str) -> None:
+    # 6-hourly bars over three UTC days, the first day starting at 06:00; closes worked out by hand:
+    # day ends 1000 -> 1100 (day 1: 3 bars), 990 (day 2), 1089 (day 3, 2 bars)
+    from workbench.backtest.stats import daily_returns
+
+    idx = pd.DatetimeIndex(["2025-01-01 06:00", "2025-01-01 12:00", "2025-01-01 18:00", "2025-01-02 00:00",
+                            "2025-01-02 06:00", "2025-01-02 12:00", "2025-01-02 18:00", "2025-01-03 00:00",
+                            "2025-01-03 12:00"], tz="UTC").as_unit(unit)
+    equity = pd.Series([1000.0, 1200.0, 1100.0, 900.0, 950.0, 1000.0, 990.0, 1000.0, 1089.0], index=idx)
+    daily = daily_returns(equity, 1000.0)
+    assert list(daily.index.strftime("%Y-%m-%d")) == ["2025-01-01", "2025-01-02", "2025-01-03"]
+    np.testing.assert_allclose(daily.to_numpy(), [0.1, -0.1, 0.1], rtol=1e-12)
+    m = compute_metrics(equity, pd.DataFrame({"pnl": [1.0, 2.0, -1.0, 3.0], "fees": 0.0, "status": "closed",
+                                              "exit_time": idx[[8, 2, 5, 4]]}), initial_capital=1000.0)
+    assert m.max_drawdown == pytest.approx(1 - 900 / 1200) and m.best_day == pytest.approx(0.1)
+    assert m.max_drawdown_duration == pytest.approx(2.0)          # 12:00 on the 1st to the last bar (no new peak)
+    assert (m.max_win_streak, m.max_loss_streak) == (2, 1)        # in exit order: +2, +3, -1, +1

@@ -170,6 +170,41 @@ def test_the_tier_is_bounded(candles: pd.DataFrame) -> None:
     assert tier.invalidate(f"candle:{SYM}:*") == 2
 
 
+def test_a_repeated_load_reuses_the_kept_frame_and_a_caller_cannot_change_it(db: Database, candles: pd.DataFrame,
+                                                                            cache: RedisCache) -> None:
+    tiered = TieredCache(cache)
+    first = load_candles(db, SYM, "1m", cache=tiered)
+    expected = load_candles(db, SYM, "1m")                        # no cache: the database's frame
+    first.loc[first.index[0], "close"] = -1.0                     # callers edit their frames in place
+    first["open"] *= 2
+    second = load_candles(db, SYM, "1m", cache=tiered)
+    pd.testing.assert_frame_equal(second, expected, check_exact=True)
+    assert tiered.hits == 1 and len(second) == 1440
+    second.iloc[0, 0] = 5.0
+    pd.testing.assert_frame_equal(load_candles(db, SYM, "1m", cache=tiered), expected, check_exact=True)
+
+
+def test_the_kept_frame_is_built_once_counted_and_evicted_with_its_table(candles: pd.DataFrame) -> None:
+    table = pa.Table.from_pandas(candles, preserve_index=False)
+    built: list[int] = []
+
+    def build(t: pa.Table) -> pd.DataFrame:
+        built.append(1)
+        return t.to_pandas()
+
+    tier = TieredCache(NullCache(), max_bytes=table.nbytes * 5)
+    tier.set_table("candle:a", table)
+    one, two = tier.pandas_frame("candle:a", table, build), tier.pandas_frame("candle:a", table, build)
+    assert len(built) == 1 and one.equals(two) and one is not two
+    frame_bytes = int(one.memory_usage(index=True).sum())
+    assert tier._bytes == table.nbytes + frame_bytes
+    other = pa.Table.from_pandas(candles.iloc[:10], preserve_index=False)
+    tier.pandas_frame("candle:a", other, build)                   # not the table it holds: built, not kept
+    tier.pandas_frame("candle:b", table, build)                   # a key it does not hold: the same
+    assert len(built) == 3 and tier._bytes == table.nbytes + frame_bytes
+    assert tier.invalidate("candle:a") == 1 and tier._bytes == 0
+
+
 def test_an_undecodable_json_value_is_a_logged_miss(cache: RedisCache, caplog: pytest.LogCaptureFixture) -> None:
     cache.set_json("ticker:KRW-SYNBTC", {"symbol": "KRW-SYNBTC", "closing_price": 1.0}, 5)
     assert cache.get_json("ticker:KRW-SYNBTC") == {"symbol": "KRW-SYNBTC", "closing_price": 1.0}

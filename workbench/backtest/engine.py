@@ -22,7 +22,6 @@ from workbench.backtest.stats import compute_metrics
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, to_utc
 from workbench.strategies.base import Strategy
-from workbench.strategies.orders import ORDER_FIELDS
 from workbench.strategies.portfolio import PortfolioStrategy
 
 __all__ = ["group_result", "run_backtest", "run_strategies", "strategy_signals", "trade_start_index"]
@@ -37,15 +36,16 @@ def strategy_signals(strategy: Strategy, md: MarketData) -> Signals:
     extra: dict[str, np.ndarray] = {}
     for j, s in enumerate(md.symbols):
         own = md.own_frame(s)
-        sig = strategy.signals(own)
-        rows = slice(None) if len(own) == n else md.index.get_indexer(own.index)
-        entries[rows, j] = sig["entry"].to_numpy(dtype=bool)
-        exits[rows, j] = sig["exit"].to_numpy(dtype=bool)
-        for label in ORDER_FIELDS:
-            if label in sig.columns:
-                if label not in extra:
-                    extra[label] = np.full((n, len(md.symbols)), np.nan)
-                extra[label][rows, j] = sig[label].to_numpy(dtype="float64")
+        # strategy.signals(own), i.e. the decisions shifted one bar along the symbol's own bars, without
+        # the frame's shift (a copy of both columns per call; this runs once per combination of a sweep)
+        entry, exit_, orders = strategy.decision_arrays(own)
+        rows = slice(1, None) if len(own) == n else md.index.get_indexer(own.index)[1:]
+        entries[rows, j] = entry[:-1]
+        exits[rows, j] = exit_[:-1]
+        for label, values in orders.items():
+            if label not in extra:
+                extra[label] = np.full((n, len(md.symbols)), np.nan)
+            extra[label][rows, j] = values[:-1]
     return Signals(entries, exits, **extra)
 
 
@@ -61,10 +61,18 @@ def trade_start_index(md: MarketData, trade_start: TimeLike | None) -> int:
 
 
 def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData, config: BacktestConfig,
-                 begin: int, execution_time: float, benchmark: pd.Series | None = None) -> BacktestResult:
-    """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call."""
+                 begin: int, execution_time: float, benchmark: pd.Series | None = None, *,
+                 values: np.ndarray | None = None) -> BacktestResult:
+    """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call.
+
+    ``values``: ``sim.value`` transposed into C order (groups x bars), made once for all the groups of a
+    call: the equity is then a view of its row (no strided copy of a column per group; the groups' results
+    share that array)."""
     trades = sim.group_trades(group, md)
-    equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
+    if values is None:
+        equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
+    else:
+        equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
     metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
                               exposure=float(sim.exposed[group]) / len(equity),
@@ -81,15 +89,19 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
 def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: BacktestConfig, *, begin: int = 0,
                    close_at_end: bool = False,
                    signals: Sequence[Signals | tuple[np.ndarray, np.ndarray]] | None = None,
-                   benchmark_close: pd.Series | None = None) -> list[BacktestResult]:
+                   benchmark_close: pd.Series | None = None,
+                   benchmark: pd.Series | None = None) -> list[BacktestResult]:
     """Backtest several strategies side by side in one kernel call (each with its own cash);
-    ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded."""
+    ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded;
+    ``benchmark``: the benchmark curve if already computed (a sweep computes it once for all its chunks)."""
     t0 = time.perf_counter()
     sigs = [Signals(*s) for s in signals] if signals is not None else [strategy_signals(s, md) for s in strategies]
     sim = simulate(md, sigs, [s.risk for s in strategies], config, begin=begin, close_at_end=close_at_end)
-    bench = benchmark_curve(md, config, begin, benchmark_close)
+    bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin, benchmark_close)
     elapsed = (time.perf_counter() - t0) / len(strategies)
-    return [group_result(sim, g, s, md, config, begin, elapsed, bench) for g, s in enumerate(strategies)]
+    values = np.ascontiguousarray(sim.value.T)   # one pass (3x faster than a strided copy per group)
+    return [group_result(sim, g, s, md, config, begin, elapsed, bench, values=values)
+            for g, s in enumerate(strategies)]
 
 
 def run_backtest(

@@ -33,7 +33,6 @@ __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_ret
            "daily_rate", "equity_points", "monthly_returns"]
 
 DAYS_PER_YEAR: Final = 365
-_DAY_NS: Final = 86_400_000_000_000
 _NAN = float("nan")
 Unit = Literal["pct", "krw", "ratio", "count", "days"]
 
@@ -148,9 +147,9 @@ def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
     ``initial_capital``."""
     if equity.empty:
         return pd.Series(dtype="float64")
-    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    days, last = _calendar_days(ns)
-    index = pd.to_datetime(days * _DAY_NS, utc=True)
+    stamps, per_day = _stamps(equity.index)
+    days, last = _calendar_days(stamps, per_day)
+    index = pd.to_datetime(days * _NS_PER_DAY, utc=True)
     return pd.Series(_daily(equity.to_numpy(dtype="float64"), last, initial_capital), index=index,
                      name="daily_return")
 
@@ -187,10 +186,22 @@ def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, o
     return [{"t": t.isoformat(), "equity": float(v)} for t, v in equity.items()]
 
 
+_NS_PER_DAY: Final = 86_400_000_000_000
+_PER_DAY: Final = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": _NS_PER_DAY}
+
+
+def _stamps(index: pd.Index) -> tuple[np.ndarray, int]:
+    """The index's int64 stamps in its own unit (no conversion copy) and that unit's count per day."""
+    idx = pd.DatetimeIndex(index)
+    return idx.asi8, _PER_DAY[idx.unit]
+
+
 @njit(cache=True, nogil=True)
-def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple[float, float]:  # pragma: no cover
+def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float,
+                    per_day: int) -> tuple[float, float]:  # pragma: no cover
     """(max drawdown from the running peak, the initial capital counting as the first peak; the longest
-    time in days from a peak bar until the equity is back at it, or until the last bar)."""
+    time in days from a peak bar until the equity is back at it, or until the last bar). ``ns``: the bars'
+    stamps, ``per_day`` of them to a day."""
     peak = initial
     mdd = 0.0
     bar_peak = values[0]
@@ -211,24 +222,33 @@ def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple
             peak_at = i
     if n - 1 > peak_at and ns[n - 1] - ns[peak_at] > longest:
         longest = ns[n - 1] - ns[peak_at]
-    return mdd, longest / 86_400e9
+    return mdd, longest / per_day
 
 
-def _calendar_days(ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _calendar_days(stamps: np.ndarray, per_day: int) -> tuple[np.ndarray, np.ndarray]:
     """Every UTC calendar day (as days since the epoch) from the first bar's to the last bar's, and per day
-    the position of its last bar, or of the last bar before it for a day without bars (forward fill)."""
-    day = ns // _DAY_NS
+    the position of its last bar, or of the last bar before it for a day without bars (forward fill).
+    ``stamps``: the bars' times, ``per_day`` of them to a day."""
+    day = stamps // per_day
     ends = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
     grid = np.arange(day[0], day[-1] + 1)
     return grid, ends[np.searchsorted(day[ends], grid, side="right") - 1]
 
 
-def _streak(flags: np.ndarray) -> int:
+@njit(cache=True, nogil=True)
+def _streak(flags: np.ndarray) -> int:  # pragma: no cover
     best = run = 0
     for f in flags:
         run = run + 1 if f else 0
         best = max(best, run)
     return best
+
+
+def _exit_order(exit_time: pd.Series) -> np.ndarray:
+    """Positions of the trades in exit order (stable; open trades, without an exit time, last)."""
+    stamps = pd.DatetimeIndex(exit_time).asi8.copy()
+    stamps[np.asarray(exit_time.isna())] = np.iinfo(np.int64).max   # NaT is the smallest int64
+    return np.argsort(stamps, kind="stable")
 
 
 def _ratio(num: float, den: float) -> float:
@@ -258,8 +278,8 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     if equity.empty:
         raise ValidationError("compute_metrics: empty equity curve")
     values = equity.to_numpy(dtype="float64")
-    ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    _, day_ends = _calendar_days(ns)
+    stamps, per_day = _stamps(equity.index)
+    _, day_ends = _calendar_days(stamps, per_day)
     final = float(values[-1])
     total_return = final / initial_capital - 1.0
     daily = _daily(values, day_ends, initial_capital)
@@ -271,7 +291,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     excess_std = float(np.std(excess, ddof=1)) if len(daily) > 1 else _NAN
     mean = float(np.mean(excess))
     downside = math.sqrt(float(np.mean(np.minimum(excess, 0.0) ** 2)))
-    mdd, mdd_days = _drawdown_stats(values, ns, float(initial_capital))
+    mdd, mdd_days = _drawdown_stats(values, stamps, float(initial_capital), per_day)
     root = math.sqrt(DAYS_PER_YEAR)
 
     bench_return = alpha = beta = _NAN
@@ -292,8 +312,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         profit_factor = gross_win / gross_loss
     else:
         profit_factor = math.inf if gross_win > 0 else _NAN
-    by_exit = trades.sort_values("exit_time", kind="stable", na_position="last")["pnl"].to_numpy() \
-        if len(trades) else pnl
+    by_exit = pnl[_exit_order(trades["exit_time"])] if len(trades) else pnl
     return Metrics(
         total_return=total_return,
         annual_return=annual,

@@ -12,7 +12,7 @@ import pandas as pd
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
 from workbench.backtest.engine import run_strategies, trade_start_index
-from workbench.backtest.result import BacktestResult
+from workbench.backtest.result import BacktestResult, benchmark_curve
 from workbench.errors import StrategyError, ValidationError
 from workbench.indicators import indicator_cache
 from workbench.markets import TimeLike
@@ -105,10 +105,11 @@ def run_sweep(
     from tqdm.auto import tqdm
 
     rows: list[dict[str, Any]] = []
+    bench = benchmark_curve(md, config, begin)   # the same for every chunk
     with indicator_cache(), tqdm(total=len(strategies), desc=f"sweep {strategy.name}", unit="combo",
                                  disable=not progress) as bar:
         for chunk in _chunks(strategies, chunk_size):
-            for result in run_strategies(md, chunk, config, begin=begin):
+            for result in run_strategies(md, chunk, config, begin=begin, benchmark=bench):
                 if on_result is not None:
                     on_result(result)
                 rows.append({**result.params, **result.metrics.to_dict()})

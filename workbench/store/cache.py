@@ -47,6 +47,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Final, Protocol, TypeAlias
 
 import pandas as pd
@@ -85,6 +86,7 @@ _COLUMNS_MAGIC: Final = b"WBF2C"
 _IPC_MAGIC: Final = b"WBF2A"
 _MAC_SIZE: Final = 32
 _IPC_OPTIONS: Final = {"compression": "lz4"}
+_READ_SIZE: Final = 1 << 20
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +231,10 @@ class RedisCache:
     def from_url(cls, url: str, *, source: str = "", secret: bytes | None = None) -> RedisCache:
         import redis
 
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0), source=source,
-                   secret=secret)
+        # socket_read_size: redis-py reads a reply in recv() calls of this size (64 KiB by default); a cached
+        # frame is several MiB: 1 MiB reads make a GET of it ~7 calls instead of ~100
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2.0,
+                                        socket_read_size=_READ_SIZE), source=source, secret=secret)
 
     def _drop(self, key: str, why: str) -> None:
         """A value that cannot be trusted: delete it (best effort), log it, count it."""
@@ -322,6 +326,7 @@ class TieredCache:
         self.inner = inner
         self.max_bytes = max_bytes
         self._tables: OrderedDict[str, pa.Table] = OrderedDict()
+        self._frames: dict[str, pd.DataFrame] = {}   # pandas forms of some of the tables (same keys)
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -346,19 +351,53 @@ class TieredCache:
             self._remember(key, table)
         return table
 
+    def pandas_frame(self, key: str, table: pa.Table, build: Callable[[pa.Table], pd.DataFrame]) -> pd.DataFrame:
+        """``build(table)`` for the table this tier holds under ``key``, built once and kept with it.
+
+        Each call returns a shallow copy: pandas' copy-on-write copies a column when the caller changes
+        it, so the kept frame never changes (raw numpy views of it are read-only). A table this tier
+        does not hold (too large, or another object) is built anew."""
+        with self._lock:
+            if self._tables.get(key) is not table:
+                frame = None
+            else:
+                frame = self._frames.get(key)
+        if frame is None:
+            frame = build(table)
+            with self._lock:
+                if self._tables.get(key) is not table or key in self._frames:
+                    return frame
+                self._frames[key] = frame
+                self._bytes += self._frame_bytes(frame)
+                self._evict()
+        return frame.copy(deep=False)
+
+    @staticmethod
+    def _frame_bytes(frame: pd.DataFrame) -> int:
+        return int(frame.memory_usage(index=True, deep=False).sum())
+
+    def _forget(self, key: str) -> None:
+        """Drop ``key``'s table and frame (lock held)."""
+        table = self._tables.pop(key, None)
+        if table is not None:
+            self._bytes -= table.nbytes
+        frame = self._frames.pop(key, None)
+        if frame is not None:
+            self._bytes -= self._frame_bytes(frame)
+
+    def _evict(self) -> None:
+        while self._bytes > self.max_bytes and self._tables:
+            self._forget(next(iter(self._tables)))
+
     def _remember(self, key: str, table: pa.Table) -> None:
         size = table.nbytes
         if size > self.max_bytes:
             return
         with self._lock:
-            old = self._tables.pop(key, None)
-            if old is not None:
-                self._bytes -= old.nbytes
+            self._forget(key)
             self._tables[key] = table
             self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, dropped = self._tables.popitem(last=False)
-                self._bytes -= dropped.nbytes
+            self._evict()
 
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None:
         self._remember(key, table)
@@ -374,5 +413,5 @@ class TieredCache:
         with self._lock:
             gone = [k for k in self._tables if fnmatch.fnmatchcase(k, pattern)]
             for k in gone:
-                self._bytes -= self._tables.pop(k).nbytes
+                self._forget(k)
         return self.inner.invalidate(pattern) + len(gone)

@@ -9,7 +9,7 @@ are merged in when an archive is given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -23,7 +23,7 @@ from workbench.markets import (
     validate_range,
 )
 from workbench.store.archive import Archive
-from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
+from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, TieredCache, candle_key
 from workbench.store.database import Database
 from workbench.store.maintenance import ROLLUP_TIMEFRAMES, refresh_stale_rollups
 from workbench.store.versions import data_version
@@ -52,18 +52,26 @@ Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
-def _frame(table: pa.Table, backend: Backend) -> Frame:
+def _frame(table: pa.Table, backend: Backend, *, zero_copy: bool = False) -> Frame:
     if backend == "arrow":
         return table
     if backend == "polars":
         import polars as pl
 
         return pl.DataFrame(table)
-    df = table.to_pandas()  # backend was checked by the caller (_check_backend)
+    # backend was checked by the caller (_check_backend); zero_copy: columns on the table's memory
+    # (read-only arrays), for the in-process tier's kept frame, which it never hands out itself
+    df = table.to_pandas(split_blocks=True, coerce_temporal_nanoseconds=False) if zero_copy else table.to_pandas()
     df = df.set_index("ts")
     if df.index.tz is None:
         df.index = df.index.tz_localize("UTC")
     return df
+
+
+def _kept_frame(table: pa.Table) -> pd.DataFrame:
+    """The frame the in-process tier keeps for ``table``: no copy of the columns (callers get shallow
+    copies of it, which pandas' copy-on-write copies before any change)."""
+    return cast(pd.DataFrame, _frame(table, "pandas", zero_copy=True))
 
 
 def _check_backend(backend: str) -> None:
@@ -274,6 +282,8 @@ def load_candles(
             + ("" if src else f" and no stored timeframe among {source_timeframes(tf)} to build them from")
             + "; ingest data (workbench ingest / import-csv) or load the sample (workbench sample)"
         )
+    if backend == "pandas" and isinstance(cache, TieredCache):   # a repeated load: no conversion again
+        return cache.pandas_frame(key, table, _kept_frame)
     return _frame(table, backend)
 
 

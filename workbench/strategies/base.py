@@ -220,9 +220,9 @@ class Strategy(ABC):
         """Raw ``(entries, exits)`` boolean Series, decided on each bar's close; or an
         :class:`~workbench.strategies.orders.Orders` adding order prices and sizes."""
 
-    def decisions(self, df: pd.DataFrame) -> pd.DataFrame:
-        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them;
-        with :class:`~workbench.strategies.orders.Orders`, also its price and size columns (NaN: none)."""
+    def decision_arrays(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """:meth:`decisions` as arrays, no frame (a sweep's hot path): boolean ``entry`` and ``exit``, and
+        the order columns of :class:`~workbench.strategies.orders.Orders` as float arrays (NaN: none)."""
         import pandas as pd
 
         from workbench.strategies.orders import ORDER_FIELDS, Orders
@@ -232,12 +232,13 @@ class Strategy(ABC):
             raise StrategyError(f"{self.name}: data lacks column(s) {missing}")
         raw = self.generate(df)
         entries, exits = raw
-        out = {}
+        out = []
         for label, s in (("entry", entries), ("exit", exits)):
             if not isinstance(s, pd.Series) or not s.index.equals(df.index):
                 raise StrategyError(f"{self.name}.generate must return two Series on the frame's index "
                                     f"({label} was {type(s).__name__})")
-            out[label] = s.fillna(False).astype(bool)
+            out.append(s.to_numpy() if s.dtype == np.bool_ else s.fillna(False).astype(bool).to_numpy())
+        orders: dict[str, np.ndarray] = {}
         if isinstance(raw, Orders):
             for label in ORDER_FIELDS:
                 s = getattr(raw, label)
@@ -246,13 +247,22 @@ class Strategy(ABC):
                 if not isinstance(s, pd.Series) or not s.index.equals(df.index):
                     raise StrategyError(f"{self.name}: Orders.{label} must be a Series on the frame's index "
                                         f"(got {type(s).__name__})")
-                values = s.astype("float64")
-                if (values <= 0).any() or np.isinf(values.to_numpy()).any():
-                    bad = values[(values <= 0) | np.isinf(values)].index[0]
+                values = s.to_numpy(dtype="float64", na_value=np.nan)
+                bad = (values <= 0) | np.isinf(values)
+                if bad.any():
+                    at = int(np.flatnonzero(bad)[0])
                     raise StrategyError(f"{self.name}: Orders.{label} must be a positive finite number or NaN "
-                                        f"(got {values[bad]} at {bad})")
-                out[label] = values
-        return pd.DataFrame(out, index=df.index)
+                                        f"(got {values[at]} at {df.index[at]})")
+                orders[label] = values
+        return out[0], out[1], orders
+
+    def decisions(self, df: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them;
+        with :class:`~workbench.strategies.orders.Orders`, also its price and size columns (NaN: none)."""
+        import pandas as pd
+
+        entry, exit_, orders = self.decision_arrays(df)
+        return pd.DataFrame({"entry": entry, "exit": exit_, **orders}, index=df.index)
 
     def signals(self, df: pd.DataFrame) -> pd.DataFrame:
         """Entry/exit signals to act on at each bar's open: :meth:`decisions` shifted by one bar (order
