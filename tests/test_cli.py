@@ -22,9 +22,23 @@ def run(*args: str) -> str:
     return result.output
 
 
+def _parse(out: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a rich table; a row's wrapped lines (first cell empty) joined with a space."""
+    lines = [line for line in out.splitlines() if line.startswith(("┃", "│"))]
+    cells = [[c.strip() for c in line.strip("┃│").split("┃" if line[0] == "┃" else "│")] for line in lines]
+    header = cells[0]
+    rows: list[list[str]] = []
+    for row in cells[1:]:
+        if rows and not row[0]:
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], row, strict=True)]
+        else:
+            rows.append(row)
+    return header, rows
+
+
 def test_data_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert "schema up to date at version" in run("db", "init")
-    assert "applied: [1, 2, 3, 4, 5, 11, 21, 22, 41]" in run("db", "status")
+    assert "applied: [1, 2, 3, 4, 5, 11, 21, 22, 41, 51]" in run("db", "status")
     out = run("sample", "--days", "2")
     assert "SYNTHETIC SAMPLE DATA" in out and "8,640 new" in out
     assert "KRW-SYNBTC" in run("inventory")
@@ -53,7 +67,26 @@ def test_research_commands(cli_env: dict[str, str], session) -> None:  # type: i
     out = run("runs")
     assert "backtest runs" in out and "EmaCross" in out
     assert "fast=3" in out and "fast=5" in out and "slow=13" in out  # parameters shown
-    assert max(len(line) for line in out.splitlines()) <= 100
+    # piped without COLUMNS: every column, one line per run, no wrapping
+    header, rows = _parse(out)
+    assert header == ["id", "strategy", "parameters", "symbol", "tf", "period (KST)", "return", "Sharpe", "max DD",
+                      "trades", "split"]
+    assert [(r[0], r[2], r[3], r[5]) for r in rows] == [
+        ("3", "fast=5 slow=13", "KRW-SYNBTC", "2025-01-01→01-04"), ("2", "fast=3 slow=13", "KRW-SYNBTC",
+                                                                    "2025-01-01→01-04"),
+        ("1", "fast=5 slow=21", "SYNBTC+SYNETH", "2025-01-01→01-04")]
+    # 80 columns: low-priority columns dropped and named, text wrapped between words, nothing broken
+    narrow = CliRunner().invoke(app, ["runs"], env={"COLUMNS": "80"}, catch_exceptions=False).output
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    header, rows = _parse(narrow)
+    assert header == ["id", "strategy", "parameters", "symbol", "tf", "return", "Sharpe", "max DD"]
+    assert [(r[0], r[2], r[3]) for r in rows] == [("3", "fast=5 slow=13", "KRW-SYNBTC"),
+                                                  ("2", "fast=3 slow=13", "KRW-SYNBTC"),
+                                                  ("1", "fast=5 slow=21", "SYNBTC+SYNETH")]
+    note = " ".join(narrow.split("┘\n")[1].split())
+    assert note == "not shown for lack of width: period (KST), trades, split (--wide shows every column)"
+    wide = CliRunner().invoke(app, ["runs", "--wide"], env={"COLUMNS": "80"}, catch_exceptions=False).output
+    assert wide == out
     assert "EmaCross" in run("strategies") and "long_term" in run("strategies")
 
 

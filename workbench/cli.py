@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from workbench.cli_console import LazyConsole, new_table
+from workbench.cli_console import LazyConsole
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
 
@@ -71,67 +71,76 @@ def _stop_started(keep: bool) -> None:
                 console.print(f"embedded {name} left running: in use by pid {', '.join(map(str, users))}")
 
 
-#: tables are laid out for at most this many columns (wrapped inside cells when narrower)
-TABLE_WIDTH = 100
+def _width() -> int | None:
+    """Characters a table may take: the terminal's; piped or captured output: ``COLUMNS`` if set, else
+    no limit (a script reading the output gets every column, nothing wrapped)."""
+    import os
+
+    if out.is_terminal:
+        return int(out.width)
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
-def _show(renderable: Any) -> None:
-    """Print a table (or any rich renderable) no wider than :data:`TABLE_WIDTH` or the terminal."""
-    if not out.is_terminal:  # piped or captured: rich assumes 80 columns
-        out.width = TABLE_WIDTH
-    out.print(renderable, width=min(out.width, TABLE_WIDTH))
+WideOpt = Annotated[bool, typer.Option("--wide", help="show every column, however wide the table gets")]
+
+
+def _show(table: Any, wide: bool = False, *, wide_option: bool = True) -> None:
+    """Print a table built by :func:`_table` within the width (see :func:`_width`): columns that do not fit
+    are named below it, never broken."""
+    from workbench.cli_console import print_table
+
+    print_table(out, table, width=_width(), wide=wide, wide_option=wide_option)
 
 
 def _params_text(params: Any) -> str:
     """``{"fast": 5, "slow": 13}`` -> ``fast=5 slow=13``."""
-    if not isinstance(params, dict) or not params:
-        return "–"
-    return " ".join(f"{k}={_plain(v)}" for k, v in params.items())
+    from workbench.formatting import format_params
 
-
-def _plain(value: Any) -> Any:
-    """``5.0`` -> ``5`` (swept parameters come back as floats), numpy scalars as Python values."""
-    value = value.item() if hasattr(value, "item") else value
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+    return format_params(params)
 
 
 def _period(start: Any, end: Any) -> str:
-    """``2025-01-01→03-01`` (the end's year only when it differs)."""
+    """``2025-01-01→03-01`` in KST (the end's year only when it differs)."""
+    from workbench.formatting import KST
+
+    start, end = start.astimezone(KST), end.astimezone(KST)
     return f"{start:%Y-%m-%d}→{end:{'%m-%d' if start.year == end.year else '%Y-%m-%d'}}"
 
 
 def _cell(column: str, value: Any) -> str:
-    """One table cell for people: metrics by their unit (``+5.12%``, ``₩1,234``), times in UTC to the
-    minute, parameter dicts as ``k=v``, missing values as ``–``."""
-    from datetime import datetime
+    """One table cell for people (see :func:`workbench.formatting.format_cell`)."""
+    from workbench.formatting import format_cell
 
-    from workbench.formatting import MISSING, format_metric
-
-    if value is None:
-        return MISSING
-    if isinstance(value, datetime):
-        if value != value:  # NaT
-            return MISSING
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dict):
-        return _params_text(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "dtype"):
-        return str(value)
-    return format_metric(column, value)
+    return format_cell(column, value)
 
 
-def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None) -> Any:
-    """A rich table of ``df``'s columns, cells formatted by :func:`_cell`; ``headers`` renames columns."""
+def _rows_table(title: str | None, names: list[str], rows: list[list[Any]], headers: dict[str, str] | None = None,
+                priority: dict[str, int] | None = None, numeric: set[str] | frozenset[str] = frozenset()) -> Any:
+    """A table of ``rows`` (values in the order of ``names``), cells formatted by :func:`_cell`;
+    ``headers`` renames columns, ``priority`` (default 0; higher stays longer when space is short)."""
+    from workbench.cli_console import CliTable
     from workbench.formatting import metric_unit
+    from workbench.layout import TableColumn
 
-    t = new_table(title=title)
-    names = headers or {}
-    for c in df.columns:
-        numeric = metric_unit(str(c)) is not None or df[c].dtype.kind in "if"
-        t.add_column(names.get(str(c), str(c)), justify="right" if numeric else "left", overflow="fold")
-    for row in df.itertuples(index=False):
-        t.add_row(*[_cell(str(c), v) for c, v in zip(df.columns, row, strict=True)])
-    return t
+    heads, ranks = headers or {}, priority or {}
+    columns = []
+    for i, name in enumerate(names):
+        values = [row[i] for row in rows]
+        is_number = name in numeric or metric_unit(name) is not None or any(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        columns.append(TableColumn(name, heads.get(name, name), tuple(_cell(name, v) for v in values),
+                                   numeric=is_number, priority=ranks.get(name, 0)))
+    return CliTable(title, tuple(columns))
+
+
+def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None,
+           priority: dict[str, int] | None = None) -> Any:
+    """:func:`_rows_table` of a DataFrame's columns (times, numbers and their units from the dtypes)."""
+    names = [str(c) for c in df.columns]
+    typed = {str(c) for c in df.columns if df[c].dtype.kind in "ifuM"}
+    rows = [list(r) for r in zip(*(df[c].tolist() for c in df.columns), strict=True)] if len(df.columns) else []
+    return _rows_table(title, names, rows, headers, priority, typed)
 
 
 #: short headers for the metric columns of the wide tables
@@ -145,7 +154,7 @@ def _metrics_table(result: Any, title: str) -> Any:
 
     metrics = result.metrics.to_dict()
     rows = [("symbols", ", ".join(result.symbols)), ("timeframe", result.timeframe),
-            ("period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
+            ("period", f"{_cell('start', result.start)} → {_cell('end', result.end)}"),
             ("benchmark", result.config.benchmark),
             *((metric_title(k), _cell(k, v)) for k, v in metrics.items())]
     return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
@@ -336,7 +345,7 @@ def inventory() -> None:
     """What candles are stored."""
     df = _connect(need_redis=False).inventory()
     if len(df):
-        _show(_table(df, "stored candles"))
+        _show(_table(df, "stored candles"), wide_option=False)
     else:
         out.print("no candles stored")
 
@@ -347,6 +356,7 @@ def quality(
     timeframe: Annotated[str, typer.Option()] = "1m",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
+    wide: WideOpt = False,
 ) -> None:
     """Data quality report of stored candles (gaps, duplicates, zero volume, jumps)."""
     report = _connect().quality(symbol, timeframe, start, end)
@@ -354,7 +364,7 @@ def quality(
     for name in ("gaps", "zero_volume_runs", "price_jumps", "bad_bars"):
         table = getattr(report, name)
         if len(table):
-            _show(_table(table.head(10), f"{name} (first 10 of {len(table)})"))
+            _show(_table(table.head(10), f"{name} (first 10 of {len(table)})"), wide)
 
 
 
@@ -419,13 +429,10 @@ def strategies() -> None:
     parameters."""
     from workbench.strategies.registry import available_strategies
 
-    t = new_table(title="strategies")
-    for col in ("name", "type", "parameters", "description"):
-        t.add_column(col)
-    for name, cls in available_strategies().items():
-        t.add_row(name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()),
-                  cls.description)
-    out.print(t)
+    rows = [[name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()), cls.description]
+            for name, cls in available_strategies().items()]
+    _show(_rows_table("strategies", ["name", "type", "parameters", "description"], rows,
+                      priority={"name": 3, "type": 2, "parameters": 1}), wide_option=False)
 
 
 @app.command()
@@ -474,7 +481,7 @@ def backtest(
                       stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
                               store=store, benchmark=benchmark, risk_free_rate=risk_free_rate)
-    _show(_metrics_table(run.result, str(strat)))
+    _show(_metrics_table(run.result, str(strat)), wide_option=False)
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
 
@@ -504,6 +511,7 @@ def sweep(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     per_symbol: Annotated[bool, typer.Option(help="each symbol its own sweep (Dask tasks symbol x chunk)")] = False,
     strategy_file: StrategyFileOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Grid sweep of a strategy's parameters; every combination is stored."""
     values = _grid(grid)
@@ -518,7 +526,8 @@ def sweep(
             "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     _show(_table(table, f"sweep {outcome.sweep_id}, best {metric_title('sharpe_ratio')} first",
-                 _SHORT_HEADERS))
+                 _SHORT_HEADERS, {"symbol": 5, **dict.fromkeys(values, 4), "sharpe_ratio": 4, "total_return": 3,
+                                  "max_drawdown": 2, "total_trades": 1}), wide)
     if outcome.overfitting is not None:
         out.print(outcome.overfitting.describe())
     for combo, why in outcome.skipped:
@@ -553,11 +562,12 @@ def optimize(
     higher = res.study.direction.name == "MAXIMIZE"
     top = res.trials[res.trials["state"] == "COMPLETE"].sort_values("value", ascending=not higher).head(10)
     top = top[["number", "value", *[c for c in top if c.startswith("params_")]]]
-    _show(_table(top.rename(columns=lambda c: c.removeprefix("params_")),
-                 f"study {res.study_name}: best trials by {metric_title(metric)}"))
+    top = top.rename(columns=lambda c: c.removeprefix("params_"))
+    _show(_table(top, f"study {res.study_name}: best trials by {metric_title(metric)}",
+                 {"value": metric_title(metric)}), wide_option=False)
     summary = res.summary()
     _show(_table(pd.DataFrame({"": list(summary.index), "value": [_cell(str(k), v) for k, v in summary.items()]}),
-                 "search summary"))
+                 "search summary"), wide_option=False)
     if res.overfitting is not None:
         out.print(res.overfitting.describe())
     out.print(f"stored: in-sample run {res.in_sample.backtest_id}, out-of-sample run "
@@ -585,6 +595,7 @@ def walk_forward_cmd(
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     strategy_file: StrategyFileOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Walk-forward test: out-of-sample windows tile the history after the first training window; each
     fold picks parameters on its training bars and tests them on its window."""
@@ -595,10 +606,13 @@ def walk_forward_cmd(
     wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, mode=mode,
                                  n_folds=folds, train_bars=train_bars, test_bars=test_bars,
                                  train_fraction=train_fraction, metric=metric, **extra)
-    _show(_table(_fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in UTC; is = in "
-                 "sample, oos = out of sample)", _fold_headers(wf.metric)))
+    _show(_table(_fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in KST; is = in "
+                 "sample, oos = out of sample)", _fold_headers(wf.metric),
+                 {"fold": 9, "test period": 8, "parameters": 7, f"oos_{wf.metric}": 6, "oos_total_return": 5,
+                  f"is_{wf.metric}": 4, "oos_max_drawdown": 3, "train period": 2, "oos_total_trades": 1}), wide)
     summary = walk_forward_summary(wf)
-    _show(_table(summary.rename(columns={"figure": ""}), "walk-forward summary (stitched out-of-sample curve)"))
+    _show(_table(summary.rename(columns={"figure": ""}), "walk-forward summary (stitched out-of-sample curve)"),
+          wide)
 
 
 @app.command()
@@ -620,16 +634,16 @@ def check(
     strat = _strategy(strategy, param, strategy_file)
     report = check_strategy(strat, _connect().candles(symbol, timeframe, start, end), cuts=cuts,
                             tolerance=tolerance)
-    _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"))
+    _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"), wide_option=False)
     _show(_table(report.warmup_table(), f"warm-up: bars to settle within {tolerance:g}, largest relative "
-                                        "difference left after N bars"))
+                                        "difference left after N bars"), wide_option=False)
     out.print(report.verdict(), soft_wrap=True)
     if not report.passed:
         raise typer.Exit(1)
 
 
 @app.command()
-def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+def runs(limit: Annotated[int, typer.Option()] = 20, wide: WideOpt = False) -> None:
     """Stored backtest runs, newest first."""
     import pandas as pd
 
@@ -641,12 +655,14 @@ def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
         "id": df["id"], "strategy": df["strategy"],
         "parameters": [_params_text((p or {}).get("params")) for p in df["parameters"]],
         "symbol": df["symbol"], "tf": df["timeframe"],
-        "period (UTC)": [_period(a, b) for a, b in zip(df["start_date"], df["end_date"], strict=True)],
+        "period (KST)": [_period(a, b) for a, b in zip(df["start_date"], df["end_date"], strict=True)],
         "total_return": df["total_return"], "sharpe_ratio": df["sharpe_ratio"], "max_drawdown": df["max_drawdown"],
         "total_trades": df["total_trades"],
         "split": df["split"].fillna("–").replace({"out_of_sample": "oos"}),
     })
-    _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS))
+    _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS,
+                 {"id": 9, "strategy": 8, "total_return": 7, "parameters": 6, "symbol": 5, "sharpe_ratio": 5,
+                  "period (KST)": 4, "max_drawdown": 3, "tf": 2, "total_trades": 2, "split": 1}), wide)
 
 
 @app.command()
@@ -656,7 +672,7 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
     """
     report = _connect().rerun(backtest_id)
-    _show(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    _show(_table(report.table(), f"re-run of backtest {backtest_id}"), wide_option=False)
     if report.reproduced:
         out.print(f"backtest {backtest_id} reproduced bit for bit")
         return
@@ -799,7 +815,7 @@ def paper(
 
 
 @app.command("paper-runs")
-def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+def paper_runs(limit: Annotated[int, typer.Option()] = 20, wide: WideOpt = False) -> None:
     """Paper runs, newest first."""
     df = _connect().paper_runs(limit=limit)
     if df.empty:
@@ -807,12 +823,22 @@ def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
         return
     frame = df[["id", "strategy", "mode", "symbols", "timeframe", "last_bar", "bars_processed", "fills", "status",
                 "equity"]]
-    _show(_table(frame, "paper runs", headers={"timeframe": "tf", "last_bar": "last bar (UTC)",
-                                                "bars_processed": "bars", "equity": "equity ₩"}))
+    _show(_table(frame, "paper runs", headers={"timeframe": "tf", "last_bar": "last bar",
+                                                "bars_processed": "bars"},
+                 priority={"id": 9, "strategy": 8, "equity": 7, "status": 6, "symbols": 5, "mode": 4,
+                           "last_bar": 3, "fills": 2, "timeframe": 1}), wide)
+
+
+#: headers of the reconcile tables (_p: paper, _b: backtest)
+_RECONCILE_HEADERS = {"entry_time": "entry", "size_p": "size paper", "size_b": "size backtest",
+                      "entry_price_p": "entry paper", "entry_price_b": "entry backtest",
+                      "exit_price_p": "exit paper", "exit_price_b": "exit backtest", "pnl_difference": "PnL diff",
+                      "entry_price": "entry price", "exit_price": "exit price", "pnl": "PnL"}
 
 
 @app.command()
-def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)")]) -> None:
+def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)")],
+              wide: WideOpt = False) -> None:
     """Compare a paper run with the backtest of the same strategy, symbols, window and costs."""
     rec = _connect().reconcile(run)
     out.print(str(rec))
@@ -821,10 +847,14 @@ def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbe
                 "exit_price_b", "pnl_difference"]
         diff = rec.matched[rec.matched["pnl_difference"].abs() > 1e-6][cols]
         if len(diff):
-            _show(_table(diff.head(20), "matched trades that differ (first 20)"))
+            _show(_table(diff.head(20), "matched trades that differ (first 20)", _RECONCILE_HEADERS,
+                         {"symbol": 9, "entry_time": 8, "pnl_difference": 7, "entry_price_p": 6, "entry_price_b": 6,
+                          "exit_price_p": 5, "exit_price_b": 5, "size_p": 4, "size_b": 4}), wide)
     for name, frame in (("extra trades (paper only)", rec.extra), ("missed trades (backtest only)", rec.missed)):
         if len(frame):
-            _show(_table(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]].head(20), name))
+            _show(_table(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]].head(20), name,
+                         _RECONCILE_HEADERS, {"symbol": 9, "entry_time": 8, "pnl": 7, "entry_price": 6,
+                                              "exit_price": 5, "size": 4}), wide)
 
 
 # ---------------------------------------------------------------- secrets

@@ -21,10 +21,12 @@ __all__ = [
     "KST",
     "MISSING",
     "Unit",
+    "format_cell",
     "format_count",
     "format_days",
     "format_krw",
     "format_metric",
+    "format_params",
     "format_pct",
     "format_price",
     "format_ratio",
@@ -33,7 +35,7 @@ __all__ = [
     "metric_unit",
 ]
 
-Unit = Literal["pct", "krw", "ratio", "count", "days"]
+Unit = Literal["pct", "krw", "ratio", "count", "days", "price"]
 
 #: Korea Standard Time; Korea has no daylight saving time
 KST: Final = timezone(timedelta(hours=9), "KST")
@@ -44,10 +46,11 @@ _UNITS: Final[dict[str, Unit]] = {
     # fractions shown in percent
     **dict.fromkeys(("total_return", "annual_return", "benchmark_return", "excess_return", "max_drawdown",
                      "volatility", "exposure", "alpha", "var_95", "cvar_95", "best_day", "worst_day",
-                     "win_rate", "ret", "return"), "pct"),
+                     "win_rate", "ret", "return", "change"), "pct"),
     # KRW amounts
     **dict.fromkeys(("avg_win", "avg_loss", "largest_win", "largest_loss", "total_fees", "total_pnl", "pnl",
-                     "fees", "initial_capital", "final_equity", "equity"), "krw"),
+                     "fees", "initial_capital", "final_equity", "equity", "pnl_difference", "difference"),
+                    "krw"),
     **dict.fromkeys(("sharpe_ratio", "sortino_ratio", "calmar_ratio", "profit_factor", "beta"), "ratio"),
     **dict.fromkeys(("total_trades", "open_trades", "winning_trades", "losing_trades", "max_win_streak",
                      "max_loss_streak", "data_rows", "bars"), "count"),
@@ -55,7 +58,7 @@ _UNITS: Final[dict[str, Unit]] = {
 }
 _SUFFIX_UNITS: Final[tuple[tuple[tuple[str, ...], Unit], ...]] = (
     (("_return", "drawdown", "_rate"), "pct"), (("_ratio", "_factor"), "ratio"), (("_trades",), "count"),
-    (("_pnl", "_fees"), "krw"))
+    (("_pnl", "_fees", "_krw"), "krw"), (("price", "price_p", "price_b", "_open", "_close"), "price"))
 #: rates shown without a + sign (they are never negative)
 _UNSIGNED: Final = ("drawdown", "volatility", "exposure", "_rate")
 _TITLES: Final[dict[str, str]] = {
@@ -170,11 +173,11 @@ def format_days(value: object) -> str:
 
 
 _FORMATTERS: Final = {"pct": format_pct, "krw": format_krw, "ratio": format_ratio, "count": format_count,
-                      "days": format_days}
+                      "days": format_days, "price": format_price}
 
 
 def metric_unit(name: str) -> Unit | None:
-    """The unit of a metric or trade column (``pct krw ratio count days``), None if unknown."""
+    """The unit of a metric or trade column (``pct krw ratio count days price``), None if unknown."""
     unit = _UNITS.get(name)
     if unit is None and name.startswith(("is_", "oos_")):
         unit = _UNITS.get(name.partition("_")[2])
@@ -225,3 +228,45 @@ def format_time_kst(value: object, *, seconds: bool = False) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")
+
+
+def format_params(params: object) -> str:
+    """Strategy parameters compactly: ``{"fast": 5.0, "slow": 13}`` -> ``fast=5 slow=13`` (whole floats
+    without ``.0``, others to 4 significant digits); no or empty parameters -> :data:`MISSING`."""
+    if not isinstance(params, dict) or not params:
+        return MISSING
+    return " ".join(f"{k}={_param_value(v)}" for k, v in params.items())
+
+
+def _param_value(value: object) -> str:
+    value = value.item() if hasattr(value, "item") else value  # numpy scalars
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.4g}" if 1e-4 <= abs(value) < 1e6 else format_price(value)
+    if isinstance(value, list | tuple):
+        return ",".join(_param_value(v) for v in value)
+    return str(value)
+
+
+def format_cell(column: str, value: object) -> str:
+    """One table cell for people, by its column name: metrics by their unit (``+5.12%``, ``₩1,234``),
+    instants in KST to the minute, parameter dicts as ``k=v``, lists comma-separated, missing values as
+    :data:`MISSING`, text as is. Used by the CLI's tables and the reports'."""
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        return format_time_kst(value)
+    if isinstance(value, dict):
+        return format_params(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or MISSING
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind == "M":  # numpy datetime64
+        return format_time_kst(datetime.fromisoformat(str(value)[:26]).replace(tzinfo=UTC)) if value == value \
+            else MISSING
+    if isinstance(value, bool) or kind == "b":
+        return "yes" if value else "no"
+    if isinstance(value, int | float) or kind in ("i", "u", "f"):
+        return format_metric(column, value)
+    return str(value)
