@@ -128,9 +128,44 @@ def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
     from dataclasses import asdict
 
     from workbench.backtest import BacktestConfig
-    from workbench.cli import CONFIG_DEFAULTS, RISK_DEFAULTS
+    from workbench.cli import CONFIG_DEFAULTS, FEE_PCT_DEFAULT, RISK_DEFAULTS, SLIPPAGE_PCT_DEFAULT
     from workbench.strategies import Risk
 
     assert RISK_DEFAULTS == asdict(Risk())
     config = asdict(BacktestConfig())
     assert CONFIG_DEFAULTS == {k: config[k] for k in CONFIG_DEFAULTS}
+    assert (FEE_PCT_DEFAULT / 100, SLIPPAGE_PCT_DEFAULT / 100) == (config["fee_rate"], config["slippage"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fee-pct", "10"], "--fee-pct 10 is out of range: give a percentage in [0, 10) (e.g. 0.25 for 0.25 %)"),
+    (["--fee-pct", "-0.1"], "--fee-pct -0.1 is out of range: give a percentage in [0, 10) (e.g. 0.25 for 0.25 %)"),
+    (["--slippage-pct", "5"], "--slippage-pct 5 means 5 % per side (10 % a round trip); add --yes-i-mean-it if "
+                              "that is what you mean"),
+    (["--stop-loss-pct", "0.02"], "--stop-loss-pct 0.02 means 0.02 % (not 2 %); add --yes-i-mean-it if that is "
+                                  "what you mean"),
+    (["--take-profit", "0.04"], "--take-profit-pct 0.04 means 0.04 % (not 4 %); add --yes-i-mean-it if that is "
+                                "what you mean"),
+    (["--risk-per-trade-pct", "0"], "--risk-per-trade-pct 0 is out of range: give a percentage in (0, 100] "
+                                    "(e.g. 0.25 for 0.25 %)"),
+    (["--risk-free-pct", "60"], "--risk-free-pct 60 is out of range: give a percentage in [-5, 50] "
+                                "(e.g. 0.25 for 0.25 %)"),
+])
+def test_cost_and_risk_options_are_percent_and_checked(args: list[str], message: str) -> None:
+    """Checked before anything connects: no database needed; the whole error line is pinned."""
+    result = CliRunner().invoke(app, ["backtest", "EmaCross", *args])
+    assert result.exit_code != 0
+    assert str(result.exception) == message
+
+
+def test_fractions_typed_as_percent_options_are_gone() -> None:
+    result = CliRunner().invoke(app, ["backtest", "EmaCross", "--slippage", "0.05"])
+    assert result.exit_code == 2 and "No such option: --slippage" in result.output
+
+
+def test_confirmed_unusual_values_pass_converted() -> None:
+    from workbench.cli_units import check_pct, fractions_from_pct
+
+    assert fractions_from_pct(fee_pct=0.25, slippage_pct=5.0, risk_free_pct=3.5, confirmed=True) == {
+        "fee_rate": 0.0025, "slippage": 0.05, "risk_free_rate": 0.035}
+    assert check_pct("--stop-loss-pct", 0.02, confirmed=True) == 0.02

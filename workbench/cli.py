@@ -397,10 +397,24 @@ def _strategy(name: str, params: list[str] | None = None, strategy_file: str | N
                          **{k: _value(v) for k, v in _kv(params, "--param").items()})
 
 
-def _config(capital: float, fee: float, slippage: float) -> Any:
+def _config(capital: float, fee_pct: float, slippage_pct: float, risk_free_pct: float = 0.0,
+            confirmed: bool = False) -> Any:
+    """BacktestConfig of the percent options (checked by :func:`workbench.cli_units.fractions_from_pct`)."""
     from workbench.backtest import BacktestConfig
+    from workbench.cli_units import fractions_from_pct
 
-    return BacktestConfig(initial_capital=capital, fee_rate=fee, slippage=slippage)
+    return BacktestConfig(initial_capital=capital, **fractions_from_pct(
+        fee_pct=fee_pct, slippage_pct=slippage_pct, risk_free_pct=risk_free_pct, confirmed=confirmed))
+
+
+def _risk(risk_per_trade: float, max_positions: int, stop_loss: float, take_profit: float,
+          confirmed: bool) -> dict[str, Any]:
+    """Risk fields of the percent options, each checked by :func:`workbench.cli_units.check_pct`."""
+    from workbench.cli_units import check_pct
+
+    return {"risk_per_trade": check_pct("--risk-per-trade-pct", risk_per_trade), "max_positions": max_positions,
+            "stop_loss_pct": check_pct("--stop-loss-pct", stop_loss, confirmed=confirmed),
+            "take_profit_pct": check_pct("--take-profit-pct", take_profit, confirmed=confirmed)}
 
 
 StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry point (see `workbench strategies`), "
@@ -408,19 +422,28 @@ StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry po
 StrategyFileOpt = Annotated[str | None, typer.Option("--strategy-file", help="a .py file defining STRATEGY")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
-RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade")]
+# every rate and share of the cost and risk options is in percent, and says so in its name
+RiskPerTradeOpt = Annotated[float, typer.Option("--risk-per-trade-pct", "--risk-per-trade",
+                                                help="equity risked per trade, percent (2 = 2 %)")]
 MaxPositionsOpt = Annotated[int, typer.Option()]
-StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)")]
-TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)")]
+StopLossOpt = Annotated[float, typer.Option("--stop-loss-pct", "--stop-loss",
+                                            help="stop loss below the entry, percent (2 = 2 %; 0 = none)")]
+TakeProfitOpt = Annotated[float, typer.Option("--take-profit-pct", "--take-profit",
+                                              help="take profit above the entry, percent (4 = 4 %; 0 = none)")]
 CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW")]
-FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction")]
-SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction")]
+FeeOpt = Annotated[float, typer.Option("--fee-pct", help="fee per side, percent (0.25 = 0.25 %)")]
+SlippageOpt = Annotated[float, typer.Option("--slippage-pct", help="slippage per side, percent (0.05 = 0.05 %; "
+                                                                   "5 or more needs --yes-i-mean-it)")]
+ConfirmOpt = Annotated[bool, typer.Option("--yes-i-mean-it", help="accept a slippage of 5 % or more, or a stop "
+                                                                  "loss / take profit below 0.1 %")]
 
 #: the option defaults of ``backtest`` and ``paper``: Risk's and BacktestConfig's own (written here so that
 #: ``--help`` needs no import of the engine; tests/test_cli.py checks they are the same)
 RISK_DEFAULTS: dict[str, float] = {"risk_per_trade": 2.0, "max_positions": 5, "stop_loss_pct": 2.0,
                                    "take_profit_pct": 4.0}
 CONFIG_DEFAULTS: dict[str, float] = {"initial_capital": 10_000_000.0, "fee_rate": 0.0025, "slippage": 0.0005}
+#: the cost options' defaults, in percent
+FEE_PCT_DEFAULT, SLIPPAGE_PCT_DEFAULT = 0.25, 0.05
 
 
 @app.command()
@@ -467,20 +490,22 @@ def backtest(
     stop_loss: StopLossOpt = RISK_DEFAULTS["stop_loss_pct"],
     take_profit: TakeProfitOpt = RISK_DEFAULTS["take_profit_pct"],
     capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
-    fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
-    slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
+    fee: FeeOpt = FEE_PCT_DEFAULT,
+    slippage: SlippageOpt = SLIPPAGE_PCT_DEFAULT,
+    yes_i_mean_it: ConfirmOpt = False,
     benchmark: Annotated[str, typer.Option(help="compare with: equal-weight (buy & hold of the traded symbols), "
                                                 "a symbol's buy & hold (e.g. KRW-BTC) or none")] = "equal-weight",
-    risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe/Sortino/alpha, "
-                                                       "fraction (0.035 = 3.5 %)")] = 0.0,
+    risk_free: Annotated[float, typer.Option("--risk-free-pct", help="annual risk-free rate for Sharpe/Sortino/"
+                                                                     "alpha, percent (3.5 = 3.5 %)")] = 0.0,
     store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
     strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Backtest a strategy on stored candles and store the result."""
-    strat = _strategy(strategy, param, strategy_file, risk_per_trade=risk_per_trade, max_positions=max_positions,
-                      stop_loss_pct=stop_loss, take_profit_pct=take_profit)
-    run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
-                              store=store, benchmark=benchmark, risk_free_rate=risk_free_rate)
+    strat = _strategy(strategy, param, strategy_file,
+                      **_risk(risk_per_trade, max_positions, stop_loss, take_profit, yes_i_mean_it))
+    config = _config(capital, fee, slippage, risk_free, yes_i_mean_it)
+    run = _connect().backtest(strat, symbols, timeframe, start, end, config=config, store=store, benchmark=benchmark,
+                              risk_free_rate=config.risk_free_rate)
     _show(_metrics_table(run.result, str(strat)), wide_option=False)
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
@@ -772,8 +797,9 @@ def paper(
     stop_loss: StopLossOpt = RISK_DEFAULTS["stop_loss_pct"],
     take_profit: TakeProfitOpt = RISK_DEFAULTS["take_profit_pct"],
     capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
-    fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
-    slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
+    fee: FeeOpt = FEE_PCT_DEFAULT,
+    slippage: SlippageOpt = SLIPPAGE_PCT_DEFAULT,
+    yes_i_mean_it: ConfirmOpt = False,
     exchange_rules: Annotated[bool, typer.Option(help="Bithumb tick sizes, 5,000 KRW minimum, quantity "
                                                       "precision, order-book fills")] = True,
     warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
@@ -797,9 +823,9 @@ def paper(
                 raise WorkbenchError("--resume continues a run as it was started; do not combine it with --replay")
             outcome = wb.paper_resume(resume, progress=True, poll_interval=poll_interval, max_polls=max_polls)
         else:
-            strat = _paper_strategy(wb, strategy, param, strategy_file, risk_per_trade=risk_per_trade,
-                                    max_positions=max_positions, stop_loss_pct=stop_loss, take_profit_pct=take_profit)
-            config = _config(capital, fee, slippage)
+            strat = _paper_strategy(wb, strategy, param, strategy_file,
+                                    **_risk(risk_per_trade, max_positions, stop_loss, take_profit, yes_i_mean_it))
+            config = _config(capital, fee, slippage, confirmed=yes_i_mean_it)
             rules = OrderRules() if exchange_rules else OrderRules.off()
             if replay is not None:
                 outcome = wb.paper_replay(strat, symbols, timeframe, replay[0], replay[1], config=config,
