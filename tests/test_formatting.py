@@ -60,7 +60,8 @@ def test_ratios_counts_days() -> None:
 
 def test_metrics_by_unit() -> None:
     assert format_metric("total_return", -0.020542) == "-2.05%"
-    assert format_metric("max_drawdown", 0.254) == "25.40%"  # positive fraction, no sign
+    assert format_metric("max_drawdown", 0.254) == "-25.40%"  # stored positive, shown as the loss it is
+    assert format_metric("oos_max_drawdown", -0.254) == "-25.40%" and format_metric("max_drawdown", 0.0) == "0.00%"
     assert format_metric("win_rate", 0.2917) == "29.17%"
     assert format_metric("avg_loss", -100701.762755) == "-₩100,702"
     assert format_metric("sharpe_ratio", -5.1712) == "-5.17"

@@ -757,7 +757,7 @@ def study(
     from workbench.study import run_study
 
     result = run_study(_settings(), timeframe=timeframe, keep_services=keep_services, log=out.print)
-    out.print(f"best strategy by Sharpe ratio: {result.best_strategy}")
+    out.print(result.verdict, soft_wrap=True)
     for name, path in result.reports.items():
         out.print(f"report ({name}): {path.resolve()}")
     if result.reports:

@@ -26,6 +26,7 @@ __all__ = [
     "format_days",
     "format_krw",
     "format_metric",
+    "format_param_value",
     "format_params",
     "format_pct",
     "format_price",
@@ -60,7 +61,7 @@ _SUFFIX_UNITS: Final[tuple[tuple[tuple[str, ...], Unit], ...]] = (
     (("_return", "drawdown", "_rate"), "pct"), (("_ratio", "_factor"), "ratio"), (("_trades",), "count"),
     (("_pnl", "_fees", "_krw"), "krw"), (("price", "price_p", "price_b", "_open", "_close"), "price"))
 #: rates shown without a + sign (they are never negative)
-_UNSIGNED: Final = ("drawdown", "volatility", "exposure", "_rate")
+_UNSIGNED: Final = ("volatility", "exposure", "_rate")
 _TITLES: Final[dict[str, str]] = {
     "total_return": "Total return", "annual_return": "CAGR", "benchmark_return": "Buy & hold",
     "excess_return": "Excess return", "max_drawdown": "Max drawdown",
@@ -197,6 +198,11 @@ def format_metric(name: str, value: object) -> str:
     """``value`` formatted by the unit of metric ``name``; unknown metrics: numbers to 4 significant
     digits without scientific notation, anything else as ``str``."""
     unit = metric_unit(name)
+    if unit == "pct" and name.endswith("drawdown"):
+        # one sign convention: a drawdown is a loss from the peak, shown negative (the metric is stored as
+        # a positive fraction, drawdown periods' depths as negative ones): -8.30% either way
+        x = _number(value)
+        return format_pct(None if x is None else -abs(x))
     if unit == "pct":
         return format_pct(value, sign=not name.endswith(_UNSIGNED))
     if unit is not None:
@@ -235,17 +241,19 @@ def format_params(params: object) -> str:
     without ``.0``, others to 4 significant digits); no or empty parameters -> :data:`MISSING`."""
     if not isinstance(params, dict) or not params:
         return MISSING
-    return " ".join(f"{k}={_param_value(v)}" for k, v in params.items())
+    return " ".join(f"{k}={format_param_value(v)}" for k, v in params.items())
 
 
-def _param_value(value: object) -> str:
+def format_param_value(value: object) -> str:
+    """A strategy parameter's value: whole floats without ``.0`` (``5.0`` -> ``5``), others to 4 significant
+    digits, lists comma-separated."""
     value = value.item() if hasattr(value, "item") else value  # numpy scalars
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
         return f"{value:.4g}" if 1e-4 <= abs(value) < 1e6 else format_price(value)
     if isinstance(value, list | tuple):
-        return ",".join(_param_value(v) for v in value)
+        return ",".join(format_param_value(v) for v in value)
     return str(value)
 
 

@@ -37,8 +37,10 @@ from workbench.reporting.story import (
     report_header,
     report_heading,
     report_title,
+    results_table,
     strategy_label,
     trade_table,
+    versus_benchmark,
     worst_drawdowns_table,
 )
 from workbench.reporting.tearsheet import (
@@ -82,6 +84,7 @@ __all__ = [
     "report_heading",
     "report_title",
     "resolve_notebook",
+    "results_table",
     "return_distribution_figure",
     "returns_histogram",
     "rolling_figure",
@@ -96,6 +99,7 @@ __all__ = [
     "trade_table",
     "trades_on_price",
     "underwater_figure",
+    "versus_benchmark",
     "walk_forward_figure",
     "walk_forward_summary",
     "worst_drawdowns_table",
