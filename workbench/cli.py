@@ -160,26 +160,6 @@ def _metrics_table(result: Any, title: str) -> Any:
     return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
 
 
-def _fold_columns(folds: Any, metric: str) -> Any:
-    """The walk-forward columns that matter: fold, test period, chosen parameters, in/out-of-sample metric
-    and the out-of-sample return, drawdown and trades."""
-    import pandas as pd
-
-    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "train_bars", "test_bars", "backtest_id"}
-    params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
-    frame = pd.DataFrame({
-        "fold": folds["fold"],
-        "train period": [_period(a, b) for a, b in zip(folds["train_start"], folds["train_end"], strict=True)],
-        "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
-        "parameters": [_params_text({p: row[p] for p in params}) for _, row in folds.iterrows()],
-        f"is_{metric}": folds[f"is_{metric}"],
-    })
-    for col in (f"oos_{metric}", "oos_total_return", "oos_max_drawdown", "oos_total_trades", "backtest_id"):
-        if col in folds.columns and col not in frame.columns:
-            frame[col] = folds[col]
-    return frame
-
-
 def _fold_headers(metric: str) -> dict[str, str]:
     return {**_SHORT_HEADERS, f"is_{metric}": f"is {metric_title(metric)}",
             f"oos_{metric}": f"oos {metric_title(metric)}", "oos_total_return": "oos return",
@@ -624,14 +604,14 @@ def walk_forward_cmd(
 ) -> None:
     """Walk-forward test: out-of-sample windows tile the history after the first training window; each
     fold picks parameters on its training bars and tests them on its window."""
-    from workbench.reporting.walkforward import walk_forward_summary
+    from workbench.reporting.walkforward import fold_columns, walk_forward_summary
 
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
     strat = _strategy(strategy, None, strategy_file)
     wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, mode=mode,
                                  n_folds=folds, train_bars=train_bars, test_bars=test_bars,
                                  train_fraction=train_fraction, metric=metric, **extra)
-    _show(_table(_fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in KST; is = in "
+    _show(_table(fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in KST; is = in "
                  "sample, oos = out of sample)", _fold_headers(wf.metric),
                  {"fold": 9, "test period": 8, "parameters": 7, f"oos_{wf.metric}": 6, "oos_total_return": 5,
                   f"is_{wf.metric}": 4, "oos_max_drawdown": 3, "train period": 2, "oos_total_trades": 1}), wide)
@@ -654,14 +634,15 @@ def check(
 ) -> None:
     """Lookahead and warm-up gate: recompute the strategy on data cut at many points (a changed past value
     is a leak: exit 1) and on data started later (bars each series needs to settle)."""
+    from workbench.formatting import format_pct_small
     from workbench.strategies import check_strategy
 
     strat = _strategy(strategy, param, strategy_file)
     report = check_strategy(strat, _connect().candles(symbol, timeframe, start, end), cuts=cuts,
                             tolerance=tolerance)
     _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"), wide_option=False)
-    _show(_table(report.warmup_table(), f"warm-up: bars to settle within {tolerance:g}, largest relative "
-                                        "difference left after N bars"), wide_option=False)
+    _show(_table(report.warmup_table(), f"warm-up: bars to settle within {format_pct_small(tolerance)}, largest "
+                                        "relative difference left after N bars"), wide_option=False)
     out.print(report.verdict(), soft_wrap=True)
     if not report.passed:
         raise typer.Exit(1)

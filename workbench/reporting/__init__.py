@@ -34,6 +34,7 @@ from workbench.reporting.story import (
     manifest_table,
     matching_run,
     metrics_table,
+    quality_section,
     report_header,
     report_heading,
     report_title,
@@ -43,6 +44,7 @@ from workbench.reporting.story import (
     versus_benchmark,
     worst_drawdowns_table,
 )
+from workbench.reporting.summaries import reconciliation_headline, study_headline, study_summary, sweep_headline
 from workbench.reporting.tearsheet import (
     benchmark_metrics,
     metrics_with_benchmark,
@@ -50,7 +52,7 @@ from workbench.reporting.tearsheet import (
     rolling_figure,
     rolling_ratios,
 )
-from workbench.reporting.walkforward import walk_forward_summary
+from workbench.reporting.walkforward import fold_columns, walk_forward_summary
 
 __all__ = [
     "KPI_KEYS",
@@ -67,6 +69,7 @@ __all__ = [
     "equity_figure",
     "equity_vs_benchmark_figure",
     "export_result",
+    "fold_columns",
     "formatted",
     "full_table",
     "indicators_figure",
@@ -80,6 +83,8 @@ __all__ = [
     "monthly_returns_heatmap",
     "notebook_parameters",
     "plot_result",
+    "quality_section",
+    "reconciliation_headline",
     "report_header",
     "report_heading",
     "report_title",
@@ -95,6 +100,9 @@ __all__ = [
     "sample_notice",
     "setup_plotly",
     "strategy_label",
+    "study_headline",
+    "study_summary",
+    "sweep_headline",
     "sweep_heatmap",
     "trade_table",
     "trades_on_price",

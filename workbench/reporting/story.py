@@ -55,6 +55,7 @@ __all__ = [
     "manifest_table",
     "matching_run",
     "metrics_table",
+    "quality_section",
     "report_header",
     "report_heading",
     "report_title",
@@ -255,6 +256,22 @@ def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFra
     }, index=numbers)
 
 
+#: the tables of a quality report, and their titles
+_QUALITY_TABLES: Final = {"gaps": "Gaps", "duplicates": "Duplicate timestamps", "zero_volume_runs": "Zero-volume runs",
+                          "price_jumps": "Price jumps", "bad_bars": "Bad bars (OHLC out of order)"}
+
+
+def quality_section(report: Any, max_rows: int = 20) -> HtmlBlock:
+    """A :class:`~workbench.quality.QualityReport` for people: its summary, then each of its tables
+    (first ``max_rows`` rows, formatted, KST times) or "none"."""
+    parts = [full_table(formatted(pd.Series(report.summary(), name="value").rename_axis("check"))).html]
+    for name, title in _QUALITY_TABLES.items():
+        table = getattr(report, name)
+        more = f" (first {max_rows} of {len(table):,})" if len(table) > max_rows else ""
+        parts.append(f"<h4>{html.escape(title)}{more}</h4>" + full_table(formatted(table.head(max_rows))).html)
+    return HtmlBlock("".join(parts))
+
+
 def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataFrame:
     """Where each symbol's data came from and its quality over exactly these frames (the window tested):
     bars, first/last bar in KST, gaps (missing bars), zero-volume runs, price jumps, bad bars."""
@@ -374,8 +391,13 @@ def formatted(frame: pd.DataFrame | pd.Series, *, titles: bool = True) -> pd.Dat
     if isinstance(frame, pd.Series):
         return pd.DataFrame({"value": [cell(str(k), v) for k, v in frame.items()]},
                             index=pd.Index([metric_title(str(k)) for k in frame.index], name=frame.index.name))
-    return pd.DataFrame({metric_title(str(c)) if titles else c: [cell(str(c), v) for v in frame[c]]
-                         for c in frame.columns}, index=frame.index)
+    def header(c: Any) -> Any:
+        if isinstance(c, pd.Timestamp):  # a transposed frame's times
+            return format_time_kst(c)
+        return metric_title(str(c)) if titles else c
+
+    return pd.DataFrame({header(c): [cell(str(c), v) for v in frame[c]] for c in frame.columns},
+                        index=frame.index)
 
 
 def results_table(table: pd.DataFrame, params: Sequence[str], metric: str, *, top: int | None = None) -> pd.DataFrame:
@@ -426,12 +448,17 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (),
-                   kpis: Mapping[str, float] | None = None) -> HtmlBlock:
-    """A report's title (and subtitle, and the SYNTHETIC notice when any of ``symbols`` is sample
-    data) as HTML; hands the title and ``kpis`` to the reports index like :func:`report_header`."""
+                   kpis: Mapping[str, Any] | None = None, headline: str = "") -> HtmlBlock:
+    """A report's title (and subtitle, the one-line ``headline`` in bold, and the SYNTHETIC notice when
+    any of ``symbols`` is sample data) as HTML; hands the title, the headline and the numeric ``kpis``
+    (``total_return``, ``benchmark_return``, ``max_drawdown``, ``sharpe_ratio``, ``total_trades``) to the
+    reports index like :func:`report_header`."""
     synthetic = any(str(s).startswith("KRW-SYN") for s in symbols)
     notice = f'<div class="wb-synthetic">⚠ {html.escape(SAMPLE_LABEL)}</div>' if synthetic else ""
     sub = f'<div class="wb-sub">{html.escape(subtitle)}</div>' if subtitle else ""
-    body = f'{_CSS}<div class="wb-report"><h1>{html.escape(title)}</h1>{sub}{notice}</div>'
-    clean = {k: float(v) for k, v in (kpis or {}).items() if isinstance(v, int | float) and math.isfinite(v)}
-    return HtmlBlock(body, {"title": title, "synthetic": synthetic, "symbols": list(symbols), "kpis": clean})
+    lead = f'<p class="wb-headline"><b>{html.escape(headline)}</b></p>' if headline else ""
+    body = f'{_CSS}<div class="wb-report"><h1>{html.escape(title)}</h1>{sub}{notice}{lead}</div>'
+    clean = {k: float(v) for k, v in (kpis or {}).items()
+             if isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(float(v))}
+    return HtmlBlock(body, {"title": title, "synthetic": synthetic, "symbols": list(symbols), "kpis": clean,
+                            "headline": headline})
