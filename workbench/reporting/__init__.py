@@ -44,7 +44,14 @@ from workbench.reporting.story import (
     versus_benchmark,
     worst_drawdowns_table,
 )
-from workbench.reporting.summaries import reconciliation_headline, study_headline, study_summary, sweep_headline
+from workbench.reporting.summaries import (
+    comparison_kpis,
+    exploration_kpis,
+    reconciliation_headline,
+    study_headline,
+    study_summary,
+    sweep_headline,
+)
 from workbench.reporting.tearsheet import (
     benchmark_metrics,
     metrics_with_benchmark,
@@ -63,11 +70,13 @@ __all__ = [
     "benchmark_metrics",
     "build_index",
     "candles_figure",
+    "comparison_kpis",
     "data_summary",
     "drawdown_figure",
     "drawdown_periods",
     "equity_figure",
     "equity_vs_benchmark_figure",
+    "exploration_kpis",
     "export_result",
     "fold_columns",
     "formatted",

@@ -10,7 +10,8 @@ import pandas as pd
 
 from workbench.formatting import format_count, format_krw, format_metric, format_params, format_pct, metric_title
 
-__all__ = ["reconciliation_headline", "study_headline", "study_summary", "sweep_headline"]
+__all__ = ["comparison_kpis", "exploration_kpis", "reconciliation_headline", "study_headline", "study_summary",
+           "sweep_headline"]
 
 
 def study_summary(summary: Mapping[str, Any], metric: str, *, folds: int, holdout: float) -> pd.DataFrame:
@@ -66,3 +67,26 @@ def sweep_headline(table: pd.DataFrame, params: list[str], metric: str) -> str:
         float("nan")
     return versus_benchmark(returns, bench, best=labels[0], ranked_by=metric).replace(
         "strategies", "combinations").replace("strategy", "combination")
+
+
+def comparison_kpis(runs: pd.DataFrame) -> tuple[dict[str, float], str]:
+    """The index's KPIs of a run comparison (those of the best run by Sharpe ratio) and its summary line."""
+    if runs.empty:
+        return {}, "no runs"
+    best = runs.loc[runs["sharpe_ratio"].astype(float).fillna(float("-inf")).idxmax()]
+    kpis = {k: float(best[k]) for k in ("total_return", "max_drawdown", "sharpe_ratio", "total_trades")
+            if k in best.index and best[k] is not None}
+    line = (f"best by Sharpe of {len(runs)}: #{int(best['id'])} {best['strategy_name']} "
+            f"{format_params((best.get('parameters') or {}).get('params'))} ({format_pct(best['total_return'])})")
+    return kpis, line
+
+
+def exploration_kpis(candles: pd.DataFrame, report: Any) -> tuple[dict[str, float], str]:
+    """The index's KPIs of a data exploration (buy & hold over the window, close to close) and its
+    summary line: bars, gaps, missing bars and price jumps of the quality check."""
+    close = candles["close"].astype(float)
+    kpis = {"benchmark_return": float(close.iloc[-1] / close.iloc[0] - 1.0)} if len(close) > 1 else {}
+    s = report.summary()
+    line = (f"{len(candles):,} bars; quality ({s['timeframe']}): {s['gaps']:,} gaps, {s['missing_bars']:,} "
+            f"missing bars, {s['price_jumps']:,} price jumps, {s['bad_bars']:,} bad bars")
+    return kpis, line
