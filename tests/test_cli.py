@@ -22,6 +22,20 @@ def run(*args: str) -> str:
     return result.output
 
 
+def _parse(out: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a rich table; a row's wrapped lines (first cell empty) joined with a space."""
+    lines = [line for line in out.splitlines() if line.startswith(("┃", "│"))]
+    cells = [[c.strip() for c in line.strip("┃│").split("┃" if line[0] == "┃" else "│")] for line in lines]
+    header = cells[0]
+    rows: list[list[str]] = []
+    for row in cells[1:]:
+        if rows and not row[0]:
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], row, strict=True)]
+        else:
+            rows.append(row)
+    return header, rows
+
+
 def test_data_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert "schema up to date at version" in run("db", "init")
     assert "applied: [1, 2, 3, 4, 5, 11, 21, 22, 41, 50, 51, 52]" in run("db", "status")
@@ -53,7 +67,26 @@ def test_research_commands(cli_env: dict[str, str], session) -> None:  # type: i
     out = run("runs")
     assert "backtest runs" in out and "EmaCross" in out
     assert "fast=3" in out and "fast=5" in out and "slow=13" in out  # parameters shown
-    assert max(len(line) for line in out.splitlines()) <= 100
+    # piped without COLUMNS: every column, one line per run, no wrapping
+    header, rows = _parse(out)
+    assert header == ["id", "strategy", "parameters", "symbol", "tf", "period (KST)", "return", "Sharpe", "max DD",
+                      "trades", "split"]
+    assert [(r[0], r[2], r[3], r[5]) for r in rows] == [
+        ("3", "fast=5 slow=13", "KRW-SYNBTC", "2025-01-01→01-04"), ("2", "fast=3 slow=13", "KRW-SYNBTC",
+                                                                    "2025-01-01→01-04"),
+        ("1", "fast=5 slow=21", "SYNBTC+SYNETH", "2025-01-01→01-04")]
+    # 80 columns: low-priority columns dropped and named, text wrapped between words, nothing broken
+    narrow = CliRunner().invoke(app, ["runs"], env={"COLUMNS": "80"}, catch_exceptions=False).output
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    header, rows = _parse(narrow)
+    assert header == ["id", "strategy", "parameters", "symbol", "tf", "return", "Sharpe", "max DD"]
+    assert [(r[0], r[2], r[3]) for r in rows] == [("3", "fast=5 slow=13", "KRW-SYNBTC"),
+                                                  ("2", "fast=3 slow=13", "KRW-SYNBTC"),
+                                                  ("1", "fast=5 slow=21", "SYNBTC+SYNETH")]
+    note = " ".join(narrow.split("┘\n")[1].split())
+    assert note == "not shown for lack of width: period (KST), trades, split (--wide shows every column)"
+    wide = CliRunner().invoke(app, ["runs", "--wide"], env={"COLUMNS": "80"}, catch_exceptions=False).output
+    assert wide == out
     assert "EmaCross" in run("strategies") and "long_term" in run("strategies")
 
 
@@ -95,7 +128,7 @@ def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
     from dataclasses import asdict
 
     from workbench.backtest import BacktestConfig
-    from workbench.cli import CONFIG_DEFAULTS, RISK_DEFAULTS
+    from workbench.cli import CONFIG_DEFAULTS, FEE_PCT_DEFAULT, RISK_DEFAULTS, SLIPPAGE_PCT_DEFAULT
     from workbench.strategies import Risk
 
     risk = asdict(Risk())      # the CLI's risk options (exits and sizings beyond them are Python-only)
@@ -103,3 +136,38 @@ def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
     assert RISK_DEFAULTS == {k: risk[k] for k in RISK_DEFAULTS}
     config = asdict(BacktestConfig())
     assert CONFIG_DEFAULTS == {k: config[k] for k in CONFIG_DEFAULTS}
+    assert (FEE_PCT_DEFAULT / 100, SLIPPAGE_PCT_DEFAULT / 100) == (config["fee_rate"], config["slippage"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fee-pct", "10"], "--fee-pct 10 is out of range: give a percentage in [0, 10) (e.g. 0.25 for 0.25 %)"),
+    (["--fee-pct", "-0.1"], "--fee-pct -0.1 is out of range: give a percentage in [0, 10) (e.g. 0.25 for 0.25 %)"),
+    (["--slippage-pct", "5"], "--slippage-pct 5 means 5 % per side (10 % a round trip); add --yes-i-mean-it if "
+                              "that is what you mean"),
+    (["--stop-loss-pct", "0.02"], "--stop-loss-pct 0.02 means 0.02 % (not 2 %); add --yes-i-mean-it if that is "
+                                  "what you mean"),
+    (["--take-profit", "0.04"], "--take-profit-pct 0.04 means 0.04 % (not 4 %); add --yes-i-mean-it if that is "
+                                "what you mean"),
+    (["--risk-per-trade-pct", "0"], "--risk-per-trade-pct 0 is out of range: give a percentage in (0, 100] "
+                                    "(e.g. 0.25 for 0.25 %)"),
+    (["--risk-free-pct", "60"], "--risk-free-pct 60 is out of range: give a percentage in [-5, 50] "
+                                "(e.g. 0.25 for 0.25 %)"),
+])
+def test_cost_and_risk_options_are_percent_and_checked(args: list[str], message: str) -> None:
+    """Checked before anything connects: no database needed; the whole error line is pinned."""
+    result = CliRunner().invoke(app, ["backtest", "EmaCross", *args])
+    assert result.exit_code != 0
+    assert str(result.exception) == message
+
+
+def test_fractions_typed_as_percent_options_are_gone() -> None:
+    result = CliRunner().invoke(app, ["backtest", "EmaCross", "--slippage", "0.05"])
+    assert result.exit_code == 2 and "No such option: --slippage" in result.output
+
+
+def test_confirmed_unusual_values_pass_converted() -> None:
+    from workbench.cli_units import check_pct, fractions_from_pct
+
+    assert fractions_from_pct(fee_pct=0.25, slippage_pct=5.0, risk_free_pct=3.5, confirmed=True) == {
+        "fee_rate": 0.0025, "slippage": 0.05, "risk_free_rate": 0.035}
+    assert check_pct("--stop-loss-pct", 0.02, confirmed=True) == 0.02

@@ -1,5 +1,5 @@
 """``workbench walk-forward`` (modes, bar counts, summary with the overfitting figures) and ``backtest
---benchmark/--risk-free-rate`` against the test database."""
+--benchmark/--risk-free-pct`` against the test database."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_walk_forward_anchored_with_bar_counts(cli_env: dict[str, str], loaded) 
 
 def test_backtest_benchmark_and_risk_free_rate_options(cli_env: dict[str, str], loaded) -> None:  # type: ignore[no-untyped-def]
     out = run("backtest", "EmaCross", "--symbols", "KRW-SYNETH", "--benchmark", "KRW-SYNBTC",
-              "--risk-free-rate", "0.035")
+              "--risk-free-pct", "3.5")
     assert _rows(out)["benchmark"] == "KRW-SYNBTC"
     stored = loaded.run(int(loaded.runs()["id"].iloc[0]))["backtest_config"]
     assert (stored["benchmark"], stored["risk_free_rate"]) == ("KRW-SYNBTC", 0.035)

@@ -60,7 +60,8 @@ def test_ratios_counts_days() -> None:
 
 def test_metrics_by_unit() -> None:
     assert format_metric("total_return", -0.020542) == "-2.05%"
-    assert format_metric("max_drawdown", 0.254) == "25.40%"  # positive fraction, no sign
+    assert format_metric("max_drawdown", 0.254) == "-25.40%"  # stored positive, shown as the loss it is
+    assert format_metric("oos_max_drawdown", -0.254) == "-25.40%" and format_metric("max_drawdown", 0.0) == "0.00%"
     assert format_metric("win_rate", 0.2917) == "29.17%"
     assert format_metric("avg_loss", -100701.762755) == "-₩100,702"
     assert format_metric("sharpe_ratio", -5.1712) == "-5.17"
@@ -91,3 +92,31 @@ def test_units_agree_with_the_engines_metric_table() -> None:
 
     for key, info in METRIC_INFO.items():
         assert metric_unit(key) == info.unit, key
+
+
+def test_format_cell_by_column_and_type() -> None:
+    from workbench.formatting import format_cell, format_params
+
+    assert format_cell("change", 0.01308) == "+1.31%"            # quality's price jumps: percent, not 0.01308
+    assert format_cell("pnl_difference", -0.004) == "₩0"         # never "-0.00"
+    assert format_krw(-0.004, 2) == "₩0.00"
+    assert format_cell("entry_price_p", 94328000.0) == "94,328,000"
+    assert format_cell("entry_time", pd.Timestamp("2025-01-01 15:30", tz="UTC")) == "2025-01-02 00:30 KST"
+    assert format_cell("last_bar", pd.NaT) == "–"
+    assert format_cell("parameters", {"fast": 5.0, "slow": 13, "k": 2.5}) == "fast=5 slow=13 k=2.5"
+    assert format_cell("symbols", ["KRW-BTC", "KRW-ETH"]) == "KRW-BTC, KRW-ETH"
+    assert format_cell("status", "finished") == "finished"
+    assert format_params({}) == "–" and format_params(None) == "–"
+
+
+def test_table_layout_keeps_numbers_whole() -> None:
+    from workbench.layout import TableColumn, column_widths, fit_columns
+
+    cols = [TableColumn("id", "id", ("7",), numeric=True, priority=3),
+            TableColumn("equity", "equity", ("₩94,328,000",), numeric=True, priority=2),
+            TableColumn("strategy", "strategy", ("EmaCross fast=5",), priority=1)]
+    # minimum widths 2, 11, 8 -> 21 + 3 x 3 + 1 borders = 31
+    assert fit_columns(cols, 31) == (["id", "equity", "strategy"], [])
+    assert fit_columns(cols, 30) == (["id", "equity"], ["strategy"])
+    assert column_widths(cols, 31) == [2, 11, 8]
+    assert column_widths(cols, 40) == [2, 11, 15]   # natural widths fit: 28 + 10 = 38

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from workbench import checks
-from workbench.cli_console import LazyConsole, new_table
+from workbench.cli_console import LazyConsole
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
 
@@ -84,67 +84,76 @@ def _stop_started(keep: bool) -> None:
                 console.print(f"embedded {name} left running: in use by pid {', '.join(map(str, users))}")
 
 
-#: tables are laid out for at most this many columns (wrapped inside cells when narrower)
-TABLE_WIDTH = 100
+def _width() -> int | None:
+    """Characters a table may take: the terminal's; piped or captured output: ``COLUMNS`` if set, else
+    no limit (a script reading the output gets every column, nothing wrapped)."""
+    import os
+
+    if out.is_terminal:
+        return int(out.width)
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
-def _show(renderable: Any) -> None:
-    """Print a table (or any rich renderable) no wider than :data:`TABLE_WIDTH` or the terminal."""
-    if not out.is_terminal:  # piped or captured: rich assumes 80 columns
-        out.width = TABLE_WIDTH
-    out.print(renderable, width=min(out.width, TABLE_WIDTH))
+WideOpt = Annotated[bool, typer.Option("--wide", help="show every column, however wide the table gets")]
+
+
+def _show(table: Any, wide: bool = False, *, wide_option: bool = True) -> None:
+    """Print a table built by :func:`_table` within the width (see :func:`_width`): columns that do not fit
+    are named below it, never broken."""
+    from workbench.cli_console import print_table
+
+    print_table(out, table, width=_width(), wide=wide, wide_option=wide_option)
 
 
 def _params_text(params: Any) -> str:
     """``{"fast": 5, "slow": 13}`` -> ``fast=5 slow=13``."""
-    if not isinstance(params, dict) or not params:
-        return "–"
-    return " ".join(f"{k}={_plain(v)}" for k, v in params.items())
+    from workbench.formatting import format_params
 
-
-def _plain(value: Any) -> Any:
-    """``5.0`` -> ``5`` (swept parameters come back as floats), numpy scalars as Python values."""
-    value = value.item() if hasattr(value, "item") else value
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+    return format_params(params)
 
 
 def _period(start: Any, end: Any) -> str:
-    """``2025-01-01→03-01`` (the end's year only when it differs)."""
+    """``2025-01-01→03-01`` in KST (the end's year only when it differs)."""
+    from workbench.formatting import KST
+
+    start, end = start.astimezone(KST), end.astimezone(KST)
     return f"{start:%Y-%m-%d}→{end:{'%m-%d' if start.year == end.year else '%Y-%m-%d'}}"
 
 
 def _cell(column: str, value: Any) -> str:
-    """One table cell for people: metrics by their unit (``+5.12%``, ``₩1,234``), times in UTC to the
-    minute, parameter dicts as ``k=v``, missing values as ``–``."""
-    from datetime import datetime
+    """One table cell for people (see :func:`workbench.formatting.format_cell`)."""
+    from workbench.formatting import format_cell
 
-    from workbench.formatting import MISSING, format_metric
-
-    if value is None:
-        return MISSING
-    if isinstance(value, datetime):
-        if value != value:  # NaT
-            return MISSING
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dict):
-        return _params_text(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(value, "dtype"):
-        return str(value)
-    return format_metric(column, value)
+    return format_cell(column, value)
 
 
-def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None) -> Any:
-    """A rich table of ``df``'s columns, cells formatted by :func:`_cell`; ``headers`` renames columns."""
+def _rows_table(title: str | None, names: list[str], rows: list[list[Any]], headers: dict[str, str] | None = None,
+                priority: dict[str, int] | None = None, numeric: set[str] | frozenset[str] = frozenset()) -> Any:
+    """A table of ``rows`` (values in the order of ``names``), cells formatted by :func:`_cell`;
+    ``headers`` renames columns, ``priority`` (default 0; higher stays longer when space is short)."""
+    from workbench.cli_console import CliTable
     from workbench.formatting import metric_unit
+    from workbench.layout import TableColumn
 
-    t = new_table(title=title)
-    names = headers or {}
-    for c in df.columns:
-        numeric = metric_unit(str(c)) is not None or df[c].dtype.kind in "if"
-        t.add_column(names.get(str(c), str(c)), justify="right" if numeric else "left", overflow="fold")
-    for row in df.itertuples(index=False):
-        t.add_row(*[_cell(str(c), v) for c, v in zip(df.columns, row, strict=True)])
-    return t
+    heads, ranks = headers or {}, priority or {}
+    columns = []
+    for i, name in enumerate(names):
+        values = [row[i] for row in rows]
+        is_number = name in numeric or metric_unit(name) is not None or any(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        columns.append(TableColumn(name, heads.get(name, name), tuple(_cell(name, v) for v in values),
+                                   numeric=is_number, priority=ranks.get(name, 0)))
+    return CliTable(title, tuple(columns))
+
+
+def _table(df: Any, title: str | None = None, headers: dict[str, str] | None = None,
+           priority: dict[str, int] | None = None) -> Any:
+    """:func:`_rows_table` of a DataFrame's columns (times, numbers and their units from the dtypes)."""
+    names = [str(c) for c in df.columns]
+    typed = {str(c) for c in df.columns if df[c].dtype.kind in "ifuM"}
+    rows = [list(r) for r in zip(*(df[c].tolist() for c in df.columns), strict=True)] if len(df.columns) else []
+    return _rows_table(title, names, rows, headers, priority, typed)
 
 
 #: short headers for the metric columns of the wide tables
@@ -158,30 +167,10 @@ def _metrics_table(result: Any, title: str) -> Any:
 
     metrics = result.metrics.to_dict()
     rows = [("symbols", ", ".join(result.symbols)), ("timeframe", result.timeframe),
-            ("period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
+            ("period", f"{_cell('start', result.start)} → {_cell('end', result.end)}"),
             ("benchmark", result.config.benchmark),
             *((metric_title(k), _cell(k, v)) for k, v in metrics.items())]
     return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
-
-
-def _fold_columns(folds: Any, metric: str) -> Any:
-    """The walk-forward columns that matter: fold, test period, chosen parameters, in/out-of-sample metric
-    and the out-of-sample return, drawdown and trades."""
-    import pandas as pd
-
-    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "train_bars", "test_bars", "backtest_id"}
-    params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
-    frame = pd.DataFrame({
-        "fold": folds["fold"],
-        "train period": [_period(a, b) for a, b in zip(folds["train_start"], folds["train_end"], strict=True)],
-        "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
-        "parameters": [_params_text({p: row[p] for p in params}) for _, row in folds.iterrows()],
-        f"is_{metric}": folds[f"is_{metric}"],
-    })
-    for col in (f"oos_{metric}", "oos_total_return", "oos_max_drawdown", "oos_total_trades", "backtest_id"):
-        if col in folds.columns and col not in frame.columns:
-            frame[col] = folds[col]
-    return frame
 
 
 def _fold_headers(metric: str) -> dict[str, str]:
@@ -350,7 +339,7 @@ def inventory() -> None:
     """What candles are stored."""
     df = _connect(need_redis=False).inventory()
     if len(df):
-        _show(_table(df, "stored candles"))
+        _show(_table(df, "stored candles"), wide_option=False)
     else:
         out.print("no candles stored")
 
@@ -361,6 +350,7 @@ def quality(
     timeframe: Annotated[str, typer.Option()] = "1m",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
+    wide: WideOpt = False,
 ) -> None:
     """Data quality report of stored candles (gaps, duplicates, zero volume, jumps)."""
     report = _connect().quality(symbol, timeframe, start, end)
@@ -368,7 +358,7 @@ def quality(
     for name in ("gaps", "zero_volume_runs", "price_jumps", "bad_bars"):
         table = getattr(report, name)
         if len(table):
-            _show(_table(table.head(10), f"{name} (first 10 of {len(table)})"))
+            _show(_table(table.head(10), f"{name} (first 10 of {len(table)})"), wide)
 
 
 
@@ -401,10 +391,26 @@ def _strategy(name: str, params: list[str] | None = None, strategy_file: str | N
                          **{k: _value(v) for k, v in _kv(params, "--param").items()})
 
 
-def _config(capital: float, fee: float, slippage: float) -> Any:
+def _config(capital: float, fee_pct: float, slippage_pct: float, risk_free_pct: float = 0.0,
+            confirmed: bool = False) -> Any:
+    """BacktestConfig of the percent options (checked by :func:`workbench.cli_units.fractions_from_pct`)."""
     from workbench.backtest import BacktestConfig
+    from workbench.cli_units import fractions_from_pct
 
-    return BacktestConfig(initial_capital=capital, fee_rate=fee, slippage=slippage)
+    f = fractions_from_pct(fee_pct=fee_pct, slippage_pct=slippage_pct, risk_free_pct=risk_free_pct,
+                           confirmed=confirmed)
+    return BacktestConfig(initial_capital=capital, fee_rate=f["fee_rate"], slippage=f["slippage"],
+                          risk_free_rate=f["risk_free_rate"])
+
+
+def _risk(risk_per_trade: float, max_positions: int, stop_loss: float, take_profit: float,
+          confirmed: bool) -> dict[str, Any]:
+    """Risk fields of the percent options, each checked by :func:`workbench.cli_units.check_pct`."""
+    from workbench.cli_units import check_pct
+
+    return {"risk_per_trade": check_pct("--risk-per-trade-pct", risk_per_trade), "max_positions": max_positions,
+            "stop_loss_pct": check_pct("--stop-loss-pct", stop_loss, confirmed=confirmed),
+            "take_profit_pct": check_pct("--take-profit-pct", take_profit, confirmed=confirmed)}
 
 
 StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry point (see `workbench strategies`), "
@@ -412,17 +418,20 @@ StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry po
 StrategyFileOpt = Annotated[str | None, typer.Option("--strategy-file", help="a .py file defining STRATEGY")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
-RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade",
-                                                callback=_checked(checks.RISK_PER_TRADE, "--risk-per-trade"))]
+# every rate and share of the cost and risk options is in percent, and says so in its name
+RiskPerTradeOpt = Annotated[float, typer.Option("--risk-per-trade-pct", "--risk-per-trade",
+                                                help="equity risked per trade, percent (2 = 2 %)")]
 MaxPositionsOpt = Annotated[int, typer.Option(callback=_checked(checks.MAX_POSITIONS, "--max-positions"))]
-StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)",
-                                            callback=_checked(checks.STOP_LOSS, "--stop-loss"))]
-TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)",
-                                              callback=_checked(checks.TAKE_PROFIT, "--take-profit"))]
+StopLossOpt = Annotated[float, typer.Option("--stop-loss-pct", "--stop-loss",
+                                            help="stop loss below the entry, percent (2 = 2 %; 0 = none)")]
+TakeProfitOpt = Annotated[float, typer.Option("--take-profit-pct", "--take-profit",
+                                              help="take profit above the entry, percent (4 = 4 %; 0 = none)")]
 CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW", callback=_checked(checks.CAPITAL, "--capital"))]
-FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction", callback=_checked(checks.FEE_RATE, "--fee"))]
-SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction",
-                                            callback=_checked(checks.SLIPPAGE, "--slippage"))]
+FeeOpt = Annotated[float, typer.Option("--fee-pct", help="fee per side, percent (0.25 = 0.25 %)")]
+SlippageOpt = Annotated[float, typer.Option("--slippage-pct", help="slippage per side, percent (0.05 = 0.05 %; "
+                                                                   "5 or more needs --yes-i-mean-it)")]
+ConfirmOpt = Annotated[bool, typer.Option("--yes-i-mean-it", help="accept a slippage of 5 % or more, or a stop "
+                                                                  "loss / take profit below 0.1 %")]
 LimitOpt = Annotated[int, typer.Option(callback=_checked(checks.LIMIT, "--limit"))]
 
 #: the option defaults of ``backtest`` and ``paper``: Risk's and BacktestConfig's own (written here so that
@@ -430,6 +439,8 @@ LimitOpt = Annotated[int, typer.Option(callback=_checked(checks.LIMIT, "--limit"
 RISK_DEFAULTS: dict[str, float] = {"risk_per_trade": 2.0, "max_positions": 5, "stop_loss_pct": 2.0,
                                    "take_profit_pct": 4.0}
 CONFIG_DEFAULTS: dict[str, float] = {"initial_capital": 10_000_000.0, "fee_rate": 0.0025, "slippage": 0.0005}
+#: the cost options' defaults, in percent
+FEE_PCT_DEFAULT, SLIPPAGE_PCT_DEFAULT = 0.25, 0.05
 
 
 @app.command()
@@ -438,13 +449,10 @@ def strategies() -> None:
     parameters."""
     from workbench.strategies.registry import available_strategies
 
-    t = new_table(title="strategies")
-    for col in ("name", "type", "parameters", "description"):
-        t.add_column(col)
-    for name, cls in available_strategies().items():
-        t.add_row(name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()),
-                  cls.description)
-    out.print(t)
+    rows = [[name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()), cls.description]
+            for name, cls in available_strategies().items()]
+    _show(_rows_table("strategies", ["name", "type", "parameters", "description"], rows,
+                      priority={"name": 3, "type": 2, "parameters": 1}), wide_option=False)
 
 
 @app.command()
@@ -483,21 +491,23 @@ def backtest(
     stop_loss: StopLossOpt = RISK_DEFAULTS["stop_loss_pct"],
     take_profit: TakeProfitOpt = RISK_DEFAULTS["take_profit_pct"],
     capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
-    fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
-    slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
+    fee: FeeOpt = FEE_PCT_DEFAULT,
+    slippage: SlippageOpt = SLIPPAGE_PCT_DEFAULT,
+    yes_i_mean_it: ConfirmOpt = False,
     benchmark: Annotated[str, typer.Option(help="compare with: equal-weight (buy & hold of the traded symbols), "
                                                 "a symbol's buy & hold (e.g. KRW-BTC) or none")] = "equal-weight",
-    risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe/Sortino/alpha, "
-                                                       "fraction (0.035 = 3.5 %)")] = 0.0,
+    risk_free: Annotated[float, typer.Option("--risk-free-pct", help="annual risk-free rate for Sharpe/Sortino/"
+                                                                     "alpha, percent (3.5 = 3.5 %)")] = 0.0,
     store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
     strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Backtest a strategy on stored candles and store the result."""
-    strat = _strategy(strategy, param, strategy_file, risk_per_trade=risk_per_trade, max_positions=max_positions,
-                      stop_loss_pct=stop_loss, take_profit_pct=take_profit)
-    run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
-                              store=store, benchmark=benchmark, risk_free_rate=risk_free_rate)
-    _show(_metrics_table(run.result, str(strat)))
+    strat = _strategy(strategy, param, strategy_file,
+                      **_risk(risk_per_trade, max_positions, stop_loss, take_profit, yes_i_mean_it))
+    config = _config(capital, fee, slippage, risk_free, yes_i_mean_it)
+    run = _connect().backtest(strat, symbols, timeframe, start, end, config=config, store=store, benchmark=benchmark,
+                              risk_free_rate=config.risk_free_rate)
+    _show(_metrics_table(run.result, str(strat)), wide_option=False)
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
 
@@ -528,6 +538,7 @@ def sweep(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     per_symbol: Annotated[bool, typer.Option(help="each symbol its own sweep (Dask tasks symbol x chunk)")] = False,
     strategy_file: StrategyFileOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Grid sweep of a strategy's parameters; every combination is stored."""
     values = _grid(grid)
@@ -542,7 +553,8 @@ def sweep(
             "total_trades", "backtest_id"]
     table = outcome.table.sort_values("sharpe_ratio", ascending=False)[cols]
     _show(_table(table, f"sweep {outcome.sweep_id}, best {metric_title('sharpe_ratio')} first",
-                 _SHORT_HEADERS))
+                 _SHORT_HEADERS, {"symbol": 5, **dict.fromkeys(values, 4), "sharpe_ratio": 4, "total_return": 3,
+                                  "max_drawdown": 2, "total_trades": 1}), wide)
     if outcome.overfitting is not None:
         out.print(outcome.overfitting.describe())
     for combo, why in outcome.skipped:
@@ -580,11 +592,12 @@ def optimize(
     higher = res.study.direction.name == "MAXIMIZE"
     top = res.trials[res.trials["state"] == "COMPLETE"].sort_values("value", ascending=not higher).head(10)
     top = top[["number", "value", *[c for c in top if c.startswith("params_")]]]
-    _show(_table(top.rename(columns=lambda c: c.removeprefix("params_")),
-                 f"study {res.study_name}: best trials by {metric_title(metric)}"))
+    top = top.rename(columns=lambda c: c.removeprefix("params_"))
+    _show(_table(top, f"study {res.study_name}: best trials by {metric_title(metric)}",
+                 {"value": metric_title(metric)}), wide_option=False)
     summary = res.summary()
     _show(_table(pd.DataFrame({"": list(summary.index), "value": [_cell(str(k), v) for k, v in summary.items()]}),
-                 "search summary"))
+                 "search summary"), wide_option=False)
     if res.overfitting is not None:
         out.print(res.overfitting.describe())
     out.print(f"stored: in-sample run {res.in_sample.backtest_id}, out-of-sample run "
@@ -616,20 +629,24 @@ def walk_forward_cmd(
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     strategy_file: StrategyFileOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Walk-forward test: out-of-sample windows tile the history after the first training window; each
     fold picks parameters on its training bars and tests them on its window."""
-    from workbench.reporting.walkforward import walk_forward_summary
+    from workbench.reporting.walkforward import fold_columns, walk_forward_summary
 
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
     strat = _strategy(strategy, None, strategy_file)
     wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, mode=mode,
                                  n_folds=folds, train_bars=train_bars, test_bars=test_bars,
                                  train_fraction=train_fraction, metric=metric, **extra)
-    _show(_table(_fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in UTC; is = in "
-                 "sample, oos = out of sample)", _fold_headers(wf.metric)))
+    _show(_table(fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in KST; is = in "
+                 "sample, oos = out of sample)", _fold_headers(wf.metric),
+                 {"fold": 9, "test period": 8, "parameters": 7, f"oos_{wf.metric}": 6, "oos_total_return": 5,
+                  f"is_{wf.metric}": 4, "oos_max_drawdown": 3, "train period": 2, "oos_total_trades": 1}), wide)
     summary = walk_forward_summary(wf)
-    _show(_table(summary.rename(columns={"figure": ""}), "walk-forward summary (stitched out-of-sample curve)"))
+    _show(_table(summary.rename(columns={"figure": ""}), "walk-forward summary (stitched out-of-sample curve)"),
+          wide)
 
 
 @app.command()
@@ -646,21 +663,22 @@ def check(
 ) -> None:
     """Lookahead and warm-up gate: recompute the strategy on data cut at many points (a changed past value
     is a leak: exit 1) and on data started later (bars each series needs to settle)."""
+    from workbench.formatting import format_pct_small
     from workbench.strategies import check_strategy
 
     strat = _strategy(strategy, param, strategy_file)
     report = check_strategy(strat, _connect().candles(symbol, timeframe, start, end), cuts=cuts,
                             tolerance=tolerance)
-    _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"))
-    _show(_table(report.warmup_table(), f"warm-up: bars to settle within {tolerance:g}, largest relative "
-                                        "difference left after N bars"))
+    _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"), wide_option=False)
+    _show(_table(report.warmup_table(), f"warm-up: bars to settle within {format_pct_small(tolerance)}, largest "
+                                        "relative difference left after N bars"), wide_option=False)
     out.print(report.verdict(), soft_wrap=True)
     if not report.passed:
         raise typer.Exit(1)
 
 
 @app.command()
-def runs(limit: LimitOpt = 20) -> None:
+def runs(limit: LimitOpt = 20, wide: WideOpt = False) -> None:
     """Stored backtest runs, newest first."""
     import pandas as pd
 
@@ -672,12 +690,14 @@ def runs(limit: LimitOpt = 20) -> None:
         "id": df["id"], "strategy": df["strategy"],
         "parameters": [_params_text((p or {}).get("params")) for p in df["parameters"]],
         "symbol": df["symbol"], "tf": df["timeframe"],
-        "period (UTC)": [_period(a, b) for a, b in zip(df["start_date"], df["end_date"], strict=True)],
+        "period (KST)": [_period(a, b) for a, b in zip(df["start_date"], df["end_date"], strict=True)],
         "total_return": df["total_return"], "sharpe_ratio": df["sharpe_ratio"], "max_drawdown": df["max_drawdown"],
         "total_trades": df["total_trades"],
         "split": df["split"].fillna("–").replace({"out_of_sample": "oos"}),
     })
-    _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS))
+    _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS,
+                 {"id": 9, "strategy": 8, "total_return": 7, "parameters": 6, "symbol": 5, "sharpe_ratio": 5,
+                  "period (KST)": 4, "max_drawdown": 3, "tf": 2, "total_trades": 2, "split": 1}), wide)
 
 
 @app.command()
@@ -688,7 +708,7 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
     """
     report = _connect().rerun(backtest_id)
-    _show(_table(report.table(), f"re-run of backtest {backtest_id}"))
+    _show(_table(report.table(), f"re-run of backtest {backtest_id}"), wide_option=False)
     if report.reproduced:
         out.print(f"backtest {backtest_id} reproduced bit for bit")
         return
@@ -755,7 +775,7 @@ def study(
     from workbench.study import run_study
 
     result = run_study(_settings(), timeframe=timeframe, keep_services=keep_services, log=out.print)
-    out.print(f"best strategy by Sharpe ratio: {result.best_strategy}")
+    out.print(result.verdict, soft_wrap=True)
     for name, path in result.reports.items():
         out.print(f"report ({name}): {path.resolve()}")
     if result.reports:
@@ -797,8 +817,9 @@ def paper(
     stop_loss: StopLossOpt = RISK_DEFAULTS["stop_loss_pct"],
     take_profit: TakeProfitOpt = RISK_DEFAULTS["take_profit_pct"],
     capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
-    fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
-    slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
+    fee: FeeOpt = FEE_PCT_DEFAULT,
+    slippage: SlippageOpt = SLIPPAGE_PCT_DEFAULT,
+    yes_i_mean_it: ConfirmOpt = False,
     exchange_rules: Annotated[bool, typer.Option(help="Bithumb tick sizes, 5,000 KRW minimum, quantity "
                                                       "precision, order-book fills")] = True,
     warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up",
@@ -818,7 +839,9 @@ def paper(
 
     if resume is None and not strategy:
         raise WorkbenchError("give a STRATEGY (see `workbench strategies`) or --resume RUN_ID")
-    config = _config(capital, fee, slippage)   # checked before anything is connected or written
+    # checked before anything is connected or written
+    config = _config(capital, fee, slippage, confirmed=yes_i_mean_it)
+    risk = _risk(risk_per_trade, max_positions, stop_loss, take_profit, yes_i_mean_it)
     wb = _connect()
     try:
         if resume is not None:
@@ -826,8 +849,7 @@ def paper(
                 raise WorkbenchError("--resume continues a run as it was started; do not combine it with --replay")
             outcome = wb.paper_resume(resume, progress=True, poll_interval=poll_interval, max_polls=max_polls)
         else:
-            strat = _paper_strategy(wb, strategy, param, strategy_file, risk_per_trade=risk_per_trade,
-                                    max_positions=max_positions, stop_loss_pct=stop_loss, take_profit_pct=take_profit)
+            strat = _paper_strategy(wb, strategy, param, strategy_file, **risk)
             rules = OrderRules() if exchange_rules else OrderRules.off()
             if replay is not None:
                 outcome = wb.paper_replay(strat, symbols, timeframe, replay[0], replay[1], config=config,
@@ -843,7 +865,7 @@ def paper(
 
 
 @app.command("paper-runs")
-def paper_runs(limit: LimitOpt = 20) -> None:
+def paper_runs(limit: LimitOpt = 20, wide: WideOpt = False) -> None:
     """Paper runs, newest first."""
     df = _connect().paper_runs(limit=limit)
     if df.empty:
@@ -851,13 +873,23 @@ def paper_runs(limit: LimitOpt = 20) -> None:
         return
     frame = df[["id", "strategy", "mode", "symbols", "timeframe", "last_bar", "bars_processed", "fills", "status",
                 "equity"]]
-    _show(_table(frame, "paper runs", headers={"timeframe": "tf", "last_bar": "last bar (UTC)",
-                                                "bars_processed": "bars", "equity": "equity ₩"}))
+    _show(_table(frame, "paper runs", headers={"timeframe": "tf", "last_bar": "last bar",
+                                                "bars_processed": "bars"},
+                 priority={"id": 9, "strategy": 8, "equity": 7, "status": 6, "symbols": 5, "mode": 4,
+                           "last_bar": 3, "fills": 2, "timeframe": 1}), wide)
+
+
+#: headers of the reconcile tables (_p: paper, _b: backtest)
+_RECONCILE_HEADERS = {"entry_time": "entry", "size_p": "size paper", "size_b": "size backtest",
+                      "entry_price_p": "entry paper", "entry_price_b": "entry backtest",
+                      "exit_price_p": "exit paper", "exit_price_b": "exit backtest", "pnl_difference": "PnL diff",
+                      "entry_price": "entry price", "exit_price": "exit price", "pnl": "PnL"}
 
 
 @app.command()
 def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)",
-                                                 callback=_checked(checks.RECORD_ID, "RUN"))]) -> None:
+                                                 callback=_checked(checks.RECORD_ID, "RUN"))],
+              wide: WideOpt = False) -> None:
     """Compare a paper run with the backtest of the same strategy, symbols, window and costs."""
     rec = _connect().reconcile(run)
     out.print(str(rec))
@@ -866,10 +898,14 @@ def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbe
                 "exit_price_b", "pnl_difference"]
         diff = rec.matched[rec.matched["pnl_difference"].abs() > 1e-6][cols]
         if len(diff):
-            _show(_table(diff.head(20), "matched trades that differ (first 20)"))
+            _show(_table(diff.head(20), "matched trades that differ (first 20)", _RECONCILE_HEADERS,
+                         {"symbol": 9, "entry_time": 8, "pnl_difference": 7, "entry_price_p": 6, "entry_price_b": 6,
+                          "exit_price_p": 5, "exit_price_b": 5, "size_p": 4, "size_b": 4}), wide)
     for name, frame in (("extra trades (paper only)", rec.extra), ("missed trades (backtest only)", rec.missed)):
         if len(frame):
-            _show(_table(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]].head(20), name))
+            _show(_table(frame[["symbol", "entry_time", "size", "entry_price", "exit_price", "pnl"]].head(20), name,
+                         _RECONCILE_HEADERS, {"symbol": 9, "entry_time": 8, "pnl": 7, "entry_price": 6,
+                                              "exit_price": 5, "size": 4}), wide)
 
 
 # ---------------------------------------------------------------- secrets

@@ -21,11 +21,15 @@ __all__ = [
     "KST",
     "MISSING",
     "Unit",
+    "format_cell",
     "format_count",
     "format_days",
     "format_krw",
     "format_metric",
+    "format_param_value",
+    "format_params",
     "format_pct",
+    "format_pct_small",
     "format_price",
     "format_ratio",
     "format_time_kst",
@@ -33,7 +37,7 @@ __all__ = [
     "metric_unit",
 ]
 
-Unit = Literal["pct", "krw", "ratio", "count", "days"]
+Unit = Literal["pct", "krw", "ratio", "count", "days", "price"]
 
 #: Korea Standard Time; Korea has no daylight saving time
 KST: Final = timezone(timedelta(hours=9), "KST")
@@ -44,20 +48,25 @@ _UNITS: Final[dict[str, Unit]] = {
     # fractions shown in percent
     **dict.fromkeys(("total_return", "annual_return", "benchmark_return", "excess_return", "max_drawdown",
                      "volatility", "exposure", "alpha", "var_95", "cvar_95", "best_day", "worst_day",
-                     "win_rate", "ret", "return"), "pct"),
+                     "win_rate", "ret", "return", "change", "share"), "pct"),
     # KRW amounts
     **dict.fromkeys(("avg_win", "avg_loss", "largest_win", "largest_loss", "total_fees", "total_pnl", "pnl",
-                     "fees", "initial_capital", "final_equity", "equity"), "krw"),
+                     "fees", "initial_capital", "final_equity", "equity", "pnl_difference", "difference", "krw",
+                     "fees_p", "fees_b", "pnl_p", "pnl_b"),
+                    "krw"),
     **dict.fromkeys(("sharpe_ratio", "sortino_ratio", "calmar_ratio", "profit_factor", "beta"), "ratio"),
     **dict.fromkeys(("total_trades", "open_trades", "winning_trades", "losing_trades", "max_win_streak",
                      "max_loss_streak", "data_rows", "bars"), "count"),
     "max_drawdown_duration": "days",
+    # overfitting: probabilities in percent, annualised Sharpe ratios
+    "deflated_sharpe_ratio": "pct", "pbo": "pct", "best_sharpe_annual": "ratio", "luck_sharpe_annual": "ratio",
+    "pbo_splits": "count",
 }
 _SUFFIX_UNITS: Final[tuple[tuple[tuple[str, ...], Unit], ...]] = (
     (("_return", "drawdown", "_rate"), "pct"), (("_ratio", "_factor"), "ratio"), (("_trades",), "count"),
-    (("_pnl", "_fees"), "krw"))
+    (("_pnl", "_fees", "_krw", "_effect"), "krw"), (("price", "price_p", "price_b", "_open", "_close"), "price"))
 #: rates shown without a + sign (they are never negative)
-_UNSIGNED: Final = ("drawdown", "volatility", "exposure", "_rate")
+_UNSIGNED: Final = ("volatility", "exposure", "_rate", "deflated_sharpe_ratio", "pbo")
 _TITLES: Final[dict[str, str]] = {
     "total_return": "Total return", "annual_return": "CAGR", "benchmark_return": "Buy & hold",
     "excess_return": "Excess return", "max_drawdown": "Max drawdown",
@@ -69,6 +78,9 @@ _TITLES: Final[dict[str, str]] = {
     "losing_trades": "Losing trades", "avg_win": "Average win", "avg_loss": "Average loss",
     "largest_win": "Largest win", "largest_loss": "Largest loss", "max_win_streak": "Longest win streak",
     "max_loss_streak": "Longest loss streak", "total_fees": "Fees paid", "total_pnl": "Net PnL",
+    "deflated_sharpe_ratio": "Deflated Sharpe ratio (probability of skill)",
+    "pbo": "PBO (probability of backtest overfitting)", "pbo_splits": "PBO blocks",
+    "best_sharpe_annual": "Best Sharpe (ann.)", "luck_sharpe_annual": "Sharpe expected from luck (ann.)",
 }
 
 
@@ -98,6 +110,21 @@ def format_pct(value: object, digits: int = 2, *, sign: bool = True) -> str:
     if round(pct, digits) == 0:
         pct = 0.0  # no "-0.00%"
     return f"{pct:{'+' if sign and pct else ''},.{digits}f}%"
+
+
+def format_pct_small(value: object, significant: int = 2) -> str:
+    """A small fraction (a relative difference, a tolerance) in percent to ``significant`` digits, never
+    in scientific notation: ``4.32e-04`` -> ``0.043%``, ``1.01e-06`` -> ``0.00010%``, ``0.25`` -> ``25%``."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    if math.isinf(x):
+        return _infinite(x)
+    pct = x * 100.0
+    if pct == 0:
+        return "0%"
+    digits = min(12, max(0, significant - 1 - math.floor(math.log10(abs(pct)))))
+    return f"{pct:,.{digits}f}%"
 
 
 def format_krw(value: object, digits: int = 0) -> str:
@@ -170,11 +197,11 @@ def format_days(value: object) -> str:
 
 
 _FORMATTERS: Final = {"pct": format_pct, "krw": format_krw, "ratio": format_ratio, "count": format_count,
-                      "days": format_days}
+                      "days": format_days, "price": format_price}
 
 
 def metric_unit(name: str) -> Unit | None:
-    """The unit of a metric or trade column (``pct krw ratio count days``), None if unknown."""
+    """The unit of a metric or trade column (``pct krw ratio count days price``), None if unknown."""
     unit = _UNITS.get(name)
     if unit is None and name.startswith(("is_", "oos_")):
         unit = _UNITS.get(name.partition("_")[2])
@@ -186,7 +213,14 @@ def metric_unit(name: str) -> Unit | None:
 
 
 def metric_title(name: str) -> str:
-    """A metric's title for people (``sharpe_ratio`` -> ``Sharpe``); unknown names are de-underscored."""
+    """A metric's title for people (``sharpe_ratio`` -> ``Sharpe``, ``oos_total_return`` -> ``OOS Total
+    return``); unknown names are de-underscored."""
+    if name not in _TITLES:
+        for prefix, label in (("is_", "IS"), ("oos_", "OOS"), ("in_sample_", "in-sample"),
+                              ("out_of_sample_", "out-of-sample"), ("best_", "best")):
+            rest = name.removeprefix(prefix)
+            if rest != name and rest in _TITLES:
+                return f"{label} {_TITLES[rest]}"
     return _TITLES.get(name, name.replace("_", " "))
 
 
@@ -194,6 +228,11 @@ def format_metric(name: str, value: object) -> str:
     """``value`` formatted by the unit of metric ``name``; unknown metrics: numbers to 4 significant
     digits without scientific notation, anything else as ``str``."""
     unit = metric_unit(name)
+    if unit == "pct" and name.endswith("drawdown"):
+        # one sign convention: a drawdown is a loss from the peak, shown negative (the metric is stored as
+        # a positive fraction, drawdown periods' depths as negative ones): -8.30% either way
+        x = _number(value)
+        return format_pct(None if x is None else -abs(x))
     if unit == "pct":
         return format_pct(value, sign=not name.endswith(_UNSIGNED))
     if unit is not None:
@@ -225,3 +264,53 @@ def format_time_kst(value: object, *, seconds: bool = False) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")
+
+
+def format_params(params: object) -> str:
+    """Strategy parameters compactly: ``{"fast": 5.0, "slow": 13}`` -> ``fast=5 slow=13`` (whole floats
+    without ``.0``, others to 4 significant digits); no or empty parameters -> :data:`MISSING`."""
+    if not isinstance(params, dict) or not params:
+        return MISSING
+    return " ".join(f"{k}={format_param_value(v)}" for k, v in params.items())
+
+
+def format_param_value(value: object) -> str:
+    """A strategy parameter's value: whole floats without ``.0`` (``5.0`` -> ``5``), others to 4 significant
+    digits, lists comma-separated."""
+    value = value.item() if hasattr(value, "item") else value  # numpy scalars
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.4g}" if 1e-4 <= abs(value) < 1e6 else format_price(value)
+    if isinstance(value, dict):
+        return f"({format_params(value)})"
+    if isinstance(value, list | tuple):
+        return ",".join(format_param_value(v) for v in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        return format_time_kst(value)  # an ISO instant (a replay window) in KST
+    return str(value)
+
+
+def format_cell(column: str, value: object) -> str:
+    """One table cell for people, by its column name: metrics by their unit (``+5.12%``, ``₩1,234``),
+    instants in KST to the minute, parameter dicts as ``k=v``, lists comma-separated, missing values as
+    :data:`MISSING`, text as is. Used by the CLI's tables and the reports'."""
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        return format_time_kst(value)
+    if isinstance(value, dict):
+        return format_params(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or MISSING
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind == "M":  # numpy datetime64
+        return format_time_kst(datetime.fromisoformat(str(value)[:26]).replace(tzinfo=UTC)) if value == value \
+            else MISSING
+    if isinstance(value, bool) or kind == "b":
+        return "yes" if value else "no"
+    if isinstance(value, int | float) or kind in ("i", "u", "f"):
+        return format_metric(column, value)
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        return format_time_kst(value)  # an ISO instant
+    return str(value)

@@ -4,6 +4,7 @@ HTML reports. What ``./wb study`` (``workbench study``) runs on the embedded def
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from workbench.checks import SAMPLE_DAYS
 from workbench.config import Settings
 from workbench.ingest.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
 from workbench.markets import normalize_timeframe
+from workbench.reporting.story import versus_benchmark
 from workbench.services.resolve import finish_embedded
 from workbench.session import connect
 from workbench.store.writer import write_frame
@@ -31,6 +33,8 @@ class StudyResult:
     backtest_ids: dict[str, int]
     best_strategy: str
     reports: dict[str, Path]
+    #: one honest sentence: the best by Sharpe ratio, or "all lose to buy & hold (+25.00%)" when they do
+    verdict: str = ""
 
 
 def run_study(
@@ -73,6 +77,8 @@ def run_study(
         log(f"indicators stored for {', '.join(symbols)} at {timeframe}")
         ids: dict[str, int] = {}
         sharpe: dict[str, float] = {}
+        returns: dict[str, float] = {}
+        benchmark = math.nan
         risk = Risk(risk_per_trade=1.0, max_positions=3, stop_loss_pct=3.0, take_profit_pct=6.0)
         for name, cls in BUILTIN_STRATEGIES.items():
             run = wb.backtest(cls(risk=risk), symbols, timeframe, *window)
@@ -80,9 +86,13 @@ def run_study(
             ids[name] = run.backtest_id
             m = run.result.metrics
             sharpe[name] = m.sharpe_ratio
+            returns[name] = m.total_return
+            benchmark = m.benchmark_return  # the same equal-weight buy & hold for every run
             log(f"  {name:<20} {cls.strategy_type:<14} return {m.total_return:+8.2%}  sharpe "
                 f"{m.sharpe_ratio:+6.2f}  trades {m.total_trades:4d}  -> backtest_results.id {run.backtest_id}")
         best = max(sharpe, key=lambda k: sharpe[k])
+        verdict = versus_benchmark(returns, benchmark, best=best)
+        log(verdict)
         out_dir = settings.reports_dir
         env_params = {"symbols": ",".join(symbols), "timeframe": timeframe, "start": window[0], "end": window[1]}
         log("rendering reports (papermill) ...")
@@ -99,7 +109,7 @@ def run_study(
         for html in reports.values():
             report_finished(wb, html)
         wb.close()
-        return StudyResult(ids, best, reports)
+        return StudyResult(ids, best, reports, verdict)
     finally:
         if not keep_services:
             wb.close()

@@ -141,8 +141,9 @@ def test_index_and_report_in_chromium(loaded: Any, kernel_env: dict[str, str], t
         assert errors == [], errors
         assert requests == [], f"{link} made network requests: {requests}"
         total, drawn = _figures(page)
-        # equity vs buy & hold, underwater, monthly returns, trades of each of the two symbols
-        assert total == 5 and drawn == 5, (total, drawn)
+        # equity vs buy & hold, underwater, rolling Sharpe/volatility, return distribution, monthly returns,
+        # trades of each of the two symbols
+        assert total == 7 and drawn == 7, (total, drawn)
         assert page.count('class="main-svg"') >= 2 * total
         for text in ("Buy &amp; hold", "Total return", "Max drawdown", "KST", "SYNTHETIC SAMPLE DATA",
                      "peak (KST)", "valley (KST)", "gaps (missing bars)", "Report parameters"):

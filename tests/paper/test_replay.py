@@ -170,7 +170,7 @@ def test_cli_paper_and_reconcile(session, cli_env, monkeypatch):
     assert "paper run 1 (finished): 336 bars" in res.output
     res = runner.invoke(app, ["reconcile", "1"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert "difference 0 KRW" in res.output and "0 extra, 0 missed" in res.output
+    assert "difference ₩0" in res.output and "0 extra, 0 missed" in res.output
     res = runner.invoke(app, ["paper-runs"], catch_exceptions=False)
     assert "EmaCross" in res.output and "finished" in res.output
     with pytest.raises(SystemExit) as exc:

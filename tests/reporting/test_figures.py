@@ -52,11 +52,12 @@ def sample_1h() -> pd.DataFrame:
 
 
 def times(x: object) -> list[pd.Timestamp]:
-    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or epoch milliseconds
-    (what the report figures draw on their date axes)."""
+    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or KST wall-clock epoch
+    milliseconds (what the report figures draw on their date axes)."""
     values = pd.Series(list(x))  # type: ignore[call-overload]
     if pd.api.types.is_numeric_dtype(values):
-        return list(pd.to_datetime(values, unit="ms", utc=True))
+        # the report figures' axes are a KST wall clock: 9 h ahead of the UTC epoch
+        return list(pd.to_datetime(values - 9 * 3600 * 1000, unit="ms", utc=True))
     return list(pd.to_datetime(values, utc=True))
 
 
@@ -79,6 +80,8 @@ def test_equity_figure_one_line_per_curve() -> None:
     fig = equity_figure(a)
     assert len(fig.data) == 1 and list(fig.data[0].y) == [100.0, 110.0, 105.0]
     assert times(fig.data[0].x) == list(IDX[:3])
+    # the axis is a KST wall clock: 2025-01-01 00:00 UTC is drawn at 09:00 (1735689600000 ms is 00:00 UTC)
+    assert fig.data[0].x[0] == 1735689600000 + 9 * 3600 * 1000 and fig.layout.xaxis.type == "date"
     both = equity_figure({"#1 EmaCross": a, "#2 RsiReversion": a * 2}, title="compare")
     assert [t.name for t in both.data] == ["#1 EmaCross", "#2 RsiReversion"]
     assert list(both.data[1].y) == [200.0, 220.0, 210.0]

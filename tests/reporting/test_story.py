@@ -23,11 +23,12 @@ from workbench.strategies import EmaCross, Risk
 
 
 def times(x: object) -> list[pd.Timestamp]:
-    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or epoch milliseconds
-    (what the report figures draw on their date axes)."""
+    """Trace x values as UTC timestamps: ISO text (plotly's form of an index), or KST wall-clock epoch
+    milliseconds (what the report figures draw on their date axes)."""
     values = pd.Series(list(x))  # type: ignore[call-overload]
     if pd.api.types.is_numeric_dtype(values):
-        return list(pd.to_datetime(values, unit="ms", utc=True))
+        # the report figures' axes are a KST wall clock: 9 h ahead of the UTC epoch
+        return list(pd.to_datetime(values - 9 * 3600 * 1000, unit="ms", utc=True))
     return list(pd.to_datetime(values, utc=True))
 
 
@@ -206,10 +207,11 @@ def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untype
                           "sharpe_ratio": [1.23456, float("nan")], "created_at": [IDX[0], IDX[1]],
                           "parameters": [{"fast": 5}, {"fast": 8}]})
     out = formatted(frame)
-    assert out.to_dict("list") == {
-        "fast": ["5", "8"], "total_return": ["+5.12%", "-2.05%"], "avg_loss": ["-₩100,702", "–"],
-        "sharpe_ratio": ["1.23", "–"], "created_at": ["2025-01-01 09:00 KST", "2025-01-02 09:00 KST"],
+    assert out.to_dict("list") == {   # headers titled for people, not snake_case
+        "fast": ["5", "8"], "Total return": ["+5.12%", "-2.05%"], "Average loss": ["-₩100,702", "–"],
+        "Sharpe": ["1.23", "–"], "created at": ["2025-01-01 09:00 KST", "2025-01-02 09:00 KST"],
         "parameters": ["fast=5", "fast=8"]}
+    assert list(formatted(frame, titles=False).columns) == list(frame.columns)
     series = formatted(pd.Series({"stitched_oos_return": 0.1, "oos_trades": 12}))
     assert list(series["value"]) == ["+10.00%", "12"]
     res, _ = result
@@ -218,5 +220,39 @@ def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untype
     assert len(table) == len(res.metrics)
     block = report_heading("Sweep X", symbols=["KRW-SYNBTC"], kpis={"total_return": 0.1, "bad": float("nan")})
     meta = block._repr_mimebundle_()[REPORT_MIMETYPE]
-    assert meta == {"title": "Sweep X", "synthetic": True, "symbols": ["KRW-SYNBTC"], "kpis": {"total_return": 0.1}}
+    assert meta == {"title": "Sweep X", "synthetic": True, "symbols": ["KRW-SYNBTC"], "kpis": {"total_return": 0.1},
+                    "headline": ""}
     assert "SYNTHETIC" in block.html and "<h1>Sweep X</h1>" in block.html
+
+
+def test_results_table_ranks_and_titles() -> None:
+    from workbench.reporting import results_table
+
+    table = pd.DataFrame({"fast": [8.0, 5.0], "slow": [21, 34], "sharpe_ratio": [1.5, 0.25],
+                          "total_return": [0.1, -0.02], "max_drawdown": [0.05, 0.083], "total_trades": [12, 3],
+                          "avg_win": [68129.232281, 1.0], "sweep_id": ["x", "x"]})
+    out = results_table(table, ["fast", "slow"], "sharpe_ratio")
+    assert out.index.name == "rank" and list(out.index) == [1, 2]
+    assert out.to_dict("list") == {"fast": ["8", "5"], "slow": ["21", "34"], "Sharpe": ["1.50", "0.25"],
+                                   "Total return": ["+10.00%", "-2.00%"], "Max drawdown": ["-5.00%", "-8.30%"],
+                                   "Trades": ["12", "3"]}
+    assert len(results_table(table, ["fast", "slow"], "sharpe_ratio", top=1)) == 1
+
+
+def test_versus_benchmark_says_when_everything_loses() -> None:
+    from workbench.reporting import versus_benchmark
+
+    assert versus_benchmark({"A": 0.02, "B": -0.01, "C": 0.2}, 0.25, best="A") == (
+        "All 3 strategies lose to buy & hold (+25.00%); the least bad by Sharpe is A (+2.00%).")
+    assert versus_benchmark({"A": 0.3}, 0.25, best="A") == (
+        "1 of 1 strategy beat buy & hold (+25.00%); the best by Sharpe is A (+30.00%).")
+    assert versus_benchmark({"A": 0.1}, float("nan"), best="A") == (
+        "The best of 1 by Sharpe is A (+10.00%); no benchmark to compare with.")
+
+
+def test_full_table_empty_says_none_and_hides_a_range_index() -> None:
+    from workbench.reporting import full_table
+
+    assert full_table(pd.DataFrame({"a": []})).html == '<p class="wb-none"><em>none</em></p>'
+    html = full_table(pd.DataFrame({"a": ["x"]})).html
+    assert "<th>a</th>" in html and "<th>0</th>" not in html

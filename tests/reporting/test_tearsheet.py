@@ -48,7 +48,7 @@ def test_benchmark_column_holds_the_benchmarks_own_metrics() -> None:
     # buy & hold from the first close, by hand
     hold = df["close"] / df["close"].iloc[0]
     assert table.loc["Total return", column] == f"{(hold.iloc[-1] - 1) * 100:+.2f}%"
-    assert table.loc["Max drawdown", column] == f"{(1 - (hold / hold.cummax()).min()) * 100:.2f}%"
+    assert table.loc["Max drawdown", column] == f"{((hold / hold.cummax()).min() - 1) * 100:.2f}%"  # a loss: negative
     d = hold / hold.shift(1).fillna(1.0) - 1
     sharpe = ep.sharpe_ratio(d, risk_free=1.03 ** (1 / 365) - 1, annualization=365)
     assert table.loc["Sharpe", column] == f"{sharpe:,.2f}"
@@ -98,7 +98,7 @@ def test_walk_forward_summary_pinned() -> None:
         ["stitched return", "+26.00%"],
         ["stitched CAGR", f"{(1.26 ** (365 / 6) - 1) * 100:+,.2f}%"],
         ["stitched Sharpe", f"{sharpe:,.2f}"],
-        ["stitched max drawdown", "10.00%"],
+        ["stitched max drawdown", "-10.00%"],
         ["stitched longest drawdown", "2.0 days"],
         ["stitched trades", "2"],
         ["stitched benchmark return", "+30.00%"],          # buy & hold from the Jan 3 close, 1.0 -> 1.3

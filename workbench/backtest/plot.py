@@ -10,7 +10,7 @@ when a figure is asked for, so ``import workbench.backtest`` stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
@@ -31,11 +31,17 @@ _TEMPLATE = "plotly_white"
 _SYNTHETIC_PREFIX = "KRW-SYN"
 
 
+#: KST's offset from UTC in milliseconds (Korea has no daylight saving time)
+KST_OFFSET_MS: Final = 9 * 3600 * 1000.0
+
+
 def epoch_ms(times: object) -> np.ndarray:
-    """Times as float milliseconds since the epoch (UTC), how a plotly date axis reads numbers: 8 bytes
-    each in a figure instead of a 25-character ISO string (reports stay small). NaT becomes NaN."""
+    """Instants as float milliseconds on a KST wall clock, how a plotly date axis reads numbers (it shows
+    them as they are, with no time zone): every chart's time axis is in KST like the reports' tables, so
+    a trade marker sits at the time its row says. 8 bytes each in a figure instead of a 25-character ISO
+    string (reports stay small). NaT becomes NaN."""
     index = pd.DatetimeIndex(pd.to_datetime(times, utc=True))  # type: ignore[arg-type]
-    out = index.as_unit("ns").asi8.astype("float64") / 1e6
+    out = index.as_unit("ns").asi8.astype("float64") / 1e6 + KST_OFFSET_MS
     out[index.isna()] = np.nan
     return out
 

@@ -27,6 +27,7 @@ import pandas as pd
 from workbench.backtest import BacktestConfig, BacktestResult, run_backtest
 from workbench.backtest.simulation import TRADE_COLUMNS
 from workbench.errors import DataNotFoundError, ValidationError
+from workbench.formatting import format_krw
 from workbench.markets import TimeLike, normalize_timeframe, timeframe_offset, to_utc
 from workbench.paper.runner import PaperContext
 from workbench.store.market_data import load_candles
@@ -90,11 +91,11 @@ class Reconciliation:
         })
 
     def __str__(self) -> str:
-        lines = [f"paper PnL {self.paper_pnl:,.0f} KRW, backtest PnL {self.backtest_pnl:,.0f} KRW, "
-                 f"difference {self.total_difference:,.0f} KRW",
+        lines = [f"paper PnL {format_krw(self.paper_pnl)}, backtest PnL {format_krw(self.backtest_pnl)}, "
+                 f"difference {format_krw(self.total_difference)}",
                  f"trades: {len(self.matched)} matched, {len(self.extra)} extra, {len(self.missed)} missed; "
                  f"signals only on one side: {len(self.signals)}"]
-        lines += [f"  {cause:<14} {value:>16,.2f} KRW" for cause, value in self.decomposition.items()]
+        lines += [f"  {cause:<14} {format_krw(value, 2):>16}" for cause, value in self.decomposition.items()]
         lines += self.notes
         return "\n".join(lines)
 

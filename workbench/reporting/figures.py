@@ -224,8 +224,9 @@ def equity_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "
     curves = _curves(equity, "equity_figure")
     fig = _figure(title, yaxis_title="KRW", legend_title_text="run" if len(curves) > 1 else None)
     for name, s in curves.items():
-        fig.add_trace(go.Scatter(x=s.index, y=s.to_numpy(dtype=float), mode="lines", name=name))
+        fig.add_trace(go.Scatter(x=epoch_ms(s.index), y=s.to_numpy(dtype=float), mode="lines", name=name))
     fig.update_layout(showlegend=len(curves) > 1)
+    fig.update_xaxes(type="date")  # KST wall clock (epoch_ms)
     return fig
 
 
@@ -237,10 +238,11 @@ def drawdown_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str =
     for name, s in curves.items():
         values = s.to_numpy(dtype=float)
         dd = (values / np.maximum.accumulate(values) - 1.0) * 100.0
-        fig.add_trace(go.Scatter(x=s.index, y=dd, mode="lines", name=name, fill="tozeroy" if single else None,
+        fig.add_trace(go.Scatter(x=epoch_ms(s.index), y=dd, mode="lines", name=name, fill="tozeroy" if single else None,
                                  line={"color": _DOWN} if single else None,
                                  hovertemplate="%{y:.2f}%<extra>" + name + "</extra>"))
     fig.update_layout(showlegend=not single)
+    fig.update_xaxes(type="date")  # KST wall clock (epoch_ms)
     return fig
 
 
@@ -351,7 +353,7 @@ def indicators_figure(candles: pd.DataFrame, indicators: pd.DataFrame, *,
     _require_rows(indicators, "indicators_figure (indicators)")
     ind = indicators.reindex(candles.index) if not indicators.index.equals(candles.index) else indicators
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.7, 0.3])
-    x = candles.index
+    x = epoch_ms(candles.index)
     fig.add_trace(go.Scatter(x=x, y=ind["bollinger_upper"], mode="lines", name="Bollinger upper",
                              line={"width": 1, "color": "rgba(100,100,100,0.6)"}), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=ind["bollinger_lower"], mode="lines", name="Bollinger lower",
@@ -371,6 +373,7 @@ def indicators_figure(candles: pd.DataFrame, indicators: pd.DataFrame, *,
     fig.update_yaxes(title_text="KRW", row=1, col=1)
     fig.update_yaxes(title_text="RSI", range=[0, 100], row=2, col=1)
     fig.update_layout(template=_TEMPLATE, title=title or "Indicators", height=650, hovermode="x unified")
+    fig.update_xaxes(type="date")  # KST wall clock (epoch_ms)
     return fig
 
 
@@ -404,14 +407,14 @@ def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str |
     fig.add_trace(go.Scatter(
         x=epoch_ms(entry_time), y=trades["entry_price"].astype(float), mode="markers", name="entry",
         marker={"symbol": "triangle-up", "size": 11, "color": colour, "line": {"width": 1, "color": "black"}},
-        customdata=pnl_text, hovertemplate="entry %{x|%Y-%m-%d %H:%M} UTC<br>%{y:,} KRW<br>"
+        customdata=pnl_text, hovertemplate="entry %{x|%Y-%m-%d %H:%M} KST<br>%{y:,} KRW<br>"
                                            "trade PnL ₩%{customdata}<extra></extra>"))
     closed = (exit_time.notna() & (status != "open")).to_numpy()
     fig.add_trace(go.Scatter(
         x=epoch_ms(exit_time[closed]), y=trades["exit_price"].astype(float)[closed], mode="markers", name="exit",
         marker={"symbol": "triangle-down", "size": 11, "color": colour[closed],
                 "line": {"width": 1, "color": "black"}},
-        customdata=pnl_text[closed], hovertemplate="exit %{x|%Y-%m-%d %H:%M} UTC<br>%{y:,} KRW<br>"
+        customdata=pnl_text[closed], hovertemplate="exit %{x|%Y-%m-%d %H:%M} KST<br>%{y:,} KRW<br>"
                                                    "PnL ₩%{customdata}<extra></extra>"))
     return fig
 

@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from workbench.formatting import MISSING, format_count, format_pct, format_ratio, format_time_kst
+from workbench.formatting import MISSING, format_count, format_metric, format_pct, format_ratio, format_time_kst
 
 __all__ = ["INDEX_NAME", "build_index", "report_entries"]
 
 INDEX_NAME: Final = "index.html"
 _STAMP: Final = re.compile(r"^(?P<name>.+?)-(?P<stamp>\d{8}T\d{6})(?:-\d+)?$")
 _COLUMNS: Final = (("total_return", "return", format_pct), ("benchmark_return", "buy & hold", format_pct),
-                   ("max_drawdown", "max drawdown", lambda v: format_pct(v, sign=False)),
+                   ("max_drawdown", "max drawdown", lambda v: format_metric("max_drawdown", v)),
                    ("sharpe_ratio", "Sharpe", format_ratio), ("total_trades", "trades", format_count))
 
 
@@ -131,7 +131,7 @@ def _write_index(reports_dir: Path) -> Path:
     entries = report_entries(reports_dir)
     head = "".join(f'<th data-type="{kind}">{html.escape(title)}</th>' for title, kind in (
         ("date", "text"), ("notebook", "text"), ("title", "text"),
-        *((label, "number") for _, label, _ in _COLUMNS), ("report", "text")))
+        *((label, "number") for _, label, _ in _COLUMNS), ("summary", "text"), ("report", "text")))
     rows = []
     for e in entries:
         kpis = e.get("kpis") or {}
@@ -148,6 +148,7 @@ def _write_index(reports_dir: Path) -> Path:
                 ("up" if value > 0 else "down" if value < 0 else "")
             cells.append(_cell(html.escape(fmt(raw)) if number else MISSING, value if number else "",
                                numeric=True, css=tone))
+        cells.append(_cell(html.escape(str(e.get("headline") or "")), str(e.get("headline") or "")))
         link = html.escape(str(e["html"]), quote=True)
         cells.append(_cell(f'<a href="{link}" title="{link}">open</a>', e["html"], css="d"))
         rows.append("<tr>" + "".join(cells) + "</tr>")

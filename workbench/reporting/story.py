@@ -27,8 +27,11 @@ from workbench.backtest.plot import drawdown_periods
 from workbench.errors import ValidationError
 from workbench.formatting import (
     MISSING,
+    format_cell,
     format_count,
     format_metric,
+    format_param_value,
+    format_params,
     format_pct,
     format_price,
     format_time_kst,
@@ -52,11 +55,14 @@ __all__ = [
     "manifest_table",
     "matching_run",
     "metrics_table",
+    "quality_section",
     "report_header",
     "report_heading",
     "report_title",
+    "results_table",
     "strategy_label",
     "trade_table",
+    "versus_benchmark",
     "worst_drawdowns_table",
 ]
 
@@ -183,13 +189,26 @@ def report_header(result: BacktestResult, *, keys: Sequence[str] = KPI_KEYS,
 
 # -- tables ------------------------------------------------------------------------------------------
 
-def full_table(frame: pd.DataFrame) -> HtmlBlock:
+def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wrap: bool = False) -> HtmlBlock:
     """``frame`` as an HTML table with every row and every character (a notebook truncates long frames
-    and cells); the report lets a wide one scroll sideways."""
+    and cells); the report lets a wide one scroll sideways. An empty frame says "none"; the index is
+    shown unless it is an unnamed 0..n-1 range (``index`` decides otherwise). ``wrap``: long cells
+    (manifests) wrap within the page instead of pushing the table sideways."""
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if frame.empty:
+        return HtmlBlock('<p class="wb-none"><em>none</em></p>')
+    if index is None:
+        index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
     with pd.option_context("display.max_colwidth", None):
-        table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING)
-    return HtmlBlock('<style>.wb-table td,.wb-table th{white-space:nowrap}</style>'
-                     f'<div style="overflow-x:auto;max-width:100%">{table}</div>')
+        table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING,
+                              index=index)
+    style = ('<style>.wb-table-wrap td{white-space:normal;overflow-wrap:anywhere;max-width:60em}'
+             '.wb-table-wrap th{white-space:nowrap}</style>' if wrap else
+             '<style>.wb-table td,.wb-table th{white-space:nowrap}</style>')
+    if wrap:
+        table = table.replace('class="dataframe wb-table"', 'class="dataframe wb-table-wrap"', 1)
+    return HtmlBlock(f'{style}<div style="overflow-x:auto;max-width:100%">{table}</div>')
 
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
@@ -235,6 +254,22 @@ def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFra
         "return": [format_pct(v) for v in trades["ret"]],
         "exit reason": [str(r) if isinstance(r, str) and r else MISSING for r in reason],
     }, index=numbers)
+
+
+#: the tables of a quality report, and their titles
+_QUALITY_TABLES: Final = {"gaps": "Gaps", "duplicates": "Duplicate timestamps", "zero_volume_runs": "Zero-volume runs",
+                          "price_jumps": "Price jumps", "bad_bars": "Bad bars (OHLC out of order)"}
+
+
+def quality_section(report: Any, max_rows: int = 20) -> HtmlBlock:
+    """A :class:`~workbench.quality.QualityReport` for people: its summary, then each of its tables
+    (first ``max_rows`` rows, formatted, KST times) or "none"."""
+    parts = [full_table(formatted(pd.Series(report.summary(), name="value").rename_axis("check"))).html]
+    for name, title in _QUALITY_TABLES.items():
+        table = getattr(report, name)
+        more = f" (first {max_rows} of {len(table):,})" if len(table) > max_rows else ""
+        parts.append(f"<h4>{html.escape(title)}{more}</h4>" + full_table(formatted(table.head(max_rows))).html)
+    return HtmlBlock("".join(parts))
 
 
 def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataFrame:
@@ -321,7 +356,7 @@ def manifest_table(run: Mapping[str, Any]) -> pd.DataFrame:
     data fingerprint and rows, git commit, package versions."""
     def text(value: Any) -> str:
         if isinstance(value, dict):
-            return ", ".join(f"{k}={text(v)}" for k, v in value.items()) or MISSING
+            return format_params(value)
         if isinstance(value, list):
             return ", ".join(text(v) for v in value) or MISSING
         return MISSING if value is None else str(value)
@@ -340,27 +375,69 @@ def manifest_table(run: Mapping[str, Any]) -> pd.DataFrame:
                                                                                 name="manifest"))
 
 
-def formatted(frame: pd.DataFrame | pd.Series) -> pd.DataFrame:
-    """``frame`` with every cell as text for people: numbers by their column's metric unit (``+5.12%``,
-    ``₩1,234``, ``1.23``), times in KST, parameter dicts as ``k=v``; the index is kept. A Series of
-    named values (``metric -> value``) becomes a ``value`` column, each formatted by its name."""
+def formatted(frame: pd.DataFrame | pd.Series, *, titles: bool = True) -> pd.DataFrame:
+    """``frame`` with every cell as text for people (:func:`workbench.formatting.format_cell`: numbers by
+    their column's metric unit, ``+5.12%``, ``₩1,234``, ``1.23``; times in KST; parameter dicts as
+    ``k=v``) and, with ``titles``, columns titled for people (``sharpe_ratio`` -> ``Sharpe``); the index
+    is kept. A Series of named values (``metric -> value``) becomes a ``value`` column, each formatted by
+    its name."""
     def cell(column: str, value: Any) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if isinstance(value, float) and math.isnan(value):
             return MISSING
-        if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "tzinfo"):
-            return format_time_kst(pd.Timestamp(value))
-        if isinstance(value, dict):
-            return ", ".join(f"{k}={v}" for k, v in value.items())
-        if isinstance(value, bool | str):
-            return str(value)
-        if isinstance(value, int | float | np.number):
-            return format_metric(column, value)
-        return str(value)
+        if isinstance(value, np.datetime64):
+            value = pd.Timestamp(value, tz="UTC")
+        return format_cell(column, value)
 
     if isinstance(frame, pd.Series):
         return pd.DataFrame({"value": [cell(str(k), v) for k, v in frame.items()]},
                             index=pd.Index([metric_title(str(k)) for k in frame.index], name=frame.index.name))
-    return pd.DataFrame({c: [cell(str(c), v) for v in frame[c]] for c in frame.columns}, index=frame.index)
+    def header(c: Any) -> Any:
+        if isinstance(c, pd.Timestamp):  # a transposed frame's times
+            return format_time_kst(c)
+        return metric_title(str(c)) if titles else c
+
+    return pd.DataFrame({header(c): [cell(str(c), v) for v in frame[c]] for c in frame.columns},
+                        index=frame.index)
+
+
+def results_table(table: pd.DataFrame, params: Sequence[str], metric: str, *, top: int | None = None) -> pd.DataFrame:
+    """A sweep's (or study's) results for people: a rank column, the parameters, the ranking metric and
+    the figures that matter (return, buy & hold, max drawdown, Sharpe, win rate, trades) formatted and
+    titled; ``top`` keeps the first rows. ``table`` is already ranked."""
+    wanted = [*params, metric, "total_return", "benchmark_return", "excess_return", "max_drawdown", "sharpe_ratio",
+              "win_rate", "total_trades"]
+    columns = list(dict.fromkeys(c for c in wanted if c in table.columns))
+    shown = table[columns] if top is None else table[columns].head(top)
+    out = formatted(shown.reset_index(drop=True))
+    for p in params:  # swept parameters come back as floats: 5.0 -> 5
+        if p in shown.columns:
+            out[metric_title(p)] = [format_param_value(v) for v in shown[p]]
+    out.index = pd.RangeIndex(1, len(out) + 1, name="rank")
+    return out
+
+
+def versus_benchmark(total_returns: Mapping[str, float], benchmark_return: float, *, best: str,
+                     ranked_by: str = "sharpe_ratio") -> str:
+    """One honest sentence on the runs against their benchmark: when every one loses to it, it says so
+    (no "best" without it); else how many beat it and which is best by ``ranked_by``.
+
+    >>> versus_benchmark({"A": 0.02, "B": -0.01}, 0.25, best="A")
+    'All 2 strategies lose to buy & hold (+25.00%); the least bad by Sharpe is A (+2.00%).'
+    >>> versus_benchmark({"A": 0.30, "B": -0.01}, 0.25, best="A")
+    '1 of 2 strategies beat buy & hold (+25.00%); the best by Sharpe is A (+30.00%).'
+    """
+    n = len(total_returns)
+    title = metric_title(ranked_by)
+    mine = format_pct(total_returns.get(best))
+    if not math.isfinite(benchmark_return):
+        return f"The best of {n} by {title} is {best} ({mine}); no benchmark to compare with."
+    bench = format_pct(benchmark_return)
+    winners = sum(1 for r in total_returns.values() if r > benchmark_return)
+    noun = "strategy" if n == 1 else "strategies"
+    if winners == 0:
+        who = "It loses" if n == 1 else f"All {n} {noun} lose"
+        return f"{who} to buy & hold ({bench}); the least bad by {title} is {best} ({mine})."
+    return f"{winners} of {n} {noun} beat buy & hold ({bench}); the best by {title} is {best} ({mine})."
 
 
 def metrics_table(result: BacktestResult) -> pd.DataFrame:
@@ -371,12 +448,17 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (),
-                   kpis: Mapping[str, float] | None = None) -> HtmlBlock:
-    """A report's title (and subtitle, and the SYNTHETIC notice when any of ``symbols`` is sample
-    data) as HTML; hands the title and ``kpis`` to the reports index like :func:`report_header`."""
+                   kpis: Mapping[str, Any] | None = None, headline: str = "") -> HtmlBlock:
+    """A report's title (and subtitle, the one-line ``headline`` in bold, and the SYNTHETIC notice when
+    any of ``symbols`` is sample data) as HTML; hands the title, the headline and the numeric ``kpis``
+    (``total_return``, ``benchmark_return``, ``max_drawdown``, ``sharpe_ratio``, ``total_trades``) to the
+    reports index like :func:`report_header`."""
     synthetic = any(str(s).startswith("KRW-SYN") for s in symbols)
     notice = f'<div class="wb-synthetic">⚠ {html.escape(SAMPLE_LABEL)}</div>' if synthetic else ""
     sub = f'<div class="wb-sub">{html.escape(subtitle)}</div>' if subtitle else ""
-    body = f'{_CSS}<div class="wb-report"><h1>{html.escape(title)}</h1>{sub}{notice}</div>'
-    clean = {k: float(v) for k, v in (kpis or {}).items() if isinstance(v, int | float) and math.isfinite(v)}
-    return HtmlBlock(body, {"title": title, "synthetic": synthetic, "symbols": list(symbols), "kpis": clean})
+    lead = f'<p class="wb-headline"><b>{html.escape(headline)}</b></p>' if headline else ""
+    body = f'{_CSS}<div class="wb-report"><h1>{html.escape(title)}</h1>{sub}{notice}{lead}</div>'
+    clean = {k: float(v) for k, v in (kpis or {}).items()
+             if isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(float(v))}
+    return HtmlBlock(body, {"title": title, "synthetic": synthetic, "symbols": list(symbols), "kpis": clean,
+                            "headline": headline})

@@ -9,12 +9,21 @@ from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
-from workbench.formatting import MISSING, format_count, format_metric, format_pct, format_ratio, metric_title
+from workbench.formatting import (
+    KST,
+    MISSING,
+    format_count,
+    format_metric,
+    format_params,
+    format_pct,
+    format_ratio,
+    metric_title,
+)
 
 if TYPE_CHECKING:
     from workbench.backtest import WalkForwardResult
 
-__all__ = ["walk_forward_summary"]
+__all__ = ["fold_columns", "walk_forward_summary"]
 
 
 #: the stitched curve's figures in the summary, and their labels
@@ -59,3 +68,28 @@ def walk_forward_summary(wf: WalkForwardResult) -> pd.DataFrame:
             ("grid PBO (CSCV)", _probability(o.pbo) if math.isfinite(o.pbo) else f"{MISSING} ({o.note})"),
         ]
     return pd.DataFrame(rows, columns=["figure", "value"])
+
+
+def _period(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """``2025-01-01→03-01`` in KST (the end's year only when it differs)."""
+    a, b = start.astimezone(KST), end.astimezone(KST)
+    return f"{a:%Y-%m-%d}→{b:{'%m-%d' if a.year == b.year else '%Y-%m-%d'}}"
+
+
+def fold_columns(folds: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The walk-forward columns that matter, values unformatted: fold, train and test period (KST dates),
+    the chosen parameters (``fast=5 slow=13``), in- and out-of-sample ``metric`` and the out-of-sample
+    return, drawdown and trades (and the stored run's id when there is one)."""
+    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "train_bars", "test_bars", "backtest_id"}
+    params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
+    frame = pd.DataFrame({
+        "fold": folds["fold"],
+        "train period": [_period(a, b) for a, b in zip(folds["train_start"], folds["train_end"], strict=True)],
+        "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
+        "parameters": [format_params({p: row[p] for p in params}) for _, row in folds.iterrows()],
+        f"is_{metric}": folds[f"is_{metric}"],
+    })
+    for col in (f"oos_{metric}", "oos_total_return", "oos_max_drawdown", "oos_total_trades", "backtest_id"):
+        if col in folds.columns and col not in frame.columns:
+            frame[col] = folds[col]
+    return frame

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.errors import ValidationError
+from workbench.formatting import format_pct_small
 from workbench.strategies.base import Strategy
 
 if TYPE_CHECKING:
@@ -191,9 +192,11 @@ def _num(value: float) -> str:
 
 
 def _pct(value: float) -> str:
+    """A relative difference in percent, 2 significant digits, never scientific notation:
+    ``4.32e-04`` -> ``0.043%``."""
     if not np.isfinite(value):
         return "differs"
-    return "0" if value == 0 else f"{value:.2e}"
+    return "0" if value == 0 else format_pct_small(value)
 
 
 def check_strategy(strategy: Strategy, df: pd.DataFrame, *, cuts: int = 30, starts: int = 3,

@@ -1,0 +1,63 @@
+"""Every report kind rendered as a stakeholder reads it: no raw floats in scientific notation, no UTC
+``+00:00`` times, no pandas ``...`` truncation, no dict reprs, no warnings printed into the report, and a
+row with headline KPIs in reports/index.html for each kind."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_notebooks import SMALL  # the small parameters of every report (same folder)
+
+from workbench.reporting import run_report
+
+KEEP = os.environ.get("WORKBENCH_TEST_KEEP_REPORTS")  # a folder to copy the rendered reports to (to look at)
+
+
+def _visible_text(html: str) -> str:
+    """The report's text outside scripts and styles (plotly's bundle has its own ``e+0``s)."""
+    html = re.sub(r"<script\b.*?</script>", " ", html, flags=re.S | re.I)
+    html = re.sub(r"<style\b.*?</style>", " ", html, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.db
+@pytest.mark.redis
+@pytest.mark.slow
+def test_every_report_reads_well(loaded: Any, kernel_env: dict[str, str], tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in [k for k in os.environ if k.startswith("WORKBENCH_")]:
+        monkeypatch.delenv(key)
+    for key, value in kernel_env.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "reports"
+    pages = {}
+    for name, params in SMALL.items():
+        given = {k: str(v) for k, v in params.items()}
+        if name == "strategy_backtest":
+            given.update({"store": "false", "risk_per_trade": "1.0"})
+        pages[name] = run_report(name, given, output_dir=out, progress=False)
+    if KEEP:
+        shutil.copytree(out, KEEP, dirs_exist_ok=True)
+    for name, path in pages.items():
+        text = _visible_text(path.read_text(encoding="utf-8"))
+        for bad in (r"\d\.\d+e[+-]\d\d", r"\+00:00", r"\.\.\.", r"\{'", r"IProgress", r"TqdmWarning", r"Traceback",
+                    r"rows × \d+ columns", r"-0\.00"):
+            found = re.search(bad, text)
+            assert found is None, f"{name}: {bad!r} in ...{text[max(0, found.start() - 80):found.end() + 80]}..."
+    index = (out / "index.html").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr><td[^>]*>[^<]*</td><td[^>]*>(\w+)</td>.*?</tr>',
+                                                       index, flags=re.S)}
+    assert sorted(rows) == sorted(SMALL)
+    for name, row in rows.items():
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        # date, notebook, title, return, buy & hold, max drawdown, Sharpe, trades, summary, link
+        assert any(re.fullmatch(r"[+-]?\d+\.\d\d%", c) for c in cells[3:6]), (name, cells)
+        assert cells[8] or name == "strategy_backtest", (name, cells)  # its KPIs are in the report's header
+    assert re.search(r"best fast=\d+ slow=\d+; out-of-sample Sharpe", rows["optuna_study"]), rows["optuna_study"]
+    assert re.search(r"paper PnL -?₩[\d,]+ vs backtest -?₩[\d,]+ \(difference -?₩[\d,]+\); \d+ matched",
+                     rows["reconciliation"]), rows["reconciliation"]
