@@ -24,6 +24,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 secrets_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Bithumb API keys, encrypted at rest.")
 app.add_typer(secrets_app, name="secrets")
+users_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Users: owners of runs, who log in to the portal.")
+app.add_typer(users_app, name="users")
+runs_app = typer.Typer(invoke_without_command=True, **_PLAIN, help="Stored backtest runs (yours and shared).")
+app.add_typer(runs_app, name="runs")
 
 console = LazyConsole(stderr=True)
 out = LazyConsole()
@@ -556,11 +560,13 @@ def walk_forward_cmd(
                                "value": [_cell(str(k), v) for k, v in summary.items()]}), "walk-forward summary"))
 
 
-@app.command()
-def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
-    """Stored backtest runs, newest first."""
+@runs_app.callback()
+def runs(ctx: typer.Context, limit: Annotated[int, typer.Option()] = 20) -> None:
+    """Stored backtest runs, newest first: yours (WORKBENCH_USERNAME) and those shared with you."""
     import pandas as pd
 
+    if ctx.invoked_subcommand is not None:
+        return
     df = _connect(need_redis=False).runs(limit=limit)
     if df.empty:
         out.print("no stored runs")
@@ -575,6 +581,19 @@ def runs(limit: Annotated[int, typer.Option()] = 20) -> None:
         "split": df["split"].fillna("–").replace({"out_of_sample": "oos"}),
     })
     _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS))
+
+
+@runs_app.command("share")
+def runs_share(
+    backtest_id: Annotated[int, typer.Argument(help="id of one of your runs (see `workbench runs`)")],
+    with_user: Annotated[str, typer.Option("--with", help="the user to share it with")],
+) -> None:
+    """Let another user see one of your runs (in `workbench runs` and the portal)."""
+    from workbench.accounts import share_run
+
+    wb = _connect(need_redis=False)
+    share_run(wb.db, backtest_id, owner_id=wb.user_id, username=with_user)
+    out.print(f"backtest {backtest_id} shared with {with_user}")
 
 
 @app.command()
@@ -791,6 +810,90 @@ def secrets_status() -> None:
     wb = _connect()
     keys = load_bithumb_keys(wb.db, wb.user_id)
     out.print(f"user {wb.settings.username}: " + (str(keys) if keys else "no Bithumb keys stored"))
+
+
+# ---------------------------------------------------------------- users and the portal
+def _password(stdin: bool) -> str:
+    """A new password: the first line of stdin, or asked twice without echo."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("password (again): ") != first:
+        raise WorkbenchError("the two passwords differ; nothing was changed")
+    return first
+
+
+PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
+
+
+@users_app.command("add")
+def users_add(name: str, email: Annotated[str, typer.Option(help="the user's email address")],
+              password_stdin: PasswordStdinOpt = False) -> None:
+    """Add a user who can log in to the portal (the password is asked for without echo)."""
+    from workbench.accounts import add_user
+
+    password = _password(password_stdin)
+    uid = add_user(_connect(need_redis=False).db, name, email, password)
+    out.print(f"user {name} added (id {uid})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users, their state and last login (UTC)."""
+    from workbench.accounts import list_users
+
+    df = list_users(_connect(need_redis=False).db)
+    frame = df[["username", "email", "is_active", "can_log_in", "last_login", "active_sessions"]]
+    _show(_table(frame, "users", {"is_active": "active", "can_log_in": "password", "last_login": "last login",
+                                  "active_sessions": "sessions"}))
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Stop a user from logging in; their portal sessions end at once."""
+    from workbench.accounts import disable_user
+
+    wb = _connect()
+    ended = disable_user(wb.db, wb.redis_client(), name)
+    out.print(f"user {name} disabled; {ended} session(s) ended")
+
+
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Let a disabled user log in again."""
+    from workbench.accounts import enable_user
+
+    enable_user(_connect(need_redis=False).db, name)
+    out.print(f"user {name} enabled")
+
+
+@users_app.command("set-password")
+def users_set_password(name: str, password_stdin: PasswordStdinOpt = False) -> None:
+    """Give a user a new password; their portal sessions end."""
+    from workbench.accounts import set_password
+
+    password = _password(password_stdin)
+    wb = _connect()
+    ended = set_password(wb.db, wb.redis_client(), name, password)
+    out.print(f"password of {name} changed; {ended} session(s) ended")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8765,
+    session_hours: Annotated[float, typer.Option(help="how long a login lasts")] = 12.0,
+) -> None:
+    """Serve reports/ (index and reports) behind a login, until Ctrl-C (users: `workbench users add`)."""
+    from datetime import timedelta
+
+    from workbench.portal import PortalConfig, serve
+
+    wb = _connect()
+    config = PortalConfig(reports_dir=wb.settings.reports_dir, session_lifetime=timedelta(hours=session_hours))
+    serve(wb.db, wb.redis_client(), config, host=host, port=port, log=out.print)
 
 
 # ---------------------------------------------------------------- ingest

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from workbench.backtest.engine import BacktestResult
-from workbench.errors import DataNotFoundError, StrategyError
+from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.markets import timeframe_seconds
 from workbench.store.cache import JSONValue
 from workbench.store.database import Database
@@ -23,7 +23,7 @@ from workbench.strategies.base import Risk, Strategy, registered
 from workbench.strategies.builtin import BUILTIN_STRATEGIES
 
 __all__ = ["ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec", "resolve_strategy_class",
-           "save_result", "save_strategy", "stored_form"]
+           "save_result", "save_strategy", "share_run", "stored_form"]
 
 
 def _json(value: Any) -> str:
@@ -183,12 +183,13 @@ def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp
 
 
 def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
-              limit: int = 100) -> pd.DataFrame:
-    """Stored runs with their manifests, newest first."""
+              limit: int = 100, user_id: int | None = None) -> pd.DataFrame:
+    """Stored runs with their manifests and owner, newest first; with ``user_id`` only those the user owns
+    or that were shared with them (:func:`share_run`)."""
     with db.begin() as conn:
         result = conn.execute(query("backtest_runs").text, {
             "strategy_id": strategy_id, "sweep_id": None if sweep_id is None else str(sweep_id),
-            "limit": limit})
+            "limit": limit, "user_id": user_id})
         frame = pd.DataFrame(result.all(), columns=list(result.keys()))
     for col in ("start_date", "end_date", "created_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)
@@ -207,3 +208,15 @@ def load_run(db: Database, backtest_id: int) -> dict[str, Any]:
                               index=pd.DatetimeIndex([p["t"] for p in points]).tz_convert("UTC"),
                               name="equity")
     return out
+
+
+def share_run(db: Database, backtest_id: int, *, owner_id: int, user_id: int) -> None:
+    """Let ``user_id`` see stored run ``backtest_id``; only its owner ``owner_id`` may share it (idempotent)."""
+    with db.begin() as conn:
+        shared = conn.execute(query("backtest_share").text, {"backtest_id": backtest_id, "owner_id": owner_id,
+                                                             "user_id": user_id}).scalar()
+        if shared is None:
+            owner = conn.execute(query("backtest_owner").text, {"backtest_id": backtest_id}).scalar()
+            if owner is None:
+                raise DataNotFoundError(f"no backtest result with id {backtest_id}")
+            raise ValidationError(f"backtest {backtest_id} is not yours to share (it belongs to another user)")
