@@ -41,13 +41,15 @@ def alice(db: Any) -> int:
 
 @pytest.fixture
 def portal(db: Any, redis_cache: Any, reports_dir: Path) -> Iterator[Callable[..., str]]:
-    """``portal(**PortalConfig fields)`` starts the portal and returns its base URL."""
+    """``portal(**PortalConfig fields)`` starts the portal (on ``reports_dir`` unless given) and returns its
+    base URL."""
     import uvicorn
 
     running: list[tuple[Any, threading.Thread]] = []
 
     def start(**fields: Any) -> str:
-        app = create_app(db, redis_cache.client, PortalConfig(reports_dir=reports_dir, **fields))
+        fields.setdefault("reports_dir", reports_dir)
+        app = create_app(db, redis_cache.client, PortalConfig(**fields))
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

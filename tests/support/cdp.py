@@ -100,9 +100,11 @@ class Browser:
             time.sleep(0.2)
 
     def goto(self, url: str) -> None:
+        """Open ``url`` and wait until the new document (after any redirects) has loaded."""
+        marker = f"__left_{self._next_id}"
+        self.js(f"window.{marker} = true")
         self.call("Page.navigate", session=True, url=url)
-        self.wait_for(f"location.href.startsWith({json.dumps(url.split('?')[0][:8])}) && "
-                      "document.readyState === 'complete'")
+        self.wait_for(f"!window.{marker} && document.readyState === 'complete'")
 
     def submit(self, fields: dict[str, str], button: str) -> None:
         """Fill form fields (by id) and click a button (by id); wait for the next page to load."""
