@@ -28,7 +28,7 @@ from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, t
 from workbench.store.cache import FrameCache, strategy_status_key
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
-from workbench.store.runs import save_result, save_strategy
+from workbench.store.runs import backtesting, save_result, save_strategy
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
@@ -101,9 +101,10 @@ def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[st
     run_id = uuid.uuid4()
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
     _status(wb, sid, "backtesting", run_id=str(run_id))
-    result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end)
-    bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, close_at_end=close_at_end)
-           if sid is not None else None)
+    with backtesting(wb.db, sid):
+        result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end)
+        bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, close_at_end=close_at_end)
+               if sid is not None else None)
     _status(wb, sid, "idle", last_backtest_id=bid)
     return StoredRun(result, bid, sid, run_id)
 
@@ -142,8 +143,9 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
         rows[key] = {**result.params, **result.metrics.to_dict(), "backtest_id": bid}
 
     _status(wb, sid, "sweeping", sweep_id=str(sid_))
-    run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep,
-                      skip=set(stored))
+    with backtesting(wb.db, sid):
+        run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep,
+                  skip=set(stored))
     _status(wb, sid, "idle", last_sweep_id=str(sid_))
     strategies, skipped = sweep_strategies(strategy, grid)
     order = [combo_key(s.params) for s in strategies]
@@ -178,10 +180,11 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
     so is the stitched out-of-sample run (split walk_forward), all under one sweep id."""
     tf = normalize_timeframe(timeframe)
     data = load_market(wb, symbols, tf, start, end)
-    wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
-                      train_fraction=train_fraction, metric=metric, progress=progress)
-    if store:
-        store_walk_forward(wb, strategy, wf)
+    with backtesting(wb.db, save_strategy(wb.db, wb.user_id, strategy) if store else None):
+        wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
+                          train_fraction=train_fraction, metric=metric, progress=progress)
+        if store:
+            store_walk_forward(wb, strategy, wf)
     return wf
 
 

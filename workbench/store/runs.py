@@ -6,7 +6,8 @@ import importlib
 import json
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -22,8 +23,8 @@ from workbench.store.queries import query
 from workbench.strategies.base import Risk, Strategy, registered
 from workbench.strategies.builtin import BUILTIN_STRATEGIES
 
-__all__ = ["ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec", "resolve_strategy_class",
-           "save_result", "save_strategy", "share_run", "stored_form"]
+__all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
+           "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
 
 
 def _json(value: Any) -> str:
@@ -76,6 +77,53 @@ def save_strategy(db: Database, user_id: int, strategy: Strategy) -> int:
             return int(conn.execute(query("strategy_insert").text, {"user_id": user_id, **p}).scalar_one())
         conn.execute(query("strategy_update").text, {"id": found, **p})
         return int(found)
+
+
+def strategy_id_of(db: Database, user_id: int, strategy: Strategy) -> int:
+    """Id of the user's strategy of this name (saved first if there is none; an existing row is not changed)."""
+    with db.begin() as conn:
+        found = conn.execute(query("strategy_find").text, {"user_id": user_id, "name": strategy.name}).scalar()
+    return int(found) if found is not None else save_strategy(db, user_id, strategy)
+
+
+def _set_backtesting(conn: sa.Connection, strategy_id: int, flag: bool) -> None:
+    conn.execute(query("strategy_set_backtesting").text, {"id": strategy_id, "flag": flag})
+
+
+@contextmanager
+def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
+    """``strategies.is_backtesting`` is true while the block (a backtest, sweep or optimization) runs.
+
+    Each run holds a shared advisory lock on the strategy on a connection of its own; the last to finish
+    (the one that then gets the lock exclusively) clears the flag, so concurrent runs of one strategy keep
+    it set until all are done. A run killed outright leaves the flag set until the strategy's next run ends.
+    ``strategy_id`` None (nothing stored): nothing is marked.
+    """
+    if strategy_id is None:
+        yield
+        return
+    if db.single_connection:   # one connection at a time: no lock connection beside the run's own
+        with db.begin() as conn:
+            _set_backtesting(conn, strategy_id, True)
+        try:
+            yield
+        finally:
+            with db.begin() as conn:
+                _set_backtesting(conn, strategy_id, False)
+        return
+    with db.engine.connect() as lock:
+        lock.execute(query("strategy_backtesting_enter").text, {"id": strategy_id})
+        _set_backtesting(lock, strategy_id, True)
+        lock.commit()
+        try:
+            yield
+        finally:
+            lock.execute(query("strategy_backtesting_leave").text, {"id": strategy_id})
+            if lock.execute(query("strategy_backtesting_last").text, {"id": strategy_id}).scalar():
+                _set_backtesting(lock, strategy_id, False)
+                lock.commit()
+                lock.execute(query("strategy_backtesting_release").text, {"id": strategy_id})
+            lock.commit()
 
 
 def resolve_strategy_class(path: str) -> type[Strategy]:
