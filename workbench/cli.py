@@ -892,8 +892,21 @@ def serve(
     from workbench.portal import PortalConfig, serve
 
     wb = _connect()
-    config = PortalConfig(reports_dir=wb.settings.reports_dir, session_lifetime=timedelta(hours=session_hours))
+    config = PortalConfig(reports_dir=wb.settings.reports_dir, session_lifetime=timedelta(hours=session_hours),
+                          data_dir=wb.settings.data_dir, archive_location=wb.settings.archive_location)
     serve(wb.db, wb.redis_client(), config, host=host, port=port, log=out.print)
+
+
+@app.command()
+def monitor() -> None:
+    """Database connections, slowest queries, table sizes, archive state, Redis and free disk, now."""
+    from workbench.monitor import snapshot
+
+    wb = _connect()
+    report = snapshot(wb.db, wb.redis_client(), data_dir=wb.settings.data_dir,
+                      archive_location=wb.settings.archive_location, reports_dir=wb.settings.reports_dir)
+    for title, frame in report.sections():
+        _show(_table(frame, title))
 
 
 # ---------------------------------------------------------------- ingest

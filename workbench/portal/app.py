@@ -28,7 +28,7 @@ from starlette.routing import Route
 from workbench.accounts import authenticate
 from workbench.formatting import format_pct
 from workbench.portal.files import INDEX, resolve_report
-from workbench.portal.pages import home_page, login_page, message_page
+from workbench.portal.pages import home_page, login_page, message_page, monitor_page
 from workbench.portal.ratelimit import LoginLimiter
 from workbench.store.database import Database
 from workbench.store.sessions import SessionInfo, SessionStore, csrf_token
@@ -56,6 +56,9 @@ class PortalConfig:
     max_failures_per_address: int = 20
     failure_window_seconds: int = 900
     runs_shown: int = 50
+    #: for the monitoring page (free disk): the data dir and archive location of the settings
+    data_dir: Path | None = None
+    archive_location: str | None = None
 
 
 def _safe_next(value: str | None) -> str:
@@ -178,6 +181,19 @@ def create_app(db: Database, redis_client: redis.Redis | None, config: PortalCon
                          has_index=resolve_report(config.reports_dir, INDEX) is not None)
         return HTMLResponse(page, headers=_PAGE_HEADERS)
 
+    def monitor(request: Request) -> Response:
+        found = current(request)
+        if found is None:
+            return to_login(request)
+        from workbench.monitor import snapshot
+
+        data_dir = config.data_dir or config.reports_dir
+        report = snapshot(db, redis_client, data_dir=data_dir, archive_location=config.archive_location
+                          or str(data_dir / "archive"), reports_dir=config.reports_dir)
+        return HTMLResponse(monitor_page(username=found[1].username, csrf=csrf_token(found[0]),
+                                         taken_at=f"{report.taken_at:%Y-%m-%d %H:%M:%S} UTC",
+                                         sections=report.sections()), headers=_PAGE_HEADERS)
+
     def report(request: Request) -> Response:
         if current(request) is None:
             return to_login(request)
@@ -191,6 +207,7 @@ def create_app(db: Database, redis_client: redis.Redis | None, config: PortalCon
         Route("/", home),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/monitor", monitor),
         Route("/{path:path}", report),
     ])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-__all__ = ["home_page", "login_page", "message_page"]
+__all__ = ["home_page", "login_page", "message_page", "monitor_page"]
 
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}"
           "form.login{max-width:20rem}label{display:block;margin:.6rem 0 .2rem}input{width:100%;padding:.3rem}"
@@ -44,8 +44,10 @@ def home_page(*, username: str, csrf: str, runs: list[dict[str, Any]], has_index
         "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in ("id", "strategy", "symbol", "timeframe",
                                                                      "total_return", "owner")) + "</tr>"
         for r in runs)
-    index = ('<p><a id="reports" href="/index.html">All reports</a></p>' if has_index
-             else "<p>No reports yet (run <code>workbench report</code> or <code>workbench study</code>).</p>")
+    index = ('<p><a id="reports" href="/index.html">All reports</a> · <a id="monitor" href="/monitor">Monitoring</a>'
+             '</p>' if has_index
+             else "<p>No reports yet (run <code>workbench report</code> or <code>workbench study</code>). "
+                  '<a id="monitor" href="/monitor">Monitoring</a></p>')
     table = ("<table id=\"runs\"><tr><th>id</th><th>strategy</th><th>symbol</th><th>timeframe</th>"
              f"<th>return</th><th>owner</th></tr>{rows}</table>" if runs else "<p>No stored runs.</p>")
     return _page("Workbench reports", (
@@ -56,3 +58,17 @@ def home_page(*, username: str, csrf: str, runs: list[dict[str, Any]], has_index
 
 def message_page(title: str, text: str) -> str:
     return _page(title, f"<h1>{escape(title)}</h1><p>{escape(text)}</p>")
+
+
+def monitor_page(*, username: str, csrf: str, taken_at: str, sections: list[tuple[str, Any]]) -> str:
+    """``sections``: (title, DataFrame of text) pairs, as :meth:`workbench.monitor.MonitorReport.sections`."""
+    parts = []
+    for title, frame in sections:
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+                       for row in frame.itertuples(index=False))
+        parts.append(f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>")
+    return _page("Monitoring - workbench", (
+        f'<header><h1>Monitoring</h1><div>Signed in as <b id="user">{escape(username)}</b>'
+        f'{_logout_form(csrf)}</div></header><p><a href="/">Home</a> · taken {escape(taken_at)}</p>'
+        + "".join(parts)))
