@@ -9,7 +9,9 @@ database), each method timed with 1 warm-up + ``--repeat`` runs, no cache:
                         date_bin over the 1m rows), fetched the same way;
 * ``archive 1m``     -- the same 5M 1m rows read back from the Parquet archive (``Archive.read`` ->
                         loader columns -> pandas frame indexed by ts): what a load of a range that
-                        retention removed from the database costs;
+                        retention removed from the database costs (each file checked against its
+                        sha256 record; the warm-up hashes them, the timed runs reuse the digests a
+                        process remembers for unchanged files);
 * ``archive+db 1m``  -- ``load_candles(..., archive=...)`` while the rows are in both: the merge path.
 
 Checked (exit 1 on failure): rollup == bucketing (OHLC bit-identical, volume within 1e-12), archive
@@ -46,8 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def archive_frame(store: Any, start: Any, end: Any) -> Any:
-    table = store.read("candles", start, end, symbol=SYMBOL, timeframe="1m")
+def archive_frame(db: Any, store: Any, start: Any, end: Any) -> Any:
+    table = store.read(db, "candles", start, end, symbol=SYMBOL, timeframe="1m")
     table = table.select(["timestamp", "open_price", "high_price", "low_price", "close_price", "volume"])
     table = table.rename_columns(["ts", "open", "high", "low", "close", "volume"])
     return table.to_pandas().set_index("ts")
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     t_write = time.perf_counter() - t0
     print(report)
     size = sum(p.stat().st_size for p in Path(store.root).rglob("*.parquet"))
-    t_arc = timeit("archive 1m", lambda: archive_frame(store, start, end), repeat=args.repeat, n=n)
+    t_arc = timeit("archive 1m", lambda: archive_frame(db, store, start, end), repeat=args.repeat, n=n)
     t_merge = timeit("archive+db 1m", lambda: load_candles(db, SYMBOL, "1m", start, end, archive=store),
                      repeat=args.repeat, n=n)
     db_frame = t_1m.result
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         problems.append("archive+db frame differs from database frame")
     with db.begin() as conn:  # leave the data set as it was (no watermark: retention keeps it)
         conn.exec_driver_sql("DELETE FROM archive_watermarks")
+        conn.exec_driver_sql("DELETE FROM archive_files")
     tmp.cleanup()
 
     print(f"\n{fmt_int(n)} 1m rows ({start:%Y-%m-%d} .. {end:%Y-%m-%d}); best of {args.repeat}")

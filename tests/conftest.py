@@ -31,7 +31,7 @@ SERVER_FIXTURES = {
 }
 
 MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "candle_rollups",
-                 "archive_watermarks")
+                 "archive_watermarks", "archive_files")
 META_TABLES = ("users",)  # CASCADE empties the others
 
 

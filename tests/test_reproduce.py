@@ -185,3 +185,17 @@ def test_digests_change_with_one_bit_of_the_result() -> None:
         digests = result_digests(dataclasses.replace(result, **{key: changed}))
         assert digests[key] != base[key]
         assert {k: v for k, v in digests.items() if k != key} == {k: v for k, v in base.items() if k != key}
+
+
+def test_benchmark_and_risk_free_rate_are_stored_and_rerun(loaded) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.backtest(EmaCross(fast=5, slow=13), "KRW-SYNETH", "1h", benchmark="KRW-SYNBTC",
+                          risk_free_rate=0.03, **WINDOW)
+    btc = loaded.candles("KRW-SYNBTC", "1h", **WINDOW)["close"]
+    hold = 10_000_000.0 * btc / btc.iloc[0]                  # KRW-SYNBTC bought at the first close, not traded
+    np.testing.assert_allclose(run.result.benchmark.to_numpy(), hold.to_numpy(), rtol=1e-12)
+    stored = loaded.run(run.backtest_id)["backtest_config"]
+    assert (stored["benchmark"], stored["risk_free_rate"]) == ("KRW-SYNBTC", 0.03)
+    report = loaded.rerun(run.backtest_id)
+    assert report.reproduced, report.table()
+    assert report.result.config == run.result.config
+    assert report.result.metrics.to_dict() == run.result.metrics.to_dict()

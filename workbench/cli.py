@@ -150,6 +150,7 @@ def _metrics_table(result: Any, title: str) -> Any:
     metrics = result.metrics.to_dict()
     rows = [("symbols", ", ".join(result.symbols)), ("timeframe", result.timeframe),
             ("period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
+            ("benchmark", result.config.benchmark),
             *((metric_title(k), _cell(k, v)) for k, v in metrics.items())]
     return _table(pd.DataFrame(rows, columns=["metric", "value"]), title)
 
@@ -159,10 +160,11 @@ def _fold_columns(folds: Any, metric: str) -> Any:
     and the out-of-sample return, drawdown and trades."""
     import pandas as pd
 
-    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "backtest_id"}
+    fixed = {"fold", "train_start", "train_end", "test_start", "test_end", "train_bars", "test_bars", "backtest_id"}
     params = [c for c in folds.columns if c not in fixed and not c.startswith(("is_", "oos_"))]
     frame = pd.DataFrame({
         "fold": folds["fold"],
+        "train period": [_period(a, b) for a, b in zip(folds["train_start"], folds["train_end"], strict=True)],
         "test period": [_period(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)],
         "parameters": [_params_text({p: row[p] for p in params}) for _, row in folds.iterrows()],
         f"is_{metric}": folds[f"is_{metric}"],
@@ -232,7 +234,7 @@ def db_init() -> None:
     """Create or upgrade the schema (idempotent)."""
     from workbench.store.migrations import migrate, migration_status
 
-    wb = _connect(init_db=False, need_redis=False)
+    wb = _connect(init_db=False, need_redis=False, cache_enabled=False)  # no cache secret before the schema
     applied = migrate(wb.db)
     for m in applied:
         out.print(f"applied {m.version:04d}_{m.name}")
@@ -246,7 +248,7 @@ def db_status() -> None:
     """Applied and pending migrations."""
     from workbench.store.migrations import migration_status
 
-    st = migration_status(_connect(init_db=False, need_redis=False).db)
+    st = migration_status(_connect(init_db=False, need_redis=False, cache_enabled=False).db)
     out.print(f"applied: {list(st.applied)}\npending: {list(st.pending)}\nchanged since applied: "
               f"{list(st.changed)}\ntimescaledb: {st.timescaledb}")
     if st.pending:
@@ -298,11 +300,30 @@ def archive(
         "--retention/--no-retention",
         help="delete archived rows older than 30 days (default: on plain PostgreSQL; TimescaleDB's job does it)",
     )] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="check every archive file against its record "
+                                                          "(archive nothing); exit 1 if any is bad")] = False,
+    adopt: Annotated[bool, typer.Option("--adopt", help="record the unrecorded files that fit their place "
+                                                        "(archives written before this check existed)")] = False,
 ) -> None:
     """Archive market history to Parquet before retention drops it (idempotent; re-run to resume)."""
     from collections.abc import Iterator
 
     from tqdm import tqdm
+
+    if verify or adopt:
+        from workbench.errors import ValidationError
+
+        if before is not None or retention is not None or (verify and adopt):
+            raise ValidationError("archive --verify and --adopt take no other option: they archive nothing")
+        if adopt:
+            adopted = _connect(need_redis=False).adopt_archive()
+            typer.echo("\n".join([f"adopted {len(adopted):,} unrecorded archive files", *adopted]))
+            return
+        checked = _connect(need_redis=False).verify_archive()
+        typer.echo(str(checked))
+        if not checked.ok:
+            raise typer.Exit(1)
+        return
 
     def bar(months: Iterator[Any], table: str, total: int) -> Iterator[Any]:
         return iter(tqdm(months, total=total, desc=table, unit="month", disable=total == 0, file=sys.stderr))
@@ -361,11 +382,13 @@ def _kv(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _strategy(name: str, params: list[str] | None = None, **risk: Any) -> Any:
-    """Built-in strategy ``name`` with ``--param`` overrides and Risk fields (their defaults if omitted)."""
-    from workbench.strategies import Risk, builtin_strategy
+def _strategy(name: str, params: list[str] | None = None, strategy_file: str | None = None, **risk: Any) -> Any:
+    """Strategy ``name`` (built-in, entry point, ``file.py:Name``, or in ``--strategy-file``) with ``--param``
+    overrides and Risk fields (their defaults if omitted)."""
+    from workbench.strategies import Risk, make_strategy
 
-    return builtin_strategy(name, risk=Risk(**risk), **{k: _value(v) for k, v in _kv(params, "--param").items()})
+    return make_strategy(name, strategy_file=strategy_file, risk=Risk(**risk),
+                         **{k: _value(v) for k, v in _kv(params, "--param").items()})
 
 
 def _config(capital: float, fee: float, slippage: float) -> Any:
@@ -374,7 +397,9 @@ def _config(capital: float, fee: float, slippage: float) -> Any:
     return BacktestConfig(initial_capital=capital, fee_rate=fee, slippage=slippage)
 
 
-StrategyArg = Annotated[str, typer.Argument(help="built-in strategy, e.g. EmaCross (see `workbench strategies`)")]
+StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry point (see `workbench strategies`), "
+                                                 "or a user's file.py:Name")]
+StrategyFileOpt = Annotated[str | None, typer.Option("--strategy-file", help="a .py file defining STRATEGY")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
 RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade")]
@@ -394,13 +419,14 @@ CONFIG_DEFAULTS: dict[str, float] = {"initial_capital": 10_000_000.0, "fee_rate"
 
 @app.command()
 def strategies() -> None:
-    """List the built-in strategies (per-symbol, then portfolio) and their parameters."""
-    from workbench.strategies import BUILTIN_STRATEGIES, PORTFOLIO_STRATEGIES
+    """List the strategies (built-in per-symbol, built-in portfolio, installed entry points) and their
+    parameters."""
+    from workbench.strategies.registry import available_strategies
 
-    t = new_table(title="built-in strategies")
+    t = new_table(title="strategies")
     for col in ("name", "type", "parameters", "description"):
         t.add_column(col)
-    for name, cls in {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}.items():
+    for name, cls in available_strategies().items():
         t.add_row(name, cls.strategy_type, ", ".join(f"{k}={v}" for k, v in cls.defaults.items()),
                   cls.description)
     out.print(t)
@@ -416,10 +442,12 @@ def indicators(
     """Compute the technical indicators of stored candles and store them."""
     from tqdm.auto import tqdm
 
+    from workbench.research import symbol_list
     from workbench.store.indicator_store import compute_and_store_indicators
 
+    names = symbol_list(symbols)   # an empty list is an error, before anything connects
     wb = _connect()
-    for sym in tqdm([s for s in symbols.split(",") if s.strip()], desc="indicators", unit="symbol"):
+    for sym in tqdm(names, desc="indicators", unit="symbol"):
         run = compute_and_store_indicators(wb.db, sym, timeframe, start, end, cache=wb.cache)
         out.print(f"{sym} {timeframe}: {run.indicators}"
                   + (f"; candle columns: {run.candle_columns}" if run.candle_columns else ""))
@@ -440,13 +468,18 @@ def backtest(
     capital: CapitalOpt = CONFIG_DEFAULTS["initial_capital"],
     fee: FeeOpt = CONFIG_DEFAULTS["fee_rate"],
     slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
+    benchmark: Annotated[str, typer.Option(help="compare with: equal-weight (buy & hold of the traded symbols), "
+                                                "a symbol's buy & hold (e.g. KRW-BTC) or none")] = "equal-weight",
+    risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe/Sortino/alpha, "
+                                                       "fraction (0.035 = 3.5 %)")] = 0.0,
     store: Annotated[bool, typer.Option(help="store the run in backtest_results")] = True,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Backtest a built-in strategy on stored candles and store the result."""
-    strat = _strategy(strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
+    """Backtest a strategy on stored candles and store the result."""
+    strat = _strategy(strategy, param, strategy_file, risk_per_trade=risk_per_trade, max_positions=max_positions,
                       stop_loss_pct=stop_loss, take_profit_pct=take_profit)
     run = _connect().backtest(strat, symbols, timeframe, start, end, config=_config(capital, fee, slippage),
-                              store=store)
+                              store=store, benchmark=benchmark, risk_free_rate=risk_free_rate)
     _show(_metrics_table(run.result, str(strat)))
     if run.backtest_id is not None:
         out.print(f"stored as backtest_results.id {run.backtest_id} (run {run.run_id})")
@@ -476,12 +509,14 @@ def sweep(
     dask: Annotated[bool, typer.Option(help="run on Dask: WORKBENCH_DASK_ADDRESS, else a local cluster")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
     per_symbol: Annotated[bool, typer.Option(help="each symbol its own sweep (Dask tasks symbol x chunk)")] = False,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Grid sweep of a built-in strategy's parameters; every combination is stored."""
+    """Grid sweep of a strategy's parameters; every combination is stored."""
     values = _grid(grid)
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler, "per_symbol": per_symbol} if (
         dask or scheduler or per_symbol) else {}
-    outcome = _connect().sweep(_strategy(strategy), values, symbols, timeframe, start, end, chunk_size=chunk_size,
+    strat = _strategy(strategy, None, strategy_file)
+    outcome = _connect().sweep(strat, values, symbols, timeframe, start, end, chunk_size=chunk_size,
                                store=store, sweep_id=sweep_id, **extra)
     if outcome.table.attrs.get("resumed"):
         out.print(f"resumed sweep {outcome.sweep_id}: {outcome.table.attrs['resumed']} combinations were stored")
@@ -511,13 +546,15 @@ def optimize(
     folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)")] = 3,
     holdout: Annotated[float, typer.Option(help="share of the data kept out of the search")] = 0.3,
     seed: Annotated[int | None, typer.Option()] = None,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Optuna (TPE) search of a built-in strategy's parameters, stored in PostgreSQL and resumable."""
+    """Optuna (TPE) search of a strategy's parameters, stored in PostgreSQL and resumable."""
     import pandas as pd
 
     if not space:
         raise WorkbenchError("give at least one --space name=low:high (or name=a,b,c)")
-    res = _connect().optimize(_strategy(strategy), space, symbols, timeframe, start, end, n_trials=trials,
+    strat = _strategy(strategy, None, strategy_file)
+    res = _connect().optimize(strat, space, symbols, timeframe, start, end, n_trials=trials,
                               metric=metric, study_name=study, n_folds=folds, holdout=holdout, seed=seed)
     higher = res.study.direction.name == "MAXIMIZE"
     top = res.trials[res.trials["state"] == "COMPLETE"].sort_values("value", ascending=not higher).head(10)
@@ -541,23 +578,60 @@ def walk_forward_cmd(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    folds: Annotated[int, typer.Option()] = 4,
-    train_fraction: Annotated[float, typer.Option()] = 0.7,
+    mode: Annotated[str, typer.Option(help="rolling (train on the last --train-bars) or anchored (train on "
+                                           "all bars before each test window)")] = "rolling",
+    folds: Annotated[int | None, typer.Option(help="out-of-sample windows (default 4, or what --train-bars "
+                                                   "and --test-bars leave)")] = None,
+    train_bars: Annotated[int | None, typer.Option(help="bars of the first training window")] = None,
+    test_bars: Annotated[int | None, typer.Option(help="bars per out-of-sample window (the last one also takes "
+                                                       "the remainder)")] = None,
+    train_fraction: Annotated[float | None, typer.Option(help="without bar counts: training share of each "
+                                                              "rolling window, fraction (default 0.7)")] = None,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
-    """Walk-forward test: pick parameters in-sample, test them out of sample, fold by fold."""
-    import pandas as pd
+    """Walk-forward test: out-of-sample windows tile the history after the first training window; each
+    fold picks parameters on its training bars and tests them on its window."""
+    from workbench.reporting.walkforward import walk_forward_summary
 
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
-    wf = _connect().walk_forward(_strategy(strategy), _grid(grid), symbols, timeframe, start, end, n_folds=folds,
+    strat = _strategy(strategy, None, strategy_file)
+    wf = _connect().walk_forward(strat, _grid(grid), symbols, timeframe, start, end, mode=mode,
+                                 n_folds=folds, train_bars=train_bars, test_bars=test_bars,
                                  train_fraction=train_fraction, metric=metric, **extra)
-    _show(_table(_fold_columns(wf.folds, wf.metric), "walk-forward folds (test period in UTC; is = in sample, "
-                 "oos = out of sample)", _fold_headers(wf.metric)))
-    summary = wf.summary()
-    _show(_table(pd.DataFrame({"": [metric_title(str(k)) for k in summary.index],
-                               "value": [_cell(str(k), v) for k, v in summary.items()]}), "walk-forward summary"))
+    _show(_table(_fold_columns(wf.folds, wf.metric), f"walk-forward folds, {wf.mode} (periods in UTC; is = in "
+                 "sample, oos = out of sample)", _fold_headers(wf.metric)))
+    summary = walk_forward_summary(wf)
+    _show(_table(summary.rename(columns={"figure": ""}), "walk-forward summary (stitched out-of-sample curve)"))
+
+
+@app.command()
+def check(
+    strategy: StrategyArg,
+    symbol: Annotated[str, typer.Option(help="the symbol whose stored candles are used")] = "KRW-SYNBTC",
+    timeframe: Annotated[str, typer.Option()] = "1h",
+    start: Annotated[str | None, typer.Option()] = None,
+    end: Annotated[str | None, typer.Option()] = None,
+    param: ParamOpt = None,
+    strategy_file: StrategyFileOpt = None,
+    cuts: Annotated[int, typer.Option(help="cut points of the lookahead check")] = 30,
+    tolerance: Annotated[float, typer.Option(help="relative difference under which a value has settled")] = 1e-6,
+) -> None:
+    """Lookahead and warm-up gate: recompute the strategy on data cut at many points (a changed past value
+    is a leak: exit 1) and on data started later (bars each series needs to settle)."""
+    from workbench.strategies import check_strategy
+
+    strat = _strategy(strategy, param, strategy_file)
+    report = check_strategy(strat, _connect().candles(symbol, timeframe, start, end), cuts=cuts,
+                            tolerance=tolerance)
+    _show(_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"))
+    _show(_table(report.warmup_table(), f"warm-up: bars to settle within {tolerance:g}, largest relative "
+                                        "difference left after N bars"))
+    out.print(report.verdict(), soft_wrap=True)
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 @runs_app.callback()
@@ -671,12 +745,12 @@ def study(
 
 
 # ---------------------------------------------------------------- paper trading
-def _paper_strategy(wb: Any, name: str, params: list[str] | None, **risk: Any) -> Any:
-    """A stored strategy by id or name (with ``--param`` overrides), else a built-in one."""
+def _paper_strategy(wb: Any, name: str, params: list[str] | None, strategy_file: str | None, **risk: Any) -> Any:
+    """A stored strategy by id or name (with ``--param`` overrides), else a built-in, entry point or file one."""
     from workbench.errors import DataNotFoundError
-    from workbench.strategies import BUILTIN_STRATEGIES
+    from workbench.strategies.registry import is_strategy_reference
 
-    if name.isdigit() or name not in BUILTIN_STRATEGIES:
+    if strategy_file is None and (name.isdigit() or not is_strategy_reference(name)):
         try:
             stored = wb.strategy(int(name) if name.isdigit() else name)
         except DataNotFoundError:
@@ -685,7 +759,7 @@ def _paper_strategy(wb: Any, name: str, params: list[str] | None, **risk: Any) -
         else:
             overrides = {k: _value(v) for k, v in _kv(params, "--param").items()}
             return stored.with_params(**overrides) if overrides else stored
-    return _strategy(name, params, **risk)
+    return _strategy(name, params, strategy_file, **risk)
 
 
 @app.command()
@@ -710,6 +784,7 @@ def paper(
     warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
     poll_interval: Annotated[float | None, typer.Option(help="live: seconds between polls")] = None,
     max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls")] = None,
+    strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Paper-trade a strategy: live on Bithumb's public candles, or --replay START END of stored candles.
 
@@ -727,8 +802,8 @@ def paper(
                 raise WorkbenchError("--resume continues a run as it was started; do not combine it with --replay")
             outcome = wb.paper_resume(resume, progress=True, poll_interval=poll_interval, max_polls=max_polls)
         else:
-            strat = _paper_strategy(wb, strategy, param, risk_per_trade=risk_per_trade, max_positions=max_positions,
-                                    stop_loss_pct=stop_loss, take_profit_pct=take_profit)
+            strat = _paper_strategy(wb, strategy, param, strategy_file, risk_per_trade=risk_per_trade,
+                                    max_positions=max_positions, stop_loss_pct=stop_loss, take_profit_pct=take_profit)
             config = _config(capital, fee, slippage)
             rules = OrderRules() if exchange_rules else OrderRules.off()
             if replay is not None:
@@ -993,8 +1068,21 @@ def _known_secrets() -> list[str]:
     return found
 
 
+def _command_path(args: list[str]) -> str:
+    """``workbench paper`` for ``["paper", "--replay", "x"]``: the command the arguments name."""
+    cmd: Any = typer.main.get_command(app)
+    path = ["workbench"]
+    for arg in args:
+        cmd = getattr(cmd, "commands", {}).get(arg)
+        if cmd is None:
+            break
+        path.append(arg)
+    return " ".join(path)
+
+
 def main() -> None:
-    """Entry point: failures print one ``error:`` line (``--debug``: the traceback too) and exit 1."""
+    """Entry point: failures and misuse (a bad option value, a missing argument, an unknown option) print
+    one ``error:`` line (``--debug``: the traceback too) and exit 1."""
     import signal
 
     flags = {f: f in sys.argv[1:] for f in ("--debug", "--keep-services")}
@@ -1009,18 +1097,29 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminate)  # like Ctrl-C: clean up what was started, then exit
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False, prog_name="workbench")   # usage errors come here, not as a box
+        sys.exit(code if isinstance(code, int) else 0)
     except SystemExit:
         raise
     except KeyboardInterrupt as err:
         console.print(f"[red]error:[/red] interrupted{f' ({err})' if str(err) else ''}")
         sys.exit(143 if str(err) == "SIGTERM" else 130)
     except BaseException as err:
+        from workbench.cli_errors import describe_usage, usage_kind
+
+        kind = usage_kind(err)
+        if kind == "help":    # `workbench`, `workbench db`: the help, as asked (plain text: no rich)
+            sys.stdout.write(err.ctx.get_help() + "\n")  # type: ignore[attr-defined]
+            sys.exit(0)
         from rich.markup import escape
 
         from workbench.cli_errors import describe_failure
         from workbench.redact import mask_text
 
+        if kind is not None:  # the command line itself is wrong (or a prompt was aborted)
+            text = describe_usage(err, _command_path(sys.argv[1:])) if kind == "usage" else "aborted"
+            console.print(f"[red]error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
+            sys.exit(1)
         if debug:
             import traceback
 

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     )
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=20, ge=0)
+    pool_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for a pooled connection")
     single_connection: bool = Field(
         default=False, description="server serves one connection at a time (PGlite): no pool, no COPY FROM STDIN"
     )

@@ -38,13 +38,14 @@ from workbench.backtest import (
     run_strategies,
     sweep_strategies,
 )
-from workbench.backtest.walkforward import stitch, walk_forward_fold
+from workbench.backtest.walkforward import FoldWindow, finish_walk_forward, walk_forward_fold, walk_forward_windows
 from workbench.errors import ValidationError
 from workbench.indicators import indicator_cache
 from workbench.markets import TimeLike, normalize_timeframe
 from workbench.research import (
     ResearchContext,
     SweepOutcome,
+    benchmark_close,
     load_market,
     overfitting_of,
     store_walk_forward,
@@ -98,44 +99,44 @@ class FoldTask:
     start: TimeLike | None
     end: TimeLike | None
     config: BacktestConfig
-    fold: int
-    n_folds: int
-    train_fraction: float
+    window: FoldWindow
     metric: str
     chunk_size: int
     run_token: str = ""
+    benchmark_close: pd.Series | None = None
 
 
 def run_fold_task(task: FoldTask) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
     """Run on a worker: one fold of :func:`workbench.backtest.walk_forward` (its row, out-of-sample run and
     chosen parameters; the run carries only its fold's window of data back)."""
     md = _task_data(task)
-    return walk_forward_fold(md, task.strategy, task.grid, task.config, task.fold, n_folds=task.n_folds,
-                             train_fraction=task.train_fraction, metric=task.metric, chunk_size=task.chunk_size)
+    return walk_forward_fold(md, task.strategy, task.grid, task.config, task.window, metric=task.metric,
+                             chunk_size=task.chunk_size, benchmark_close=task.benchmark_close)
 
 
 def distributed_walk_forward(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
                              symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
                              end: TimeLike | None = None, *, config: BacktestConfig | None = None,
-                             n_folds: int = 4, train_fraction: float = 0.7, metric: str = "sharpe_ratio",
-                             chunk_size: int = 8, store: bool = True, progress: bool = True,
-                             client: Client | None = None, scheduler: str | None = None,
-                             redis_url: str | None = None) -> WalkForwardResult:
+                             mode: str = "rolling", n_folds: int | None = None, train_bars: int | None = None,
+                             test_bars: int | None = None, train_fraction: float | None = None,
+                             metric: str = "sharpe_ratio", overfitting: bool = True, chunk_size: int = 8,
+                             store: bool = True, progress: bool = True, client: Client | None = None,
+                             scheduler: str | None = None, redis_url: str | None = None) -> WalkForwardResult:
     """:func:`workbench.research.walk_forward_study` with one Dask task per fold (each loading its data
-    itself); the client stitches the out-of-sample runs and stores them as the in-process study does."""
+    itself); the client stitches the out-of-sample runs, computes the overfitting figures and stores
+    them as the in-process study does."""
     check_metric(metric)
-    if not isinstance(n_folds, int) or n_folds < 1:
-        raise ValidationError(f"n_folds must be an integer >= 1 (got {n_folds!r})")
-    if not 0.1 <= train_fraction <= 0.95:
-        raise ValidationError(f"train_fraction must be in [0.1, 0.95] (got {train_fraction})")
     sweep_strategies(strategy, grid)              # the grid's errors, before any task starts
     tf = normalize_timeframe(timeframe)
     config = config or BacktestConfig()
     names = tuple(symbol_list(symbols))
     md = prepare_data(load_market(wb, names, tf, start, end), timeframe=tf)   # to stitch the folds
+    windows = walk_forward_windows(len(md.index), mode=mode, n_folds=n_folds, train_bars=train_bars,
+                                   test_bars=test_bars, train_fraction=train_fraction)
+    bench = benchmark_close(wb, config, names, tf, start, end)
     token = uuid.uuid4().hex
     tasks = [FoldTask(wb.db.url, redis_url, strategy, {k: list(v) for k, v in grid.items()}, names, tf, start, end,
-                      config, fold, n_folds, train_fraction, metric, chunk_size, token) for fold in range(n_folds)]
+                      config, window, metric, chunk_size, token, bench) for window in windows]
     with (_given(client) if client is not None else dask_client(scheduler)) as c:
         if progress:
             print(f"dask dashboard: {c.dashboard_link}", file=sys.stderr)
@@ -143,7 +144,8 @@ def distributed_walk_forward(wb: ResearchContext, strategy: Strategy, grid: Mapp
     rows = [d[0] for d in done]
     results = [d[1] for d in done]
     chosen = [d[2] for d in done]
-    wf = WalkForwardResult(pd.DataFrame(rows), results, metric, stitch(results, md, config, chosen))
+    wf = finish_walk_forward(md, strategy, grid, config, rows, results, chosen, metric=metric, mode=mode,
+                             overfitting=overfitting, chunk_size=chunk_size, benchmark_close=bench)
     if store:
         store_walk_forward(wb, strategy, wf)
     return wf

@@ -11,7 +11,9 @@ __all__ = [
     "MigrationError",
     "StrategyError",
     "ArchiveError",
+    "ArchiveIntegrityError",
     "ConfigError",
+    "InUseError",
 ]
 
 
@@ -47,5 +49,13 @@ class ArchiveError(WorkbenchError):
     """The Parquet archive could not be read or written."""
 
 
+class ArchiveIntegrityError(ArchiveError):
+    """An archive file is damaged, missing, not recorded, or holds another partition's rows."""
+
+
 class ConfigError(WorkbenchError):
     """A setting or secret is missing or malformed (e.g. no key to decrypt stored API keys)."""
+
+
+class InUseError(WorkbenchError):
+    """Another process holds what this one needs exclusively (e.g. it is running the same paper run)."""

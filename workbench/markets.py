@@ -16,6 +16,7 @@ from workbench.errors import ValidationError
 
 __all__ = [
     "KRW_TICKS",
+    "BUCKET_ORIGIN",
     "TIMEFRAMES",
     "TimeLike",
     "normalize_symbol",
@@ -59,6 +60,8 @@ KRW_TICKS: Final[tuple[tuple[float, float], ...]] = (
     (1.0, 0.001),
     (0.0, 0.0001),
 )
+#: where bars of every timeframe start counting: 2000-01-03 00:00 UTC (a Monday), as the SQL's ``date_bin``
+BUCKET_ORIGIN: Final = pd.Timestamp("2000-01-03", tz="UTC")
 #: other spellings, Bithumb's own included (legacy "24h", v1 minute units "60"/"240")
 _ALIASES: Final[dict[str, str]] = {
     "1min": "1m", "3min": "3m", "5min": "5m", "10min": "10m", "15min": "15m", "30min": "30m",

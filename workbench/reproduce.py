@@ -1,9 +1,10 @@
 """Re-run a stored backtest from its manifest and say whether it reproduces bit for bit.
 
-The manifest of a run holds the strategy class, parameters, risk, config, symbols, timeframe, the
-candles' window, the data fingerprint, the dependency lock's hash, the git commit and sha256 digests of
-the result (full equity curve, trade list, metrics). :func:`rerun` loads the same window, runs the
-same strategy with the public engine (``run_backtest``) and compares.
+The manifest of a run holds the strategy class, parameters, risk, config (costs, benchmark and
+risk-free rate), symbols, timeframe, the candles' window, the data fingerprint, the dependency lock's
+hash, the git commit and sha256 digests of the result (full equity curve, trade list, metrics).
+:func:`rerun` loads the same window, runs the same strategy with the public engine (``run_backtest``)
+and compares.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import pandas as pd
 from workbench.backtest import BacktestConfig, BacktestResult, run_backtest
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.markets import timeframe_seconds
-from workbench.research import ResearchContext, load_market
+from workbench.research import ResearchContext, benchmark_close, load_market
 from workbench.store.manifest import LOCK_KEY, git_commit, lock_hash, result_digests
 from workbench.store.runs import load_run, resolve_strategy_class, stored_form
 from workbench.strategies import Risk, Strategy
+from workbench.strategies.registry import file_sha256
 
 __all__ = ["Check", "RerunReport", "rerun"]
 
@@ -89,7 +91,24 @@ def _number(a: Any, b: Any) -> bool:
     return (math.isnan(fa) and math.isnan(fb)) or fa == fb
 
 
+def _check_source(row: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Refuse to re-run a strategy of a user's file whose content changed since the run."""
+    source = spec.get("source")
+    if not source:
+        return
+    path = source["file"]
+    try:
+        now = file_sha256(path)
+    except StrategyError as err:
+        raise StrategyError(f"backtest {row['id']} ran a strategy file that cannot be read now: {err}") from None
+    if now != source["sha256"]:
+        raise StrategyError(f"backtest {row['id']} ran the strategy file {path!r} with sha256 "
+                            f"{source['sha256'][:16]}…; the file now has sha256 {now[:16]}…: it changed, so the "
+                            "run cannot be reproduced (restore the file's content to re-run it)")
+
+
 def _strategy(row: dict[str, Any], spec: dict[str, Any]) -> Strategy:
+    _check_source(row, spec)
     cls = resolve_strategy_class(row["strategy_class"])
     risk = Risk(**spec.get("risk", {}))
     try:
@@ -135,7 +154,8 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
     data = load_market(wb, spec["symbols"], timeframe, start, end)
     result = run_backtest(data, strategy, config, timeframe=timeframe,
                           trade_start=None if trade_start is None else pd.Timestamp(trade_start),
-                          close_at_end=bool(replay.get("close_at_end", False)))
+                          close_at_end=bool(replay.get("close_at_end", False)),
+                          benchmark_close=benchmark_close(wb, config, list(data), timeframe, start, end))
     return RerunReport(backtest_id, result, tuple(_compare(row, replay, result)))
 
 

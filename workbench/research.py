@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import pandas as pd
@@ -32,7 +32,8 @@ from workbench.store.runs import backtesting, save_result, save_strategy
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
-__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "load_market", "overfitting_of", "sweep",
+__all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "benchmark_close", "load_market",
+           "overfitting_of", "run_config", "sweep",
            "store_walk_forward", "sweep_uuid", "symbol_list",
            "walk_forward_study"]
 
@@ -86,6 +87,29 @@ def load_market(wb: ResearchContext, symbols: str | Sequence[str], timeframe: st
     return {s: load_candles(wb.db, s, tf, start, end, cache=wb.cache) for s in symbol_list(symbols)}
 
 
+def run_config(config: BacktestConfig | None, benchmark: str | None = None,
+               risk_free_rate: float | None = None) -> BacktestConfig:
+    """``config`` (default: ``BacktestConfig()``) with ``benchmark`` and ``risk_free_rate`` when given."""
+    config = config or BacktestConfig()
+    changes: dict[str, Any] = {}
+    if benchmark is not None:
+        changes["benchmark"] = benchmark
+    if risk_free_rate is not None:
+        changes["risk_free_rate"] = risk_free_rate
+    return replace(config, **changes) if changes else config
+
+
+def benchmark_close(wb: ResearchContext, config: BacktestConfig, symbols: Sequence[str], timeframe: str,
+                    start: TimeLike | None, end: TimeLike | None) -> pd.Series | None:
+    """The close prices of ``config.benchmark`` over the run's range when it names a symbol that is not
+    traded (None otherwise: the engine takes a traded symbol's from the run's data)."""
+    symbol = config.benchmark_symbol
+    if symbol is None or symbol in symbols:
+        return None
+    frame = load_candles(wb.db, symbol, normalize_timeframe(timeframe), start, end, cache=wb.cache)
+    return frame["close"]
+
+
 def _status(wb: ResearchContext, strategy_id: int | None, state: str, **extra: Any) -> None:
     if strategy_id is not None:
         wb.cache.set_json(strategy_status_key(strategy_id), {"state": state, **extra})
@@ -93,16 +117,22 @@ def _status(wb: ResearchContext, strategy_id: int | None, state: str, **extra: A
 
 def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
              start: TimeLike | None = None, end: TimeLike | None = None, *,
-             config: BacktestConfig | None = None, store: bool = True, close_at_end: bool = False) -> StoredRun:
+             config: BacktestConfig | None = None, store: bool = True, close_at_end: bool = False,
+             benchmark: str | None = None, risk_free_rate: float | None = None) -> StoredRun:
     """Load, backtest and (by default) store one run with its manifest (``close_at_end``: close positions
-    still open at the last close)."""
+    still open at the last close). ``benchmark`` (``"equal-weight"``, ``"none"`` or a symbol such as
+    ``"KRW-BTC"``) and ``risk_free_rate`` (annual fraction) override ``config``'s; both are stored with the
+    run's config, so ``rerun`` repeats them."""
     tf = normalize_timeframe(timeframe)
+    config = run_config(config, benchmark, risk_free_rate)
     data = load_market(wb, symbols, tf, start, end)
+    bench = benchmark_close(wb, config, list(data), tf, start, end)
     run_id = uuid.uuid4()
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
     _status(wb, sid, "backtesting", run_id=str(run_id))
     with backtesting(wb.db, sid):
-        result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end)
+        result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end,
+                              benchmark_close=bench)
         bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, close_at_end=close_at_end)
                if sid is not None else None)
     _status(wb, sid, "idle", last_backtest_id=bid)
@@ -174,15 +204,21 @@ def overfitting_of(returns: Mapping[str, pd.Series]) -> OverfittingReport | None
 def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
                        symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
                        end: TimeLike | None = None, *, config: BacktestConfig | None = None,
-                       n_folds: int = 4, train_fraction: float = 0.7, metric: str = "sharpe_ratio",
-                       store: bool = True, progress: bool = True) -> WalkForwardResult:
-    """Walk-forward test; with ``store`` each fold's out-of-sample run is stored (split out_of_sample) and
-    so is the stitched out-of-sample run (split walk_forward), all under one sweep id."""
+                       mode: str = "rolling", n_folds: int | None = None, train_bars: int | None = None,
+                       test_bars: int | None = None, train_fraction: float | None = None,
+                       metric: str = "sharpe_ratio", overfitting: bool = True, store: bool = True,
+                       progress: bool = True) -> WalkForwardResult:
+    """Walk-forward test (see :func:`workbench.backtest.walk_forward`); with ``store`` each fold's
+    out-of-sample run is stored (split out_of_sample) and so is the stitched out-of-sample run (split
+    walk_forward), all under one sweep id."""
     tf = normalize_timeframe(timeframe)
+    config = config or BacktestConfig()
     data = load_market(wb, symbols, tf, start, end)
     with backtesting(wb.db, save_strategy(wb.db, wb.user_id, strategy) if store else None):
-        wf = walk_forward(data, strategy, grid, config, timeframe=tf, n_folds=n_folds,
-                          train_fraction=train_fraction, metric=metric, progress=progress)
+        wf = walk_forward(data, strategy, grid, config, timeframe=tf, mode=mode, n_folds=n_folds,
+                          train_bars=train_bars, test_bars=test_bars, train_fraction=train_fraction,
+                          metric=metric, overfitting=overfitting,
+                          benchmark_close=benchmark_close(wb, config, list(data), tf, start, end), progress=progress)
         if store:
             store_walk_forward(wb, strategy, wf)
     return wf
@@ -195,7 +231,8 @@ def store_walk_forward(wb: ResearchContext, strategy: Strategy, wf: WalkForwardR
     group = uuid.uuid4()
     step = pd.Timedelta(seconds=timeframe_seconds(wf.stitched.timeframe))
     ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
-                       window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start)
+                       window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start,
+                       close_at_end=True)
            for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
     wf.folds["backtest_id"] = ids
     wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,

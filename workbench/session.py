@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from workbench.backtest.search import SpaceLike
     from workbench.optimize import SearchOutcome
     from workbench.reproduce import RerunReport
+    from workbench.store.archive_verify import VerifyReport
 
 __all__ = ["Workbench", "connect"]
 
@@ -186,10 +187,12 @@ class Workbench:
     def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
                  start: TimeLike | None = None, end: TimeLike | None = None, *,
                  config: BacktestConfig | None = None, store: bool = True,
-                 close_at_end: bool = False) -> research.StoredRun:
-        """Load, backtest, store; see :func:`workbench.research.backtest`."""
+                 close_at_end: bool = False, benchmark: str | None = None,
+                 risk_free_rate: float | None = None) -> research.StoredRun:
+        """Load, backtest, store; see :func:`workbench.research.backtest`. ``benchmark``: ``"equal-weight"``
+        (default), ``"none"`` or a symbol (``"KRW-BTC"``); ``risk_free_rate``: annual, as a fraction."""
         return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
-                                 close_at_end=close_at_end)
+                                 close_at_end=close_at_end, benchmark=benchmark, risk_free_rate=risk_free_rate)
 
     def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -227,21 +230,26 @@ class Workbench:
 
     def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
                      timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
-                     config: BacktestConfig | None = None, n_folds: int = 4, train_fraction: float = 0.7,
-                     metric: str = "sharpe_ratio", store: bool = True, progress: bool = True, dask: bool = False,
+                     config: BacktestConfig | None = None, mode: str = "rolling", n_folds: int | None = None,
+                     train_bars: int | None = None, test_bars: int | None = None,
+                     train_fraction: float | None = None, metric: str = "sharpe_ratio", overfitting: bool = True,
+                     store: bool = True, progress: bool = True, dask: bool = False,
                      scheduler: str | None = None, client: Client | None = None) -> WalkForwardResult:
-        """Walk-forward test; see :func:`workbench.research.walk_forward_study`. With ``dask`` (or
+        """Walk-forward test (``mode`` rolling or anchored; out-of-sample windows tiling the history after
+        the first training window); see :func:`workbench.research.walk_forward_study`. With ``dask`` (or
         ``scheduler``, ``client``) one Dask task per fold: :func:`workbench.distributed.distributed_walk_forward`."""
+        windows: dict[str, Any] = {"mode": mode, "n_folds": n_folds, "train_bars": train_bars,
+                                   "test_bars": test_bars, "train_fraction": train_fraction}
         if dask or scheduler or client is not None:
             from workbench.distributed import distributed_walk_forward
 
             return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                                            n_folds=n_folds, train_fraction=train_fraction, metric=metric,
-                                            store=store, progress=progress, client=client, scheduler=scheduler,
-                                            redis_url=self._worker_redis_url())
+                                            metric=metric, overfitting=overfitting, store=store,
+                                            progress=progress, client=client, scheduler=scheduler,
+                                            redis_url=self._worker_redis_url(), **windows)
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                                           n_folds=n_folds, train_fraction=train_fraction, metric=metric,
-                                           store=store, progress=progress)
+                                           metric=metric, overfitting=overfitting, store=store, progress=progress,
+                                           **windows)
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
              limit: int = 100) -> pd.DataFrame:
@@ -330,6 +338,19 @@ class Workbench:
             retention = not self.db.has_timescaledb
         return report, (apply_retention(self.db) if retention else None)
 
+    def verify_archive(self) -> VerifyReport:
+        """Every archive file checked against its record in the database (``workbench archive --verify``)."""
+        from workbench.store.archive_verify import verify_archive
+
+        return verify_archive(self.db, self.archive)
+
+    def adopt_archive(self) -> list[str]:
+        """Record the archive's unrecorded files that fit their place (archives written before
+        migration 0051; ``workbench archive --adopt``); returns their paths."""
+        from workbench.store.archive_verify import adopt_unrecorded
+
+        return adopt_unrecorded(self.db, self.archive)
+
     def redis_client(self) -> Redis | None:
         """A client of the Redis server in use (None with the cache disabled): sessions, login limits."""
         if not (self.settings.cache_enabled and self.urls.redis_url):
@@ -367,6 +388,7 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, need_redi
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings, need_redis=need_redis)
     db = Database(urls.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
+                  pool_timeout=settings.pool_timeout,
                   single_connection=settings.single_connection)
     if init_db:
         migrate(db)

@@ -108,26 +108,6 @@ def test_sweep_matches_single_runs_across_chunks() -> None:
         assert row.total_trades == single.metrics.total_trades
 
 
-def test_walk_forward_windows_and_out_of_sample_runs() -> None:
-    df = _random(8, n=1200)
-    wf = walk_forward(df, EmaCross(), {"fast": [3, 5], "slow": [10, 20]}, timeframe="1h", n_folds=3,
-                      progress=False)
-    f = wf.folds
-    assert len(f) == 3 and len(wf.out_of_sample) == 3
-    assert (f["train_end"] < f["test_start"]).all()
-    assert (f["test_end"].iloc[:-1].to_numpy() < f["train_start"].iloc[1:].to_numpy()).all()
-    for row, oos in zip(f.itertuples(), wf.out_of_sample, strict=True):
-        assert oos.equity.index[0] == row.test_start and oos.equity.index[-1] == row.test_end
-        assert (oos.trades["entry_time"] >= row.test_start).all()
-        assert oos.params == {"fast": row.fast, "slow": row.slow}
-    assert wf.summary()["folds"] == 3
-    # the stitched out-of-sample curve compounds the folds: its return is the product of theirs
-    growth = np.prod([1 + r.metrics.total_return for r in wf.out_of_sample]) - 1
-    assert wf.metrics.total_return == pytest.approx(growth, rel=1e-12)
-    assert len(wf.equity) == sum(len(r.equity) for r in wf.out_of_sample)
-    assert wf.metrics.total_trades == sum(len(r.trades) for r in wf.out_of_sample)
-
-
 @strategy("windows_test", "swing_trading")
 def windows(df: pd.DataFrame, *, fast: int = 3, slow: int = 10) -> tuple[pd.Series, pd.Series]:
     """Uses its parameters as rolling windows: a float window is a pandas error."""
@@ -138,12 +118,13 @@ def windows(df: pd.DataFrame, *, fast: int = 3, slow: int = 10) -> tuple[pd.Seri
 def test_walk_forward_keeps_parameter_types_and_ranks_by_each_metrics_direction() -> None:
     df = _random(8, n=1200)
     grid = {"fast": [3, 5], "slow": [10, 20]}
-    wf = walk_forward(df, windows(), grid, timeframe="1h", n_folds=2, progress=False, metric="max_drawdown")
+    wf = walk_forward(df, windows(), grid, timeframe="1h", n_folds=2, train_bars=600, progress=False,
+                      metric="max_drawdown", overfitting=False)
     for oos in wf.out_of_sample:
         assert all(type(v) is int for v in oos.params.values())
     # max_drawdown: the lowest wins; check against the in-sample sweep of fold 0 by hand
     md = prepare_data(df, timeframe="1h")
-    split = int(600 * 0.7)
+    split = 600                      # the first training window: bars 0 .. 599
     table = run_sweep(df.iloc[:split], windows(), grid, timeframe="1h", progress=False)
     lowest = table.loc[table["max_drawdown"].idxmin()]
     assert (wf.folds["fast"].iloc[0], wf.folds["slow"].iloc[0]) == (lowest["fast"], lowest["slow"])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import METRIC_INFO, BacktestConfig, Metrics, compute_metrics, run_backtest
+from workbench.backtest import METRIC_INFO, BacktestConfig, Metrics, compute_metrics, daily_returns, run_backtest
 from workbench.strategies import EmaCross, Risk
 
 CAPITAL = 10_000_000.0
@@ -127,3 +127,49 @@ def test_metrics_read_like_a_mapping() -> None:
     assert dict(m) == m.to_dict() and m.to_series()["total_return"] == pytest.approx(0.02)
     with pytest.raises(KeyError, match="not a metric"):
         m["sharpe"]
+
+
+def _weekdays_equity() -> pd.Series:
+    """Two weeks of weekday-only daily equity (Mon 2025-01-06 .. Fri 2025-01-17), +1 % per weekday."""
+    days = pd.bdate_range("2025-01-06", "2025-01-17", tz="UTC")
+    return pd.Series(100.0 * 1.01 ** np.arange(1, 11), index=days)
+
+
+def test_weekday_only_data_gives_calendar_cagr_and_zero_return_weekends() -> None:
+    m = compute_metrics(_weekdays_equity(), pd.DataFrame(columns=["pnl", "fees", "status", "exit_time"]),
+                        initial_capital=100.0)
+    # by hand: 12 calendar days (Jan 6 .. Jan 17), growth 1.01^10
+    assert m.annual_return == pytest.approx(1.01 ** (10 * 365 / 12) - 1, rel=1e-12)
+    # the calendar-day grid: five 1 % days, a 0 % weekend, five 1 % days
+    grid = pd.Series([0.01] * 5 + [0.0, 0.0] + [0.01] * 5,
+                     index=pd.date_range("2025-01-06", periods=12, freq="1D", tz="UTC"))
+    assert m.annual_return == pytest.approx(ep.cagr(grid, annualization=365), rel=1e-12)
+    assert m.sharpe_ratio == pytest.approx(ep.sharpe_ratio(grid, annualization=365), rel=1e-12)
+    assert m.volatility == pytest.approx(ep.annual_volatility(grid, annualization=365), rel=1e-12)
+    assert m.worst_day == 0.0
+
+
+def test_a_gap_of_missing_days_counts_as_calendar_time() -> None:
+    idx = pd.DatetimeIndex(["2025-03-01 10:00", "2025-03-01 23:00", "2025-03-02 12:00", "2025-03-06 01:00"],
+                           tz="UTC")
+    equity = pd.Series([101.0, 102.0, 100.0, 110.0], index=idx)     # an outage from Mar 3 to Mar 5
+    daily = daily_returns(equity, 100.0)
+    assert list(daily.index.strftime("%m-%d")) == ["03-01", "03-02", "03-03", "03-04", "03-05", "03-06"]
+    np.testing.assert_allclose(daily.to_numpy(), [0.02, 100 / 102 - 1, 0.0, 0.0, 0.0, 0.1], rtol=1e-12)
+    m = compute_metrics(equity, pd.DataFrame(columns=["pnl", "fees", "status", "exit_time"]), initial_capital=100.0)
+    assert m.annual_return == pytest.approx(1.1 ** (365 / 6) - 1, rel=1e-12)
+
+
+def test_risk_free_rate_in_sharpe_sortino_and_alpha_equals_empyrical(run) -> None:  # type: ignore[no-untyped-def]
+    r, df = run
+    rf_daily = 1.035 ** (1 / 365) - 1          # 3.5 % a year, compounded daily
+    m = compute_metrics(r.equity, r.trades, initial_capital=CAPITAL, benchmark=r.benchmark,
+                        risk_free_rate=0.035)
+    d = _daily(r.equity)
+    assert m.sharpe_ratio == pytest.approx(ep.sharpe_ratio(d, risk_free=rf_daily, annualization=365), rel=1e-9)
+    assert m.sortino_ratio == pytest.approx(ep.sortino_ratio(d, required_return=rf_daily, annualization=365),
+                                            rel=1e-9)
+    hold = CAPITAL * df["close"] / df["close"].iloc[0]
+    alpha, beta = ep.alpha_beta(d, _daily(hold), risk_free=rf_daily, annualization=365)
+    assert (m.alpha, m.beta) == (pytest.approx(alpha, rel=1e-9), pytest.approx(beta, rel=1e-9))
+    assert m.sharpe_ratio < r.metrics.sharpe_ratio and m.volatility == r.metrics.volatility

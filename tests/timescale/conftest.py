@@ -26,7 +26,8 @@ from workbench.store.migrations import migrate
 
 HARNESS = Path(__file__).parent / "harness"
 START_TIMEOUT = 180.0
-MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "archive_watermarks")
+MARKET_TABLES = ("candles", "technical_indicators", "tickers", "orderbooks", "transactions", "archive_watermarks",
+                 "archive_files")
 ROLLUPS = tuple(f"candle_rollup_{tf}" for tf in ("5m", "15m", "1h", "4h", "1d"))  # continuous aggregates
 
 

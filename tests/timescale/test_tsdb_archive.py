@@ -33,6 +33,7 @@ def _count(db: Database) -> int:
 def tsdb_session(tsdb: Database, tsdb_migrated: str, tmp_path: Path) -> Iterator[Workbench]:
     with tsdb.begin() as conn:
         conn.exec_driver_sql("DELETE FROM archive_watermarks")
+        conn.exec_driver_sql("DELETE FROM archive_files")
     settings = Settings(database_url=tsdb_migrated, single_connection=True, cache_enabled=False,
                         data_dir=tmp_path / "data", _env_file=None)
     wb = connect(settings)

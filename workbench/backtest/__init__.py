@@ -1,6 +1,6 @@
 """Backtests on a numba engine: data, fill rules, metrics, sweeps, walk-forward (pure: no I/O)."""
 
-from workbench.backtest.config import BITHUMB_FEE_RATE, BacktestConfig
+from workbench.backtest.config import BENCHMARK_KINDS, BITHUMB_FEE_RATE, BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
 from workbench.backtest.engine import run_backtest, run_strategies, strategy_signals
 from workbench.backtest.overfitting import (
@@ -10,23 +10,36 @@ from workbench.backtest.overfitting import (
     overfitting_report,
     probability_of_backtest_overfitting,
 )
-from workbench.backtest.result import BacktestResult, buy_and_hold, finite_or_none
+from workbench.backtest.result import BacktestResult, benchmark_curve, buy_and_hold, finite_or_none
 from workbench.backtest.stats import METRIC_INFO, MetricInfo, Metrics, compute_metrics, daily_returns
 from workbench.backtest.sweep import combo_key, parameter_grid, run_sweep, sweep_strategies
-from workbench.backtest.walkforward import RANKABLE_METRICS, WalkForwardResult, best_row, check_metric, walk_forward
+from workbench.backtest.walkforward import (
+    MODES,
+    RANKABLE_METRICS,
+    FoldWindow,
+    WalkForwardResult,
+    best_row,
+    check_metric,
+    walk_forward,
+    walk_forward_windows,
+)
 
 __all__ = [
+    "BENCHMARK_KINDS",
     "BITHUMB_FEE_RATE",
     "METRIC_INFO",
+    "MODES",
     "RANKABLE_METRICS",
     "BacktestConfig",
     "BacktestResult",
+    "FoldWindow",
     "MarketData",
     "MetricInfo",
     "Metrics",
     "OverfittingReport",
     "PboResult",
     "WalkForwardResult",
+    "benchmark_curve",
     "best_row",
     "buy_and_hold",
     "check_metric",
@@ -45,4 +58,5 @@ __all__ = [
     "strategy_signals",
     "sweep_strategies",
     "walk_forward",
+    "walk_forward_windows",
 ]

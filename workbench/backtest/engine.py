@@ -15,7 +15,7 @@ import pandas as pd
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
 from workbench.backtest.portfolio import run_portfolio_backtest
-from workbench.backtest.result import BacktestResult, buy_and_hold
+from workbench.backtest.result import BacktestResult, benchmark_curve
 from workbench.backtest.simulation import Simulation, simulate
 from workbench.backtest.stats import compute_metrics
 from workbench.errors import ValidationError
@@ -60,9 +60,10 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
     """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call."""
     trades = sim.group_trades(group, md)
     equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
-    bench = benchmark if benchmark is not None else buy_and_hold(md, config.initial_capital, begin)
+    bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
     metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
-                              exposure=float(sim.exposed[group]) / len(equity))
+                              exposure=float(sim.exposed[group]) / len(equity),
+                              risk_free_rate=config.risk_free_rate)
     return BacktestResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type,
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
@@ -73,15 +74,17 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
 
 def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: BacktestConfig, *, begin: int = 0,
                    close_at_end: bool = False,
-                   signals: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> list[BacktestResult]:
-    """Backtest several strategies side by side in one kernel call (each with its own cash)."""
+                   signals: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+                   benchmark_close: pd.Series | None = None) -> list[BacktestResult]:
+    """Backtest several strategies side by side in one kernel call (each with its own cash);
+    ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded."""
     t0 = time.perf_counter()
     sigs = list(signals) if signals is not None else [strategy_signals(s, md) for s in strategies]
     entries = np.concatenate([e for e, _ in sigs], axis=1) if len(sigs) > 1 else sigs[0][0]
     exits = np.concatenate([x for _, x in sigs], axis=1) if len(sigs) > 1 else sigs[0][1]
     sim = simulate(md, entries, exits, [s.risk for s in strategies], config, begin=begin,
                    close_at_end=close_at_end)
-    bench = buy_and_hold(md, config.initial_capital, begin)
+    bench = benchmark_curve(md, config, begin, benchmark_close)
     elapsed = (time.perf_counter() - t0) / len(strategies)
     return [group_result(sim, g, s, md, config, begin, elapsed, bench) for g, s in enumerate(strategies)]
 
@@ -95,6 +98,7 @@ def run_backtest(
     symbol: str = "ASSET",
     trade_start: TimeLike | None = None,
     close_at_end: bool = False,
+    benchmark_close: pd.Series | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``data``.
 
@@ -116,6 +120,9 @@ def run_backtest(
     close_at_end : bool
         Close positions still open at the last close (with fees); by default they stay open, marked at
         the last close, and are listed with status "open".
+    benchmark_close : Series, optional
+        Close prices of ``config.benchmark`` when it names a symbol that is not traded (e.g. KRW-BTC
+        for a basket of altcoins); a traded symbol's come from ``data``.
 
     A signal decided on bar t's close fills at bar t+1's open (plus slippage and fees); see the README's
     fill rules for stops. Each position gets ``risk.position_fraction`` of the equity at the open (at most
@@ -129,5 +136,6 @@ def run_backtest(
     config = config or BacktestConfig()
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)
     begin = trade_start_index(md, trade_start)
-    (result,) = run_strategies(md, [strategy], config, begin=begin, close_at_end=close_at_end)
+    (result,) = run_strategies(md, [strategy], config, begin=begin, close_at_end=close_at_end,
+                               benchmark_close=benchmark_close)
     return replace(result, execution_time=time.perf_counter() - t0)

@@ -12,11 +12,14 @@ import pandas as pd
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData
 from workbench.backtest.stats import Metrics, equity_points, monthly_returns
+from workbench.errors import ValidationError
+from workbench.markets import normalize_symbol
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+    from vectorbt.portfolio.base import Portfolio
 
-__all__ = ["BacktestResult", "buy_and_hold", "finite_or_none"]
+__all__ = ["BacktestResult", "benchmark_curve", "buy_and_hold", "finite_or_none", "hold_close"]
 
 
 def finite_or_none(value: float) -> float | None:
@@ -40,6 +43,52 @@ def buy_and_hold(md: MarketData, initial_capital: float, begin: int = 0) -> pd.S
     return pd.Series(value, index=md.index[begin:], name="benchmark")
 
 
+def hold_close(close: pd.Series, index: pd.DatetimeIndex, initial_capital: float) -> pd.Series:
+    """Buy & hold of one asset bought at its close at ``index[0]`` (its last close at or before it;
+    until its first close the capital stays cash), without costs; KRW on ``index``, a bar without a
+    close of its own keeping the previous one."""
+    if not isinstance(close.index, pd.DatetimeIndex) or close.index.tz is None:
+        raise ValidationError("benchmark close: index must be a timezone-aware DatetimeIndex (UTC)")
+    px = close.astype("float64").sort_index()
+    px = px[~px.index.duplicated(keep="last")]
+    aligned = px.reindex(px.index.union(index)).ffill().reindex(index).to_numpy()
+    known = np.flatnonzero(np.isfinite(aligned) & (aligned > 0))
+    value = np.full(len(index), float(initial_capital))
+    if len(known):
+        first = int(known[0])
+        value[first:] = initial_capital * aligned[first:] / aligned[first]
+    return pd.Series(value, index=index, name="benchmark")
+
+
+def _symbol_column(md: MarketData, symbol: str) -> str | None:
+    for s in md.symbols:
+        try:
+            if s == symbol or normalize_symbol(s) == symbol:
+                return s
+        except ValidationError:
+            continue
+    return None
+
+
+def benchmark_curve(md: MarketData, config: BacktestConfig, begin: int = 0,
+                    close: pd.Series | None = None) -> pd.Series | None:
+    """The benchmark equity ``config.benchmark`` names, on ``md``'s index from bar ``begin``: equal-weight
+    buy & hold of ``md``'s symbols, None for ``"none"``, or one symbol's buy & hold: ``close`` (that
+    symbol's close prices) when given, else its column of ``md``."""
+    if config.benchmark == "none":
+        return None
+    if config.benchmark == "equal-weight":
+        return buy_and_hold(md, config.initial_capital, begin)
+    if close is not None:
+        return hold_close(close, md.index[begin:], config.initial_capital)
+    column = _symbol_column(md, config.benchmark)
+    if column is None:
+        raise ValidationError(f"benchmark {config.benchmark}: not among the traded symbols {md.symbols}; "
+                              "give its close prices (benchmark_close)")
+    return hold_close(md.frames[column]["close"][md.tradeable[column].to_numpy()], md.index[begin:],
+                      config.initial_capital)
+
+
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
     """Everything about one run; ``to_record()`` gives the ``backtest_results`` columns.
@@ -57,7 +106,7 @@ class BacktestResult:
     symbols: list[str]
     timeframe: str
     equity: pd.Series = field(repr=False)
-    benchmark: pd.Series = field(repr=False)
+    benchmark: pd.Series | None = field(repr=False)   # None: config.benchmark "none"
     trades: pd.DataFrame = field(repr=False)
     metrics: Metrics
     execution_time: float
@@ -142,6 +191,14 @@ class BacktestResult:
         from workbench.backtest.plot import plot_result
 
         return plot_result(self, top=top_drawdowns, trades=trades)
+
+    def to_vectorbt(self) -> Portfolio:
+        """This run as a ``vectorbt.Portfolio`` built from its fills (``Portfolio.from_orders``), for
+        vectorbt's analysis; its value, returns and trades equal this run's
+        (:func:`workbench.backtest.to_vbt.to_vectorbt`)."""
+        from workbench.backtest.to_vbt import to_vectorbt
+
+        return to_vectorbt(self)
 
     def summary(self) -> pd.Series:
         return pd.Series({**self.metrics.to_dict(), "symbols": self.symbol_label, "start": self.start,

@@ -1,11 +1,16 @@
 """Performance metrics of a run, defined as the field defines them (pure numpy/pandas).
 
-Return-based ratios use the *daily* returns of the equity (the last equity of each UTC calendar day
-against the previous day's, the first day against the initial capital), with a 365-day year since crypto
-markets trade every day: Sharpe = mean / std (ddof 1) * sqrt(365); Sortino = mean / sqrt(mean(min(r, 0)^2))
-* sqrt(365); volatility = std * sqrt(365); CAGR over the calendar days covered; alpha and beta against the
-benchmark's daily returns (beta = cov / var, alpha = (1 + mean(r - beta * b))^365 - 1); VaR = the 5th
-percentile of daily returns, CVaR = the mean of the worst 5 % — the definitions of empyrical. Drawdowns
+Return-based ratios use the *daily* returns of the equity on a calendar-day grid: the last equity of each
+UTC calendar day from the first bar's day to the last bar's, a day without bars (an exchange outage, a
+weekend of weekday-only data) carrying the previous day's equity (a 0 return), each day against the
+previous one and the first day against the initial capital. A year is 365 calendar days (crypto markets
+trade every day, and on the grid any market's year has 365 days): Sharpe = mean(r - rf) / std(r - rf)
+(ddof 1) * sqrt(365) with rf the daily rate of the annual risk-free rate ((1 + R)^(1/365) - 1, 0 by
+default); Sortino = mean(r - rf) / sqrt(mean(min(r - rf, 0)^2)) * sqrt(365); volatility = std * sqrt(365);
+CAGR = growth^(365 / calendar days) - 1 over the calendar days covered; alpha and beta against the
+benchmark's daily returns on the same grid (beta = cov / var, alpha = (1 + mean(r - rf - beta * (b - rf)))^365
+- 1); VaR = the 5th percentile of daily returns, CVaR = the mean of the worst 5 % — the definitions of
+empyrical. Drawdowns
 use every bar, starting from the initial capital. Trade statistics count every trade of the trade list;
 an open trade is marked at the last close. A value that is undefined (no losing trade for the profit
 factor, a flat curve for Sharpe) is NaN (inf for a profit factor without losses); stored rows hold NULL.
@@ -23,9 +28,10 @@ import pandas as pd
 from numba import njit
 
 __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns",
-           "equity_points", "monthly_returns"]
+           "daily_rate", "equity_points", "monthly_returns"]
 
 DAYS_PER_YEAR: Final = 365
+_DAY_NS: Final = 86_400_000_000_000
 _NAN = float("nan")
 Unit = Literal["pct", "krw", "ratio", "count", "days"]
 
@@ -135,12 +141,14 @@ METRIC_INFO: Final[dict[str, MetricInfo]] = {
 
 
 def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
-    """Returns of the last equity of each UTC calendar day; the first day against ``initial_capital``."""
+    """Returns on the calendar-day grid (UTC): the last equity of each day from the first bar's day to the
+    last bar's, a day without bars carrying the previous day's equity; the first day against
+    ``initial_capital``."""
     if equity.empty:
         return pd.Series(dtype="float64")
     ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    last = _day_ends(ns)
-    index = pd.to_datetime(ns[last] // 86_400_000_000_000 * 86_400_000_000_000, utc=True)
+    days, last = _calendar_days(ns)
+    index = pd.to_datetime(days * _DAY_NS, utc=True)
     return pd.Series(_daily(equity.to_numpy(dtype="float64"), last, initial_capital), index=index,
                      name="daily_return")
 
@@ -148,6 +156,11 @@ def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
 def _daily(values: np.ndarray, last: np.ndarray, initial_capital: float) -> np.ndarray:
     closes = values[last]
     return closes / np.r_[initial_capital, closes[:-1]] - 1.0
+
+
+def daily_rate(annual_rate: float) -> float:
+    """The daily rate that compounds to ``annual_rate`` over a 365-day year: (1 + R)^(1/365) - 1."""
+    return float((1.0 + annual_rate) ** (1.0 / DAYS_PER_YEAR) - 1.0)
 
 
 def monthly_returns(equity: pd.Series, initial_capital: float) -> dict[str, float]:
@@ -199,10 +212,13 @@ def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float) -> tuple
     return mdd, longest / 86_400e9
 
 
-def _day_ends(ns: np.ndarray) -> np.ndarray:
-    """Positions of the last bar of each UTC calendar day."""
-    day = ns // 86_400_000_000_000
-    return np.flatnonzero(np.r_[day[1:] != day[:-1], True])
+def _calendar_days(ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every UTC calendar day (as days since the epoch) from the first bar's to the last bar's, and per day
+    the position of its last bar, or of the last bar before it for a day without bars (forward fill)."""
+    day = ns // _DAY_NS
+    ends = np.flatnonzero(np.r_[day[1:] != day[:-1], True])
+    grid = np.arange(day[0], day[-1] + 1)
+    return grid, ends[np.searchsorted(day[ends], grid, side="right") - 1]
 
 
 def _streak(flags: np.ndarray) -> int:
@@ -218,7 +234,8 @@ def _ratio(num: float, den: float) -> float:
 
 
 def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital: float,
-                    benchmark: pd.Series | None = None, exposure: float = _NAN) -> Metrics:
+                    benchmark: pd.Series | None = None, exposure: float = _NAN,
+                    risk_free_rate: float = 0.0) -> Metrics:
     """Metrics of a run.
 
     Parameters
@@ -232,20 +249,26 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         Buy-and-hold equity on the same index (for benchmark/excess return, alpha and beta).
     exposure : float
         Fraction of bars with a position.
+    risk_free_rate : float
+        Annual risk-free rate as a fraction (0.03 = 3 %), compounded to a daily rate for Sharpe, Sortino
+        and alpha.
     """
     if equity.empty:
         raise ValueError("compute_metrics: empty equity curve")
     values = equity.to_numpy(dtype="float64")
     ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    day_ends = _day_ends(ns)
+    _, day_ends = _calendar_days(ns)
     final = float(values[-1])
     total_return = final / initial_capital - 1.0
     daily = _daily(values, day_ends, initial_capital)
     years = len(daily) / DAYS_PER_YEAR
     annual = (final / initial_capital) ** (1.0 / years) - 1.0 if final > 0 else -1.0
+    rf = daily_rate(risk_free_rate)
+    excess = daily - rf
     std = float(np.std(daily, ddof=1)) if len(daily) > 1 else _NAN
-    mean = float(np.mean(daily))
-    downside = math.sqrt(float(np.mean(np.minimum(daily, 0.0) ** 2)))
+    excess_std = float(np.std(excess, ddof=1)) if len(daily) > 1 else _NAN
+    mean = float(np.mean(excess))
+    downside = math.sqrt(float(np.mean(np.minimum(excess, 0.0) ** 2)))
     mdd, mdd_days = _drawdown_stats(values, ns, float(initial_capital))
     root = math.sqrt(DAYS_PER_YEAR)
 
@@ -257,7 +280,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         var_b = float(np.mean(b_res ** 2))
         if var_b > 0:
             beta = float(np.mean(b_res * daily)) / var_b
-            alpha = (1.0 + float(np.mean(daily - beta * b))) ** DAYS_PER_YEAR - 1.0
+            alpha = (1.0 + float(np.mean(excess - beta * (b - rf)))) ** DAYS_PER_YEAR - 1.0
 
     cutoff = int((len(daily) - 1) * 0.05)
     pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.zeros(0)
@@ -277,7 +300,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         max_drawdown=mdd,
         max_drawdown_duration=mdd_days,
         volatility=std * root,
-        sharpe_ratio=_ratio(mean, std) * root,
+        sharpe_ratio=_ratio(mean, excess_std) * root,
         sortino_ratio=_ratio(mean, downside) * root,
         calmar_ratio=_ratio(annual, mdd),
         exposure=float(exposure),

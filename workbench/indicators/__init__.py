@@ -9,6 +9,7 @@ later bars.
 from __future__ import annotations
 
 from workbench.indicators._memo import IndicatorCacheStats, indicator_cache
+from workbench.indicators._record import record_indicators, track
 from workbench.indicators.momentum import cci, rsi, stochastic
 from workbench.indicators.table import (
     CANDLE_INDICATOR_COLUMNS,
@@ -24,6 +25,8 @@ from workbench.indicators.volume import obv, volume_ma, vwap
 __all__ = [
     "IndicatorCacheStats",
     "indicator_cache",
+    "record_indicators",
+    "track",
     "sma",
     "ema",
     "macd",

@@ -14,6 +14,8 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import pandas as pd
 
+from workbench.indicators._record import record_call
+
 __all__ = ["IndicatorCacheStats", "indicator_cache", "memoized"]
 
 P = ParamSpec("P")
@@ -80,10 +82,14 @@ def indicator_cache(max_bytes: int = 512 * 2**20) -> Iterator[IndicatorCacheStat
 
 
 def memoized(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for indicator functions: served from the active :func:`indicator_cache`, if any."""
+    """Decorator for indicator functions: served from the active :func:`indicator_cache`, if any (and
+    recorded by an active :func:`workbench.indicators._record.record_indicators`)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return record_call(func.__name__, cached, args, kwargs)
+
+    def cached(*args: P.args, **kwargs: P.kwargs) -> R:
         active = _ACTIVE.get()
         if active is None:
             return func(*args, **kwargs)

@@ -28,6 +28,7 @@ from workbench.store.database import Database
 from workbench.store.market_data import load_candles
 from workbench.store.paper import AlreadyProcessed, BarLedger, PaperRunRow, bar_ledger, create_run, get_run, set_status
 from workbench.store.paper_keys import PaperChannel
+from workbench.store.paper_runner import hold_paper_run
 from workbench.store.runs import load_strategy, save_strategy
 from workbench.store.writer import write_frame
 from workbench.strategies.base import Strategy
@@ -341,8 +342,17 @@ def replay(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], t
 def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bars: int | None = None,
            progress: bool = False, sleep: Callable[[float], None] = time.sleep, client: CandleSource | None = None,
            **live_options: Any) -> PaperOutcome:
-    """Continue a stopped run from its last written bar (a live run needs ``client``)."""
-    run = _Run(wb, run_id)
+    """Continue a stopped run from its last written bar (a live run needs ``client``).
+
+    One process at a time runs a run: InUseError (naming the other process) if another one runs it."""
+    with hold_paper_run(wb.db, run_id):
+        return _continue(_Run(wb, run_id), speed=speed, max_bars=max_bars, progress=progress, sleep=sleep,
+                         client=client, **live_options)
+
+
+def _continue(run: _Run, *, speed: float | None, max_bars: int | None, progress: bool,
+              sleep: Callable[[float], None], client: CandleSource | None, **live_options: Any) -> PaperOutcome:
+    wb, run_id = run.wb, run.row.id
     if run.row.mode == "live":
         if client is None:
             raise ValidationError(f"paper run {run_id} is live: resuming it needs a Bithumb client")

@@ -19,6 +19,7 @@ from workbench.reporting.figures import (
     trades_on_price,
     walk_forward_figure,
 )
+from workbench.reporting.gate import lookahead_section
 from workbench.reporting.index import build_index
 from workbench.reporting.run import available_notebooks, notebook_parameters, resolve_notebook, run_report
 from workbench.reporting.story import (
@@ -40,6 +41,14 @@ from workbench.reporting.story import (
     trade_table,
     worst_drawdowns_table,
 )
+from workbench.reporting.tearsheet import (
+    benchmark_metrics,
+    metrics_with_benchmark,
+    return_distribution_figure,
+    rolling_figure,
+    rolling_ratios,
+)
+from workbench.reporting.walkforward import walk_forward_summary
 
 __all__ = [
     "KPI_KEYS",
@@ -47,6 +56,7 @@ __all__ = [
     "SYNTHETIC_PREFIX",
     "HtmlBlock",
     "available_notebooks",
+    "benchmark_metrics",
     "build_index",
     "candles_figure",
     "data_summary",
@@ -60,9 +70,11 @@ __all__ = [
     "indicators_figure",
     "kpis",
     "label_figure",
+    "lookahead_section",
     "manifest_table",
     "matching_run",
     "metrics_table",
+    "metrics_with_benchmark",
     "monthly_returns_heatmap",
     "notebook_parameters",
     "plot_result",
@@ -70,7 +82,10 @@ __all__ = [
     "report_heading",
     "report_title",
     "resolve_notebook",
+    "return_distribution_figure",
     "returns_histogram",
+    "rolling_figure",
+    "rolling_ratios",
     "run_report",
     "runs_comparison_figure",
     "sample_label",
@@ -82,5 +97,6 @@ __all__ = [
     "trades_on_price",
     "underwater_figure",
     "walk_forward_figure",
+    "walk_forward_summary",
     "worst_drawdowns_table",
 ]

@@ -259,6 +259,23 @@ def _export_html(executed: Path, title: str, header: str, *, hide_code: bool, at
     return str(html)
 
 
+def _absolute_strategy_file(given: dict[str, Any]) -> dict[str, Any]:
+    """A user's strategy file given relative to this process's directory, made absolute: the kernel runs in
+    the notebook's folder (``strategy_file``, or the file part of ``strategy`` = ``path.py:Name``)."""
+    out = dict(given)
+    file = out.get("strategy_file")
+    if isinstance(file, str) and file.strip():
+        out["strategy_file"] = str(Path(file).expanduser().resolve())
+    ref = out.get("strategy")
+    if isinstance(ref, str):
+        path, sep, name = ref.rpartition(":")
+        if ref.endswith(".py"):
+            out["strategy"] = str(Path(ref).expanduser().resolve())
+        elif sep and path.endswith(".py"):
+            out["strategy"] = f"{Path(path).expanduser().resolve()}:{name}"
+    return out
+
+
 def run_report(
     notebook: str | Path,
     parameters: Mapping[str, Any] | None = None,
@@ -303,6 +320,8 @@ def run_report(
     source = resolve_notebook(notebook)
     name = source.stem
     given, effective = _coerce(source, parameters or {})
+    given = _absolute_strategy_file(given)
+    effective.update(given)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     executed = _new_path(output_dir, name)

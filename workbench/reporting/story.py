@@ -139,6 +139,15 @@ _CSS: Final = """<style>
 </style>"""
 
 
+def _benchmark_text(result: BacktestResult) -> str:
+    """What the run is compared with, and the risk-free rate when there is one."""
+    kind = result.config.benchmark
+    text = ("buy & hold = the same symbols, equal weights" if kind == "equal-weight" else
+            "no benchmark" if kind == "none" else f"buy & hold = {kind}")
+    rate = result.config.risk_free_rate
+    return text if rate == 0 else f"{text} · risk-free rate {format_pct(rate, sign=False)} a year"
+
+
 def report_header(result: BacktestResult, *, keys: Sequence[str] = KPI_KEYS,
                   backtest_id: int | None = None) -> HtmlBlock:
     """Title, period, data notice and the KPI block of a run, as HTML; also hands the title and the
@@ -158,8 +167,7 @@ def report_header(result: BacktestResult, *, keys: Sequence[str] = KPI_KEYS,
     capital = format_metric("initial_capital", result.config.initial_capital)
     sub = (f"{html.escape(result.strategy_type)} · capital {capital}"
            f" · fee {format_pct(result.config.fee_rate, sign=False)} and slippage "
-           f"{format_pct(result.config.slippage, sign=False)} per side · buy & hold = the same symbols, "
-           "equal weights")
+           f"{format_pct(result.config.slippage, sign=False)} per side · {_benchmark_text(result)}")
     body = (f'{_CSS}<div class="wb-report"><h1>{html.escape(strategy_label(result))} on '
             f"{html.escape(', '.join(result.symbols))}</h1>"
             f'<div class="wb-sub">{html.escape(result.timeframe)} bars · '

@@ -12,13 +12,21 @@ so :func:`archive` is idempotent and an interrupted run is simply run again.
 ``archive_watermarks`` (migration 0004) records per table up to where everything is archived;
 retention (the TimescaleDB job ``workbench_archived_retention``, or :func:`apply_retention` on plain
 PostgreSQL) never deletes rows newer than it.
+
+``archive_files`` (migration 0051, :mod:`workbench.store.archive_files`) records each file's sha256,
+partition, row count and time span; the record is committed with the watermark. :meth:`Archive.read`
+checks every file it reads against it first and raises ArchiveIntegrityError naming a damaged,
+swapped, stray or missing file (``workbench archive --verify``: :mod:`workbench.store.archive_verify`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -30,6 +38,16 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from workbench.errors import ArchiveError, ValidationError
+from workbench.store.archive_files import (
+    FileRecord,
+    Partition,
+    check,
+    commit_records,
+    digest,
+    record_pending,
+    records,
+    relative_path,
+)
 from workbench.store.database import Database
 from workbench.store.queries import Query, query
 
@@ -56,6 +74,8 @@ ARCHIVED_TABLES: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
 RETENTION: Final[str] = "30 days"
 #: writer target -> table it writes into
 _WRITE_TARGET: Final[dict[str, str]] = {"candle_indicators": "candles"}
+#: temporary file of a write in progress (left behind only by a killed run; never read)
+_TMP: Final = re.compile(r"\.part-[0-9a-f]{32}\.tmp")
 
 
 def _table_query(name: str, table: str) -> Query:
@@ -126,58 +146,138 @@ class Archive:
         return sorted(i.base_name[len("month="):] for i in infos
                       if i.type == pafs.FileType.Directory and i.base_name.startswith("month="))
 
-    def read_file(self, path: str) -> pa.Table | None:
-        info = self.filesystem.get_file_info(path)
-        if info.type != pafs.FileType.File:
-            return None
+    def partition(self, table: str, values: dict[str, str], month: str) -> Partition:
+        parts, _ = ARCHIVED_TABLES[table]
+        return Partition(table, values["symbol"], values["timeframe"] if "timeframe" in parts else None, month)
+
+    def relative(self, partition: Partition) -> str:
+        """The path of ``partition``'s file relative to the archive root (as ``archive_files`` has it)."""
+        return relative_path(partition, ARCHIVED_TABLES[partition.table][0])
+
+    def files(self) -> list[str]:
+        """Every file under the archive root (relative paths, sorted), except the temporary files an
+        interrupted write leaves (``.part-*.tmp``)."""
         try:
-            return pq.read_table(path, filesystem=self.filesystem)
+            infos = self.filesystem.get_file_info(pafs.FileSelector(self.root, recursive=True, allow_not_found=True))
+        except (OSError, pa.ArrowException) as err:
+            raise ArchiveError(f"cannot list the archive at {self.url!r}: {err}") from err
+        return sorted(i.path[len(self.root) + 1:] for i in infos
+                      if i.type == pafs.FileType.File and not _TMP.fullmatch(i.base_name))
+
+    def load_bytes(self, relative: str, *, rehash: bool = False) -> tuple[pa.Buffer | None, str | None]:
+        """The bytes of a file and their sha256, or (None, None) if there is no such file. The digest
+        of a file unchanged since this process hashed it (same size and mtime) is not recomputed
+        unless ``rehash``."""
+        path = f"{self.root}/{relative}"
+        try:
+            info = self.filesystem.get_file_info(path)
+            if info.type != pafs.FileType.File:
+                return None, None
+            with self.filesystem.open_input_file(path) as f:
+                data = f.read_buffer()
         except (OSError, pa.ArrowException) as err:
             raise ArchiveError(f"cannot read archive file {path!r}: {err}") from err
+        mtime = info.mtime_ns
+        key = (f"{self.filesystem.type_name}:{path}", data.size, mtime) \
+            if mtime is not None and data.size == info.size else None
+        return data, digest(data, key, rehash=rehash)
 
-    def read(self, table: str, start: pd.Timestamp, end: pd.Timestamp, *, columns: list[str] | None = None,
-             **values: str) -> pa.Table | None:
+    def _verified(self, partition: Partition, versions: list[FileRecord], *, rehash: bool = False) -> pa.Buffer | None:
+        """The bytes of ``partition``'s file once checked against its records (None: no file and none
+        committed); ArchiveIntegrityError naming the file otherwise."""
+        relative = self.relative(partition)
+        data, sha = self.load_bytes(relative, rehash=rehash)
+        verdict = check(partition, data, sha, versions)
+        if verdict.bad:
+            raise verdict.error(f"{self.root}/{relative}")
+        return data
+
+    def months_in(self, db: Database, table: str, start: pd.Timestamp, end: pd.Timestamp,
+                  **values: str) -> tuple[list[str], dict[str, list[FileRecord]]]:
+        """Months of one partition that overlap ``[start, end)`` and have a file or a record of one,
+        with the partition's records."""
+        recs = records(db, table, values["symbol"], self.partition(table, values, "").timeframe)
+        months = set(self.months(table, **values)) | {v.partition.month for vs in recs.values() for v in vs}
+        return [m for m in sorted(months)
+                if _month_range(pd.Timestamp(m + "-01"))[1] > start and pd.Timestamp(m + "-01", tz="UTC") < end], recs
+
+    def read(self, db: Database, table: str, start: pd.Timestamp, end: pd.Timestamp, *,
+             columns: list[str] | None = None, **values: str) -> pa.Table | None:
         """Archived rows of one partition with ``start <= timestamp < end``, in time order (only
-        ``columns`` if given); None when nothing of the range is archived. Files are read in parallel."""
-        import pyarrow.dataset as ds
+        ``columns`` if given); None when nothing of the range is archived. Every file is checked
+        against ``archive_files`` first (digest, partition, row count, time span); a damaged, stray,
+        swapped or missing file raises ArchiveIntegrityError naming it, and no rows are returned."""
+        wanted, recs = self.months_in(db, table, start, end, **values)
+        wanted_columns = columns if columns is None or "timestamp" in columns else [*columns, "timestamp"]
 
-        wanted = [m for m in self.months(table, **values)
-                  if _month_range(pd.Timestamp(m + "-01"))[1] > start and pd.Timestamp(m + "-01", tz="UTC") < end]
+        def one(month: str) -> pa.Table | None:  # checked, then parsed from the very bytes hashed
+            part = self.partition(table, values, month)
+            data = self._verified(part, recs.get(self.relative(part), []))
+            if data is None:
+                return None
+            try:
+                got = pq.read_table(pa.BufferReader(data), columns=wanted_columns)
+                lo, hi = part.bounds
+                if lo < start or hi > end:
+                    ts = got.column("timestamp")
+                    got = got.filter(pc.and_(pc.greater_equal(ts, pa.scalar(start.to_pydatetime(), ts.type)),
+                                             pc.less(ts, pa.scalar(end.to_pydatetime(), ts.type))))
+            except (OSError, pa.ArrowException) as err:
+                path = f"{self.root}/{self.relative(part)}"
+                raise ArchiveError(f"cannot read archive file {path!r}: {err}") from err
+            return got if wanted_columns is columns else got.drop_columns(["timestamp"])
+
         if not wanted:
             return None
-        paths = [self._file(table, values, m) for m in wanted]  # month order = time order
+        with ThreadPoolExecutor(max_workers=min(len(wanted), os.cpu_count() or 1)) as pool:
+            # month order = time order; the first bad file (in that order) raises, and nothing is returned
+            out = [t for t in pool.map(one, wanted) if t is not None]
+        if not out:
+            return None
         try:
-            dataset = ds.dataset(paths, filesystem=self.filesystem, format="parquet")
-            ts_type = dataset.schema.field("timestamp").type
-            where = (ds.field("timestamp") >= pa.scalar(start.to_pydatetime(), ts_type)) & (
-                ds.field("timestamp") < pa.scalar(end.to_pydatetime(), ts_type))
-            return dataset.to_table(columns=columns, filter=where)
+            return pa.concat_tables([t if t.schema == out[0].schema else t.cast(out[0].schema) for t in out])
         except (OSError, pa.ArrowException) as err:
             raise ArchiveError(f"cannot read the archive at {self.url!r} ({table}, {values}): {err}") from err
 
-    def write_partition(self, table: str, values: dict[str, str], month: str, rows: pa.Table) -> int:
-        """Merge ``rows`` into one partition file (database rows win); return the file's row count."""
+    def write_partition(self, db: Database, table: str, values: dict[str, str], month: str,
+                        rows: pa.Table) -> FileRecord:
+        """Merge ``rows`` into one partition file (database rows win), after checking the file there
+        against its records; record the new version (uncommitted) before moving it into place."""
         import polars as pl
 
         _, key = ARCHIVED_TABLES[table]
-        path = self._file(table, values, month)
-        old = self.read_file(path)
+        part = self.partition(table, values, month)
+        relative = self.relative(part)
+        path = f"{self.root}/{relative}"
+        versions = records(db, table, part.symbol, part.timeframe).get(relative, [])
+        data = self._verified(part, versions, rehash=True)  # never merge a damaged file into a new one
+        old = None if data is None else pq.read_table(pa.BufferReader(data))
         merged = pl.DataFrame(rows) if old is None else pl.concat(
             [pl.DataFrame(old.cast(rows.schema)), pl.DataFrame(rows)], how="vertical")
         order = ["timestamp", "id"] if "id" in merged.columns else ["timestamp"]
         merged = merged.unique(subset=list(key), keep="last", maintain_order=True).sort(order)
         out = merged.to_arrow()
+        sink = pa.BufferOutputStream()
+        pq.write_table(out, sink, compression="zstd")
+        body = sink.getvalue()
+        span = pc.min_max(out.column("timestamp"))
+        lo, hi = span["min"].as_py(), span["max"].as_py()
+        rec = FileRecord(relative, digest(body), part, body.size, out.num_rows,
+                         None if lo is None else pd.Timestamp(lo).tz_convert("UTC"),
+                         None if hi is None else pd.Timestamp(hi).tz_convert("UTC"))
+        record_pending(db, rec)
         folder = path.rsplit("/", 1)[0]
         tmp = f"{folder}/.part-{uuid.uuid4().hex}.tmp"
         try:
             self.filesystem.create_dir(folder, recursive=True)
-            pq.write_table(out, tmp, filesystem=self.filesystem, compression="zstd")
+            with self.filesystem.open_output_stream(tmp) as f:
+                f.write(body)
             self.filesystem.move(tmp, path)
         except (OSError, pa.ArrowException) as err:
             with contextlib.suppress(Exception):
                 self.filesystem.delete_file(tmp)
             raise ArchiveError(f"cannot write archive file {path!r}: {err}") from err
-        return out.num_rows
+        return rec
 
 
 @dataclass
@@ -250,6 +350,7 @@ def archive(db: Database, store: Archive, *, before: pd.Timestamp | None = None,
                       conn.execute(_table_query("archive_months", table).text, params).all()]
         parts, _ = ARCHIVED_TABLES[table]
         rows_query = _table_query("archive_rows", table)
+        written: list[FileRecord] = []
         it: Iterator[pd.Timestamp] = iter(months)
         if progress is not None:
             it = progress(it, table, len(months))
@@ -269,11 +370,12 @@ def archive(db: Database, store: Archive, *, before: pd.Timestamp | None = None,
                     m = pc.equal(data.column(col), pa.scalar(val))
                     mask = m if mask is None else pc.and_(mask, m)
                 subset = data.filter(mask)
-                store.write_partition(table, values, label, subset)
+                written.append(store.write_partition(db, table, values, label, subset))
                 rep.rows += subset.num_rows
                 rep.files += 1
             rep.months.append(label)
-        with db.begin() as conn:
+        with db.begin() as conn:  # the files' records and the watermark retention goes by, at once
+            commit_records(conn, written)
             done = conn.execute(query("archive_watermark_commit").text,
                                 {**params, "generation": generation}).scalar_one_or_none()
         rep.raced = done is None

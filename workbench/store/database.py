@@ -50,6 +50,8 @@ class Database:
         ``postgresql://user@host:port/dbname``.
     pool_size, max_overflow : int
         SQLAlchemy pool limits (10 and 20 by default, as the schema document asks).
+    pool_timeout : float
+        Seconds to wait for a pooled connection before failing (SQLAlchemy's default, 30).
     single_connection : bool
         For servers that serve one connection at a time (e.g. PGlite over pglite-socket): no pool
         (every ``begin()`` opens and closes its own connection), no server-side prepared statements,
@@ -57,17 +59,21 @@ class Database:
         ``INSERT`` instead of ``COPY FROM STDIN``.
         Callers must not nest ``begin()`` and ``adbc()``.
 
-    Nothing connects until first use.
+    Nothing connects until first use. No code path of the workbench holds one pooled connection while
+    it waits for another, so any ``pool_size >= 1`` works: work that must keep a connection (a
+    session-level advisory lock) runs inside :meth:`pinned`, and ``begin()`` reuses that connection.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20,
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20, pool_timeout: float = 30.0,
                  single_connection: bool = False) -> None:
         self.url = _plain_url(url)
         self.pool_size = pool_size
         self.max_overflow = max_overflow
+        self.pool_timeout = pool_timeout
         self.single_connection = single_connection
         self._adbc_conn: AdbcConnection | None = None
         self._adbc_lock = threading.RLock()
+        self._local = threading.local()   # this thread's pinned connection (see pinned())
 
     def __repr__(self) -> str:
         parts = urlsplit(self.url)
@@ -82,13 +88,38 @@ class Database:
             # outlive the connection and collide with the next one's)
             return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"prepare_threshold": None})
         return sa.create_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow,
-                                pool_pre_ping=True)
+                                pool_timeout=self.pool_timeout, pool_pre_ping=True)
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:
-        """A pooled connection inside a transaction (committed on success, rolled back on error)."""
+        """A pooled connection inside a transaction (committed on success, rolled back on error).
+
+        Inside :meth:`pinned` (same thread) the pinned connection is used, when no transaction is
+        open on it; a ``begin()`` nested in another ``begin()`` takes a second connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed and not conn.in_transaction():
+            with conn.begin():
+                yield conn
+            return
         with self.engine.begin() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[sa.Connection]:
+        """One pooled connection, outside any transaction, that this thread's :meth:`begin` calls use
+        until the block ends (each in a transaction of its own): for work that holds the connection
+        (a session-level advisory lock) while it reads and writes, so it needs no second connection.
+        Nested ``pinned()`` blocks share the outer block's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed:
+            yield conn
+            return
+        with self.engine.connect() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
 
     @contextlib.contextmanager
     def adbc(self) -> Iterator[AdbcConnection]:

@@ -19,12 +19,15 @@ def lock_key(name: uuid.UUID) -> int:
 
 @contextmanager
 def advisory_lock(db: Database, key: int) -> Iterator[None]:
-    """Hold ``pg_advisory_lock(key)`` (waiting for it) for the block, on a connection of its own."""
-    with db.engine.connect() as conn:
+    """Hold ``pg_advisory_lock(key)`` (waiting for it) for the block, on a pinned connection
+    (:meth:`Database.begin` inside the block runs on it, so a pool of one connection is enough)."""
+    with db.pinned() as conn:
         conn.execute(query("advisory_lock").text, {"key": key})
         conn.commit()
         try:
             yield
         finally:
+            if conn.in_transaction():   # a failure inside the block left one open
+                conn.rollback()
             conn.execute(query("advisory_unlock").text, {"key": key})
             conn.commit()

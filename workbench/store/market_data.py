@@ -100,16 +100,16 @@ _ARCHIVED_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _in_archive(archive: Archive | None, table: str, start: pd.Timestamp, end: pd.Timestamp,
+def _in_archive(db: Database, archive: Archive | None, table: str, start: pd.Timestamp, end: pd.Timestamp,
                 **values: str) -> bool:
+    """Whether the archive has (or its records in the database say it should have) files of the range."""
     if archive is None:
         return False
-    return any(pd.Timestamp(m + "-01", tz="UTC") < end and pd.Timestamp(m + "-01", tz="UTC")
-               + pd.offsets.MonthBegin(1) > start for m in archive.months(table, **values))
+    return bool(archive.months_in(db, table, start, end, **values)[0])
 
 
-def _with_archive(db_rows: pa.Table, archive: Archive, name: str, start: pd.Timestamp, end: pd.Timestamp,
-                  **values: str) -> pa.Table:
+def _with_archive(db: Database, db_rows: pa.Table, archive: Archive, name: str, start: pd.Timestamp,
+                  end: pd.Timestamp, **values: str) -> pa.Table:
     """``db_rows`` of loader query ``name`` merged with the archived rows of the same range: same
     columns, one row per key (the database's where both have it), in time order."""
     import pyarrow.compute as pc
@@ -117,7 +117,7 @@ def _with_archive(db_rows: pa.Table, archive: Archive, name: str, start: pd.Time
     table, key = _ARCHIVED_QUERIES[name]
     stored = {v: k for k, v in _ARCHIVE_NAMES.items()}
     columns = [stored.get(c, c) for c in db_rows.column_names]
-    old = archive.read(table, start, end, columns=[*columns, "id"] if name == "transactions" else columns,
+    old = archive.read(db, table, start, end, columns=[*columns, "id"] if name == "transactions" else columns,
                        **values)
     if old is None or old.num_rows == 0:
         return db_rows
@@ -212,7 +212,9 @@ def load_candles(
     archive : Archive, optional
         Parquet archive of rows that retention removed from the database: where it has rows of the
         range they are read with the database's as one frame (bucketed on the client, by the same
-        rules, when a higher timeframe is built from them).
+        rules, when a higher timeframe is built from them). Each archive file of the range is checked
+        against its record first (:meth:`Archive.read`): a damaged, stray, swapped or missing file
+        raises ArchiveIntegrityError naming it.
     allow_empty : bool
         Return an empty frame instead of raising DataNotFoundError.
 
@@ -237,15 +239,15 @@ def load_candles(
         version, src = _version_and_source(db, sym, tf, s, e)
         if src is None and archive is not None:
             src = next((c for c in source_timeframes(tf)
-                        if _in_archive(archive, "candles", s, e, symbol=sym, timeframe=c)), None)
+                        if _in_archive(db, archive, "candles", s, e, symbol=sym, timeframe=c)), None)
     if src is not None and src != tf:
         s, e = _align(s, e, tf)
     key = candle_key(sym, tf, s, e, version, getattr(cache, "source", ""))
     table = cache.get_table(key)
     if table is None:
-        if src is not None and _in_archive(archive, "candles", s, e, symbol=sym, timeframe=src):
+        if src is not None and _in_archive(db, archive, "candles", s, e, symbol=sym, timeframe=src):
             assert archive is not None
-            table = _with_archive(db.fetch_arrow("candles", _params(sym, s, e, timeframe=src)), archive,
+            table = _with_archive(db, db.fetch_arrow("candles", _params(sym, s, e, timeframe=src)), archive,
                                   "candles", s, e, symbol=sym, timeframe=src)
             if src != tf:
                 table = bucket_candles(table, tf)
@@ -334,9 +336,9 @@ def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: T
     s, e = validate_range(start, end)
     table = db.fetch_arrow(name, _params(sym, s, e, **extra))
     values = {"symbol": sym, **({"timeframe": extra["timeframe"]} if "timeframe" in extra else {})}
-    if _in_archive(archive, _ARCHIVED_QUERIES[name][0], s, e, **values):
+    if _in_archive(db, archive, _ARCHIVED_QUERIES[name][0], s, e, **values):
         assert archive is not None
-        table = _with_archive(table, archive, name, s, e, **values)
+        table = _with_archive(db, table, archive, name, s, e, **values)
     return _frame(table, backend)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import uuid
@@ -20,8 +19,8 @@ from workbench.store.cache import JSONValue
 from workbench.store.database import Database
 from workbench.store.manifest import git_commit, package_versions, result_digests
 from workbench.store.queries import query
-from workbench.strategies.base import Risk, Strategy, registered
-from workbench.strategies.builtin import BUILTIN_STRATEGIES
+from workbench.strategies.base import Risk, Strategy
+from workbench.strategies.registry import resolve_strategy, strategy_source
 
 __all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
            "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
@@ -127,23 +126,9 @@ def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
 
 
 def resolve_strategy_class(path: str) -> type[Strategy]:
-    """The Strategy class of a stored ``module:Name`` path (registered, built-in or importable)."""
-    cls = registered(path)
-    if cls is not None:
-        return cls
-    module, _, name = path.partition(":")
-    if module == "workbench.strategies.builtin" and name in BUILTIN_STRATEGIES:
-        return BUILTIN_STRATEGIES[name]
-    if module == "__main__":
-        raise StrategyError(f"strategy class {path!r} was defined in a notebook or script; run the cell "
-                            "that defines it (with @strategy) in this session, then load again")
-    try:
-        obj = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as err:
-        raise StrategyError(f"cannot import strategy class {path!r}: {err}") from None
-    if not (isinstance(obj, type) and issubclass(obj, Strategy)):
-        raise StrategyError(f"{path!r} is not a Strategy class")
-    return obj
+    """The Strategy class of a stored ``module:Name`` or ``/path/file.py:Name`` path (registered, built-in,
+    importable, or a user's file)."""
+    return resolve_strategy(path)
 
 
 def load_strategy(db: Database, strategy: int | str, *, user_id: int | None = None) -> Strategy:
@@ -200,8 +185,7 @@ def save_result(
             "sweep_id": None if sweep_id is None else str(sweep_id),
             "split": split,
             "strategy_class": result.strategy_class,
-            "parameters": _json({"params": result.params, "risk": result.risk, "symbols": result.symbols,
-                                 "replay": replay_spec(result, window, trade_start, close_at_end)}),
+            "parameters": _json(_manifest_parameters(result, window, trade_start, close_at_end)),
             "backtest_config": _json(result.config.to_dict()),
             "data_fingerprint": result.data_fingerprint,
             "data_rows": result.data_rows,
@@ -212,6 +196,16 @@ def save_result(
             extra(conn, bid)
         conn.execute(query("strategy_aggregate").text, {"strategy_id": strategy_id})
     return bid
+
+
+def _manifest_parameters(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp] | None,
+                         trade_start: pd.Timestamp | None, close_at_end: bool) -> dict[str, Any]:
+    out = {"params": result.params, "risk": result.risk, "symbols": result.symbols,
+           "replay": replay_spec(result, window, trade_start, close_at_end)}
+    source = strategy_source(result.strategy_class)
+    if source is not None:   # a strategy of a user's file: which content ran (rerun refuses another)
+        out["source"] = source.to_dict()
+    return out
 
 
 def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp] | None = None,

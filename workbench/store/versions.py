@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Final
 
+import sqlalchemy as sa
+
+from workbench.errors import MigrationError
 from workbench.store.database import Database
 from workbench.store.queries import query
 
@@ -21,8 +24,16 @@ def data_version(db: Database, table: str, symbol: str) -> int:
 
 
 def cache_secret(db: Database) -> bytes:
-    """The database's random HMAC key for cached values, created on first use (32 bytes)."""
-    with db.begin() as conn:
-        conn.execute(query("secret_init").text, {"name": _SECRET_NAME, "value": secrets.token_hex(32)})
-        value = conn.execute(query("secret_get").text, {"name": _SECRET_NAME}).scalar()
+    """The database's random HMAC key for cached values, created on first use (32 bytes).
+
+    Raises MigrationError when the database has no workbench schema yet (``workbench db init``)."""
+    try:
+        with db.begin() as conn:
+            conn.execute(query("secret_init").text, {"name": _SECRET_NAME, "value": secrets.token_hex(32)})
+            value = conn.execute(query("secret_get").text, {"name": _SECRET_NAME}).scalar()
+    except sa.exc.ProgrammingError as err:
+        if getattr(err.orig, "sqlstate", None) != "42P01":   # undefined_table
+            raise
+        raise MigrationError(f"database {db!r} has no workbench schema (no table workbench_secrets); "
+                             "run `workbench db init`") from None
     return bytes.fromhex(str(value))

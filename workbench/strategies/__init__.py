@@ -18,7 +18,10 @@ from workbench.strategies.builtin import (
     RsiReversion,
     builtin_strategy,
 )
+from workbench.strategies.lookahead import LookaheadReport, check_strategy
 from workbench.strategies.portfolio import PORTFOLIO_STRATEGIES, PortfolioStrategy
+from workbench.strategies.registry import load_strategy_file, make_strategy, resolve_strategy
+from workbench.strategies.timeframes import align_higher, higher_timeframe, resample_bars
 
 __all__ = [
     "BUILTIN_STRATEGIES",
@@ -27,6 +30,7 @@ __all__ = [
     "BollingerReversion",
     "EmaCross",
     "GoldenCross",
+    "LookaheadReport",
     "MacdTrend",
     "PortfolioStrategy",
     "Risk",
@@ -35,6 +39,13 @@ __all__ = [
     "StrategyType",
     "crossed_above",
     "crossed_below",
+    "align_higher",
     "builtin_strategy",
+    "check_strategy",
+    "higher_timeframe",
+    "load_strategy_file",
+    "make_strategy",
+    "resample_bars",
+    "resolve_strategy",
     "strategy",
 ]

@@ -151,8 +151,8 @@ class Strategy(ABC):
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Raw ``(entries, exits)`` boolean Series, decided on each bar's close."""
 
-    def signals(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Entry/exit signals to act on at each bar's open: :meth:`generate` shifted by one bar."""
+    def decisions(self, df: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them."""
         import pandas as pd
 
         missing = [c for c in ("open", "high", "low", "close", "volume") if c not in df.columns]
@@ -164,8 +164,12 @@ class Strategy(ABC):
             if not isinstance(s, pd.Series) or not s.index.equals(df.index):
                 raise StrategyError(f"{self.name}.generate must return two Series on the frame's index "
                                     f"({label} was {type(s).__name__})")
-            out[label] = s.fillna(False).astype(bool).shift(1, fill_value=False)
+            out[label] = s.fillna(False).astype(bool)
         return pd.DataFrame(out, index=df.index)
+
+    def signals(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Entry/exit signals to act on at each bar's open: :meth:`generate` shifted by one bar."""
+        return self.decisions(df).shift(1, fill_value=False)
 
     def with_params(self, **params: Any) -> Strategy:
         """A copy with some parameters changed."""
@@ -176,8 +180,22 @@ class Strategy(ABC):
 
     @property
     def class_path(self) -> str:
+        """``module:Name``, or ``/path/to/file.py:Name`` for a strategy of a user's file."""
         cls = type(self)
+        source = cls.__dict__.get("__strategy_source__")
+        if source is not None:
+            return f"{source.file}:{cls.__qualname__}"
         return f"{cls.__module__}:{cls.__qualname__}"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A strategy of a user's file pickles as (file, content hash, class name, state): the receiving
+        process imports the file itself (see :func:`workbench.strategies.registry.rebuild`)."""
+        source = type(self).__dict__.get("__strategy_source__")
+        if source is None:
+            return super().__reduce_ex__(protocol)
+        from workbench.strategies.registry import rebuild
+
+        return rebuild, (source, type(self).__qualname__, dict(self.__dict__))
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

@@ -20,7 +20,7 @@ from workbench.backtest.portfolio._nb import (
 )
 from workbench.backtest.portfolio.rules import ExchangeRules
 from workbench.backtest.portfolio.schedule import rebalance_bars
-from workbench.backtest.result import BacktestResult, buy_and_hold
+from workbench.backtest.result import BacktestResult, benchmark_curve
 from workbench.backtest.simulation import TRADE_COLUMNS
 from workbench.backtest.stats import compute_metrics
 from workbench.errors import ValidationError
@@ -198,9 +198,9 @@ def run_portfolio_backtest(
                              close_at_end=close_at_end)
     trades = sim.trades(md)
     equity = pd.Series(sim.value[begin:], index=md.index[begin:], name="equity")
-    bench = buy_and_hold(md, config.initial_capital, begin)
+    bench = benchmark_curve(md, config, begin)
     metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
-                              exposure=float(sim.exposed) / len(equity))
+                              exposure=float(sim.exposed) / len(equity), risk_free_rate=config.risk_free_rate)
     result = PortfolioResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type, strategy_class=strategy.class_path,
         params=dict(strategy.params), risk=strategy.risk.to_dict(), config=config, symbols=md.symbols,
