@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from workbench.ingest.sample import generate_sample_candles
+from workbench.store.database import Database
 from workbench.store.runs import backtesting, save_strategy
 from workbench.store.writer import write_table
 from workbench.strategies import EmaCross, strategy
@@ -70,9 +71,10 @@ def test_is_backtesting_while_a_sweep_and_an_optimization_run(loaded: Any) -> No
     assert row["parameters"]["params"] == res.best_params     # the optimization's best is what is kept
 
 
-def test_concurrent_runs_keep_the_flag_until_the_last_ends(loaded: Any) -> None:
+def test_concurrent_runs_keep_the_flag_until_the_last_ends(loaded: Any, database_url: str) -> None:
     sid = save_strategy(loaded.db, loaded.user_id, EmaCross())
-    first, second = backtesting(loaded.db, sid), backtesting(loaded.db, sid)
+    other = Database(database_url)   # a second process's connections
+    first, second = backtesting(loaded.db, sid), backtesting(other, sid)
     first.__enter__()
     assert _row(loaded.db, "EmaCross")["is_backtesting"] is True
     second.__enter__()
@@ -80,6 +82,7 @@ def test_concurrent_runs_keep_the_flag_until_the_last_ends(loaded: Any) -> None:
     assert _row(loaded.db, "EmaCross")["is_backtesting"] is True    # the second run is still going
     second.__exit__(None, None, None)
     assert _row(loaded.db, "EmaCross")["is_backtesting"] is False
+    other.dispose()
     with pytest.raises(RuntimeError), backtesting(loaded.db, sid):  # a failing run clears it too
         assert _row(loaded.db, "EmaCross")["is_backtesting"] is True
         raise RuntimeError("boom")

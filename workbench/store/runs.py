@@ -93,7 +93,7 @@ def _set_backtesting(conn: sa.Connection, strategy_id: int, flag: bool) -> None:
 def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
     """``strategies.is_backtesting`` is true while the block (a backtest, sweep or optimization) runs.
 
-    Each run holds a shared advisory lock on the strategy on a connection of its own; the last to finish
+    Each run holds a shared advisory lock on the strategy on its pinned connection; the last to finish
     (the one that then gets the lock exclusively) clears the flag, so concurrent runs of one strategy keep
     it set until all are done. A run killed outright leaves the flag set until the strategy's next run ends.
     ``strategy_id`` None (nothing stored): nothing is marked.
@@ -110,17 +110,18 @@ def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
             with db.begin() as conn:
                 _set_backtesting(conn, strategy_id, False)
         return
-    with db.engine.connect() as lock:
+    with db.pinned() as lock:   # the block's db.begin() calls run on it too: a pool of one is enough
         lock.execute(query("strategy_backtesting_enter").text, {"id": strategy_id})
         _set_backtesting(lock, strategy_id, True)
         lock.commit()
         try:
             yield
         finally:
+            if lock.in_transaction():   # a failure inside the block left one open
+                lock.rollback()
             lock.execute(query("strategy_backtesting_leave").text, {"id": strategy_id})
             if lock.execute(query("strategy_backtesting_last").text, {"id": strategy_id}).scalar():
                 _set_backtesting(lock, strategy_id, False)
-                lock.commit()
                 lock.execute(query("strategy_backtesting_release").text, {"id": strategy_id})
             lock.commit()
 
