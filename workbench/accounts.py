@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import redis
     from argon2 import PasswordHasher
 
-__all__ = ["MIN_PASSWORD_LENGTH", "Account", "add_user", "authenticate", "disable_user", "enable_user",
-           "hash_password", "list_users", "set_password", "share_run", "verify_password"]
+__all__ = ["MIN_PASSWORD_LENGTH", "Account", "add_user", "authenticate", "check_new_user", "disable_user",
+           "enable_user", "hash_password", "list_users", "set_password", "share_run", "verify_password"]
 
 MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
@@ -68,16 +68,21 @@ class Account:
 
 def _check_username(username: str) -> str:
     if not _USERNAME.match(username):
-        raise ValidationError(f"user name {username!r}: 1-50 letters, digits, '.', '_' or '-'")
+        raise ValidationError(f"user name {username[:60]!r}: 1-50 letters, digits, '.', '_' or '-'")
     return username
+
+
+def check_new_user(username: str, email: str) -> None:
+    """ValidationError unless ``username`` and ``email`` are acceptable (before asking for a password)."""
+    _check_username(username)
+    if not _EMAIL.match(email) or len(email) > 100:
+        raise ValidationError(f"email {email[:100]!r} is not an email address")
 
 
 def add_user(db: Database, username: str, email: str, password: str) -> int:
     """Create a user who can log in; returns the id. The owner row of ``WORKBENCH_USERNAME`` (made without a
     password when the user first ran something) is taken over, keeping its strategies and runs."""
-    _check_username(username)
-    if not _EMAIL.match(email) or len(email) > 100:
-        raise ValidationError(f"email {email!r} is not an email address")
+    check_new_user(username, email)
     return store.insert_user(db, username, email, hash_password(password))
 
 

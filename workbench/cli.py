@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from workbench import checks
 from workbench.cli_console import LazyConsole, new_table
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
@@ -33,13 +34,21 @@ console = LazyConsole(stderr=True)
 out = LazyConsole()
 
 
+def _checked(bound: checks.Bound, option: str) -> Any:
+    """An option callback: the value checked against ``bound`` (see workbench.checks) before the command runs."""
+    return lambda value: value if value is None else bound.check(value, option)
+
+
 def _settings() -> Any:
     from workbench.config import Settings
 
     try:
         return Settings()
     except Exception as err:  # pydantic ValidationError: a malformed WORKBENCH_* value
-        raise WorkbenchError(f"invalid settings: {err}") from err
+        errors = getattr(err, "errors", None)
+        text = ("; ".join(f"WORKBENCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in errors())
+                if callable(errors) else " ".join(str(err).split()))
+        raise WorkbenchError(f"invalid settings: {text}") from err
 
 
 #: connections of this command to embedded servers: those it started (or was handed) are stopped when it
@@ -257,7 +266,8 @@ def db_status() -> None:
 
 # ---------------------------------------------------------------- data
 @app.command()
-def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol")] = 60) -> None:
+def sample(days: Annotated[int, typer.Option(help="days of 1m candles per symbol",
+                                             callback=_checked(checks.SAMPLE_DAYS, "--days"))] = 60) -> None:
     """Load the SYNTHETIC sample data set (reproducible; symbols KRW-SYN*)."""
     from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
     from workbench.store.writer import write_frame
@@ -402,13 +412,18 @@ StrategyArg = Annotated[str, typer.Argument(help="strategy: built-in or entry po
 StrategyFileOpt = Annotated[str | None, typer.Option("--strategy-file", help="a .py file defining STRATEGY")]
 SymbolsOpt = Annotated[str, typer.Option(help="comma-separated symbols")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="strategy parameter name=value")]
-RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade")]
-MaxPositionsOpt = Annotated[int, typer.Option()]
-StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)")]
-TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)")]
-CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW")]
-FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction")]
-SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction")]
+RiskPerTradeOpt = Annotated[float, typer.Option(help="% of equity risked per trade",
+                                                callback=_checked(checks.RISK_PER_TRADE, "--risk-per-trade"))]
+MaxPositionsOpt = Annotated[int, typer.Option(callback=_checked(checks.MAX_POSITIONS, "--max-positions"))]
+StopLossOpt = Annotated[float, typer.Option(help="stop loss, % (0 = none)",
+                                            callback=_checked(checks.STOP_LOSS, "--stop-loss"))]
+TakeProfitOpt = Annotated[float, typer.Option(help="take profit, % (0 = none)",
+                                              callback=_checked(checks.TAKE_PROFIT, "--take-profit"))]
+CapitalOpt = Annotated[float, typer.Option(help="initial capital, KRW", callback=_checked(checks.CAPITAL, "--capital"))]
+FeeOpt = Annotated[float, typer.Option(help="fee per side, fraction", callback=_checked(checks.FEE_RATE, "--fee"))]
+SlippageOpt = Annotated[float, typer.Option(help="slippage per side, fraction",
+                                            callback=_checked(checks.SLIPPAGE, "--slippage"))]
+LimitOpt = Annotated[int, typer.Option(callback=_checked(checks.LIMIT, "--limit"))]
 
 #: the option defaults of ``backtest`` and ``paper``: Risk's and BacktestConfig's own (written here so that
 #: ``--help`` needs no import of the engine; tests/test_cli.py checks they are the same)
@@ -445,8 +460,10 @@ def indicators(
     from workbench.research import symbol_list
     from workbench.store.indicator_store import compute_and_store_indicators
 
-    names = symbol_list(symbols)   # an empty list is an error, before anything connects
+    names = symbol_list(symbols)
     wb = _connect()
+    for sym in names:   # every symbol has candles (else DataNotFoundError) before any indicator is stored
+        wb.candles(sym, timeframe, start, end)
     for sym in tqdm(names, desc="indicators", unit="symbol"):
         run = compute_and_store_indicators(wb.db, sym, timeframe, start, end, cache=wb.cache)
         out.print(f"{sym} {timeframe}: {run.indicators}"
@@ -503,7 +520,8 @@ def sweep(
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    chunk_size: Annotated[int, typer.Option(help="combinations per engine call / Dask task (memory bound)")] = 8,
+    chunk_size: Annotated[int, typer.Option(help="combinations per engine call / Dask task (memory bound)",
+                                            callback=_checked(checks.CHUNK_SIZE, "--chunk-size"))] = 8,
     store: Annotated[bool, typer.Option()] = True,
     sweep_id: Annotated[str | None, typer.Option(help="resume this sweep: skip the combinations it stored")] = None,
     dask: Annotated[bool, typer.Option(help="run on Dask: WORKBENCH_DASK_ADDRESS, else a local cluster")] = False,
@@ -536,16 +554,19 @@ def optimize(
     strategy: StrategyArg,
     space: Annotated[list[str] | None, typer.Option(
         "--space", help="parameter range: name=low:high[:step|:log] or name=a,b,c")] = None,
-    trials: Annotated[int, typer.Option(help="the study's total number of trials")] = 50,
+    trials: Annotated[int, typer.Option(help="the study's total number of trials",
+                                        callback=_checked(checks.TRIALS, "--trials"))] = 50,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     study: Annotated[str | None, typer.Option(help="study name: resumes the study if it exists")] = None,
     symbols: SymbolsOpt = "KRW-SYNBTC",
     timeframe: Annotated[str, typer.Option()] = "1h",
     start: Annotated[str | None, typer.Option()] = None,
     end: Annotated[str | None, typer.Option()] = None,
-    folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)")] = 3,
-    holdout: Annotated[float, typer.Option(help="share of the data kept out of the search")] = 0.3,
-    seed: Annotated[int | None, typer.Option()] = None,
+    folds: Annotated[int, typer.Option(help="walk-forward folds of the search range (pruning steps)",
+                                       callback=_checked(checks.FOLDS, "--folds"))] = 3,
+    holdout: Annotated[float, typer.Option(help="share of the data kept out of the search",
+                                           callback=_checked(checks.FRACTION, "--holdout"))] = 0.3,
+    seed: Annotated[int | None, typer.Option(callback=_checked(checks.SEED, "--seed"))] = None,
     strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Optuna (TPE) search of a strategy's parameters, stored in PostgreSQL and resumable."""
@@ -581,12 +602,16 @@ def walk_forward_cmd(
     mode: Annotated[str, typer.Option(help="rolling (train on the last --train-bars) or anchored (train on "
                                            "all bars before each test window)")] = "rolling",
     folds: Annotated[int | None, typer.Option(help="out-of-sample windows (default 4, or what --train-bars "
-                                                   "and --test-bars leave)")] = None,
-    train_bars: Annotated[int | None, typer.Option(help="bars of the first training window")] = None,
+                                                   "and --test-bars leave)",
+                                              callback=_checked(checks.FOLDS, "--folds"))] = None,
+    train_bars: Annotated[int | None, typer.Option(help="bars of the first training window",
+                                                   callback=_checked(checks.PERIOD, "--train-bars"))] = None,
     test_bars: Annotated[int | None, typer.Option(help="bars per out-of-sample window (the last one also takes "
-                                                       "the remainder)")] = None,
+                                                       "the remainder)",
+                                                  callback=_checked(checks.PERIOD, "--test-bars"))] = None,
     train_fraction: Annotated[float | None, typer.Option(help="without bar counts: training share of each "
-                                                              "rolling window, fraction (default 0.7)")] = None,
+                                                              "rolling window, fraction (default 0.7)",
+                                                      callback=_checked(checks.FRACTION, "--train-fraction"))] = None,
     metric: Annotated[str, typer.Option()] = "sharpe_ratio",
     dask: Annotated[bool, typer.Option(help="one Dask task per fold: WORKBENCH_DASK_ADDRESS, else local")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (implies --dask)")] = None,
@@ -635,7 +660,7 @@ def check(
 
 
 @runs_app.callback()
-def runs(ctx: typer.Context, limit: Annotated[int, typer.Option()] = 20) -> None:
+def runs(ctx: typer.Context, limit: LimitOpt = 20) -> None:
     """Stored backtest runs, newest first: yours (WORKBENCH_USERNAME) and those shared with you."""
     import pandas as pd
 
@@ -671,7 +696,8 @@ def runs_share(
 
 
 @app.command()
-def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (see `workbench runs`)")]) -> None:
+def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (see `workbench runs`)",
+                                                    callback=_checked(checks.RECORD_ID, "BACKTEST_ID"))]) -> None:
     """Re-execute a stored run from its manifest and report whether it reproduces bit for bit.
 
     Exit status 0 when data, equity, trades and metrics are identical, 1 otherwise. Stores nothing.
@@ -690,7 +716,8 @@ def rerun(backtest_id: Annotated[int, typer.Argument(help="id of a stored run (s
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def report(
     ctx: typer.Context,
-    notebook: Annotated[str, typer.Argument(help="notebook name (e.g. strategy_backtest) or path")],
+    notebook: Annotated[str, typer.Argument(help="notebook name (e.g. strategy_backtest; your own: "
+                                                 "WORKBENCH_NOTEBOOKS_DIR), not a path")],
     output_dir: Annotated[Path | None, typer.Option(help="default: settings' reports dir")] = None,
     show_code: Annotated[bool, typer.Option(help="keep code cells in the HTML")] = False,
 ) -> None:
@@ -702,7 +729,7 @@ def report(
 
     settings = _settings()
     path = run_report(notebook, parse_report_params(ctx.args), output_dir=output_dir or settings.reports_dir,
-                      hide_code=not show_code)
+                      hide_code=not show_code, notebooks_dir=settings.notebooks_dir)
     out.print(str(path))
     out.print(f"index of all reports: {path.parent / 'index.html'}")
 
@@ -769,8 +796,10 @@ def paper(
     symbols: SymbolsOpt = "KRW-SYNBTC",
     timeframe: Annotated[str, typer.Option()] = "1h",
     replay: Annotated[tuple[str, str] | None, typer.Option(help="replay stored candles: START END")] = None,
-    speed: Annotated[float | None, typer.Option(help="replay pace, x real time (default: as fast as possible)")] = None,
-    resume: Annotated[int | None, typer.Option(help="continue paper run ID (STRATEGY is ignored)")] = None,
+    speed: Annotated[float | None, typer.Option(help="replay pace, x real time (default: as fast as possible)",
+                                                callback=_checked(checks.SPEED, "--speed"))] = None,
+    resume: Annotated[int | None, typer.Option(help="continue paper run ID (STRATEGY is ignored)",
+                                               callback=_checked(checks.RECORD_ID, "--resume"))] = None,
     param: ParamOpt = None,
     risk_per_trade: RiskPerTradeOpt = RISK_DEFAULTS["risk_per_trade"],
     max_positions: MaxPositionsOpt = int(RISK_DEFAULTS["max_positions"]),
@@ -781,9 +810,12 @@ def paper(
     slippage: SlippageOpt = CONFIG_DEFAULTS["slippage"],
     exchange_rules: Annotated[bool, typer.Option(help="Bithumb tick sizes, 5,000 KRW minimum, quantity "
                                                       "precision, order-book fills")] = True,
-    warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up")] = 200,
-    poll_interval: Annotated[float | None, typer.Option(help="live: seconds between polls")] = None,
-    max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls")] = None,
+    warmup: Annotated[int, typer.Option(help="live: bars before now that warm the indicators up",
+                                        callback=_checked(checks.WARMUP, "--warmup"))] = 200,
+    poll_interval: Annotated[float | None, typer.Option(
+        help="live: seconds between polls", callback=_checked(checks.POLL_INTERVAL, "--poll-interval"))] = None,
+    max_polls: Annotated[int | None, typer.Option(help="live: stop after this many polls",
+                                                  callback=_checked(checks.MAX_POLLS, "--max-polls"))] = None,
     strategy_file: StrategyFileOpt = None,
 ) -> None:
     """Paper-trade a strategy: live on Bithumb's public candles, or --replay START END of stored candles.
@@ -795,6 +827,7 @@ def paper(
 
     if resume is None and not strategy:
         raise WorkbenchError("give a STRATEGY (see `workbench strategies`) or --resume RUN_ID")
+    config = _config(capital, fee, slippage)   # checked before anything is connected or written
     wb = _connect()
     try:
         if resume is not None:
@@ -804,7 +837,6 @@ def paper(
         else:
             strat = _paper_strategy(wb, strategy, param, strategy_file, risk_per_trade=risk_per_trade,
                                     max_positions=max_positions, stop_loss_pct=stop_loss, take_profit_pct=take_profit)
-            config = _config(capital, fee, slippage)
             rules = OrderRules() if exchange_rules else OrderRules.off()
             if replay is not None:
                 outcome = wb.paper_replay(strat, symbols, timeframe, replay[0], replay[1], config=config,
@@ -820,7 +852,7 @@ def paper(
 
 
 @app.command("paper-runs")
-def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
+def paper_runs(limit: LimitOpt = 20) -> None:
     """Paper runs, newest first."""
     df = _connect().paper_runs(limit=limit)
     if df.empty:
@@ -833,7 +865,8 @@ def paper_runs(limit: Annotated[int, typer.Option()] = 20) -> None:
 
 
 @app.command()
-def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)")]) -> None:
+def reconcile(run: Annotated[int, typer.Argument(help="paper run id (see `workbench paper-runs`)",
+                                                 callback=_checked(checks.RECORD_ID, "RUN"))]) -> None:
     """Compare a paper run with the backtest of the same strategy, symbols, window and costs."""
     rec = _connect().reconcile(run)
     out.print(str(rec))
@@ -907,8 +940,9 @@ PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read t
 def users_add(name: str, email: Annotated[str, typer.Option(help="the user's email address")],
               password_stdin: PasswordStdinOpt = False) -> None:
     """Add a user who can log in to the portal (the password is asked for without echo)."""
-    from workbench.accounts import add_user
+    from workbench.accounts import add_user, check_new_user
 
+    check_new_user(name, email)
     password = _password(password_stdin)
     uid = add_user(_connect(need_redis=False).db, name, email, password)
     out.print(f"user {name} added (id {uid})")
@@ -948,28 +982,37 @@ def users_enable(name: str) -> None:
 def users_set_password(name: str, password_stdin: PasswordStdinOpt = False) -> None:
     """Give a user a new password; their portal sessions end."""
     from workbench.accounts import set_password
+    from workbench.errors import DataNotFoundError
+    from workbench.store.users import get_user
 
-    password = _password(password_stdin)
     wb = _connect()
-    ended = set_password(wb.db, wb.redis_client(), name, password)
+    if get_user(wb.db, name) is None:   # before asking for a password
+        raise DataNotFoundError(f"no user named {name[:60]!r} (see `workbench users list`)")
+    ended = set_password(wb.db, wb.redis_client(), name, _password(password_stdin))
     out.print(f"password of {name} changed; {ended} session(s) ended")
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8765,
-    session_hours: Annotated[float, typer.Option(help="how long a login lasts")] = 12.0,
+    port: Annotated[int, typer.Option(callback=_checked(checks.PORT, "--port"))] = 8765,
+    session_hours: Annotated[float, typer.Option(help="how long a login lasts",
+                                                 callback=_checked(checks.SESSION_HOURS, "--session-hours"))] = 12.0,
 ) -> None:
     """Serve reports/ (index and reports) behind a login, until Ctrl-C (users: `workbench users add`)."""
     from datetime import timedelta
 
-    from workbench.portal import PortalConfig, serve
+    from workbench.portal import PortalConfig
+    from workbench.portal.server import listen, serve
 
-    wb = _connect()
-    config = PortalConfig(reports_dir=wb.settings.reports_dir, session_lifetime=timedelta(hours=session_hours),
-                          data_dir=wb.settings.data_dir, archive_location=wb.settings.archive_location)
-    serve(wb.db, wb.redis_client(), config, host=host, port=port, log=out.print)
+    sock = listen(host, port)
+    try:
+        wb = _connect()
+        config = PortalConfig(reports_dir=wb.settings.reports_dir, session_lifetime=timedelta(hours=session_hours),
+                              data_dir=wb.settings.data_dir, archive_location=wb.settings.archive_location)
+        serve(wb.db, wb.redis_client(), config, sock, log=out.print)
+    finally:
+        sock.close()
 
 
 @app.command()
@@ -999,8 +1042,10 @@ def ingest_candles_cmd(
     symbol: str,
     timeframe: Annotated[str, typer.Option()] = "1m",
     api: ApiOpt = "v1",
-    count: Annotated[int, typer.Option(help="candles per request (v1: 1-200)")] = 200,
-    pages: Annotated[int, typer.Option(help="v1: requests walking back in time")] = 1,
+    count: Annotated[int, typer.Option(help="candles per request (v1: 1-200)",
+                                       callback=_checked(checks.COUNT, "--count"))] = 200,
+    pages: Annotated[int, typer.Option(help="v1: requests walking back in time",
+                                       callback=_checked(checks.PAGES, "--pages"))] = 1,
 ) -> None:
     """Fetch candles from Bithumb and upsert them."""
     from workbench.ingest.service import ingest_candles
@@ -1042,7 +1087,7 @@ def ingest_orderbooks_cmd(symbols: Annotated[str, typer.Argument(help="comma-sep
 def ingest_trades_cmd(
     symbol: str,
     api: ApiOpt = "v1",
-    count: Annotated[int, typer.Option()] = 100,
+    count: Annotated[int, typer.Option(callback=_checked(checks.COUNT, "--count"))] = 100,
 ) -> None:
     """Fetch recent trades into the transactions table (re-runs add no duplicates)."""
     from workbench.ingest.service import ingest_trades

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         description="embedded servers' data and state",
     )
     reports_dir: Path = Path("reports")
+    notebooks_dir: Path | None = Field(
+        default=None, description="a directory of your own report notebooks (`workbench report NAME` runs "
+                                  "them by name, besides the shipped ones); unset = only the shipped ones"
+    )
     archive_url: str | None = Field(
         default=None, description="Parquet archive of market history: a directory or a pyarrow/fsspec URL "
                                   "(s3://bucket/prefix); unset = data_dir/archive"
@@ -57,7 +61,7 @@ class Settings(BaseSettings):
             masked = name in ("database_url", "redis_url", "archive_url") and value
             yield name, (mask_url(value) if masked else value)
 
-    @field_validator("database_url", "redis_url", "archive_url", mode="before")
+    @field_validator("database_url", "redis_url", "archive_url", "notebooks_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

@@ -229,7 +229,12 @@ def dask_client(scheduler: str | None = None, **cluster_kwargs: Any) -> Iterator
 
     address = scheduler or os.environ.get("WORKBENCH_DASK_ADDRESS") or None
     if address:
-        with Client(address) as client:
+        try:
+            client = Client(address)
+        except ValueError as err:   # dask's parse_address: no port, unknown protocol ...
+            raise ValidationError(f"Dask scheduler address {address[:100]!r} is not valid ({str(err)[:80]}); "
+                                  "give one like tcp://host:8786") from None
+        with client:
             yield client
         return
     kwargs = {"n_workers": os.cpu_count() or 1, "threads_per_worker": 1, "processes": True,

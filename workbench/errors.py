@@ -14,6 +14,8 @@ __all__ = [
     "ArchiveIntegrityError",
     "ConfigError",
     "InUseError",
+    "InputTypeError",
+    "UnknownNameError",
 ]
 
 
@@ -59,3 +61,14 @@ class ConfigError(WorkbenchError):
 
 class InUseError(WorkbenchError):
     """Another process holds what this one needs exclusively (e.g. it is running the same paper run)."""
+
+
+class InputTypeError(WorkbenchError, TypeError):
+    """An argument of the Python API has the wrong type (e.g. not a pandas Series)."""
+
+
+class UnknownNameError(WorkbenchError, KeyError):
+    """A name (a metric, a stored query) is not one of the known ones."""
+
+    def __str__(self) -> str:   # the message as given, not KeyError's quoted repr of it
+        return str(self.args[0]) if self.args else ""

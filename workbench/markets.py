@@ -120,15 +120,30 @@ def timeframe_offset(timeframe: str) -> pd.Timedelta:
     return pd.Timedelta(seconds=timeframe_seconds(timeframe))
 
 
+#: the times the workbench accepts (``validate_range``'s defaults for an open start or end)
+EARLIEST: Final = pd.Timestamp("1970-01-01", tz="UTC")
+LATEST: Final = pd.Timestamp("2100-01-01", tz="UTC")
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}... ({len(text)} characters)"
+
+
 def to_utc(value: TimeLike, *, name: str = "time") -> pd.Timestamp:
-    """Parse ``value`` to a UTC ``Timestamp`` (naive input is taken as UTC)."""
+    """Parse ``value`` to a UTC ``Timestamp`` (naive input is taken as UTC), between 1970 and 2100."""
     try:
         ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as err:
-        raise ValidationError(f"{name} {value!r} is not a date/time: {err}") from None
+        if ts is not pd.NaT:
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    except (ValueError, TypeError, OverflowError):
+        raise ValidationError(f"{name} {_shown(value)} is not a date/time (e.g. 2025-01-31 or "
+                              "2025-01-31T09:00)") from None
     if ts is pd.NaT:
-        raise ValidationError(f"{name} {value!r} is not a date/time")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        raise ValidationError(f"{name} {_shown(value)} is not a date/time")
+    if not EARLIEST <= ts <= LATEST:
+        raise ValidationError(f"{name} {_shown(value)} is not between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return ts
 
 
 def validate_range(start: TimeLike | None, end: TimeLike | None) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -136,8 +151,8 @@ def validate_range(start: TimeLike | None, end: TimeLike | None) -> tuple[pd.Tim
 
     ``None`` means unbounded (1970-01-01 / 2100-01-01).
     """
-    s = to_utc(start, name="start") if start is not None else pd.Timestamp("1970-01-01", tz="UTC")
-    e = to_utc(end, name="end") if end is not None else pd.Timestamp("2100-01-01", tz="UTC")
+    s = to_utc(start, name="start") if start is not None else EARLIEST
+    e = to_utc(end, name="end") if end is not None else LATEST
     if not s < e:
         raise ValidationError(f"start ({s.isoformat()}) must be before end ({e.isoformat()})")
     return s, e

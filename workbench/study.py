@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.checks import SAMPLE_DAYS
 from workbench.config import Settings
 from workbench.ingest.sample import SAMPLE_LABEL, SAMPLE_SYMBOLS, generate_sample_candles
+from workbench.markets import normalize_timeframe
 from workbench.services.resolve import finish_embedded
 from workbench.session import connect
 from workbench.store.writer import write_frame
@@ -49,6 +51,8 @@ def run_study(
     """
     from workbench.reporting.run import run_report
 
+    timeframe = normalize_timeframe(timeframe)   # checked before anything is started or written
+    SAMPLE_DAYS.check(days, "days")
     settings = settings or Settings()
     wb = connect(settings)
     try:

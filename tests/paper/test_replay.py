@@ -185,3 +185,39 @@ def main_args(args: list[str]) -> None:
         main()
     finally:
         sys.argv = old
+
+
+def _count(db, table: str) -> int:
+    with db.begin() as conn:
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+
+
+@pytest.mark.parametrize("symbols, start, end, speed, message", [
+    (["KRW-SYNBTC", "KRW-NOPE"], START, END, None,
+     "no stored 1h candles of KRW-NOPE in [2025-01-01 00:00:00+00:00, 2025-01-15 00:00:00+00:00); "
+     "no paper run was created (see `workbench inventory`)"),
+    (SYMBOLS, "2020-01-01", "2020-01-02", None,
+     "no stored 1h candles of KRW-SYNBTC, KRW-SYNETH, KRW-SYNXRP in [2020-01-01 00:00:00+00:00, "
+     "2020-01-02 00:00:00+00:00); no paper run was created (see `workbench inventory`)"),
+    (SYMBOLS, START, END, 1e-300, "speed must be a finite number >= 0.001 and <= 1e+06 x real time (got 1e-300)"),
+    (SYMBOLS, START, END, float("nan"), "speed must be a finite number >= 0.001 and <= 1e+06 x real time (got nan)"),
+])
+def test_a_replay_that_cannot_start_writes_no_row(session, symbols, start, end, speed, message):  # type: ignore[no-untyped-def]
+    from workbench.errors import ValidationError
+
+    _store(session.db)
+    tables = ("users", "strategies", "paper_runs", "portfolios", "strategy_executions")
+    before = {t: _count(session.db, t) for t in tables}
+    with pytest.raises(ValidationError) as err:
+        replay(session, _strategy(), symbols, "1h", start, end, speed=speed)
+    assert str(err.value) == message
+    assert {t: _count(session.db, t) for t in tables} == before
+
+
+def test_paper_capital_inf_on_the_cli_is_one_line_and_writes_nothing(session, cli_env):  # type: ignore[no-untyped-def]
+    _store(session.db)
+    result = CliRunner().invoke(app, ["paper", "EmaCross", "--symbols", "KRW-SYNBTC", "--capital", "inf",
+                                      "--replay", START, END])
+    assert result.exit_code == 1
+    assert str(result.exception) == "--capital must be a finite number > 0 and <= 1e+15 KRW (got inf)"
+    assert _count(session.db, "paper_runs") == 0 and _count(session.db, "portfolios") == 0

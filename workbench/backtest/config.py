@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+from workbench.checks import CAPITAL, FEE_RATE, SIZE_STEP, SLIPPAGE
 from workbench.errors import ValidationError
 from workbench.markets import normalize_symbol
 
@@ -40,14 +41,10 @@ class BacktestConfig:
     risk_free_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.initial_capital > 0:
-            raise ValidationError(f"initial_capital must be > 0 KRW (got {self.initial_capital})")
-        if not 0 <= self.fee_rate < 0.1:
-            raise ValidationError(f"fee_rate must be a fraction in [0, 0.1) (got {self.fee_rate})")
-        if not 0 <= self.slippage < 0.1:
-            raise ValidationError(f"slippage must be a fraction in [0, 0.1) (got {self.slippage})")
-        if not 0 <= self.size_step < float("inf"):
-            raise ValidationError(f"size_step must be >= 0 units (got {self.size_step})")
+        CAPITAL.check(self.initial_capital, "initial_capital")
+        FEE_RATE.check(self.fee_rate, "fee_rate")
+        SLIPPAGE.check(self.slippage, "slippage")
+        SIZE_STEP.check(self.size_step, "size_step")
         if not -0.05 <= self.risk_free_rate <= 0.5:
             raise ValidationError(f"risk_free_rate must be an annual fraction in [-0.05, 0.5], e.g. 0.035 for "
                                   f"3.5 % (got {self.risk_free_rate})")

@@ -16,6 +16,7 @@ from workbench.backtest.engine import run_backtest
 from workbench.backtest.result import BacktestResult
 from workbench.backtest.stats import daily_returns
 from workbench.backtest.walkforward import _window
+from workbench.checks import PARAMETER
 from workbench.errors import ValidationError
 from workbench.strategies.base import Strategy
 
@@ -59,14 +60,24 @@ class ParamSpec:
         return f"{self.name}={fmt(self.low)}:{fmt(self.high)}{tail}"
 
 
-def _number(text: str, what: str) -> int | float:
+def _parse_number(text: str) -> int | float | None:
+    """``text`` as an int or a float; None when it is not a number."""
     try:
         return int(text)
     except ValueError:
         try:
             return float(text)
         except ValueError:
-            raise ValidationError(f"search space: {what}: {text!r} is not a number") from None
+            return None
+
+
+def _number(text: str, what: str) -> int | float:
+    value = _parse_number(text)
+    if value is None:
+        raise ValidationError(f"search space: {what}: {text[:50]!r} is not a number")
+    if not PARAMETER.contains(value):
+        raise ValidationError(f"search space: {what}: {text[:50]!r} must be {PARAMETER.describe()}")
+    return value
 
 
 def _parse_text(name: str, text: str) -> ParamSpec:
@@ -75,10 +86,10 @@ def _parse_text(name: str, text: str) -> ParamSpec:
         items = [t.strip() for t in text.split(",") if t.strip()]
         values: list[ParamValue] = []
         for t in items:
-            try:
-                values.append(_number(t, name))
-            except ValidationError:
+            if _parse_number(t) is None:
                 values.append({"true": True, "false": False}.get(t.lower(), t))
+            else:
+                values.append(_number(t, name))
         return ParamSpec(name, "categorical", choices=tuple(values))
     parts = text.split(":")
     if len(parts) not in (2, 3):

@@ -17,6 +17,7 @@ from workbench.backtest._kernel import (
 )
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData
+from workbench.errors import ValidationError
 from workbench.strategies.base import Risk
 
 __all__ = ["EXIT_REASONS", "TRADE_COLUMNS", "Simulation", "simulate"]
@@ -81,7 +82,7 @@ def simulate(md: MarketData, entries: np.ndarray, exits: np.ndarray, risks: Sequ
     n_sym = len(md.symbols)
     k = len(risks)
     if entries.shape != (len(md.index), k * n_sym) or exits.shape != entries.shape:
-        raise ValueError(f"signals must be {len(md.index)} x {k * n_sym}, got {entries.shape}/{exits.shape}")
+        raise ValidationError(f"signals must be {len(md.index)} x {k * n_sym}, got {entries.shape}/{exits.shape}")
 
     def per_col(values: list[float]) -> np.ndarray:
         return np.repeat(np.asarray(values, dtype=np.float64), n_sym)

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from workbench.errors import UnknownNameError, ValidationError
+
 __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns",
            "daily_rate", "equity_points", "monthly_returns"]
 
@@ -84,7 +86,7 @@ class Metrics(Mapping[str, float]):
 
     def __getitem__(self, key: str) -> float:
         if key not in METRIC_INFO:
-            raise KeyError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
+            raise UnknownNameError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
         return getattr(self, key)  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[str]:
@@ -254,7 +256,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         and alpha.
     """
     if equity.empty:
-        raise ValueError("compute_metrics: empty equity curve")
+        raise ValidationError("compute_metrics: empty equity curve")
     values = equity.to_numpy(dtype="float64")
     ns = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
     _, day_ends = _calendar_days(ns)

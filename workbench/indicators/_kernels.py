@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from workbench.errors import ValidationError
+from workbench.errors import InputTypeError, ValidationError
 
 __all__ = [
     "sma_kernel",
@@ -447,7 +447,7 @@ def series_inputs(func: str, **series: pd.Series) -> tuple[pd.Index, list[np.nda
     items = list(series.items())
     for name, s in items:
         if not isinstance(s, pd.Series):
-            raise TypeError(f"{func}: `{name}` must be a pandas Series, got {type(s).__name__}")
+            raise InputTypeError(f"{func}: `{name}` must be a pandas Series, got {type(s).__name__}")
     first_name, first = items[0]
     for name, s in items[1:]:
         if len(s) != len(first):

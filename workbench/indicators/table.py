@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.errors import ValidationError
+from workbench.errors import InputTypeError, ValidationError
 from workbench.indicators.momentum import cci, rsi, stochastic
 from workbench.indicators.trend import ema, macd, sma
 from workbench.indicators.volatility import atr, bollinger, keltner
@@ -62,7 +62,7 @@ CANDLE_INDICATOR_COLUMNS: tuple[str, ...] = (
 def _ohlcv(df: pd.DataFrame, func: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Return the high, low, close and volume columns of ``df`` after checking all OHLCV columns exist."""
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{func}: `df` must be a pandas DataFrame, got {type(df).__name__}")
+        raise InputTypeError(f"{func}: `df` must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
     if missing:
         raise ValidationError(f"{func}: `df` is missing column(s) {', '.join(repr(c) for c in missing)}")

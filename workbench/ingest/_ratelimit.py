@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from workbench.errors import ValidationError
+
 __all__ = ["RateLimiter"]
 
 
@@ -45,9 +47,9 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not (isinstance(rate, int | float) and rate > 0):
-            raise ValueError(f"rate must be a positive number of requests per second (got {rate!r})")
+            raise ValidationError(f"rate must be a positive number of requests per second (got {rate!r})")
         if not (isinstance(burst, int) and burst >= 1):
-            raise ValueError(f"burst must be an integer >= 1 (got {burst!r})")
+            raise ValidationError(f"burst must be an integer >= 1 (got {burst!r})")
         self.rate = float(rate)
         self.burst = burst
         self._clock = clock

@@ -13,6 +13,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from workbench.checks import SAMPLE_DAYS
 from workbench.markets import TimeLike, normalize_timeframe, timeframe_offset, to_utc
 
 __all__ = ["SAMPLE_LABEL", "SAMPLE_SEED", "SAMPLE_SYMBOLS", "generate_sample_candles"]
@@ -41,8 +42,7 @@ def generate_sample_candles(
 
     Same arguments, same rows (on every machine).
     """
-    if days < 1:
-        raise ValueError(f"days must be >= 1 (got {days})")
+    SAMPLE_DAYS.check(days, "days")
     tf = normalize_timeframe(timeframe)
     step = timeframe_offset(tf)
     n = int(pd.Timedelta(days=days) / step)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import OHLCV
+from workbench.checks import MAX_BARS, MAX_POLLS, POLL_INTERVAL, SPEED, WARMUP
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_offset, to_utc
 from workbench.paper.book import StoredBooks
@@ -87,6 +88,31 @@ def _symbols(symbols: str | Sequence[str]) -> list[str]:
     if len(set(out)) != len(out):
         raise ValidationError(f"symbols: duplicates in {out}")
     return out
+
+
+def _check_pace(speed: float | None, max_bars: int | None) -> None:
+    if speed is not None:
+        SPEED.check(speed, "speed")
+    if max_bars is not None:
+        MAX_BARS.check(max_bars, "max_bars")
+
+
+def _check_polling(poll_interval: float | None, max_polls: int | None) -> None:
+    if poll_interval is not None:
+        POLL_INTERVAL.check(poll_interval, "poll_interval")
+    if max_polls is not None:
+        MAX_POLLS.check(max_polls, "max_polls")
+
+
+def _require_candles(wb: PaperContext, symbols: list[str], timeframe: str, start: pd.Timestamp,
+                     end: pd.Timestamp) -> None:
+    """Every symbol has stored ``timeframe`` candles in ``[start, end)``; else ValidationError naming those
+    that have none (an unknown symbol among known ones is an error, not dropped)."""
+    missing = [s for s in symbols
+               if not len(load_candles(wb.db, s, timeframe, start, end, cache=wb.cache, allow_empty=True))]
+    if missing:
+        raise ValidationError(f"no stored {timeframe} candles of {', '.join(missing)} in [{start}, {end}); "
+                              "no paper run was created (see `workbench inventory`)")
 
 
 _Op = tuple[str, int, dict[str, Any], bool]   # (order | notify | signal, order id, payload, active)
@@ -332,9 +358,11 @@ def replay(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], t
     s, e = to_utc(start, name="start"), to_utc(end, name="end")
     if not s < e:
         raise ValidationError(f"replay window: start {s} must be before end {e}")
-    if speed is not None and not speed > 0:
-        raise ValidationError(f"speed must be > 0 (got {speed})")
-    run_id = _start(wb, strategy, symbols, timeframe, mode="replay", start=s, trade_start=s, end=e,
+    _check_pace(speed, max_bars)
+    tf = normalize_timeframe(timeframe)
+    names = _symbols(symbols)
+    _require_candles(wb, names, tf, s, e)   # before the run's rows exist: a failed start leaves none
+    run_id = _start(wb, strategy, names, tf, mode="replay", start=s, trade_start=s, end=e,
                     config=config, rules=rules)
     return resume(wb, run_id, speed=speed, max_bars=max_bars, progress=progress, sleep=sleep)
 
@@ -345,6 +373,8 @@ def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bar
     """Continue a stopped run from its last written bar (a live run needs ``client``).
 
     One process at a time runs a run: InUseError (naming the other process) if another one runs it."""
+    _check_pace(speed, max_bars)
+    _check_polling(live_options.get("poll_interval"), live_options.get("max_polls"))
     with hold_paper_run(wb.db, run_id):
         return _continue(_Run(wb, run_id), speed=speed, max_bars=max_bars, progress=progress, sleep=sleep,
                          client=client, **live_options)
@@ -399,12 +429,13 @@ def live(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], tim
     if tf not in LIVE_TIMEFRAMES:
         raise ValidationError(f"live paper trading polls Bithumb's candles: timeframe must be one of "
                               f"{', '.join(LIVE_TIMEFRAMES)} (got {tf!r})")
-    if not 1 <= warmup <= 10_000:
-        raise ValidationError(f"warmup must be 1..10000 bars (got {warmup})")
+    WARMUP.check(warmup, "warmup")
+    _check_polling(poll_interval, max_polls)
+    names = _symbols(symbols)
     clock = now or (lambda: pd.Timestamp.now(tz="UTC"))
     step = timeframe_offset(tf)
     current = clock().floor(step) if step <= pd.Timedelta(days=1) else clock().floor("D")
-    run_id = _start(wb, strategy, symbols, tf, mode="live", start=current - warmup * step, trade_start=current,
+    run_id = _start(wb, strategy, names, tf, mode="live", start=current - warmup * step, trade_start=current,
                     end=None, config=config, rules=rules)
     return resume(wb, run_id, client=client, poll_interval=poll_interval, max_polls=max_polls, now=clock,
                   sleep=sleep)

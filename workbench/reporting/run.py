@@ -11,8 +11,10 @@ strings are converted to the type of the parameter's default in the notebook's `
 from __future__ import annotations
 
 import ast
+import errno
 import functools
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,47 +29,54 @@ _SUFFIX: Final = ".ipynb"
 _TRUE: Final = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "n", "off"})
 _UNSET: Final = object()
+#: a notebook name: letters, digits, ``_ . -``, not starting with a dot (so never ``..``), no separators
+_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
-def _notebook_dirs() -> list[Path]:
-    """The checkout's ``notebooks/`` first, then the copy packaged into the wheel."""
+def _notebook_dirs(notebooks_dir: Path | None = None) -> list[Path]:
+    """Where report notebooks are looked up: the user's ``notebooks_dir`` (``WORKBENCH_NOTEBOOKS_DIR``)
+    if given, then the checkout's ``notebooks/``, then the copy packaged into the wheel."""
     package = Path(__file__).resolve().parents[1]
-    return [package.parent / "notebooks", package / "_notebooks"]
+    shipped = [package.parent / "notebooks", package / "_notebooks"]
+    return [Path(notebooks_dir).expanduser(), *shipped] if notebooks_dir is not None else shipped
 
 
-def available_notebooks() -> list[str]:
-    """Names of the report notebooks (``strategy_backtest`` ...), sorted."""
+def available_notebooks(notebooks_dir: Path | None = None) -> list[str]:
+    """Names of the report notebooks (``strategy_backtest`` ...; with those of ``notebooks_dir``), sorted."""
     names: set[str] = set()
-    for folder in _notebook_dirs():
+    for folder in _notebook_dirs(notebooks_dir):
         if folder.is_dir():
-            names.update(p.stem for p in folder.glob(f"*{_SUFFIX}") if not p.name.startswith("."))
+            names.update(p.stem for p in folder.glob(f"*{_SUFFIX}") if _NAME.fullmatch(p.stem))
     return sorted(names)
 
 
-def resolve_notebook(notebook: str | Path) -> Path:
-    """Path of ``notebook``: a path to an ``.ipynb`` file, or the bare name of a report notebook.
+def resolve_notebook(notebook: str, notebooks_dir: Path | None = None) -> Path:
+    """Path of the report notebook called ``notebook`` (``strategy_backtest``; ``.ipynb`` may be added).
+
+    Notebooks are named, never given as paths: only those the workbench ships (``notebooks/``) and
+    those in ``notebooks_dir`` (``WORKBENCH_NOTEBOOKS_DIR``), which is searched first, can be run.
+    A name is checked before any file is opened.
 
     Raises
     ------
     ValidationError
-        The file does not exist, or the name is not one of :func:`available_notebooks` (listed).
+        ``notebook`` is a path or not a plain name, or not one of :func:`available_notebooks` (listed).
     """
-    text = str(notebook)
-    if isinstance(notebook, Path) or "/" in text or "\\" in text:
-        path = Path(notebook).expanduser()
-        if not path.is_file():
-            raise ValidationError(f"notebook file {path} does not exist")
-        return path.resolve()
-    path = Path(text)
-    if path.suffix == _SUFFIX and path.is_file():
-        return path.resolve()
-    name = path.name.removesuffix(_SUFFIX)
-    for folder in _notebook_dirs():
+    text = notebook if isinstance(notebook, str) else str(notebook)
+    name = text.removesuffix(_SUFFIX)
+    if not isinstance(notebook, str) or not _NAME.fullmatch(name):
+        raise ValidationError(
+            f"notebook {text[:100]!r} is not a notebook name: give the name of a report notebook "
+            f"({', '.join(available_notebooks(notebooks_dir)) or 'none'}); to run your own, put it in a "
+            "directory and set WORKBENCH_NOTEBOOKS_DIR to it")
+    for folder in _notebook_dirs(notebooks_dir):
         candidate = folder / f"{name}{_SUFFIX}"
         if candidate.is_file():
             return candidate.resolve()
-    raise ValidationError(f"unknown notebook {text!r}; available: {', '.join(available_notebooks()) or 'none'} "
-                          "(or give the path of an .ipynb file)")
+    raise ValidationError(f"unknown notebook {name!r}; available: "
+                          f"{', '.join(available_notebooks(notebooks_dir)) or 'none'}"
+                          + ("" if notebooks_dir is not None else
+                             " (your own notebooks: set WORKBENCH_NOTEBOOKS_DIR to their directory)"))
 
 
 def _literal(source: str) -> Any:
@@ -78,13 +87,13 @@ def _literal(source: str) -> Any:
         return _UNSET
 
 
-def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
+def notebook_parameters(notebook: str, notebooks_dir: Path | None = None) -> dict[str, Any]:
     """Parameters of ``notebook``'s ``parameters``-tagged cell: name -> default value.
 
     A default that is not a plain literal (e.g. ``2 * 7``) is given as its source text.
     """
     return {name: (value if value is not _UNSET else source)
-            for name, (value, source) in _defaults(resolve_notebook(notebook)).items()}
+            for name, (value, source) in _defaults(resolve_notebook(notebook, notebooks_dir)).items()}
 
 
 def _defaults(path: Path) -> dict[str, tuple[Any, str]]:
@@ -179,12 +188,45 @@ def _new_path(output_dir: Path, name: str) -> Path:
         n += 1
 
 
-def _keep_failed(executed: Path, output_dir: Path) -> Path | None:
-    if not executed.exists():
-        return None
-    failed_dir = output_dir / "failed"
-    failed_dir.mkdir(parents=True, exist_ok=True)
-    return executed.replace(failed_dir / executed.name)
+def _partial(executed: Path) -> Path:
+    """Where papermill writes the notebook while it runs (renamed to ``executed`` when complete)."""
+    return executed.with_name(f".{executed.stem}.partial{_SUFFIX}")
+
+
+def _valid_notebook(path: Path) -> bool:
+    import nbformat
+
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))  # type: ignore[no-untyped-call]
+    except Exception:  # truncated (disk full), not JSON, not a notebook
+        return False
+    return True
+
+
+def _keep_failed(written: Path, output_dir: Path, name: str) -> Path | None:
+    """Move the notebook ``written`` by a failed report to ``output_dir/failed/name`` if it is a complete,
+    valid notebook; delete it otherwise. Returns where it was kept (None: not kept)."""
+    try:
+        if not written.exists():
+            return None
+        if _valid_notebook(written):
+            failed_dir = output_dir / "failed"
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            return written.replace(failed_dir / name)   # a rename: needs no space
+    except OSError:
+        pass
+    written.unlink(missing_ok=True)
+    return None
+
+
+def _describe(err: BaseException) -> str:
+    """``OSError`` as ``No space left on device (errno 28)`` (its file named by the caller), else
+    ``Type: message``, on one line."""
+    if isinstance(err, OSError) and err.errno is not None:
+        full = ", disk full" if err.errno == errno.ENOSPC else ""
+        text = f"{err.strerror or type(err).__name__} (errno {err.errno}{full})"
+        return f"{text} writing {err.filename}" if err.filename else text
+    return " ".join(f"{type(err).__name__}: {err}".split())
 
 
 def _first_line(source: str) -> str:
@@ -277,20 +319,21 @@ def _absolute_strategy_file(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_report(
-    notebook: str | Path,
+    notebook: str,
     parameters: Mapping[str, Any] | None = None,
     *,
     output_dir: Path = Path("reports"),
     timeout: int = 1800,
     hide_code: bool = True,
     progress: bool = True,
+    notebooks_dir: Path | None = None,
 ) -> Path:
     """Execute ``notebook`` with ``parameters`` and write it as HTML; return the HTML's path.
 
     Parameters
     ----------
-    notebook : str or Path
-        A report notebook's name (see :func:`available_notebooks`) or the path of an ``.ipynb`` file.
+    notebook : str
+        A report notebook's name (see :func:`available_notebooks`), never a path.
     parameters : mapping, optional
         Overrides of the notebook's ``parameters`` cell. Strings are converted to the type of the
         default there (int, float, bool as true/false/yes/no/1/0, list/dict as JSON).
@@ -302,65 +345,100 @@ def run_report(
         Leave code out of the HTML (prose, tables and figures only).
     progress : bool
         Show papermill's progress bar.
+    notebooks_dir : Path, optional
+        A directory of the user's own report notebooks (``WORKBENCH_NOTEBOOKS_DIR``), searched first.
 
     Raises
     ------
     ValidationError
-        Unknown notebook, unknown parameter, or a value that does not convert to its parameter's type.
+        Not a notebook name, unknown notebook, unknown parameter, or a value that does not convert to
+        its parameter's type.
     WorkbenchError
-        A cell failed (the message names the cell and the error). No HTML is written; the executed
-        notebook is kept in ``output_dir/failed/``.
+        A cell failed (the message names the cell and the error), the kernel died, or a file could not
+        be written (e.g. the disk is full). Nothing half-written stays: no HTML, and the executed
+        notebook is kept in ``output_dir/failed/`` only when it is complete and valid (the message says
+        where, or that none was kept).
 
-    The kernel runs on this interpreter, in the notebook's folder, with this process's environment
-    (``WORKBENCH_*`` settings included).
+    Every file is written to a temporary name and renamed when complete. The kernel runs on this
+    interpreter, in the notebook's folder, with this process's environment (``WORKBENCH_*`` settings
+    included).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    source = resolve_notebook(notebook)
+    source = resolve_notebook(notebook, notebooks_dir)
     name = source.stem
     given, effective = _coerce(source, parameters or {})
     given = _absolute_strategy_file(given)
     effective.update(given)
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    executed = _new_path(output_dir, name)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        executed = _new_path(output_dir, name)
+    except OSError as err:
+        raise WorkbenchError(f"report {name!r}: cannot write into {output_dir}: {_describe(err)}") from err
+    partial = _partial(executed)
+    html_path, sidecar = executed.with_suffix(".html"), executed.with_suffix(".json")
     started = datetime.now(UTC)
     try:
         papermill.execute_notebook(
-            str(source), str(executed), parameters=given, kernel_name="python3",
+            str(source), str(partial), parameters=given, kernel_name="python3",
             kernel_manager_class=_kernel_manager_class(), progress_bar=progress, cwd=str(source.parent),
             execution_timeout=timeout, log_output=False,
         )
     except PapermillExecutionError as err:
-        kept = _keep_failed(executed, output_dir)
+        executed.unlink(missing_ok=True)
+        kept = _keep_failed(partial, output_dir, executed.name)
         raise WorkbenchError(
             f"notebook {name!r} failed in cell [{err.exec_count}] `{_first_line(err.source)}`: "
-            f"{err.ename}: {err.evalue}. The executed notebook is kept at {kept}; no HTML was written"
+            f"{err.ename}: {' '.join(str(err.evalue).split())}. {_kept_text(kept)}; no HTML was written"
         ) from err
-    except Exception as err:  # kernel died, cell timed out, kernel did not start ...
-        kept = _keep_failed(executed, output_dir)
-        where = f"the executed notebook is kept at {kept}" if kept else "no executed notebook was written"
-        raise WorkbenchError(f"notebook {name!r} did not finish: {type(err).__name__}: {err}. "
-                             f"{where[0].upper()}{where[1:]}; no HTML was written") from err
+    except Exception as err:  # kernel died, cell timed out, kernel did not start, disk full ...
+        executed.unlink(missing_ok=True)
+        kept = _keep_failed(partial, output_dir, executed.name)
+        raise WorkbenchError(f"notebook {name!r} did not finish: {_describe(err)}. {_kept_text(kept)}; "
+                             "no HTML was written") from err
     except BaseException:  # interrupted (Ctrl-C, SIGTERM via the CLI): no half-written notebook stays
+        partial.unlink(missing_ok=True)
         executed.unlink(missing_ok=True)
         raise
-    info = _report_info(executed)
-    html = _export_html(executed, str(info.get("title") or _title(name, given)),
-                        _header(name, effective, given, started), hide_code=hide_code, at_end=bool(info))
-    html_path = executed.with_suffix(".html")
-    _write_atomic(html_path, html)
-    _strip_plotlyjs(executed)
-    _write_atomic(executed.with_suffix(".json"), json.dumps({
-        "notebook": name, "html": html_path.name, "created": started.isoformat(),
-        "title": info.get("title") or _title(name, given), "parameters": {k: str(v) for k, v in given.items()},
-        **{k: v for k, v in info.items() if k != "title"},
-    }, indent=1, default=str))
+    try:
+        partial.replace(executed)
+        info = _report_info(executed)
+        html = _export_html(executed, str(info.get("title") or _title(name, given)),
+                            _header(name, effective, given, started), hide_code=hide_code, at_end=bool(info))
+        _write_atomic(html_path, html)
+        _strip_plotlyjs(executed)
+        _write_atomic(sidecar, json.dumps({
+            "notebook": name, "html": html_path.name, "created": started.isoformat(),
+            "title": info.get("title") or _title(name, given), "parameters": {k: str(v) for k, v in given.items()},
+            **{k: v for k, v in info.items() if k != "title"},
+        }, indent=1, default=str))
+    except Exception as err:  # e.g. the disk filled up while the report was written
+        for path in (html_path, sidecar):
+            path.unlink(missing_ok=True)
+        kept = _keep_failed(executed if executed.stat().st_size else partial, output_dir, executed.name)
+        executed.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+        raise WorkbenchError(f"report {name!r}: the notebook ran, but writing the report failed: "
+                             f"{_describe(err)}. {_kept_text(kept)}; no HTML was written") from err
+    except BaseException:
+        for path in (html_path, sidecar, executed, partial):
+            path.unlink(missing_ok=True)
+        raise
     from workbench.reporting.index import build_index
 
-    build_index(output_dir)
+    try:
+        build_index(output_dir)
+    except OSError as err:
+        raise WorkbenchError(f"report written to {html_path}, but {output_dir / 'index.html'} could not be "
+                             f"rebuilt: {_describe(err)}") from err
     return html_path
+
+
+def _kept_text(kept: Path | None) -> str:
+    return (f"The executed notebook is kept at {kept}" if kept is not None
+            else "No executed notebook was kept (none was complete)")
 
 
 def _report_info(executed: Path) -> dict[str, Any]:

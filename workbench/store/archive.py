@@ -401,6 +401,8 @@ def apply_retention(db: Database, *, keep: str = RETENTION,
     deleted: dict[str, int] = {}
     for table in tables:
         with db.begin() as conn:
+            if table == "candles":   # archived, not changed: versions and rollups stay (migration 0052)
+                conn.execute(query("candles_maintained").text)
             result = conn.execute(_table_query("archive_retention", table).text,
                                   {"keep": keep, "table_name": table})
             deleted[table] = int(result.rowcount or 0)

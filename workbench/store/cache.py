@@ -53,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench._version import __version__
+from workbench.errors import ValidationError
 from workbench.store.frame_codec import decode_columns, encode_columns
 
 __all__ = [
@@ -167,7 +168,7 @@ def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | N
         meta = {k.decode(errors="replace"): v.decode(errors="replace")
                 for k, v in (table.schema.metadata or {}).items()}
     else:
-        raise ValueError("not a workbench frame of this cache format")
+        raise ValidationError("not a workbench frame of this cache format")
     if meta.get("workbench_version") != __version__ or meta.get("workbench_source", "") != source:
         return None
     return table

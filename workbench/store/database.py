@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pyarrow as pa
 import sqlalchemy as sa
 
+from workbench.errors import InputTypeError
 from workbench.store.queries import query
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def _pg_type(dtype: pa.DataType) -> str:
     try:
         return _PG_TYPES[str(dtype)]
     except KeyError:
-        raise TypeError(f"no PostgreSQL type for staged Arrow type {dtype}") from None
+        raise InputTypeError(f"no PostgreSQL type for staged Arrow type {dtype}") from None
 
 
 def _plain_url(url: str) -> str:

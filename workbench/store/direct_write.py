@@ -27,7 +27,7 @@ from workbench.markets import TIMEFRAMES
 from workbench.store.queries import query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, interior_buckets
 
-__all__ = ["DirectCandles", "DirectWriteRefused", "lock_series"]
+__all__ = ["DirectCandles", "DirectWriteRefused", "lock_series", "mark_maintained"]
 
 _TS: Final = pa.timestamp("us", tz="UTC")
 
@@ -36,6 +36,13 @@ def lock_series(cursor: Any, symbol: str, timeframe: str) -> None:
     """Take the transaction-level advisory lock of candle series (``symbol``, ``timeframe``), which
     every write of candles holds (``candles_lock.sql``)."""
     cursor.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
+    cursor.fetchall()
+
+
+def mark_maintained(cursor: Any) -> None:
+    """Mark the write's transaction as maintaining data versions and rollups itself, before it
+    changes candles: the triggers that do it for other SQL clients skip it (migration 0052)."""
+    cursor.execute(query("candles_maintained").sql)
     cursor.fetchall()
 
 
@@ -67,6 +74,7 @@ class DirectCandles:
         series = (str(symbols[0].as_py()), str(frames[0].as_py()))
         if self.series is None:
             lock_series(self._cur, *series)
+            mark_maintained(self._cur)
             self.series = series
         elif series != self.series:
             raise DirectWriteRefused(f"{series} after {self.series}")

@@ -30,6 +30,8 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
+from workbench.errors import ValidationError
+
 __all__ = ["decode_columns", "encode_columns"]
 
 _CODEC: Final = "zstd"
@@ -151,27 +153,27 @@ def decode_columns(data: bytes | memoryview) -> tuple[pa.Table, dict[str, str]]:
     """
     view = memoryview(data)
     if len(view) < _HEADER.size:
-        raise ValueError("too short for a frame header")
+        raise ValidationError("too short for a frame header")
     (size,) = _HEADER.unpack_from(view)
     head = json.loads(bytes(view[_HEADER.size:_HEADER.size + size]))
     if not (isinstance(head, dict) and isinstance(head.get("meta"), dict) and isinstance(head.get("columns"), list)
             and all(isinstance(f, dict) for f in head["columns"])):
-        raise ValueError("frame header is not the expected object")
+        raise ValidationError("frame header is not the expected object")
     schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(head["schema"])))
     n = int(head["rows"])
     fields = head["columns"]
     if len(fields) != len(schema) or any(not (0 <= int(f["width"]) <= 8 and -1 <= int(f["decimals"]) <= _MAX_DECIMALS)
                                          for f in fields):
-        raise ValueError("frame header does not match its schema")
+        raise ValidationError("frame header does not match its schema")
     try:
         raw = pa.Codec(_CODEC).decompress(view[_HEADER.size + size:], decompressed_size=int(head["size"]),
                                           asbytes=False)
     except OSError as err:  # pyarrow reports a corrupt or cut zstd frame as OSError
-        raise ValueError(f"frame body does not decompress ({err})") from err
+        raise ValidationError(f"frame body does not decompress ({err})") from err
     packed = memoryview(raw)
     sizes = [_size(n, f) for f in fields]
     if len(packed) != sum(sizes):
-        raise ValueError("frame body has the wrong size")
+        raise ValidationError("frame body has the wrong size")
     block = np.empty((len(fields), n), np.int64)  # one allocation; each column a row, decoded in place
     scratch = np.empty(max(n - 1, 0), np.uint64)
     arrays = []
@@ -184,6 +186,6 @@ def decode_columns(data: bytes | memoryview) -> tuple[pa.Table, dict[str, str]]:
             if decimals >= 0:  # k / 10**d, as checked when encoding
                 np.divide(q, float(10**decimals), out=q.view(np.float64))
         elif decimals >= 0 or not (pa.types.is_timestamp(type_) or pa.types.is_int64(type_)):
-            raise ValueError(f"column type {type_} does not match its encoding")
+            raise ValidationError(f"column type {type_} does not match its encoding")
         arrays.append(pa.Array.from_buffers(type_, n, [None, pa.py_buffer(q)]))
     return pa.Table.from_arrays(arrays, schema=schema), {str(k): str(v) for k, v in head["meta"].items()}

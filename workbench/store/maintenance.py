@@ -8,6 +8,9 @@ Inside the write's transaction (:func:`after_write`, after the upsert from ``_wb
 
 After the commit (:func:`after_commit`): on TimescaleDB, the continuous aggregates are refreshed over
 the written range when it lies below their materialization (real-time aggregation covers the rest).
+
+Before a load reads the rollups (:func:`refresh_stale_rollups`, TimescaleDB): the range of 1m candles
+that other SQL clients changed (recorded by the triggers of migration 0052) is refreshed first.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from workbench.store.database import Database
 from workbench.store.queries import query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES
 
-__all__ = ["ROLLUP_TIMEFRAMES", "after_commit", "after_write", "refresh_rollups"]
+__all__ = ["ROLLUP_TIMEFRAMES", "after_commit", "after_write", "refresh_rollups", "refresh_stale_rollups"]
 
 _ORIGIN: Final = pd.Timestamp("2000-01-03", tz="UTC")
 
@@ -63,3 +66,17 @@ def after_commit(db: Database, table: str, data: pa.Table) -> None:
     start = pd.Timestamp(pc.min(minutes).as_py())
     end = pd.Timestamp(pc.max(minutes).as_py()) + pd.Timedelta(minutes=1)
     refresh_rollups(db, start, end)
+
+
+def refresh_stale_rollups(db: Database, symbol: str) -> bool:
+    """TimescaleDB: refresh the rollup aggregates over the 1m candles of ``symbol`` that other SQL
+    clients changed (``candle_rollup_stale``, migration 0052); return whether there were any.
+    One primary-key lookup when there are none."""
+    with db.begin() as conn:
+        row = conn.execute(query("rollups_stale_get").text, {"symbol": symbol}).one_or_none()
+    if row is None:
+        return False
+    refresh_rollups(db, pd.Timestamp(row.first_ts), pd.Timestamp(row.last_ts) + pd.Timedelta(minutes=1))
+    with db.begin() as conn:
+        conn.execute(query("rollups_stale_done").text, {"symbol": symbol, "generation": row.generation})
+    return True

@@ -25,7 +25,7 @@ from workbench.markets import (
 from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, candle_key
 from workbench.store.database import Database
-from workbench.store.maintenance import ROLLUP_TIMEFRAMES
+from workbench.store.maintenance import ROLLUP_TIMEFRAMES, refresh_stale_rollups
 from workbench.store.versions import data_version
 
 if TYPE_CHECKING:
@@ -259,6 +259,8 @@ def load_candles(
         else:
             table = None
             if src == "1m" and tf in ROLLUP_TIMEFRAMES:  # kept up to date at write time (migration 0005)
+                if db.has_timescaledb:   # changes by other SQL clients, not yet in the aggregates
+                    refresh_stale_rollups(db, sym)
                 table = db.fetch_arrow("candles_rollup", _params(sym, s, e, timeframe=tf))
             if table is None or table.num_rows == 0:  # no rollup: bucket on the server
                 name = "candles_resampled_tsdb" if db.has_timescaledb else "candles_resampled"

@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workbench.errors import UnknownNameError
+
 __all__ = ["Query", "query"]
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -40,7 +42,7 @@ class Query:
 
         missing = [n for n in self.param_names if n not in params]
         if missing:
-            raise KeyError(f"query {self.name!r} needs parameter(s) {missing}")
+            raise UnknownNameError(f"query {self.name!r} needs parameter(s) {missing}")
         return _PARAM.sub(lambda m: sql.Literal(params[m.group(1)]).as_string(None), self.sql)
 
 
@@ -51,4 +53,4 @@ def query(name: str) -> Query:
     try:
         return Query(name, path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise KeyError(f"no query named {name!r}") from None
+        raise UnknownNameError(f"no query named {name!r}") from None

@@ -3,7 +3,8 @@
 The whole write is one transaction: a failure leaves the target table as it was. Only rows whose
 values differ are written (trades are never rewritten), so re-running an import adds no duplicates
 and, for unchanged rows, writes nothing. A write that changed candles bumps their symbols'
-``data_versions`` in the same transaction: cached frames are keyed by that version. Every write of
+``data_versions`` in the same transaction: cached frames are keyed by that version (writes by other
+SQL clients are covered by the triggers of migration 0052, which skip the writer's transactions). Every write of
 candles holds the advisory lock of each (symbol, timeframe) it writes (``candles_lock.sql``); a
 write made with ``direct=True`` copies new candles straight into the table when it can
 (:mod:`workbench.store.direct_write`).
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 from workbench.errors import ImportDataError
 from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
-from workbench.store.direct_write import DirectCandles, DirectWriteRefused, lock_series
+from workbench.store.direct_write import DirectCandles, DirectWriteRefused, lock_series, mark_maintained
 from workbench.store.maintenance import after_commit, after_write
 from workbench.store.queries import query
 
@@ -246,6 +247,8 @@ class StagedWrite:
         if self.direct:
             self._result = self._finish_direct()
             return self._result
+        if self.table in VERSIONED:   # versions and rollups maintained here, not by the triggers
+            mark_maintained(self._cur)
         if self.table == "candles":   # every writer of candles holds its series' locks (sorted: no deadlock)
             for symbol, timeframe in sorted(self._series):
                 lock_series(self._cur, symbol, timeframe)

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, get_args
 
 import numpy as np
 
-from workbench.errors import StrategyError
+from workbench.checks import MAX_POSITIONS, PARAMETER, PERIOD, RISK_PER_TRADE, STOP_LOSS, TAKE_PROFIT
+from workbench.errors import StrategyError, ValidationError
 
 if TYPE_CHECKING:  # pandas is imported where signals are computed: listing strategies needs none of it
     import pandas as pd
@@ -64,14 +65,15 @@ class Risk:
     take_profit_pct: float = 4.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.risk_per_trade <= 100:
-            raise StrategyError(f"risk_per_trade must be in (0, 100] percent (got {self.risk_per_trade})")
-        if not isinstance(self.max_positions, int | np.integer) or self.max_positions < 1:
-            raise StrategyError(f"max_positions must be an integer >= 1 (got {self.max_positions!r})")
-        if not 0 <= self.stop_loss_pct < 100:
-            raise StrategyError(f"stop_loss_pct must be in [0, 100) percent (got {self.stop_loss_pct})")
-        if self.take_profit_pct < 0:
-            raise StrategyError(f"take_profit_pct must be >= 0 percent (got {self.take_profit_pct})")
+        try:
+            RISK_PER_TRADE.check(self.risk_per_trade, "risk_per_trade")
+            if not isinstance(self.max_positions, int | np.integer):
+                raise ValidationError(f"max_positions must be an integer (got {self.max_positions!r})")
+            MAX_POSITIONS.check(self.max_positions, "max_positions")
+            STOP_LOSS.check(self.stop_loss_pct, "stop_loss_pct")
+            TAKE_PROFIT.check(self.take_profit_pct, "take_profit_pct")
+        except ValidationError as err:
+            raise StrategyError(str(err)) from None
 
     @property
     def position_fraction(self) -> float:
@@ -136,16 +138,22 @@ class Strategy(ABC):
         self.validate_params()
 
     def validate_params(self) -> None:
-        """Check ``self.params``; raise StrategyError naming the bad one. Override to add rules."""
+        """Check ``self.params``; raise StrategyError naming the bad one. Override to add rules.
+
+        A parameter whose default is a number must be a finite number (:data:`workbench.checks.PARAMETER`);
+        periods and windows (``*period*``, ``fast``, ``slow``, ``signal``, ``trend``, ``window``) whole
+        numbers of bars (:data:`workbench.checks.PERIOD`).
+        """
         for key, value in self.params.items():
             default = self.defaults[key]
             if isinstance(default, int | float) and not isinstance(default, bool):
                 if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
                     raise StrategyError(f"{self.name}: parameter {key!r} must be a number (got {value!r})")
-                if "period" in key or key in ("fast", "slow", "signal", "trend", "window"):
-                    if value < 1 or int(value) != value:
-                        raise StrategyError(f"{self.name}: parameter {key!r} must be a whole number >= 1 "
-                                            f"(got {value!r})")
+                periodic = "period" in key or key in ("fast", "slow", "signal", "trend", "window")
+                bound = PERIOD if periodic else PARAMETER
+                if not bound.contains(value):
+                    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}..."
+                    raise StrategyError(f"{self.name}: parameter {key!r} must be {bound.describe()} (got {shown})")
 
     @abstractmethod
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

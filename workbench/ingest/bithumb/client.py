@@ -158,13 +158,13 @@ class BithumbClient:
         rate_limiter: RateLimiter | None = None,
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an integer >= 0 (got {max_retries!r})")
+            raise ValidationError(f"max_retries must be an integer >= 0 (got {max_retries!r})")
         if not backoff >= 0:
-            raise ValueError(f"backoff must be >= 0 seconds (got {backoff!r})")
+            raise ValidationError(f"backoff must be >= 0 seconds (got {backoff!r})")
         if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds (got {timeout!r})")
+            raise ValidationError(f"timeout must be > 0 seconds (got {timeout!r})")
         if not re.match(r"^https?://[^/]+", base_url or ""):
-            raise ValueError(f"base_url must look like 'https://host[:port]' (got {base_url!r})")
+            raise ValidationError(f"base_url must look like 'https://host[:port]' (got {base_url!r})")
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
         self.backoff = float(backoff)
