@@ -45,4 +45,7 @@ def serve(db: Database, redis_client: redis.Redis | None, config: PortalConfig, 
     log(f"serving {config.reports_dir.resolve()} at http://{host}:{port}/ (Ctrl-C stops)")
     server = uvicorn.Server(uvicorn.Config(app, proxy_headers=False, server_header=False, log_level="warning",
                                            access_log=False, lifespan="off"))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:   # Ctrl-C or SIGTERM, re-raised by uvicorn after its graceful shutdown
+        pass
