@@ -98,6 +98,8 @@ def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
     from workbench.cli import CONFIG_DEFAULTS, RISK_DEFAULTS
     from workbench.strategies import Risk
 
-    assert RISK_DEFAULTS == asdict(Risk())
+    risk = asdict(Risk())      # the CLI's risk options (exits and sizings beyond them are Python-only)
+    assert set(RISK_DEFAULTS) == {"risk_per_trade", "max_positions", "stop_loss_pct", "take_profit_pct"}
+    assert RISK_DEFAULTS == {k: risk[k] for k in RISK_DEFAULTS}
     config = asdict(BacktestConfig())
     assert CONFIG_DEFAULTS == {k: config[k] for k in CONFIG_DEFAULTS}

@@ -13,21 +13,27 @@ from workbench.cli_console import LazyConsole, new_table
 from workbench.errors import WorkbenchError
 from workbench.formatting import metric_title
 
-#: help in click's plain layout: typer's rich help would import rich and markdown on every `--help`
-_PLAIN = {"rich_markup_mode": None}
-app = typer.Typer(no_args_is_help=True, add_completion=False, **_PLAIN,
+# rich_markup_mode=None: help in click's plain layout (typer's rich help imports rich and markdown on every
+# `--help`)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Research and backtesting workbench for Bithumb KRW markets.")
-services_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Embedded PostgreSQL/Redis servers.")
-db_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Database schema.")
-ingest_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Fetch market data from Bithumb's public API.")
+services_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Embedded PostgreSQL/Redis servers.")
+db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Database schema.")
+ingest_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Fetch market data from Bithumb's public API.")
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
-secrets_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Bithumb API keys, encrypted at rest.")
+secrets_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Bithumb API keys, encrypted at rest.")
 app.add_typer(secrets_app, name="secrets")
-users_app = typer.Typer(no_args_is_help=True, **_PLAIN, help="Users: owners of runs, who log in to the portal.")
+notify_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Notifications (Telegram, email) of runs and alarms.")
+app.add_typer(notify_app, name="notify")
+users_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="Users: owners of runs, who log in to the portal.")
 app.add_typer(users_app, name="users")
-runs_app = typer.Typer(invoke_without_command=True, **_PLAIN, help="Stored backtest runs (yours and shared).")
+runs_app = typer.Typer(invoke_without_command=True, rich_markup_mode=None,
+                       help="Stored backtest runs (yours and shared).")
 app.add_typer(runs_app, name="runs")
 
 console = LazyConsole(stderr=True)
@@ -732,6 +738,12 @@ def report(
                       hide_code=not show_code, notebooks_dir=settings.notebooks_dir)
     out.print(str(path))
     out.print(f"index of all reports: {path.parent / 'index.html'}")
+    from workbench.notify.events import report_finished
+
+    try:
+        report_finished(_connect(), path)
+    except WorkbenchError as err:   # the report stands; only its notification is lost
+        console.print(f"notification not sent: {err}")
 
 
 def parse_report_params(args: list[str]) -> dict[str, str]:
@@ -1055,6 +1067,9 @@ def ingest_candles_cmd(
         result = ingest_candles(wb.db, client, symbol, timeframe, api=api, count=count,  # type: ignore[arg-type]
                                 pages=pages, cache=wb.cache, progress=True)
     out.print(str(result))
+    from workbench.notify.events import check_after_ingest
+
+    check_after_ingest(wb, symbol, timeframe, result.rows)
 
 
 @ingest_app.command("tickers")
@@ -1098,6 +1113,68 @@ def ingest_trades_cmd(
     out.print(str(result))
 
 
+# ---------------------------------------------------------------- notify
+@notify_app.command("worker")
+def notify_worker(
+    name: Annotated[str | None, typer.Option(help="worker name (default host-pid); a restart under the same "
+                                                  "name re-queues at once what the killed one left")] = None,
+    max_attempts: Annotated[int, typer.Option(min=1)] = 8,
+    backoff: Annotated[float, typer.Option(help="seconds before the first retry (doubling)")] = 2.0,
+    heartbeat: Annotated[float, typer.Option(help="seconds after which a silent worker counts as dead")] = 15.0,
+    until_idle: Annotated[bool, typer.Option(help="stop when nothing is queued or waiting for a retry")] = False,
+) -> None:
+    """Deliver queued notifications by Telegram and email, with retries and back-off."""
+    from workbench.notify.service import channels_from_settings, default_worker_name, redis_from_url
+    from workbench.notify.worker import WorkerOptions, run_worker
+
+    settings = _settings()
+    url = settings.redis_url or _connect().urls.redis_url
+    opts = WorkerOptions(name=name or default_worker_name(), max_attempts=max_attempts, backoff=backoff,
+                         heartbeat=heartbeat)
+    stats = run_worker(redis_from_url(url), channels_from_settings(settings), opts, until_idle=until_idle,
+                       log=lambda line: print(line, flush=True))
+    out.print(f"delivered {stats.delivered}, retried {stats.retried}, failed {stats.dead}")
+
+
+@notify_app.command("list")
+def notify_list(
+    user: Annotated[str | None, typer.Option(help="user name (default: WORKBENCH_USERNAME)")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+) -> None:
+    """A user's newest notifications."""
+    import pandas as pd
+
+    from workbench.notify import list_notifications, user_id_by_name
+    from workbench.store.paper_keys import redis_client
+
+    wb = _connect()
+    client = redis_client(wb.cache)
+    if client is None:
+        raise WorkbenchError("notify list: notifications live in Redis, and the cache (Redis) is off")
+    notes = list_notifications(client, wb.user_id if user is None else user_id_by_name(wb.db, user), limit)
+    if not notes:
+        out.print("no notifications")
+        return
+    frame = pd.DataFrame([{"time (UTC)": n.created[:19].replace("T", " "), "kind": n.kind, "text": n.text}
+                          for n in notes])
+    _show(_table(frame, "notifications"))
+
+
+@notify_app.command("test")
+def notify_test(
+    user: Annotated[str | None, typer.Option(help="user name (default: WORKBENCH_USERNAME)")] = None,
+) -> None:
+    """Send a test notification to a user (their list, and Telegram/email as they chose)."""
+    from workbench.notify import notify, user_id_by_name
+
+    wb = _connect()
+    uid = wb.user_id if user is None else user_id_by_name(wb.db, user)
+    note = notify(wb, "test", "Test notification from the workbench.", user_id=uid)
+    if note is None:
+        raise WorkbenchError("notify test: the notification could not be stored (is Redis reachable?)")
+    out.print(f"test notification {note.id}: list" + "".join(f", {q}" for q in note.queued))
+
+
 def _known_secrets() -> list[str]:
     """Passwords of the configured URLs, masked in anything printed on failure."""
     import os
@@ -1108,8 +1185,9 @@ def _known_secrets() -> list[str]:
         m = re.search(r":([^:@/\s]+)@", os.environ.get(name, ""))  # also in mistyped URLs
         if m:
             found.append(m.group(1))
-    if os.environ.get("WORKBENCH_SECRET_KEY"):   # encrypts stored Bithumb API keys
-        found.append(os.environ["WORKBENCH_SECRET_KEY"])
+    for name in ("WORKBENCH_SECRET_KEY", "WORKBENCH_TELEGRAM_BOT_TOKEN"):   # API-key encryption, Telegram bot
+        if os.environ.get(name):
+            found.append(os.environ[name])
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workbench.redact import mask_url
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     username: str = Field(default="local", description="owner of strategies and backtests")
     bithumb_base_url: str = "https://api.bithumb.com"
+    telegram_api_url: str = Field(default="https://api.telegram.org", description="Telegram Bot API base URL")
+    telegram_bot_token: SecretStr | None = Field(default=None, description="bot token; unset = no Telegram")
+    smtp_host: str | None = Field(default=None, description="SMTP relay for notification mail; unset = no mail")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "workbench@localhost"
 
     @property
     def archive_location(self) -> str:
@@ -61,7 +66,8 @@ class Settings(BaseSettings):
             masked = name in ("database_url", "redis_url", "archive_url") and value
             yield name, (mask_url(value) if masked else value)
 
-    @field_validator("database_url", "redis_url", "archive_url", "notebooks_dir", mode="before")
+    @field_validator("database_url", "redis_url", "archive_url", "notebooks_dir", "telegram_bot_token", "smtp_host",
+                     mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

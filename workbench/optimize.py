@@ -39,6 +39,7 @@ from workbench.backtest.search import (
 )
 from workbench.errors import StrategyError, ValidationError
 from workbench.markets import TimeLike, normalize_timeframe, timeframe_seconds
+from workbench.notify import notify
 from workbench.research import ResearchContext, StoredRun, load_market
 from workbench.store.database import Database
 from workbench.store.locks import advisory_lock, lock_key
@@ -227,9 +228,15 @@ def _finish(wb: ResearchContext, study: optuna.Study, strategy: Strategy, name: 
     sweep_id = study_sweep_id(name)
     in_sample, out_of_sample = _store_best(wb, study, strategy.with_params(**best.params), md, split, config,
                                            sweep_id, best.number)
-    return SearchOutcome(name, sweep_id, metric, study.trials_dataframe(), dict(best.params),
-                         float(best.value if best.value is not None else math.nan), in_sample, out_of_sample,
-                         _overfitting(complete), study)
+    outcome = SearchOutcome(name, sweep_id, metric, study.trials_dataframe(), dict(best.params),
+                            float(best.value if best.value is not None else math.nan), in_sample, out_of_sample,
+                            _overfitting(complete), study)
+    params = " ".join(f"{k}={v}" for k, v in best.params.items())
+    notify(wb, "optimize_finished",
+           f"optimization {name} of {strategy.name} finished: {len(complete)} complete trials, best {metric} "
+           f"{outcome.best_value:.4g} ({params})",
+           study=name, strategy=strategy.name, metric=metric, best_value=outcome.best_value)
+    return outcome
 
 
 def _overfitting(trials: Sequence[optuna.trial.FrozenTrial]) -> OverfittingReport | None:

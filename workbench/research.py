@@ -25,6 +25,7 @@ from workbench.backtest import (
 )
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_seconds
+from workbench.notify import notify
 from workbench.store.cache import FrameCache, strategy_status_key
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
@@ -184,7 +185,15 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
     table.attrs["params"] = [dict(s.params) for s in strategies if combo_key(s.params) in rows]
     table.attrs["skipped"] = skipped
     table.attrs["resumed"] = len(stored)
-    return SweepOutcome(table, sid_, skipped, overfitting_of({k: returns[k] for k in grid_keys}))
+    outcome = SweepOutcome(table, sid_, skipped, overfitting_of({k: returns[k] for k in grid_keys}))
+    notify(wb, "sweep_finished", f"sweep {sid_} of {strategy.name} on {_names(symbols)} {tf} finished: "
+                                 f"{len(table):,} combinations", sweep_id=str(sid_), strategy=strategy.name,
+           combinations=len(table))
+    return outcome
+
+
+def _names(symbols: str | Sequence[str]) -> str:
+    return symbols if isinstance(symbols, str) else ",".join(symbols)
 
 
 def sweep_uuid(value: uuid.UUID | str) -> uuid.UUID:

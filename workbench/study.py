@@ -49,6 +49,7 @@ def run_study(
     started are stopped at the end unless ``keep_services`` (or, while another process still uses them,
     left to the last of those to finish).
     """
+    from workbench.notify.events import report_finished
     from workbench.reporting.run import run_report
 
     timeframe = normalize_timeframe(timeframe)   # checked before anything is started or written
@@ -95,6 +96,8 @@ def run_study(
                 "run_comparison": run_report(
                     "run_comparison", {"run_ids": ",".join(str(i) for i in ids.values())}, output_dir=out_dir),
             }
+        for html in reports.values():
+            report_finished(wb, html)
         wb.close()
         return StudyResult(ids, best, reports)
     finally:

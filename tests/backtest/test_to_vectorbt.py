@@ -91,3 +91,20 @@ def test_portfolio_strategy() -> None:
     assert len(result.orders) > 10
     pf = result.to_vectorbt()
     np.testing.assert_allclose(pf.value().to_numpy(), result.equity.to_numpy(), rtol=1e-9, atol=0)
+
+
+def test_volume_capped_orders_filled_in_parts() -> None:
+    result = run_backtest(_sample(), EmaCross(fast=5, slow=13, risk=Risk(max_positions=1)),
+                          BacktestConfig(fee_rate=0.0025, volume_share=0.02), timeframe="1h")
+    parts = result.fills.groupby(["symbol", "side"]).size()
+    assert len(result.fills) > 2 * len(result.trades) and parts.sum() == len(result.fills)
+    pf = result.to_vectorbt()
+    np.testing.assert_allclose(pf.value().to_numpy(), result.equity.to_numpy(), rtol=1e-9, atol=0)
+
+
+def test_a_result_without_its_fill_list_is_rebuilt_from_its_trades() -> None:
+    import dataclasses
+
+    result = run_backtest(_sample(), EmaCross(fast=5, slow=13, risk=Risk(max_positions=2)),
+                          BacktestConfig(fee_rate=0.0025, slippage=0.0005), timeframe="1h")
+    _check(dataclasses.replace(result, fill_list=None))

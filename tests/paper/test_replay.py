@@ -151,8 +151,12 @@ def test_redis_mirror(session):
     pending = {int(i) for i in orders.loc[orders["status"] == "pending", "id"]}
     active = {int(x) for x in client.smembers(f"user:{run.user_id}:active_orders")}
     assert active == pending
-    notes = [json.loads(n) for n in client.lrange(f"user:{run.user_id}:notifications", 0, -1)]
-    assert sum(n["kind"] == "fill" for n in notes) == len(filled)
+    notes = [json.loads(n) for n in client.lrange(f"notifications:{run.user_id}", 0, -1)]
+    assert notes[0]["kind"] == "paper_run_finished" and notes[0]["data"]["fills"] == len(filled)
+    fills = [n for n in notes if n["kind"] == "paper_fill"]
+    assert len(notes) < 200 and len(fills) == len(filled)      # all kept: fewer than the list's bound
+    newest = filled.sort_values("id").iloc[-1]
+    assert fills[0]["data"]["order_id"] == int(newest["id"]) and fills[0]["data"]["price"] == newest["price"]
 
 
 def test_cli_paper_and_reconcile(session, cli_env, monkeypatch):

@@ -39,12 +39,16 @@ class BacktestConfig:
     size_step: float = 0.0
     benchmark: str = "equal-weight"
     risk_free_rate: float = 0.0
+    volume_share: float = 0.0
 
     def __post_init__(self) -> None:
         CAPITAL.check(self.initial_capital, "initial_capital")
         FEE_RATE.check(self.fee_rate, "fee_rate")
         SLIPPAGE.check(self.slippage, "slippage")
         SIZE_STEP.check(self.size_step, "size_step")
+        if not 0 <= self.volume_share <= 1:
+            raise ValidationError(f"volume_share must be a fraction of the bar's volume in [0, 1] "
+                                  f"(got {self.volume_share})")
         if not -0.05 <= self.risk_free_rate <= 0.5:
             raise ValidationError(f"risk_free_rate must be an annual fraction in [-0.05, 0.5], e.g. 0.035 for "
                                   f"3.5 % (got {self.risk_free_rate})")
@@ -59,4 +63,8 @@ class BacktestConfig:
         return None if self.benchmark in BENCHMARK_KINDS else self.benchmark
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings (``volume_share`` only when set, so runs without it store what they always did)."""
+        d = asdict(self)
+        if not self.volume_share:
+            del d["volume_share"]
+        return d

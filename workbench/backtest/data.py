@@ -56,6 +56,12 @@ class MarketData:
                 for c in OHLCV[:4]}
 
     @cached_property
+    def volume_array(self) -> np.ndarray:
+        """Every symbol's volume (bars x symbols; 0 on a bar it did not trade)."""
+        return np.ascontiguousarray(np.column_stack([f["volume"].to_numpy(dtype="float64")
+                                                     for f in self.frames.values()]))
+
+    @cached_property
     def tradeable_array(self) -> np.ndarray:
         return np.ascontiguousarray(self.tradeable.to_numpy(dtype=bool))
 

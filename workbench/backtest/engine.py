@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -16,32 +17,36 @@ from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import MarketData, prepare_data
 from workbench.backtest.portfolio import run_portfolio_backtest
 from workbench.backtest.result import BacktestResult, benchmark_curve
-from workbench.backtest.simulation import Simulation, simulate
+from workbench.backtest.simulation import Signals, Simulation, simulate
 from workbench.backtest.stats import compute_metrics
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, to_utc
 from workbench.strategies.base import Strategy
+from workbench.strategies.orders import ORDER_FIELDS
 from workbench.strategies.portfolio import PortfolioStrategy
 
 __all__ = ["group_result", "run_backtest", "run_strategies", "strategy_signals", "trade_start_index"]
 
 
-def strategy_signals(strategy: Strategy, md: MarketData) -> tuple[np.ndarray, np.ndarray]:
-    """Shifted entry/exit arrays (bars x symbols) of ``strategy`` on each symbol's own bars."""
+def strategy_signals(strategy: Strategy, md: MarketData) -> Signals:
+    """Shifted entry/exit arrays (bars x symbols) of ``strategy`` on each symbol's own bars, and the
+    order prices and sizes it gives (NaN where it gives none)."""
     n = len(md.index)
     entries = np.zeros((n, len(md.symbols)), dtype=bool)
     exits = np.zeros_like(entries)
+    extra: dict[str, np.ndarray] = {}
     for j, s in enumerate(md.symbols):
         own = md.own_frame(s)
         sig = strategy.signals(own)
-        if len(own) == n:
-            entries[:, j] = sig["entry"].to_numpy(dtype=bool)
-            exits[:, j] = sig["exit"].to_numpy(dtype=bool)
-        else:
-            rows = md.index.get_indexer(own.index)
-            entries[rows, j] = sig["entry"].to_numpy(dtype=bool)
-            exits[rows, j] = sig["exit"].to_numpy(dtype=bool)
-    return entries, exits
+        rows = slice(None) if len(own) == n else md.index.get_indexer(own.index)
+        entries[rows, j] = sig["entry"].to_numpy(dtype=bool)
+        exits[rows, j] = sig["exit"].to_numpy(dtype=bool)
+        for label in ORDER_FIELDS:
+            if label in sig.columns:
+                if label not in extra:
+                    extra[label] = np.full((n, len(md.symbols)), np.nan)
+                extra[label][rows, j] = sig[label].to_numpy(dtype="float64")
+    return Signals(entries, exits, **extra)
 
 
 def trade_start_index(md: MarketData, trade_start: TimeLike | None) -> int:
@@ -69,21 +74,19 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
         config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, benchmark=bench,
         trades=trades, metrics=metrics, execution_time=execution_time, data=md,
+        fill_list=partial(sim.group_fills, group, md),
     )
 
 
 def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: BacktestConfig, *, begin: int = 0,
                    close_at_end: bool = False,
-                   signals: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+                   signals: Sequence[Signals | tuple[np.ndarray, np.ndarray]] | None = None,
                    benchmark_close: pd.Series | None = None) -> list[BacktestResult]:
     """Backtest several strategies side by side in one kernel call (each with its own cash);
     ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded."""
     t0 = time.perf_counter()
-    sigs = list(signals) if signals is not None else [strategy_signals(s, md) for s in strategies]
-    entries = np.concatenate([e for e, _ in sigs], axis=1) if len(sigs) > 1 else sigs[0][0]
-    exits = np.concatenate([x for _, x in sigs], axis=1) if len(sigs) > 1 else sigs[0][1]
-    sim = simulate(md, entries, exits, [s.risk for s in strategies], config, begin=begin,
-                   close_at_end=close_at_end)
+    sigs = [Signals(*s) for s in signals] if signals is not None else [strategy_signals(s, md) for s in strategies]
+    sim = simulate(md, sigs, [s.risk for s in strategies], config, begin=begin, close_at_end=close_at_end)
     bench = benchmark_curve(md, config, begin, benchmark_close)
     elapsed = (time.perf_counter() - t0) / len(strategies)
     return [group_result(sim, g, s, md, config, begin, elapsed, bench) for g, s in enumerate(strategies)]

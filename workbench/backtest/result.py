@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -111,6 +113,13 @@ class BacktestResult:
     metrics: Metrics
     execution_time: float
     data: MarketData = field(repr=False)
+    fill_list: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)   # builds ``fills``
+
+    @cached_property
+    def fills(self) -> pd.DataFrame | None:
+        """Every fill (``simulation.FILL_COLUMNS``), built on first use: a volume-capped order fills in
+        parts; None for a result made without the kernel's fill list."""
+        return None if self.fill_list is None else self.fill_list()
 
     @property
     def data_fingerprint(self) -> str:

@@ -39,7 +39,13 @@ def fills(result: BacktestResult) -> pd.DataFrame:
                             "price": orders["price"].to_numpy(dtype=float),
                             "fee": orders["fee"].to_numpy(dtype=float)})
         return out.reset_index(drop=True)
-    t = result.trades
+    kernel = result.fills   # the kernel's own fill list (parts of volume-capped orders included)
+    if kernel is not None:
+        signed = np.where(kernel["side"].to_numpy() == "buy", 1.0, -1.0) * kernel["quantity"].to_numpy(dtype=float)
+        return pd.DataFrame({"time": kernel["ts"], "symbol": kernel["symbol"], "size": signed,
+                             "price": kernel["price"].to_numpy(dtype=float),
+                             "fee": kernel["fee"].to_numpy(dtype=float)}).reset_index(drop=True)
+    t = result.trades   # a result without a fill list (e.g. rebuilt elsewhere): its trades' two fills
     size = t["size"].to_numpy(dtype=float)
     entry_fee = _entry_fees(result)
     entries = pd.DataFrame({"time": t["entry_time"], "symbol": t["symbol"], "size": size,

@@ -9,7 +9,7 @@ from workbench.paper.reconcile import Reconciliation
 __all__ = ["decomposition_figure", "slippage_figure"]
 
 _LABELS = {"size": "position size", "entry_price": "entry prices", "exit_price": "exit prices", "fees": "fees",
-           "extra_trades": "extra trades", "missed_trades": "missed trades"}
+           "partial_fills": "partial fills", "extra_trades": "extra trades", "missed_trades": "missed trades"}
 
 
 def decomposition_figure(rec: Reconciliation) -> go.Figure:

@@ -10,7 +10,9 @@ exit price ``X`` and fees ``F`` (``p``: paper, ``b``: backtest), the PnL differe
     fees         -(F_p - F_b)
 
 and unmatched trades add their whole PnL: ``extra trades`` (paper only) and ``missed trades``
-(backtest only, with a minus sign). The causes sum to the total PnL difference.
+(backtest only, with a minus sign). The size effect of a matched trade that either side filled in
+parts (a volume cap: ``BacktestConfig.volume_share``) is its own cause, ``partial fills``. The causes
+sum to the total PnL difference.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from workbench.store.paper import get_run, list_runs, run_frames
 from workbench.store.runs import load_strategy
 from workbench.strategies.base import Strategy
 
-__all__ = ["CAUSES", "Reconciliation", "compare_signals", "paper_trades", "reconcile_history", "reconcile_run",
-           "reconcile_trades"]
+__all__ = ["CAUSES", "Reconciliation", "compare_signals", "paper_trades", "partial_trades", "reconcile_history",
+           "reconcile_run", "reconcile_trades"]
 
 #: the causes of the PnL difference, in the order reported
-CAUSES: tuple[str, ...] = ("size", "entry_price", "exit_price", "fees", "extra_trades", "missed_trades")
+CAUSES: tuple[str, ...] = ("size", "partial_fills", "entry_price", "exit_price", "fees", "extra_trades",
+                           "missed_trades")
 
 _KEY = ["symbol", "entry_time"]
 
@@ -124,13 +127,20 @@ def reconcile_trades(paper: pd.DataFrame, backtest: pd.DataFrame) -> tuple[pd.Da
     q_p, q_b = matched["size_p"], matched["size_b"]
     e_p, e_b = matched["entry_price_p"], matched["entry_price_b"]
     x_p, x_b = matched["exit_price_p"], matched["exit_price_b"]
-    matched["size_effect"] = (q_p - q_b) * (x_b - e_b)
+    size_effect = (q_p - q_b) * (x_b - e_b)
+    parts = pd.Series(False, index=matched.index)
+    for col in ("partial_p", "partial_b"):
+        if col in matched:
+            parts |= matched[col].fillna(False).astype(bool)
+    matched["size_effect"] = size_effect.where(~parts, 0.0)
+    matched["partial_fill_effect"] = size_effect.where(parts, 0.0)
     matched["entry_price_effect"] = -q_p * (e_p - e_b)
     matched["exit_price_effect"] = q_p * (x_p - x_b)
     matched["fee_effect"] = -(matched["fees_p"] - matched["fees_b"])
     matched["pnl_difference"] = matched["pnl_p"] - matched["pnl_b"]
     decomposition = pd.Series({
         "size": float(matched["size_effect"].sum()),
+        "partial_fills": float(matched["partial_fill_effect"].sum()),
         "entry_price": float(matched["entry_price_effect"].sum()),
         "exit_price": float(matched["exit_price_effect"].sum()),
         "fees": float(matched["fee_effect"].sum()),
@@ -138,6 +148,31 @@ def reconcile_trades(paper: pd.DataFrame, backtest: pd.DataFrame) -> tuple[pd.Da
         "missed_trades": -float(missed["pnl"].sum()),
     }, name="krw")
     return matched, extra, missed, decomposition
+
+
+def partial_trades(trades: pd.DataFrame, fills: pd.DataFrame) -> pd.Series:
+    """Per trade: True if it was filled in parts (more than one buy or more than one sell among
+    ``fills``, columns symbol, ts, side). A trade's buys are at its entry bar up to before its exit
+    bar, its sells after its entry bar up to its exit bar (a re-entry at an exit's open is the next
+    trade's)."""
+    out = np.zeros(len(trades), dtype=bool)
+    if fills.empty or trades.empty:
+        return pd.Series(out, index=trades.index, name="partial")
+    ts = pd.to_datetime(fills["ts"], utc=True)
+    for k, (sym, entry, exit_) in enumerate(zip(trades["symbol"], pd.to_datetime(trades["entry_time"], utc=True),
+                                                pd.to_datetime(trades["exit_time"], utc=True), strict=True)):
+        mine = (fills["symbol"] == sym).to_numpy()
+        end = ts.max() if pd.isna(exit_) else exit_
+        buys = mine & (fills["side"] == "buy").to_numpy() & (((ts >= entry) & (ts < end)) | (ts == entry)).to_numpy()
+        sells = mine & (fills["side"] == "sell").to_numpy() & (((ts > entry) & (ts <= end)) | (ts == end)).to_numpy()
+        out[k] = buys.sum() > 1 or sells.sum() > 1
+    return pd.Series(out, index=trades.index, name="partial")
+
+
+def _paper_fills(executions: pd.DataFrame) -> pd.DataFrame:
+    rows = [(d["symbol"], d["bar"], d["side"]) for d in executions.get("order_data", [])
+            if d and d.get("status") in ("filled", "partially_filled")]
+    return pd.DataFrame(rows, columns=["symbol", "ts", "side"])
 
 
 def paper_trades(positions: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +227,10 @@ def _executed_signals(executions: pd.DataFrame) -> pd.DataFrame:
 
 def _result(paper: pd.DataFrame, bt: BacktestResult, signals: pd.DataFrame, run_id: int | None,
             notes: list[str], paper_equity: pd.Series | None = None) -> Reconciliation:
-    matched, extra, missed, decomposition = reconcile_trades(paper, bt.trades)
+    backtest = bt.trades
+    if bt.fills is not None and bt.config.volume_share > 0:
+        backtest = backtest.assign(partial=partial_trades(backtest, bt.fills))
+    matched, extra, missed, decomposition = reconcile_trades(paper, backtest)
     return Reconciliation(matched, extra, missed, decomposition, paper_pnl=float(paper["pnl"].sum()),
                           backtest_pnl=float(bt.trades["pnl"].sum()), signals=signals, backtest=bt,
                           run_id=run_id, notes=notes, paper_equity=paper_equity)
@@ -229,8 +267,13 @@ def reconcile_run(wb: PaperContext, run_id: int | None = None) -> Reconciliation
         notes.append(f"{len(rejected)} order(s) rejected by the order rules, e.g. {rejected['notes'].iloc[0]}")
     eq = frames["equity"]
     equity = pd.Series(eq["equity"].to_numpy(dtype=float), index=pd.DatetimeIndex(eq["ts"]), name="equity")
-    return _result(paper_trades(frames["positions"]), bt, signals, run_id, notes,
-                   equity[equity.index >= run.trade_start])
+    paper = paper_trades(frames["positions"])
+    if config.volume_share > 0:
+        paper["partial"] = partial_trades(paper, _paper_fills(frames["executions"]))
+        n_parts = int(paper["partial"].sum())
+        notes.append(f"volume cap on ({config.volume_share:.2%} of a bar's volume): {n_parts} paper trade(s) "
+                     "filled in parts; their size differences are the cause partial_fills")
+    return _result(paper, bt, signals, run_id, notes, equity[equity.index >= run.trade_start])
 
 
 def reconcile_history(wb: PaperContext, trades: pd.DataFrame, strategy: Strategy, symbols: Sequence[str],

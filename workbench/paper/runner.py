@@ -9,7 +9,7 @@ processed; :func:`resume` continues from the last written bar with the stored br
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,9 +18,11 @@ import pandas as pd
 
 from workbench.backtest.config import BacktestConfig
 from workbench.backtest.data import OHLCV
+from workbench.backtest.sizing import bars_per_year, volatility_fractions
 from workbench.checks import MAX_BARS, MAX_POLLS, POLL_INTERVAL, SPEED, WARMUP
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_offset, to_utc
+from workbench.notify import notify
 from workbench.paper.book import StoredBooks
 from workbench.paper.engine import Fill, PaperBroker, Skip
 from workbench.paper.rules import OrderRules
@@ -33,6 +35,7 @@ from workbench.store.paper_runner import hold_paper_run
 from workbench.store.runs import load_strategy, save_strategy
 from workbench.store.writer import write_frame
 from workbench.strategies.base import Strategy
+from workbench.strategies.orders import ORDER_FIELDS, Orders
 
 __all__ = ["LIVE_TIMEFRAMES", "PaperContext", "PaperOutcome", "live", "replay", "resume"]
 
@@ -131,6 +134,7 @@ class _Run:
         self.books: StoredBooks | None = None
         self.broker = self._new_broker()
         self.orders: dict[str, dict[str, int]] = {}
+        self.parts: dict[int, list[float]] = {}     # volume-capped orders being filled: quantity, value, fee
         self._load_state(self.row.state)
         self.channel = PaperChannel(wb.cache, self.row.user_id, self.row.strategy_id)
         self.history: dict[str, pd.DataFrame] = {}
@@ -144,9 +148,10 @@ class _Run:
         self.broker = self._new_broker()
         self.broker.load_state(state.get("broker", {}))
         self.orders = {s: dict(v) for s, v in state.get("orders", {}).items()}
+        self.parts = {int(k): list(v) for k, v in state.get("parts", {}).items()}
 
     def _state(self) -> dict[str, Any]:
-        return {"broker": self.broker.to_state(), "orders": self.orders}
+        return {"broker": self.broker.to_state(), "orders": self.orders, "parts": self.parts}
 
     # ---------------------------------------------------------------- data
     def load_history(self, end: pd.Timestamp) -> None:
@@ -181,14 +186,44 @@ class _Run:
         return self.outcome.last_bar
 
     # ---------------------------------------------------------------- one bar
-    def _decide(self, symbol: str, ts: pd.Timestamp) -> tuple[bool, bool]:
+    def _decide(self, symbol: str, ts: pd.Timestamp) -> dict[str, Any]:
+        """The strategy's decisions on ``symbol``'s bar ``ts`` (its close): entry, exit and, where given,
+        the orders' prices and size (:class:`~workbench.strategies.orders.Orders`)."""
         frame = self.history[symbol]
         upto = frame.iloc[: int(frame.index.searchsorted(ts, side="right"))]
-        entries, exits = self.strategy.generate(upto)
+        raw = self.strategy.generate(upto)
+        entries, exits = raw
         if not (isinstance(entries, pd.Series) and isinstance(exits, pd.Series)) or len(entries) != len(upto):
             raise WorkbenchError(f"{self.strategy.name}.generate must return two Series on the frame's index")
-        return (bool(entries.fillna(False).astype(bool).iloc[-1]),
-                bool(exits.fillna(False).astype(bool).iloc[-1]))
+        out: dict[str, Any] = {"entry": bool(entries.fillna(False).astype(bool).iloc[-1]),
+                               "exit": bool(exits.fillna(False).astype(bool).iloc[-1])}
+        if isinstance(raw, Orders):
+            for label in ORDER_FIELDS:
+                series = getattr(raw, label)
+                if series is not None and len(series) == len(upto):
+                    out[label] = float(series.iloc[-1])
+        risk = self.strategy.risk
+        if risk.sizing == "vol_target":
+            closes = upto["close"].to_numpy(dtype="float64")
+            # the fraction for the next bar's open: the last row of the closes with one more row
+            out["size"] = float(volatility_fractions(np.r_[closes, closes[-1:]][:, None], risk.vol_target_pct / 100.0,
+                                                     risk.vol_lookback, bars_per_year(self.tf),
+                                                     1.0 / risk.max_positions)[-1, 0])
+        return out
+
+    def _atr(self, bars: Mapping[str, tuple[float, ...]], ts: pd.Timestamp) -> dict[str, float] | None:
+        """ATR at ``ts``'s close of the symbols in ``bars`` (for an ATR trailing stop)."""
+        risk = self.strategy.risk
+        if risk.trailing_atr <= 0:
+            return None
+        from workbench.indicators import atr
+
+        out = {}
+        for s in bars:
+            frame = self.history[s]
+            upto = frame.iloc[: int(frame.index.searchsorted(ts, side="right"))]
+            out[s] = float(atr(upto["high"], upto["low"], upto["close"], risk.atr_period).iloc[-1])
+        return out
 
     def process(self, ts: pd.Timestamp) -> None:
         t0 = time.perf_counter()
@@ -196,8 +231,8 @@ class _Run:
         for s, frame in self.history.items():
             k = int(frame.index.searchsorted(ts))
             if k < len(frame) and frame.index[k] == ts:
-                o, h, lo, c = frame.iloc[k, :4].to_numpy(dtype="float64")
-                bars[s] = (float(o), float(h), float(lo), float(c))
+                o, h, lo, c, v = frame.iloc[k, :5].to_numpy(dtype="float64")
+                bars[s] = (float(o), float(h), float(lo), float(c), float(v))
         redis_ops: list[_Op] = []
         try:
             with bar_ledger(self.wb.db, self.row) as led:
@@ -226,9 +261,9 @@ class _Run:
                              "last_bar": ts.isoformat(), "equity": self.broker.equity,
                              "cash": self.broker.cash, "positions": sorted(self.broker.positions)})
 
-    def _apply(self, led: BarLedger, ts: pd.Timestamp, bars: dict[str, tuple[float, float, float, float]],
+    def _apply(self, led: BarLedger, ts: pd.Timestamp, bars: Mapping[str, tuple[float, ...]],
                redis_ops: list[_Op], t0: float) -> None:
-        for ev in self.broker.on_bar(ts, bars):
+        for ev in self.broker.on_bar(ts, bars, self._atr(bars, ts)):
             if isinstance(ev, Skip):
                 oid = self.orders.get(ev.symbol, {}).pop(ev.side, None)
                 if oid is not None:
@@ -258,53 +293,83 @@ class _Run:
                       max_drawdown=b.max_drawdown, holdings=holdings)
         # decisions on this bar's close -> orders for the next bar's open
         for s in bars:
-            entry, exit_ = self._decide(s, ts)
+            decision = self._decide(s, ts)
+            entry, exit_ = decision["entry"], decision["exit"]
             if not (entry or exit_):
                 continue
             close = bars[s][3]
-            signal = {"symbol": s, "bar": ts.isoformat(), "entry": entry, "exit": exit_, "close": close,
+            signal = {"symbol": s, "bar": ts.isoformat(), **decision, "close": close,
                       "paper_run_id": self.row.id}
             led.execution("signal", ts, signal=signal, market={"open": bars[s][0], "high": bars[s][1],
                                                                "low": bars[s][2], "close": close},
                           execution_time=time.perf_counter() - t0)
             self.outcome.signals += 1
             redis_ops.append(("signal", 0, signal, False))
-            buy, sell = self.broker.signal(s, entry=entry, exit=exit_)
+            buy, sell = self.broker.signal(s, **decision)
             for side, placed in (("buy", buy), ("sell", sell)):
                 if not placed:
                     continue
                 held = self.broker.positions.get(s)
                 qty = held.size if (side == "sell" and held is not None) else 0.0
+                kind = "market"
+                if side == "buy" and self.broker.pending_entry[s].kind != "market":
+                    order = self.broker.pending_entry[s]
+                    kind = f"{order.kind} {order.price:g}"
+                elif side == "sell" and self.broker.pending_exit.get(s, 0.0) > 0.0:
+                    kind = f"limit {self.broker.pending_exit[s]:g}"
                 oid = led.place_order(s, side, ts, qty, close,
-                                      f"market {side} at the next open ({'entry' if side == 'buy' else 'exit'} "
+                                      f"{kind} {side} from the next open ({'entry' if side == 'buy' else 'exit'} "
                                       f"signal of {ts.isoformat()})")
+                old = self.orders.get(s, {}).get(side)
+                if old is not None:         # a new signal replaces the waiting order
+                    led.close_order(old, "cancelled", ts, f"replaced by the signal of {ts.isoformat()}")
                 self.orders.setdefault(s, {})[side] = oid
                 status = {"status": "pending", "symbol": s, "side": side, "placed_at_bar": ts.isoformat(),
                           "paper_run_id": self.row.id}
                 redis_ops.append(("order", oid, status, True))
+            if exit_ and not sell and not buy:        # an exit signal cancels a waiting buy
+                old = self.orders.get(s, {}).pop("buy", None)
+                if old is not None:
+                    led.close_order(old, "cancelled", ts, f"cancelled by the exit signal of {ts.isoformat()}")
 
     def _fill(self, led: BarLedger, ts: pd.Timestamp, ev: Fill, redis_ops: list[_Op]) -> None:
-        oid = self.orders.get(ev.symbol, {}).pop(ev.side, None)
-        if oid is None:   # a stop-loss / take-profit: the exchange-side order is placed and filled now
+        waiting = self.orders.get(ev.symbol, {})
+        oid = waiting.get(ev.side) if ev.partial else waiting.pop(ev.side, None)
+        if oid is None:   # a stop-loss / take-profit / time exit: the exchange-side order is placed now
             oid = led.place_order(ev.symbol, ev.side, ts, ev.quantity, ev.price, f"{ev.reason} order")
+            if ev.partial:
+                waiting[ev.side] = oid
         text = None if ev.side == "buy" else f"{ev.reason} at {ev.reference_price:g}"
-        led.fill_order(oid, ts, ev.quantity, ev.price, ev.fee, text)
         pos = ev.position
-        if ev.side == "buy":
-            pos.position_id = led.open_position(ev.symbol, ts, ev.quantity, ev.price, ev.fee, pos.sl_price,
-                                                pos.tp_price)
+        parts = self.parts.setdefault(oid, [0.0, 0.0, 0.0])   # quantity, value, fee of the order so far
+        if ev.partial or parts[0] > 0.0:
+            parts[0] += ev.quantity
+            parts[1] += ev.quantity * ev.price
+            parts[2] += ev.fee
+            led.fill_order_part(oid, ts, parts[0], parts[1] / parts[0], parts[2], done=not ev.partial, note=text)
+            if not ev.partial:
+                del self.parts[oid]
         else:
-            if pos.position_id is not None:
-                led.close_position(pos.position_id, ts, ev.price, ev.fee, ev.reason, ev.pnl)
+            del self.parts[oid]
+            led.fill_order(oid, ts, ev.quantity, ev.price, ev.fee, text)
+        if ev.side == "buy":
+            if pos.position_id is None:
+                pos.position_id = led.open_position(ev.symbol, ts, ev.quantity, ev.price, ev.fee, pos.sl_price,
+                                                    pos.tp_price)
+            else:     # the rest of a volume-capped buy
+                led.add_to_position(pos.position_id, ts, pos.bought, pos.entry_price, pos.entry_fee)
+        elif not ev.partial and pos.position_id is not None:
+            led.close_position(pos.position_id, ts, ev.exit_price, ev.exit_fee, ev.reason, ev.pnl)
         led.trade(oid, pos.position_id, ev.symbol, ev.side, ts, ev.quantity, ev.price, ev.fee)
-        order = {"order_id": oid, "symbol": ev.symbol, "side": ev.side, "status": "filled",
+        order = {"order_id": oid, "symbol": ev.symbol, "side": ev.side,
+                 "status": "partially_filled" if ev.partial else "filled",
                  "quantity": ev.quantity, "price": ev.price, "fee": ev.fee, "reason": ev.reason,
                  "reference_price": ev.reference_price, "bar": ts.isoformat()}
-        if ev.side == "sell":
+        if ev.side == "sell" and not ev.partial:
             order["pnl"] = ev.pnl
         led.execution("order", ts, order=order)
         self.outcome.fills += 1
-        redis_ops.append(("order", oid, order, False))
+        redis_ops.append(("order", oid, order, ev.partial))
         redis_ops.append(("notify", 0, {"kind": "fill", "paper_run_id": self.row.id, **order}, False))
 
     def _publish(self, ops: list[_Op]) -> None:
@@ -313,7 +378,7 @@ class _Run:
             if kind == "order":
                 self.channel.order(oid, payload, active=active)
             elif kind == "notify":
-                self.channel.notify(payload)
+                self._notify(payload)
             else:
                 self.channel.signal(payload)
 
@@ -322,8 +387,21 @@ class _Run:
         self.outcome.errors.append(message)
         with bar_ledger(self.wb.db, self.row) as led:
             led.execution("error", when, error=message, success=False)
-        self.channel.notify({"kind": "error", "paper_run_id": self.row.id, "message": message,
-                             "at": pd.Timestamp.now(tz="UTC").isoformat()})
+        notify(self.wb, "paper_error", f"paper run {self.row.id}: {message}", user_id=self.row.user_id,
+               paper_run_id=self.row.id)
+
+    def _notify(self, note: dict[str, Any]) -> None:
+        """A fill or an order not filled as a notification of the run's user."""
+        run = self.row.id
+        if note["kind"] == "fill":
+            kind = "paper_fill"
+            text = (f"paper run {run}: {note['side']} {note['quantity']:g} {note['symbol']} filled at "
+                    f"{note['price']:g} KRW ({note['reason']})")
+        else:
+            kind = f"paper_{note['kind']}"
+            text = f"paper run {run}: {note['side']} order of {note['symbol']} not filled: {note['reason']}"
+        data = {k: v for k, v in note.items() if k != "kind" and isinstance(v, str | int | float | bool)}
+        notify(self.wb, kind, text, user_id=self.row.user_id, **data)
 
     def finish(self, status: str) -> PaperOutcome:
         set_status(self.wb.db, self.row.id, status)
@@ -331,6 +409,12 @@ class _Run:
         self.channel.status({"state": status, "paper_run_id": self.row.id,
                              "last_bar": None if self.outcome.last_bar is None else self.outcome.last_bar.isoformat(),
                              "equity": self.broker.equity})
+        o = self.outcome
+        notify(self.wb, f"paper_run_{status}",
+               f"paper run {o.run_id} ({self.strategy.name}, {','.join(self.row.symbols)} {self.tf}) {status}: "
+               f"{o.bars:,} bars, {o.fills:,} fills, equity {self.broker.equity:,.0f} KRW",
+               user_id=self.row.user_id, paper_run_id=o.run_id, bars=o.bars, fills=o.fills,
+               equity=float(self.broker.equity))
         return self.outcome
 
 

@@ -178,6 +178,13 @@ class BarLedger:
             "id": order_id, "quantity": quantity, "price": price, "fee": fee, "value": quantity * price,
             "ts": ts.to_pydatetime(), "notes": note})
 
+    def fill_order_part(self, order_id: int, ts: pd.Timestamp, filled: float, average_price: float, fee: float, *,
+                        done: bool, note: str | None = None) -> None:
+        """A volume-capped order filled ``filled`` units so far at ``average_price`` (``done``: all of it)."""
+        self.conn.execute(query("paper_order_fill_part").text, {
+            "id": order_id, "filled": filled, "price": average_price, "fee": fee, "value": filled * average_price,
+            "done": bool(done), "ts": ts.to_pydatetime(), "notes": note})
+
     def close_order(self, order_id: int, status: str, ts: pd.Timestamp, note: str) -> None:
         self.conn.execute(query("paper_order_close").text, {
             "id": order_id, "status": status, "ts": ts.to_pydatetime(), "notes": note})
@@ -196,6 +203,13 @@ class BarLedger:
             **self._ids(), "symbol": symbol, "quantity": quantity, "entry_price": entry_price,
             "entry_fee": entry_fee, "stop_loss_price": stop_loss or None, "take_profit_price": take_profit or None,
             "ts": ts.to_pydatetime()}).scalar_one())
+
+    def add_to_position(self, position_id: int, ts: pd.Timestamp, quantity: float, entry_price: float,
+                        entry_fee: float) -> None:
+        """A later part of a volume-capped buy: the position's total units, average price and fees."""
+        self.conn.execute(query("paper_position_add").text, {
+            "id": position_id, "quantity": quantity, "entry_price": entry_price, "entry_fee": entry_fee,
+            "ts": ts.to_pydatetime()})
 
     def close_position(self, position_id: int, ts: pd.Timestamp, exit_price: float, exit_fee: float,
                        reason: str, pnl: float) -> None:

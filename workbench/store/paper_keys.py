@@ -4,7 +4,8 @@
     strategy:{strategy_id}:signals    LIST, the newest 100 signals
     order:{order_id}:status           JSON: status, symbol, side, quantity, price; 7 days
     user:{user_id}:active_orders      SET of the user's pending order ids
-    user:{user_id}:notifications      LIST, the newest 1,000 notifications (fills, rejections, errors)
+
+(Fills, rejections, errors and the end of a run are notifications: :func:`workbench.notify.notify`.)
 
 Nothing secret is ever written here. When Redis is unreachable these writes are skipped with a warning
 (the database stays the record; Redis only mirrors it for dashboards).
@@ -18,11 +19,10 @@ from typing import Any, Final
 
 from workbench.store.cache import CacheUnavailableWarning, FrameCache, RedisCache, strategy_status_key
 
-__all__ = ["NOTIFICATIONS_KEPT", "ORDER_STATUS_TTL", "SIGNALS_KEPT", "PaperChannel", "active_orders_key",
-           "notifications_key", "order_status_key", "redis_client", "strategy_signals_key"]
+__all__ = ["ORDER_STATUS_TTL", "SIGNALS_KEPT", "PaperChannel", "active_orders_key", "order_status_key",
+           "redis_client", "strategy_signals_key"]
 
 ORDER_STATUS_TTL: Final = 7 * 24 * 3600
-NOTIFICATIONS_KEPT: Final = 1000
 SIGNALS_KEPT: Final = 100
 
 
@@ -48,10 +48,6 @@ def order_status_key(order_id: int) -> str:
 
 def active_orders_key(user_id: int) -> str:
     return f"user:{user_id}:active_orders"
-
-
-def notifications_key(user_id: int) -> str:
-    return f"user:{user_id}:notifications"
 
 
 class PaperChannel:
@@ -100,12 +96,3 @@ class PaperChannel:
             pipe.execute()
 
         self._redis("order status", write)
-
-    def notify(self, note: dict[str, Any]) -> None:
-        def write(client: Any) -> None:
-            pipe = client.pipeline()
-            pipe.lpush(notifications_key(self.user_id), json.dumps(note, default=str))
-            pipe.ltrim(notifications_key(self.user_id), 0, NOTIFICATIONS_KEPT - 1)
-            pipe.execute()
-
-        self._redis("notification", write)

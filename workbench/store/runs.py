@@ -57,7 +57,9 @@ def _strategy_params(strategy: Strategy) -> dict[str, Any]:
         "name": strategy.name,
         "strategy_type": strategy.strategy_type,
         "description": strategy.description or None,
-        "parameters": _json({"class": strategy.class_path, "params": strategy.params}),
+        # risk settings beyond the table's four columns (exits, sizing) only when set: stored rows stay as they were
+        "parameters": _json({"class": strategy.class_path, "params": strategy.params,
+                             **({"risk": r.extras()} if r.extras() else {})}),
         "risk_per_trade": r.risk_per_trade,
         "max_positions": r.max_positions,
         "stop_loss_pct": r.stop_loss_pct,
@@ -149,7 +151,7 @@ def load_strategy(db: Database, strategy: int | str, *, user_id: int | None = No
         raise StrategyError(f"strategy {row['name']!r} (id {row['id']}) has no class in its parameters")
     cls = resolve_strategy_class(spec["class"])
     risk = Risk(risk_per_trade=row["risk_per_trade"], max_positions=row["max_positions"],
-                stop_loss_pct=row["stop_loss_pct"], take_profit_pct=row["take_profit_pct"])
+                stop_loss_pct=row["stop_loss_pct"], take_profit_pct=row["take_profit_pct"], **spec.get("risk", {}))
     return cls(name=row["name"], risk=risk, **spec.get("params", {}))
 
 

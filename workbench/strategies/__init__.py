@@ -1,6 +1,7 @@
 """Strategies: the base class, the ``@strategy`` decorator and the built-ins."""
 
 from workbench.strategies.base import (
+    SIZINGS,
     STRATEGY_TYPES,
     Risk,
     Strategy,
@@ -19,6 +20,7 @@ from workbench.strategies.builtin import (
     builtin_strategy,
 )
 from workbench.strategies.lookahead import LookaheadReport, check_strategy
+from workbench.strategies.orders import Orders
 from workbench.strategies.portfolio import PORTFOLIO_STRATEGIES, PortfolioStrategy
 from workbench.strategies.registry import load_strategy_file, make_strategy, resolve_strategy
 from workbench.strategies.timeframes import align_higher, higher_timeframe, resample_bars
@@ -26,6 +28,7 @@ from workbench.strategies.timeframes import align_higher, higher_timeframe, resa
 __all__ = [
     "BUILTIN_STRATEGIES",
     "PORTFOLIO_STRATEGIES",
+    "SIZINGS",
     "STRATEGY_TYPES",
     "BollingerReversion",
     "EmaCross",
@@ -33,6 +36,7 @@ __all__ = [
     "LookaheadReport",
     "MacdTrend",
     "PortfolioStrategy",
+    "Orders",
     "Risk",
     "RsiReversion",
     "Strategy",

@@ -33,10 +33,14 @@ from workbench.errors import StrategyError, ValidationError
 if TYPE_CHECKING:  # pandas is imported where signals are computed: listing strategies needs none of it
     import pandas as pd
 
+    from workbench.strategies.orders import Orders
+
 __all__ = [
+    "SIZINGS",
     "STRATEGY_TYPES",
     "FunctionStrategy",
     "Risk",
+    "Sizing",
     "Strategy",
     "StrategyType",
     "crossed_above",
@@ -49,22 +53,45 @@ STRATEGY_TYPES: Final[tuple[str, ...]] = get_args(StrategyType)
 _REGISTRY: dict[str, type[Strategy]] = {}  # function strategies made by @strategy in this process
 
 
+Sizing = Literal["risk", "fraction", "fixed_krw", "vol_target", "signal"]
+SIZINGS: Final[tuple[str, ...]] = get_args(Sizing)
+#: the fields stored in the ``strategies`` table's own columns; the others only when not at their default
+_RISK_COLUMNS: Final = ("risk_per_trade", "max_positions", "stop_loss_pct", "take_profit_pct")
+
+
 @dataclass(frozen=True, slots=True)
 class Risk:
-    """Risk settings, in percent as in the ``strategies`` table.
+    """Risk, exit and sizing settings, in percent as in the ``strategies`` table.
 
-    ``risk_per_trade``: % of equity lost if a position hits its stop; sets the position size
-    (``risk_per_trade / stop_loss_pct`` of equity, at most ``1 / max_positions``).
+    ``risk_per_trade``: % of equity lost if a position hits its stop; sets the position size with
+    ``sizing="risk"`` (``risk_per_trade / stop_loss_pct`` of equity, at most ``1 / max_positions``).
     ``max_positions``: positions open at once across all symbols of a backtest.
     ``stop_loss_pct`` / ``take_profit_pct``: exits relative to the entry price (0 disables).
+    ``trailing_stop_pct``: a stop that trails the highest high since entry by this % (0: none), or
+    ``trailing_atr`` times the ``atr_period``-bar ATR (0: none). ``max_bars``: exit at the open once
+    a position was held this many bars (0: never).
+    ``sizing`` (README "Sizing"): ``risk`` (above), ``fraction`` (``position_pct`` % of equity),
+    ``fixed_krw`` (``position_krw`` KRW), ``vol_target`` (``vol_target_pct`` % annualised volatility
+    of the position over ``vol_lookback`` bars, at most ``1 / max_positions`` of equity), ``signal``
+    (the fraction of equity the strategy gives with each entry, :class:`~workbench.strategies.orders.Orders`
+    ``size``; an entry without one: as ``risk``). Every size is at most the cash left.
     """
 
     risk_per_trade: float = 2.0
     max_positions: int = 5
     stop_loss_pct: float = 2.0
     take_profit_pct: float = 4.0
+    trailing_stop_pct: float = 0.0
+    trailing_atr: float = 0.0
+    atr_period: int = 14
+    max_bars: int = 0
+    sizing: Sizing = "risk"
+    position_pct: float = 0.0
+    position_krw: float = 0.0
+    vol_target_pct: float = 0.0
+    vol_lookback: int = 20
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901
         try:
             RISK_PER_TRADE.check(self.risk_per_trade, "risk_per_trade")
             if not isinstance(self.max_positions, int | np.integer):
@@ -74,17 +101,50 @@ class Risk:
             TAKE_PROFIT.check(self.take_profit_pct, "take_profit_pct")
         except ValidationError as err:
             raise StrategyError(str(err)) from None
+        if not 0 <= self.trailing_stop_pct < 100:
+            raise StrategyError(f"trailing_stop_pct must be in [0, 100) percent (got {self.trailing_stop_pct})")
+        if not 0 <= self.trailing_atr < float("inf"):
+            raise StrategyError(f"trailing_atr must be an ATR multiple >= 0 (got {self.trailing_atr})")
+        if self.trailing_stop_pct > 0 and self.trailing_atr > 0:
+            raise StrategyError("trailing stop: give trailing_stop_pct or trailing_atr, not both")
+        for key in ("atr_period", "vol_lookback"):
+            v = getattr(self, key)
+            if not isinstance(v, int | np.integer) or v < 2:
+                raise StrategyError(f"{key} must be a whole number of bars >= 2 (got {v!r})")
+        if not isinstance(self.max_bars, int | np.integer) or self.max_bars < 0:
+            raise StrategyError(f"max_bars must be a whole number of bars >= 0 (got {self.max_bars!r})")
+        if self.sizing not in SIZINGS:
+            raise StrategyError(f"sizing must be one of {SIZINGS} (got {self.sizing!r})")
+        needs = {"fraction": ("position_pct", 100.0), "fixed_krw": ("position_krw", float("inf")),
+                 "vol_target": ("vol_target_pct", float("inf"))}
+        if self.sizing in needs:
+            key, top = needs[self.sizing]
+            v = getattr(self, key)
+            if not 0 < v <= top or v == float("inf"):
+                raise StrategyError(f"sizing {self.sizing!r} needs {key} in (0, {top:g}] (got {v})")
 
     @property
     def position_fraction(self) -> float:
-        """Fraction of equity put into one position."""
+        """Fraction of equity put into one position (``sizing`` risk or fraction; the default of the
+        others)."""
+        if self.sizing == "fraction":
+            return self.position_pct / 100.0
         cap = 1.0 / self.max_positions
         if self.stop_loss_pct <= 0:
             return cap
         return min(self.risk_per_trade / self.stop_loss_pct, cap)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings; the fields beyond the four stored columns only where not at their default."""
+        d = asdict(self)
+        return {k: v for k, v in d.items() if k in _RISK_COLUMNS or v != _RISK_DEFAULTS[k]}
+
+    def extras(self) -> dict[str, Any]:
+        """The non-default settings beyond the ``strategies`` table's four columns."""
+        return {k: v for k, v in self.to_dict().items() if k not in _RISK_COLUMNS}
+
+
+_RISK_DEFAULTS: Final[dict[str, Any]] = {k: f.default for k, f in Risk.__dataclass_fields__.items()}
 
 
 def crossed_above(a: pd.Series, b: pd.Series | float) -> pd.Series:
@@ -156,28 +216,52 @@ class Strategy(ABC):
                     raise StrategyError(f"{self.name}: parameter {key!r} must be {bound.describe()} (got {shown})")
 
     @abstractmethod
-    def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-        """Raw ``(entries, exits)`` boolean Series, decided on each bar's close."""
+    def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series] | Orders:
+        """Raw ``(entries, exits)`` boolean Series, decided on each bar's close; or an
+        :class:`~workbench.strategies.orders.Orders` adding order prices and sizes."""
 
     def decisions(self, df: pd.DataFrame) -> pd.DataFrame:
-        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them."""
+        """:meth:`generate`'s ``entry``/``exit`` as checked booleans, on the bar whose close decides them;
+        with :class:`~workbench.strategies.orders.Orders`, also its price and size columns (NaN: none)."""
         import pandas as pd
+
+        from workbench.strategies.orders import ORDER_FIELDS, Orders
 
         missing = [c for c in ("open", "high", "low", "close", "volume") if c not in df.columns]
         if missing:
             raise StrategyError(f"{self.name}: data lacks column(s) {missing}")
-        entries, exits = self.generate(df)
+        raw = self.generate(df)
+        entries, exits = raw
         out = {}
         for label, s in (("entry", entries), ("exit", exits)):
             if not isinstance(s, pd.Series) or not s.index.equals(df.index):
                 raise StrategyError(f"{self.name}.generate must return two Series on the frame's index "
                                     f"({label} was {type(s).__name__})")
             out[label] = s.fillna(False).astype(bool)
+        if isinstance(raw, Orders):
+            for label in ORDER_FIELDS:
+                s = getattr(raw, label)
+                if s is None:
+                    continue
+                if not isinstance(s, pd.Series) or not s.index.equals(df.index):
+                    raise StrategyError(f"{self.name}: Orders.{label} must be a Series on the frame's index "
+                                        f"(got {type(s).__name__})")
+                values = s.astype("float64")
+                if (values <= 0).any() or np.isinf(values.to_numpy()).any():
+                    bad = values[(values <= 0) | np.isinf(values)].index[0]
+                    raise StrategyError(f"{self.name}: Orders.{label} must be a positive finite number or NaN "
+                                        f"(got {values[bad]} at {bad})")
+                out[label] = values
         return pd.DataFrame(out, index=df.index)
 
     def signals(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Entry/exit signals to act on at each bar's open: :meth:`generate` shifted by one bar."""
-        return self.decisions(df).shift(1, fill_value=False)
+        """Entry/exit signals to act on at each bar's open: :meth:`decisions` shifted by one bar (order
+        prices and sizes too, NaN where none)."""
+        decided = self.decisions(df)
+        import pandas as pd
+
+        return pd.DataFrame({c: decided[c].shift(1, fill_value=False) if c in ("entry", "exit")
+                             else decided[c].shift(1) for c in decided.columns}, index=decided.index)
 
     def with_params(self, **params: Any) -> Strategy:
         """A copy with some parameters changed."""

@@ -49,7 +49,8 @@ def _evaluate(strategy: Strategy, df: pd.DataFrame) -> dict[str, np.ndarray]:
     frame = df.copy()
     with record_indicators() as rec:
         decided = strategy.decisions(frame)
-    out = {label: decided[label].to_numpy(dtype="float64") for label in _DECISIONS}
+    # entry/exit, and the order prices and sizes of a strategy that returns Orders
+    out = {label: decided[label].to_numpy(dtype="float64") for label in decided.columns}
     for label, series in rec.series.items():
         if len(series) == len(df) and series.index.equals(df.index):
             try:

@@ -136,7 +136,7 @@ def simulate_portfolio(md: MarketData, weights: pd.DataFrame | np.ndarray, confi
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (len(md.index), len(md.symbols)):
         raise ValidationError(f"weights must be {len(md.index)} x {len(md.symbols)} (bars x symbols), got {w.shape}")
-    decided = ~np.isnan(w).all(axis=1)
+    decided = np.asarray(~np.isnan(w).all(axis=1))
     due = rebalance_bars(md.index, rebalance, decided, begin)
     floors, ticks = rules.tick_arrays()
     _, last = listing_bounds(md)
@@ -147,7 +147,7 @@ def simulate_portfolio(md: MarketData, weights: pd.DataFrame | np.ndarray, confi
     return PortfolioSimulation(value, cash, int(exposed), o_int[:n_orders], o_float[:n_orders], position)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class PortfolioResult(BacktestResult):
     """A :class:`BacktestResult` of a portfolio strategy, plus its ``orders`` (every fill), ``weights``
     (the strategy's checked decisions, bars x symbols) and the exchange ``rules`` applied."""
