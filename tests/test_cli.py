@@ -38,7 +38,7 @@ def _parse(out: str) -> tuple[list[str], list[list[str]]]:
 
 def test_data_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert "schema up to date at version" in run("db", "init")
-    assert "applied: [1, 2, 3, 4, 5, 11, 21, 22, 41, 50, 51, 52]" in run("db", "status")
+    assert "applied: [1, 2, 3, 4, 5, 11, 21, 22, 41, 50, 51, 52, 57]" in run("db", "status")
     out = run("sample", "--days", "2")
     assert "SYNTHETIC SAMPLE DATA" in out and "8,640 new" in out
     assert "KRW-SYNBTC" in run("inventory")

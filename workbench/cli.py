@@ -29,6 +29,12 @@ app.add_typer(secrets_app, name="secrets")
 notify_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="Notifications (Telegram, email) of runs and alarms.")
 app.add_typer(notify_app, name="notify")
+users_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="Users: owners of runs, who log in to the portal.")
+app.add_typer(users_app, name="users")
+runs_app = typer.Typer(invoke_without_command=True, rich_markup_mode=None,
+                       help="Stored backtest runs (yours and shared).")
+app.add_typer(runs_app, name="runs")
 
 console = LazyConsole(stderr=True)
 out = LazyConsole()
@@ -677,11 +683,13 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command()
-def runs(limit: LimitOpt = 20, wide: WideOpt = False) -> None:
-    """Stored backtest runs, newest first."""
+@runs_app.callback()
+def runs(ctx: typer.Context, limit: LimitOpt = 20, wide: WideOpt = False) -> None:
+    """Stored backtest runs, newest first: yours (WORKBENCH_USERNAME) and those shared with you."""
     import pandas as pd
 
+    if ctx.invoked_subcommand is not None:
+        return
     df = _connect(need_redis=False).runs(limit=limit)
     if df.empty:
         out.print("no stored runs")
@@ -698,6 +706,19 @@ def runs(limit: LimitOpt = 20, wide: WideOpt = False) -> None:
     _show(_table(frame, "backtest runs, newest first", _SHORT_HEADERS,
                  {"id": 9, "strategy": 8, "total_return": 7, "parameters": 6, "symbol": 5, "sharpe_ratio": 5,
                   "period (KST)": 4, "max_drawdown": 3, "tf": 2, "total_trades": 2, "split": 1}), wide)
+
+
+@runs_app.command("share")
+def runs_share(
+    backtest_id: Annotated[int, typer.Argument(help="id of one of your runs (see `workbench runs`)")],
+    with_user: Annotated[str, typer.Option("--with", help="the user to share it with")],
+) -> None:
+    """Let another user see one of your runs (in `workbench runs` and the portal)."""
+    from workbench.accounts import share_run
+
+    wb = _connect(need_redis=False)
+    share_run(wb.db, backtest_id, owner_id=wb.user_id, username=with_user)
+    out.print(f"backtest {backtest_id} shared with {with_user}")
 
 
 @app.command()
@@ -945,6 +966,113 @@ def secrets_status() -> None:
     wb = _connect()
     keys = load_bithumb_keys(wb.db, wb.user_id)
     out.print(f"user {wb.settings.username}: " + (str(keys) if keys else "no Bithumb keys stored"))
+
+
+# ---------------------------------------------------------------- users and the portal
+def _password(stdin: bool) -> str:
+    """A new password: the first line of stdin, or asked twice without echo."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("password (again): ") != first:
+        raise WorkbenchError("the two passwords differ; nothing was changed")
+    return first
+
+
+PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
+
+
+@users_app.command("add")
+def users_add(name: str, email: Annotated[str, typer.Option(help="the user's email address")],
+              password_stdin: PasswordStdinOpt = False) -> None:
+    """Add a user who can log in to the portal (the password is asked for without echo)."""
+    from workbench.accounts import add_user, check_new_user
+
+    check_new_user(name, email)
+    password = _password(password_stdin)
+    uid = add_user(_connect(need_redis=False).db, name, email, password)
+    out.print(f"user {name} added (id {uid})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users, their state and last login (UTC)."""
+    from workbench.accounts import list_users
+
+    df = list_users(_connect(need_redis=False).db)
+    frame = df[["username", "email", "is_active", "can_log_in", "last_login", "active_sessions"]]
+    _show(_table(frame, "users", {"is_active": "active", "can_log_in": "password", "last_login": "last login",
+                                  "active_sessions": "sessions"}))
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Stop a user from logging in; their portal sessions end at once."""
+    from workbench.accounts import disable_user
+
+    wb = _connect()
+    ended = disable_user(wb.db, wb.redis_client(), name)
+    out.print(f"user {name} disabled; {ended} session(s) ended")
+
+
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Let a disabled user log in again."""
+    from workbench.accounts import enable_user
+
+    enable_user(_connect(need_redis=False).db, name)
+    out.print(f"user {name} enabled")
+
+
+@users_app.command("set-password")
+def users_set_password(name: str, password_stdin: PasswordStdinOpt = False) -> None:
+    """Give a user a new password; their portal sessions end."""
+    from workbench.accounts import set_password
+    from workbench.errors import DataNotFoundError
+    from workbench.store.users import get_user
+
+    wb = _connect()
+    if get_user(wb.db, name) is None:   # before asking for a password
+        raise DataNotFoundError(f"no user named {name[:60]!r} (see `workbench users list`)")
+    ended = set_password(wb.db, wb.redis_client(), name, _password(password_stdin))
+    out.print(f"password of {name} changed; {ended} session(s) ended")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(callback=_checked(checks.PORT, "--port"))] = 8765,
+    session_hours: Annotated[float, typer.Option(help="how long a login lasts",
+                                                 callback=_checked(checks.SESSION_HOURS, "--session-hours"))] = 12.0,
+) -> None:
+    """Serve reports/ (index and reports) behind a login, until Ctrl-C (users: `workbench users add`)."""
+    from datetime import timedelta
+
+    from workbench.portal import PortalConfig
+    from workbench.portal.server import listen, serve
+
+    sock = listen(host, port)
+    try:
+        wb = _connect()
+        config = PortalConfig(reports_dir=wb.settings.reports_dir, session_lifetime=timedelta(hours=session_hours),
+                              data_dir=wb.settings.data_dir, archive_location=wb.settings.archive_location)
+        serve(wb.db, wb.redis_client(), config, sock, log=out.print)
+    finally:
+        sock.close()
+
+
+@app.command()
+def monitor() -> None:
+    """Database connections, slowest queries, table sizes, archive state, Redis and free disk, now."""
+    from workbench.monitor import snapshot
+
+    wb = _connect()
+    report = snapshot(wb.db, wb.redis_client(), data_dir=wb.settings.data_dir,
+                      archive_location=wb.settings.archive_location, reports_dir=wb.settings.reports_dir)
+    for title, frame in report.sections():
+        _show(_table(frame, title))
 
 
 # ---------------------------------------------------------------- ingest

@@ -56,7 +56,7 @@ from workbench.research import (
 from workbench.store.cache import FrameCache, NullCache, RedisCache
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
-from workbench.store.runs import save_strategy
+from workbench.store.runs import backtesting, save_strategy
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
@@ -300,7 +300,7 @@ def distributed_sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str
         tasks += [SweepTask(wb.db.url, redis_url, wb.user_id, strategy_id, str(sid_), strategy, chunk, g, tf,
                             start, end, config, per_symbol, token) for chunk in _chunks(todo, chunk_size)]
     if tasks:
-        with (_given(client) if client is not None else dask_client(scheduler)) as c:
+        with backtesting(wb.db, strategy_id), (_given(client) if client is not None else dask_client(scheduler)) as c:
             _run(c, tasks, rows, returns, progress, f"sweep {strategy.name}")
     order = [_key(s.params, g[0] if per_symbol else None) for g in groups for s in strategies]
     keys = [k for k in order if k in rows]

@@ -43,7 +43,7 @@ from workbench.notify import notify
 from workbench.research import ResearchContext, StoredRun, load_market
 from workbench.store.database import Database
 from workbench.store.locks import advisory_lock, lock_key
-from workbench.store.runs import save_result, save_strategy
+from workbench.store.runs import backtesting, save_result, save_strategy, strategy_id_of
 from workbench.strategies.base import Strategy
 
 if TYPE_CHECKING:
@@ -205,9 +205,18 @@ def optimize(wb: ResearchContext, strategy: Strategy, space: SpaceLike | Sequenc
 
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     remaining = n_trials - len(study.get_trials(deepcopy=False, states=done))
-    if remaining > 0:
-        study.optimize(objective, n_trials=remaining, show_progress_bar=progress,
-                       callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=done)])
+    with backtesting(wb.db, strategy_id_of(wb.db, wb.user_id, strategy)):
+        if remaining > 0:
+            study.optimize(objective, n_trials=remaining, show_progress_bar=progress,
+                           callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=done)])
+        return _finish(wb, study, strategy, name, metric, md, split, config)
+
+
+def _finish(wb: ResearchContext, study: optuna.Study, strategy: Strategy, name: str, metric: str, md: MarketData,
+            split: int, config: BacktestConfig) -> SearchOutcome:
+    """The outcome of a finished study: its best trial's runs stored, the trials, the overfitting report."""
+    import optuna
+
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         states = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts().to_dict()

@@ -29,7 +29,7 @@ from workbench.notify import notify
 from workbench.store.cache import FrameCache, strategy_status_key
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles
-from workbench.store.runs import save_result, save_strategy
+from workbench.store.runs import backtesting, save_result, save_strategy
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.strategies.base import Strategy
 
@@ -131,9 +131,11 @@ def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[st
     run_id = uuid.uuid4()
     sid = save_strategy(wb.db, wb.user_id, strategy) if store else None
     _status(wb, sid, "backtesting", run_id=str(run_id))
-    result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end, benchmark_close=bench)
-    bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, close_at_end=close_at_end)
-           if sid is not None else None)
+    with backtesting(wb.db, sid):
+        result = run_backtest(data, strategy, config, timeframe=tf, close_at_end=close_at_end,
+                              benchmark_close=bench)
+        bid = (save_result(wb.db, wb.user_id, sid, result, run_id=run_id, close_at_end=close_at_end)
+               if sid is not None else None)
     _status(wb, sid, "idle", last_backtest_id=bid)
     return StoredRun(result, bid, sid, run_id)
 
@@ -172,8 +174,9 @@ def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[A
         rows[key] = {**result.params, **result.metrics.to_dict(), "backtest_id": bid}
 
     _status(wb, sid, "sweeping", sweep_id=str(sid_))
-    run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep,
-                      skip=set(stored))
+    with backtesting(wb.db, sid):
+        run_sweep(md, strategy, grid, config, chunk_size=chunk_size, progress=progress, on_result=keep,
+                  skip=set(stored))
     _status(wb, sid, "idle", last_sweep_id=str(sid_))
     strategies, skipped = sweep_strategies(strategy, grid)
     order = [combo_key(s.params) for s in strategies]
@@ -220,12 +223,13 @@ def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[st
     tf = normalize_timeframe(timeframe)
     config = config or BacktestConfig()
     data = load_market(wb, symbols, tf, start, end)
-    wf = walk_forward(data, strategy, grid, config, timeframe=tf, mode=mode, n_folds=n_folds,
-                      train_bars=train_bars, test_bars=test_bars, train_fraction=train_fraction, metric=metric,
-                      overfitting=overfitting, benchmark_close=benchmark_close(wb, config, list(data), tf, start, end),
-                      progress=progress)
-    if store:
-        store_walk_forward(wb, strategy, wf)
+    with backtesting(wb.db, save_strategy(wb.db, wb.user_id, strategy) if store else None):
+        wf = walk_forward(data, strategy, grid, config, timeframe=tf, mode=mode, n_folds=n_folds,
+                          train_bars=train_bars, test_bars=test_bars, train_fraction=train_fraction,
+                          metric=metric, overfitting=overfitting,
+                          benchmark_close=benchmark_close(wb, config, list(data), tf, start, end), progress=progress)
+        if store:
+            store_walk_forward(wb, strategy, wf)
     return wf
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
     from distributed import Client
+    from redis import Redis
 
     from workbench.backtest.search import SpaceLike
     from workbench.optimize import SearchOutcome
@@ -47,6 +48,7 @@ class Workbench:
     urls: ResolvedUrls
     archive: Archive
     _user_id: int | None = field(default=None, repr=False)
+    _redis: Redis | None = field(default=None, repr=False)
 
     @overload
     def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
@@ -251,10 +253,11 @@ class Workbench:
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
              limit: int = 100) -> pd.DataFrame:
-        """Stored backtest runs with their manifests, newest first."""
+        """Stored backtest runs with their manifests, newest first: the user's own and those shared with
+        them."""
         from workbench.store.runs import list_runs
 
-        return list_runs(self.db, strategy_id=strategy_id, sweep_id=sweep_id, limit=limit)
+        return list_runs(self.db, strategy_id=strategy_id, sweep_id=sweep_id, limit=limit, user_id=self.user_id)
 
     def run(self, backtest_id: int) -> dict[str, Any]:
         """One stored run (all columns, manifest, equity as a Series)."""
@@ -297,10 +300,10 @@ class Workbench:
         return resume(self, run_id, client=client, **kwargs)
 
     def paper_runs(self, limit: int = 50) -> pd.DataFrame:
-        """Paper runs, newest first."""
+        """The user's paper runs, newest first."""
         from workbench.store.paper import list_runs
 
-        return list_runs(self.db, limit=limit)
+        return list_runs(self.db, limit=limit, user_id=self.user_id)
 
     def reconcile(self, run_id: int) -> Any:
         """Paper run vs backtest; see :func:`workbench.paper.reconcile.reconcile_run`."""
@@ -348,7 +351,19 @@ class Workbench:
 
         return adopt_unrecorded(self.db, self.archive)
 
+    def redis_client(self) -> Redis | None:
+        """A client of the Redis server in use (None with the cache disabled): sessions, login limits."""
+        if not (self.settings.cache_enabled and self.urls.redis_url):
+            return None
+        if self._redis is None:
+            from redis import Redis
+
+            self._redis = Redis.from_url(self.urls.redis_url)
+        return self._redis
+
     def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
         self.db.dispose()
 
 

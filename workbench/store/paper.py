@@ -108,9 +108,10 @@ def set_status(db: Database, run_id: int, status: str) -> None:
         conn.execute(query("paper_run_status").text, {"id": run_id, "status": status})
 
 
-def list_runs(db: Database, *, limit: int = 50) -> pd.DataFrame:
+def list_runs(db: Database, *, limit: int = 50, user_id: int | None = None) -> pd.DataFrame:
+    """Paper runs, newest first (with ``user_id``: that user's only)."""
     with db.begin() as conn:
-        result = conn.execute(query("paper_runs_list").text, {"limit": limit})
+        result = conn.execute(query("paper_runs_list").text, {"limit": limit, "user_id": user_id})
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from workbench.backtest.engine import BacktestResult
-from workbench.errors import DataNotFoundError, StrategyError
+from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.markets import timeframe_seconds
 from workbench.store.cache import JSONValue
 from workbench.store.database import Database
@@ -21,8 +22,8 @@ from workbench.store.queries import query
 from workbench.strategies.base import Risk, Strategy
 from workbench.strategies.registry import resolve_strategy, strategy_source
 
-__all__ = ["ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec", "resolve_strategy_class",
-           "save_result", "save_strategy", "stored_form"]
+__all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
+           "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
 
 
 def _json(value: Any) -> str:
@@ -77,6 +78,54 @@ def save_strategy(db: Database, user_id: int, strategy: Strategy) -> int:
             return int(conn.execute(query("strategy_insert").text, {"user_id": user_id, **p}).scalar_one())
         conn.execute(query("strategy_update").text, {"id": found, **p})
         return int(found)
+
+
+def strategy_id_of(db: Database, user_id: int, strategy: Strategy) -> int:
+    """Id of the user's strategy of this name (saved first if there is none; an existing row is not changed)."""
+    with db.begin() as conn:
+        found = conn.execute(query("strategy_find").text, {"user_id": user_id, "name": strategy.name}).scalar()
+    return int(found) if found is not None else save_strategy(db, user_id, strategy)
+
+
+def _set_backtesting(conn: sa.Connection, strategy_id: int, flag: bool) -> None:
+    conn.execute(query("strategy_set_backtesting").text, {"id": strategy_id, "flag": flag})
+
+
+@contextmanager
+def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
+    """``strategies.is_backtesting`` is true while the block (a backtest, sweep or optimization) runs.
+
+    Each run holds a shared advisory lock on the strategy on its pinned connection; the last to finish
+    (the one that then gets the lock exclusively) clears the flag, so concurrent runs of one strategy keep
+    it set until all are done. A run killed outright leaves the flag set until the strategy's next run ends.
+    ``strategy_id`` None (nothing stored): nothing is marked.
+    """
+    if strategy_id is None:
+        yield
+        return
+    if db.single_connection:   # one connection at a time: no lock connection beside the run's own
+        with db.begin() as conn:
+            _set_backtesting(conn, strategy_id, True)
+        try:
+            yield
+        finally:
+            with db.begin() as conn:
+                _set_backtesting(conn, strategy_id, False)
+        return
+    with db.pinned() as lock:   # the block's db.begin() calls run on it too: a pool of one is enough
+        lock.execute(query("strategy_backtesting_enter").text, {"id": strategy_id})
+        _set_backtesting(lock, strategy_id, True)
+        lock.commit()
+        try:
+            yield
+        finally:
+            if lock.in_transaction():   # a failure inside the block left one open
+                lock.rollback()
+            lock.execute(query("strategy_backtesting_leave").text, {"id": strategy_id})
+            if lock.execute(query("strategy_backtesting_last").text, {"id": strategy_id}).scalar():
+                _set_backtesting(lock, strategy_id, False)
+                lock.execute(query("strategy_backtesting_release").text, {"id": strategy_id})
+            lock.commit()
 
 
 def resolve_strategy_class(path: str) -> type[Strategy]:
@@ -179,12 +228,13 @@ def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp
 
 
 def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
-              limit: int = 100) -> pd.DataFrame:
-    """Stored runs with their manifests, newest first."""
+              limit: int = 100, user_id: int | None = None) -> pd.DataFrame:
+    """Stored runs with their manifests and owner, newest first; with ``user_id`` only those the user owns
+    or that were shared with them (:func:`share_run`)."""
     with db.begin() as conn:
         result = conn.execute(query("backtest_runs").text, {
             "strategy_id": strategy_id, "sweep_id": None if sweep_id is None else str(sweep_id),
-            "limit": limit})
+            "limit": limit, "user_id": user_id})
         frame = pd.DataFrame(result.all(), columns=list(result.keys()))
     for col in ("start_date", "end_date", "created_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)
@@ -203,3 +253,15 @@ def load_run(db: Database, backtest_id: int) -> dict[str, Any]:
                               index=pd.DatetimeIndex([p["t"] for p in points]).tz_convert("UTC"),
                               name="equity")
     return out
+
+
+def share_run(db: Database, backtest_id: int, *, owner_id: int, user_id: int) -> None:
+    """Let ``user_id`` see stored run ``backtest_id``; only its owner ``owner_id`` may share it (idempotent)."""
+    with db.begin() as conn:
+        shared = conn.execute(query("backtest_share").text, {"backtest_id": backtest_id, "owner_id": owner_id,
+                                                             "user_id": user_id}).scalar()
+        if shared is None:
+            owner = conn.execute(query("backtest_owner").text, {"backtest_id": backtest_id}).scalar()
+            if owner is None:
+                raise DataNotFoundError(f"no backtest result with id {backtest_id}")
+            raise ValidationError(f"backtest {backtest_id} is not yours to share (it belongs to another user)")

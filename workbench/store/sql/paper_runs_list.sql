@@ -4,5 +4,6 @@ SELECT r.id, s.name AS strategy, r.mode, array_to_string(r.symbols, ',') AS symb
 FROM paper_runs r
 JOIN strategies s ON s.id = r.strategy_id
 LEFT JOIN portfolios p ON p.id = r.portfolio_id
+WHERE CAST(:user_id AS integer) IS NULL OR r.user_id = CAST(:user_id AS integer)
 ORDER BY r.id DESC
 LIMIT :limit

@@ -1,5 +1,5 @@
 -- A strategy's summary columns over all of its stored backtests: sums of trades and PnL, the win rate
--- of all those trades, the worst drawdown, the mean Sharpe ratio.
+-- of all those trades, the worst drawdown, the mean Sharpe ratio. is_backtesting is runs.backtesting()'s.
 UPDATE strategies AS s SET
     total_trades = a.total_trades,
     winning_trades = a.winning_trades,
@@ -9,7 +9,6 @@ UPDATE strategies AS s SET
     max_drawdown = a.max_drawdown,
     sharpe_ratio = a.sharpe_ratio,
     last_executed = a.last_executed,
-    is_backtesting = FALSE,
     updated_at = NOW()
 FROM (
     SELECT strategy_id,

@@ -1,0 +1,1 @@
+SELECT pg_advisory_unlock_shared(7261057, :id)

@@ -1,0 +1,1 @@
+UPDATE users SET last_login = NOW() WHERE id = :user_id
