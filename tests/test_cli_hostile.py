@@ -170,7 +170,11 @@ def test_every_command_refuses_hostile_values_in_one_line(cli_env: dict[str, str
     problems: list[str] = []
     runs = 0
     try:
-        # an address given to --scheduler that answers nothing fails in seconds, not after dask's 30 s
+        # an address given to --scheduler that answers nothing fails in seconds, not after dask's 30 s;
+        # distributed imported first: a dask.config.set of a key its defaults do not hold yet would, on exit,
+        # delete the whole "distributed" section those defaults add in between (later tests need it)
+        import distributed  # noqa: F401
+
         with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
             for name, sub in _commands(command):
                 for args in _cases(name, sub, csv):

@@ -795,12 +795,16 @@ def study(
     """The default study, end to end: sample data, indicators, every built-in strategy, HTML reports."""
     from workbench.study import run_study
 
-    result = run_study(_settings(), timeframe=timeframe, keep_services=keep_services, log=out.print)
+    def log(text: str) -> None:   # whole lines, however narrow the terminal or pipe (never wrapped at 80)
+        out.print(text, soft_wrap=True, highlight=False)
+
+    result = run_study(_settings(), timeframe=timeframe, keep_services=keep_services, log=log)
     out.print(result.verdict, soft_wrap=True)
     for name, path in result.reports.items():
-        out.print(f"report ({name}): {path.resolve()}")
+        out.print(f"report ({name}): {path.resolve()}", soft_wrap=True, highlight=False)
     if result.reports:
-        out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}")
+        out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}",
+                  soft_wrap=True, highlight=False)
 
 
 # ---------------------------------------------------------------- paper trading

@@ -222,8 +222,9 @@ def run_sweep_task(task: SweepTask) -> list[TaskRow]:
     return rows
 
 
-#: a scheduler address: ``[tcp|tls|ws|wss|ucx://]host:port``
-_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9][A-Za-z0-9.\-]*):\d{1,5}$")
+#: a scheduler address: ``[tcp|tls|ws|wss|ucx://]host:port``, or dask's in-process ``inproc://host/pid/n``
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9][A-Za-z0-9.\-]*):\d{1,5}$"
+                      r"|^inproc://[A-Za-z0-9.\-]+/\d+/\d+$")
 
 
 @contextmanager

@@ -4,6 +4,7 @@ WORKBENCH_USERNAME taken over, and runs seen by their owner and the users they w
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -58,8 +59,8 @@ def test_users_add_list_disable_set_password(cli_env: dict[str, str], db: Any) -
                  input="long enough\n") == "email 'nope' is not an email address"
     assert authenticate(db, "alice", "s3cret password") is not None
     assert _user(db, "alice")["last_login"] is not None
-    assert _table_rows(run("users", "list")) == [["alice", "alice@example.com", "True", "True",
-                                                  _user(db, "alice")["last_login"].strftime("%Y-%m-%d %H:%M"), "0"]]
+    login_kst = _user(db, "alice")["last_login"].astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M KST")
+    assert _table_rows(run("users", "list")) == [["alice", "alice@example.com", "yes", "yes", login_kst, "0"]]
     assert run("users", "disable", "alice") == "user alice disabled; 0 session(s) ended\n"
     assert authenticate(db, "alice", "s3cret password") is None
     assert run("users", "enable", "alice") == "user alice enabled\n"

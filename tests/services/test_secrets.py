@@ -50,7 +50,7 @@ def test_a_run_leaks_no_password(tmp_path: Path) -> None:
         rd = EmbeddedRedis(data).running()
         assert pg is not None and rd is not None
         client = redis.Redis.from_url(rd.url)
-        values = [repr(client.get(k)) for k in client.scan_iter("*")]
+        values = [repr(_value(client, k)) for k in client.scan_iter("*")]
         assert values   # the run cached frames
         with psycopg.connect(pg.url) as conn:
             manifests = [repr(row) for row in conn.execute("SELECT * FROM backtest_manifests").fetchall()]
@@ -65,3 +65,12 @@ def test_a_run_leaks_no_password(tmp_path: Path) -> None:
     finally:
         stop_embedded(settings, force=True)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _value(client: redis.Redis, key: bytes) -> object:
+    """Whatever ``key`` holds, read by its type (cached frames are strings, notifications lists)."""
+    kind = client.type(key)
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    readers = {"string": client.get, "list": lambda k: client.lrange(k, 0, -1), "hash": client.hgetall,
+               "set": client.smembers, "zset": lambda k: client.zrange(k, 0, -1, withscores=True)}
+    return readers[kind](key) if kind in readers else kind
