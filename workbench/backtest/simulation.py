@@ -25,7 +25,7 @@ from workbench.backtest.sizing import entry_fractions
 from workbench.errors import ValidationError
 from workbench.strategies.base import Risk
 
-__all__ = ["EXIT_REASONS", "FILL_COLUMNS", "TRADE_COLUMNS", "Signals", "Simulation", "simulate"]
+__all__ = ["EXIT_REASONS", "FILL_COLUMNS", "TRADE_COLUMNS", "Signals", "Simulation", "simulate", "trade_table"]
 
 #: exit reason codes of the kernel -> the names in the trade list ('' while a trade is open)
 EXIT_REASONS: dict[int, str] = {0: "", REASON_SIGNAL: "signal", REASON_STOP_LOSS: "stop_loss",
@@ -39,6 +39,31 @@ TRADE_COLUMNS: tuple[str, ...] = ("symbol", "entry_time", "exit_time", "size", "
                                   "fees", "pnl", "ret", "status", "exit_reason")
 #: the fill list's columns (one row per fill; a volume-capped order fills in parts)
 FILL_COLUMNS: tuple[str, ...] = ("symbol", "ts", "side", "quantity", "price", "fee", "reason")
+
+
+def trade_table(ti: np.ndarray, tf: np.ndarray, md: MarketData, reason_names: np.ndarray) -> pd.DataFrame:
+    """The trade list (:data:`TRADE_COLUMNS`, in entry order) of trade records: ``ti`` rows (symbol position,
+    entry bar, exit bar, reason code; 0 = still open), ``tf`` rows (size, entry price, exit price, entry fee,
+    exit fee); ``reason_names`` maps the reason codes to names. Shared by the per-symbol and portfolio engines."""
+    order = np.lexsort((ti[:, 0], ti[:, 2], ti[:, 1]))
+    ti, tf = ti[order], tf[order]
+    is_open = ti[:, 3] == 0
+    size, entry_price, exit_price, entry_fee, exit_fee = (tf[:, k] for k in range(5))
+    fees = entry_fee + exit_fee
+    pnl = size * (exit_price - entry_price) - fees
+    return pd.DataFrame({
+        "symbol": np.asarray(md.symbols, dtype=object)[ti[:, 0]],
+        "entry_time": md.index[ti[:, 1]],
+        "exit_time": md.index[ti[:, 2]].where(~is_open),
+        "size": size,
+        "entry_price": entry_price,
+        "exit_price": exit_price,
+        "fees": fees,
+        "pnl": pnl,
+        "ret": pnl / (size * entry_price + entry_fee),
+        "status": np.where(is_open, "open", "closed"),
+        "exit_reason": reason_names[ti[:, 3]],
+    }, columns=list(TRADE_COLUMNS))
 
 
 class Signals(NamedTuple):
@@ -69,29 +94,9 @@ class Simulation:
         """The trade list of group ``group``, in entry order."""
         ti, tf = self.trades_int, self.trades_float
         sel = (ti[:, 0] // self.n_symbols) == group
-        ti, tf = ti[sel], tf[sel]
-        order = np.lexsort((ti[:, 0], ti[:, 2], ti[:, 1]))
-        ti, tf = ti[order], tf[order]
-        index = md.index
-        symbols = np.asarray(md.symbols, dtype=object)
-        is_open = ti[:, 3] == 0
-        size, entry_price, exit_price, entry_fee, exit_fee = (tf[:, k] for k in range(5))
-        fees = entry_fee + exit_fee
-        pnl = size * (exit_price - entry_price) - fees
-        exit_time = index[ti[:, 2]].where(~is_open)
-        return pd.DataFrame({
-            "symbol": symbols[ti[:, 0] % self.n_symbols],
-            "entry_time": index[ti[:, 1]],
-            "exit_time": exit_time,
-            "size": size,
-            "entry_price": entry_price,
-            "exit_price": exit_price,
-            "fees": fees,
-            "pnl": pnl,
-            "ret": pnl / (size * entry_price + entry_fee),
-            "status": np.where(is_open, "open", "closed"),
-            "exit_reason": _REASON_NAMES[ti[:, 3]],
-        }, columns=list(TRADE_COLUMNS))
+        ti = ti[sel]   # a copy: its column becomes the symbol's position
+        ti[:, 0] %= self.n_symbols
+        return trade_table(ti, tf[sel], md, _REASON_NAMES)
 
     def group_fills(self, group: int, md: MarketData) -> pd.DataFrame:
         """Every fill of group ``group`` in time order (a buy's reason is ``signal``)."""

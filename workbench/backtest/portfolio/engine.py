@@ -21,7 +21,7 @@ from workbench.backtest.portfolio._nb import (
 from workbench.backtest.portfolio.rules import ExchangeRules
 from workbench.backtest.portfolio.schedule import rebalance_bars
 from workbench.backtest.result import BacktestResult, benchmark_curve
-from workbench.backtest.simulation import TRADE_COLUMNS
+from workbench.backtest.simulation import trade_table
 from workbench.backtest.stats import compute_metrics
 from workbench.errors import ValidationError
 from workbench.markets import TimeLike, to_utc
@@ -92,26 +92,7 @@ class PortfolioSimulation:
         close = md.array("close")
         ti, tf, n = exit_trades_nb(self.orders_int, self.orders_float, len(md.symbols),
                                    np.ascontiguousarray(close[-1]), len(md.index) - 1)
-        ti, tf = ti[:n], tf[:n]
-        order = np.lexsort((ti[:, 0], ti[:, 2], ti[:, 1]))
-        ti, tf = ti[order], tf[order]
-        is_open = ti[:, 3] == 0
-        size, entry_price, exit_price, entry_fee, exit_fee = (tf[:, k] for k in range(5))
-        fees = entry_fee + exit_fee
-        pnl = size * (exit_price - entry_price) - fees
-        return pd.DataFrame({
-            "symbol": np.asarray(md.symbols, dtype=object)[ti[:, 0]],
-            "entry_time": md.index[ti[:, 1]],
-            "exit_time": md.index[ti[:, 2]].where(~is_open),
-            "size": size,
-            "entry_price": entry_price,
-            "exit_price": exit_price,
-            "fees": fees,
-            "pnl": pnl,
-            "ret": pnl / (size * entry_price + entry_fee),
-            "status": np.where(is_open, "open", "closed"),
-            "exit_reason": _REASON_NAMES[ti[:, 3]],
-        }, columns=list(TRADE_COLUMNS))
+        return trade_table(ti[:n], tf[:n], md, _REASON_NAMES)
 
 
 def _kernel_targets(decisions: np.ndarray) -> np.ndarray:
