@@ -2,10 +2,10 @@
 
 Engines timed on the same bars and the same signals:
 
-* workbench  -- ``workbench.backtest.run_backtest`` with ``EmaCross(fast=50, slow=200)``, all-in
+* workbench  -- ``workbench.core.backtest.run_backtest`` with ``EmaCross(fast=50, slow=200)``, all-in
   (``Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1)`` -> position
   fraction 1.0), ``BacktestConfig(fee_rate=0.0025, slippage=0)``;
-* raw vectorbt -- the same shifted signals (``workbench.indicators.ema`` + ``crossed_above`` /
+* raw vectorbt -- the same shifted signals (``workbench.core.indicators.ema`` + ``crossed_above`` /
   ``crossed_below``) into ``vbt.Portfolio.from_signals(close, entries, exits, price=open, ...)``,
   producing what workbench produces (equity curve, trade records, total return). Run twice: on the
   same UTC-indexed frame workbench gets, and on the same frame with a tz-naive index;
@@ -60,8 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ----------------------------------------------------------------------------------------- data
 # -------------------------------------------------------------------------------------- engines
 def run_workbench(df: Any, fast: int, slow: int) -> Any:
-    from workbench.backtest import BacktestConfig, run_backtest
-    from workbench.strategies import EmaCross, Risk
+    from workbench.core.backtest import BacktestConfig, run_backtest
+    from workbench.core.strategies import EmaCross, Risk
 
     risk = Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1)
     strat = EmaCross(fast=fast, slow=slow, risk=risk)
@@ -72,8 +72,8 @@ def run_vectorbt(df: Any, fast: int, slow: int) -> dict[str, Any]:
     """The same signals straight into vectorbt; returns what workbench returns (equity, trades)."""
     import vectorbt as vbt
 
-    from workbench.indicators import ema
-    from workbench.strategies import crossed_above, crossed_below
+    from workbench.core.indicators import ema
+    from workbench.core.strategies import crossed_above, crossed_below
 
     f, s = ema(df["close"], fast), ema(df["close"], slow)
     entries = crossed_above(f, s).shift(1, fill_value=False)
@@ -91,7 +91,7 @@ def make_bt_strategy(fast: int, slow: int) -> type:
     import pandas as pd
     from backtesting import Strategy
 
-    from workbench.indicators import ema
+    from workbench.core.indicators import ema
 
     def _ema(x: Any, n: int) -> np.ndarray:
         return ema(pd.Series(np.asarray(x, dtype=float)), n).to_numpy()
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: expected 525,600 bars, got {n}")
         return 1
 
-    from workbench.strategies import Risk
+    from workbench.core.strategies import Risk
 
     frac = Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1).position_fraction
     print(f"workbench position_fraction = {frac}")

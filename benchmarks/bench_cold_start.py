@@ -31,8 +31,8 @@ from _common import emit, interleaved, machine_line, make_bars, setup_env, timin
 
 WORKBENCH = """
 import sys, pandas as pd
-from workbench.backtest import BacktestConfig, run_backtest
-from workbench.strategies import EmaCross, Risk
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import EmaCross, Risk
 df = pd.read_parquet(sys.argv[1])
 r = run_backtest(df, EmaCross(fast=50, slow=200, risk=Risk(stop_loss_pct=0, take_profit_pct=0,
                  risk_per_trade=100, max_positions=1)), BacktestConfig(fee_rate=0.0025, slippage=0),

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import numpy as np
 
-    from workbench.indicators import INDICATOR_COLUMNS, compute_indicator_table
+    from workbench.core.indicators import INDICATOR_COLUMNS, compute_indicator_table
 
     df = make_bars(args.bars)
     print(f"{fmt_int(args.bars)} 1m bars; {machine_line()}")

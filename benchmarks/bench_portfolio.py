@@ -4,7 +4,7 @@ The same target weights (``MomentumRotation(lookback=168, top=20)`` decided on t
 week, so the portfolio trades on the first bar of the next one) and the same prices (fills at the open,
 equity at the close, no fees) into:
 
-* workbench  -- ``workbench.backtest.portfolio.simulate_portfolio`` (the kernel call and its equity);
+* workbench  -- ``workbench.core.backtest.portfolio.simulate_portfolio`` (the kernel call and its equity);
 * vectorbt   -- ``vbt.Portfolio.from_orders(close, size, size_type="targetpercent", price=open,
   cash_sharing=True, group_by=True, call_seq="auto")`` and its ``value()``;
 * bt         -- ``bt.Backtest`` with ``WeighTarget`` + ``Rebalance`` on two stamps per bar (open, close),
@@ -51,7 +51,7 @@ def make_universe(k: int, n: int, seed: int = 0) -> Any:
     import numpy as np
     import pandas as pd
 
-    from workbench.backtest import prepare_data
+    from workbench.core.backtest import prepare_data
 
     rng = np.random.default_rng(seed)
     idx = pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC", name="ts")
@@ -70,8 +70,8 @@ def weekly_weights(md: Any) -> Any:
     """Momentum top-20 weights, kept on the last bar of each ISO week only."""
     import numpy as np
 
-    from workbench.backtest.portfolio import portfolio_bars
-    from workbench.strategies.portfolio import MomentumRotation
+    from workbench.core.backtest.portfolio import portfolio_bars
+    from workbench.core.strategies.portfolio import MomentumRotation
 
     w = MomentumRotation(lookback=168, top=20).weights(portfolio_bars(md))
     iso = md.index.isocalendar()
@@ -81,8 +81,8 @@ def weekly_weights(md: Any) -> Any:
 
 
 def run_ours(md: Any, weights: Any) -> Any:
-    from workbench.backtest import BacktestConfig
-    from workbench.backtest.portfolio import ExchangeRules, simulate_portfolio
+    from workbench.core.backtest import BacktestConfig
+    from workbench.core.backtest.portfolio import ExchangeRules, simulate_portfolio
 
     cfg = BacktestConfig(initial_capital=CAPITAL, fee_rate=0.0, slippage=0.0)
     return simulate_portfolio(md, weights, cfg, rebalance="signal", rules=ExchangeRules.off()).value
@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     import numpy as np
     import pandas as pd
 
-    from workbench.backtest.portfolio import run_portfolio_backtest
-    from workbench.strategies.portfolio import TargetWeights
+    from workbench.core.backtest.portfolio import run_portfolio_backtest
+    from workbench.core.strategies.portfolio import TargetWeights
 
     print(machine_line())
     print(f"universe: {args.symbols} symbols x {args.bars:,} 1h bars, weekly rebalancing (momentum top 20)")

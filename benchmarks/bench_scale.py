@@ -96,10 +96,10 @@ def ensure_data(args: argparse.Namespace, scenario: str) -> None:
 def warm() -> None:
     """Import the package and load the numba kernels (from the on-disk cache) in this process: both modes
     are timed warm."""
-    import workbench.distributed  # noqa: F401
-    from workbench.backtest import run_backtest
+    import workbench.app.distributed  # noqa: F401
+    from workbench.core.backtest import run_backtest
+    from workbench.core.strategies import EmaCross
     from workbench.ingest.sample import generate_sample_candles
-    from workbench.strategies import EmaCross
 
     raw = generate_sample_candles({"KRW-WARM": 1e6}, days=2, timeframe="1h")
     frame = raw.rename(columns=lambda c: c.replace("_price", "")).set_index("timestamp")
@@ -110,8 +110,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     """One timed sweep in this (fresh) process; prints JSON."""
     import resource
 
-    from workbench.session import connect
-    from workbench.strategies import EmaCross
+    from workbench.app.session import connect
+    from workbench.core.strategies import EmaCross
 
     wb = connect(database_url=spec["database_url"], cache_enabled=False)
     g, syms, chunk = spec["grid"], spec["symbols"], spec["chunk_size"]

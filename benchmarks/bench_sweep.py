@@ -5,7 +5,7 @@ grid and the same chunking:
 
 * workbench -- ``run_sweep`` over the grid, ``--chunk-size`` combinations per kernel call, each EMA computed
   once per distinct period (``indicator_cache``); it returns every metric of every combination;
-* raw vectorbt, chunked -- each EMA computed once per distinct period too (``workbench.indicators.ema``,
+* raw vectorbt, chunked -- each EMA computed once per distinct period too (``workbench.core.indicators.ema``,
   kept in a dict for the whole sweep), then per chunk of ``--chunk-size`` combinations the shifted
   ``crossed_above``/``crossed_below`` signals as 2-d arrays into one ``Portfolio.from_signals`` call
   (numpy inputs: vectorbt's fast path) and ``total_return()`` per column (less work than the workbench's
@@ -40,8 +40,8 @@ INIT_CASH = 1e7
 
 
 def run_workbench(df: Any, fast: list[int], slow: list[int], chunk: int) -> dict[str, float]:
-    from workbench.backtest import BacktestConfig, run_sweep
-    from workbench.strategies import EmaCross, Risk
+    from workbench.core.backtest import BacktestConfig, run_sweep
+    from workbench.core.strategies import EmaCross, Risk
 
     risk = Risk(stop_loss_pct=0, take_profit_pct=0, risk_per_trade=100, max_positions=1)
     table = run_sweep(df, EmaCross(risk=risk), {"fast": fast, "slow": slow},
@@ -53,8 +53,8 @@ def run_vectorbt(df: Any, fast: list[int], slow: list[int], chunk: int) -> dict[
     import numpy as np
     import vectorbt as vbt
 
-    from workbench.indicators import ema
-    from workbench.strategies import crossed_above, crossed_below
+    from workbench.core.indicators import ema
+    from workbench.core.strategies import crossed_above, crossed_below
 
     close = df["close"]
     cache = {p: ema(close, p) for p in sorted(set(fast) | set(slow))}   # each EMA once, as run_sweep does

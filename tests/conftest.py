@@ -132,8 +132,8 @@ def redis_cache(redis_server_url: str) -> Iterator[RedisCache]:
 def session(db: Database, database_url: str, redis_cache: RedisCache, redis_server_url: str,
             tmp_path: Path) -> Iterator[object]:
     """A connected Workbench on the (emptied) test database and the (flushed) test Redis."""
-    from workbench.config import Settings
-    from workbench.session import connect
+    from workbench.app.session import connect
+    from workbench.services.config import Settings
 
     settings = Settings(database_url=database_url, redis_url=redis_server_url, data_dir=tmp_path / "data",
                         reports_dir=tmp_path / "reports", _env_file=None)

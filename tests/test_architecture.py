@@ -22,7 +22,7 @@ def test_import_contracts_hold() -> None:
 
 def test_importing_the_package_imports_no_heavy_engine() -> None:
     """``import workbench`` (and the pure core's strategies) stays light: no vectorbt, no database."""
-    code = ("import sys, workbench, workbench.strategies, workbench.backtest; "
+    code = ("import sys, workbench, workbench.core.strategies, workbench.core.backtest; "
             "bad = [m for m in ('vectorbt', 'sqlalchemy', 'redis', 'papermill', 'plotly') if m in sys.modules]; "
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)

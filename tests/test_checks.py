@@ -1,4 +1,4 @@
-"""Checked numbers (workbench/checks.py): finite, in range, whole where they must be; messages name the
+"""Checked numbers (workbench/core/checks.py): finite, in range, whole where they must be; messages name the
 input, the range and the value. Expected messages are written out by hand."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from workbench.backtest import BacktestConfig
-from workbench.checks import CAPITAL, MAX_POSITIONS, PERIOD, RECORD_ID, SPEED, Bound
+from workbench.core.backtest import BacktestConfig
+from workbench.core.checks import CAPITAL, MAX_POSITIONS, PERIOD, RECORD_ID, SPEED, Bound
+from workbench.core.strategies import EmaCross, Risk
 from workbench.errors import StrategyError, ValidationError
-from workbench.strategies import EmaCross, Risk
 
 
 @pytest.mark.parametrize("bound, value, ok", [
@@ -55,6 +55,6 @@ def test_the_api_objects_use_the_bounds() -> None:
     assert str(serr.value) == ("EmaCross: parameter 'fast' must be a whole number >= 1 and <= 1000000 bars "
                                "(got inf)")
     with pytest.raises(StrategyError, match=r"^RsiReversion: parameter 'oversold' must be a finite number"):
-        from workbench.strategies import RsiReversion
+        from workbench.core.strategies import RsiReversion
 
         RsiReversion(oversold=math.nan)

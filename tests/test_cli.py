@@ -127,9 +127,9 @@ def test_listing_commands_import_no_heavy_stack() -> None:
 def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
     from dataclasses import asdict
 
-    from workbench.backtest import BacktestConfig
     from workbench.cli import CONFIG_DEFAULTS, FEE_PCT_DEFAULT, RISK_DEFAULTS, SLIPPAGE_PCT_DEFAULT
-    from workbench.strategies import Risk
+    from workbench.core.backtest import BacktestConfig
+    from workbench.core.strategies import Risk
 
     risk = asdict(Risk())      # the CLI's risk options (exits and sizings beyond them are Python-only)
     assert set(RISK_DEFAULTS) == {"risk_per_trade", "max_positions", "stop_loss_pct", "take_profit_pct"}
@@ -166,7 +166,7 @@ def test_fractions_typed_as_percent_options_are_gone() -> None:
 
 
 def test_confirmed_unusual_values_pass_converted() -> None:
-    from workbench.cli_units import check_pct, fractions_from_pct
+    from workbench.cli.units import check_pct, fractions_from_pct
 
     assert fractions_from_pct(fee_pct=0.25, slippage_pct=5.0, risk_free_pct=3.5, confirmed=True) == {
         "fee_rate": 0.0025, "slippage": 0.05, "risk_free_rate": 0.035}

@@ -35,7 +35,7 @@ def test_archive_command(cli_env: dict[str, str], session, tmp_path: Path) -> No
     assert len(list((tmp_path / "arc" / "candles").rglob("part.parquet"))) == 2
     again = run("archive")
     assert "candles: nothing to archive" in again and "candles 0 rows deleted" in again
-    from workbench.session import connect
+    from workbench.app.session import connect
 
     wb = connect()  # the settings of the command (WORKBENCH_ARCHIVE_URL)
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.config import Settings
+from workbench.services.config import Settings
 from workbench.services.embedded import free_port
 from workbench.services.resolve import ResolvedUrls
 

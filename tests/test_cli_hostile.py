@@ -21,8 +21,8 @@ import typer.testing
 from typer.testing import CliRunner
 
 from workbench import cli
-from workbench.cli_errors import describe_failure, describe_usage, usage_kind
-from workbench.session import Workbench
+from workbench.app.session import Workbench
+from workbench.cli.errors import describe_failure, describe_usage, usage_kind
 
 HOSTILE = ["", "ünï∂ødé-✓", "9" * 400, "-1", "nan", "inf", "1e400", "../../../etc/passwd",
            "x'; DROP TABLE candles; --"]

@@ -106,7 +106,7 @@ def test_cache_secret_on_an_empty_database_says_db_init(empty_database: str) -> 
 def test_a_missing_table_points_at_db_init_not_at_the_url(empty_database: str) -> None:
     import sqlalchemy as sa
 
-    from workbench.cli_errors import describe_failure
+    from workbench.cli.errors import describe_failure
     from workbench.store.database import Database
 
     db = Database(empty_database, pool_size=1, max_overflow=0)

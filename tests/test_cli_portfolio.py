@@ -9,7 +9,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from workbench.cli import app
-from workbench.strategies.portfolio import PORTFOLIO_STRATEGIES
+from workbench.core.strategies.portfolio import PORTFOLIO_STRATEGIES
 
 
 def run(*args: str) -> str:

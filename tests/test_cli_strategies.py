@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from workbench.cli import app
 
 USER_FILE = '''
-from workbench.indicators import sma
-from workbench.strategies import Strategy, crossed_above, crossed_below, strategy
+from workbench.core.indicators import sma
+from workbench.core.strategies import Strategy, crossed_above, crossed_below, strategy
 
 
 class SmaCross(Strategy):
@@ -33,7 +33,7 @@ def dip_buyer(df, *, drop=0.01):
 '''
 
 LEAKY_FILE = '''
-from workbench.strategies import strategy
+from workbench.core.strategies import strategy
 
 
 @strategy("peek", "day_trading")

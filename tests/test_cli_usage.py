@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from workbench.cli_errors import describe_failure
+from workbench.cli.errors import describe_failure
 from workbench.services.embedded import free_port
 
 CLI = [sys.executable, "-c", "from workbench.cli import main; main()"]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from workbench.core.strategies import EmaCross
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 GRID = {"fast": [3, 5, 8], "slow": [13, 21, 34]}

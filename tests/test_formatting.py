@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.formatting import (
+from workbench.present.formatting import (
     format_count,
     format_days,
     format_krw,
@@ -88,14 +88,14 @@ def test_times_in_kst() -> None:
 
 
 def test_units_agree_with_the_engines_metric_table() -> None:
-    from workbench.backtest import METRIC_INFO
+    from workbench.core.backtest import METRIC_INFO
 
     for key, info in METRIC_INFO.items():
         assert metric_unit(key) == info.unit, key
 
 
 def test_format_cell_by_column_and_type() -> None:
-    from workbench.formatting import format_cell, format_params
+    from workbench.present.formatting import format_cell, format_params
 
     assert format_cell("change", 0.01308) == "+1.31%"            # quality's price jumps: percent, not 0.01308
     assert format_cell("pnl_difference", -0.004) == "₩0"         # never "-0.00"
@@ -110,7 +110,7 @@ def test_format_cell_by_column_and_type() -> None:
 
 
 def test_table_layout_keeps_numbers_whole() -> None:
-    from workbench.layout import TableColumn, column_widths, fit_columns
+    from workbench.present.layout import TableColumn, column_widths, fit_columns
 
     cols = [TableColumn("id", "id", ("7",), numeric=True, priority=3),
             TableColumn("equity", "equity", ("₩94,328,000",), numeric=True, priority=2),

@@ -12,13 +12,13 @@ import uuid
 import numpy as np
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
-from workbench.backtest.search import ParamSpec, parse_space
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest.search import ParamSpec, parse_space
+from workbench.core.markets import normalize_timeframe
+from workbench.core.strategies import EmaCross
 from workbench.errors import ValidationError
 from workbench.ingest.sample import generate_sample_candles
-from workbench.markets import normalize_timeframe
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 
 def test_parse_space_from_the_cli_and_from_python() -> None:
@@ -107,7 +107,7 @@ def test_optimize_killed_midway_resumes_to_the_total(  # type: ignore[no-untyped
         loaded, cli_env: dict[str, str]) -> None:
     import optuna
 
-    from workbench.optimize import study_storage, study_sweep_id
+    from workbench.app.optimize import study_storage, study_sweep_id
 
     name = f"kill-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, **cli_env}
@@ -149,7 +149,7 @@ def test_two_workers_share_one_study_and_store_each_best_once(  # type: ignore[n
         loaded, cli_env: dict[str, str]) -> None:
     import optuna
 
-    from workbench.optimize import study_storage, study_sweep_id
+    from workbench.app.optimize import study_storage, study_sweep_id
 
     name = f"pair-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, **cli_env}

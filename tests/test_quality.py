@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.core.quality import quality_report
 from workbench.errors import ValidationError
-from workbench.quality import quality_report
 
 
 def _frame(n: int = 100) -> pd.DataFrame:

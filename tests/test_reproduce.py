@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from workbench.backtest import run_backtest
 from workbench.cli import app
+from workbench.core.backtest import run_backtest
+from workbench.core.strategies import EmaCross, Risk, RsiReversion
 from workbench.errors import DataNotFoundError, ValidationError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.manifest import LOCK_KEY, package_versions, result_digests
 from workbench.store.writer import write_frame, write_table
-from workbench.strategies import EmaCross, Risk, RsiReversion
 
 ROOT = Path(__file__).resolve().parents[1]
 SYMBOLS = "KRW-SYNBTC,KRW-SYNETH"

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from workbench.cli import app
+from workbench.core.strategies import EmaCross
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

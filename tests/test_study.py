@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench.config import Settings
+from workbench.app.study import run_study
+from workbench.core.strategies import BUILTIN_STRATEGIES
 from workbench.ingest.sample import SAMPLE_LABEL
-from workbench.strategies import BUILTIN_STRATEGIES
-from workbench.study import run_study
+from workbench.services.config import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -18,37 +18,35 @@ from typing import TYPE_CHECKING, Any
 from workbench._version import __version__
 
 _EXPORTS: dict[str, str] = {
-    "Settings": "workbench.config",
-    "Workbench": "workbench.session",
-    "connect": "workbench.session",
+    "Settings": "workbench.services.config",
+    "Workbench": "workbench.app.session",
+    "connect": "workbench.app.session",
     "load_candles": "workbench.store.market_data",
-    "quality_report": "workbench.quality",
-    "compute_indicator_table": "workbench.indicators",
-    "Strategy": "workbench.strategies",
-    "strategy": "workbench.strategies",
-    "Risk": "workbench.strategies",
-    "EmaCross": "workbench.strategies",
-    "RsiReversion": "workbench.strategies",
-    "BollingerReversion": "workbench.strategies",
-    "MacdTrend": "workbench.strategies",
-    "GoldenCross": "workbench.strategies",
-    "BacktestConfig": "workbench.backtest",
-    "BacktestResult": "workbench.backtest",
-    "run_backtest": "workbench.backtest",
-    "run_sweep": "workbench.backtest",
-    "walk_forward": "workbench.backtest",
+    "quality_report": "workbench.core.quality",
+    "compute_indicator_table": "workbench.core.indicators",
+    "Strategy": "workbench.core.strategies",
+    "strategy": "workbench.core.strategies",
+    "Risk": "workbench.core.strategies",
+    "EmaCross": "workbench.core.strategies",
+    "RsiReversion": "workbench.core.strategies",
+    "BollingerReversion": "workbench.core.strategies",
+    "MacdTrend": "workbench.core.strategies",
+    "GoldenCross": "workbench.core.strategies",
+    "BacktestConfig": "workbench.core.backtest",
+    "BacktestResult": "workbench.core.backtest",
+    "run_backtest": "workbench.core.backtest",
+    "run_sweep": "workbench.core.backtest",
+    "walk_forward": "workbench.core.backtest",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from workbench.backtest import BacktestConfig, BacktestResult, run_backtest, run_sweep, walk_forward
-    from workbench.config import Settings
-    from workbench.indicators import compute_indicator_table
-    from workbench.quality import quality_report
-    from workbench.session import Workbench, connect
-    from workbench.store.market_data import load_candles
-    from workbench.strategies import (
+    from workbench.app.session import Workbench, connect
+    from workbench.core.backtest import BacktestConfig, BacktestResult, run_backtest, run_sweep, walk_forward
+    from workbench.core.indicators import compute_indicator_table
+    from workbench.core.quality import quality_report
+    from workbench.core.strategies import (
         BollingerReversion,
         EmaCross,
         GoldenCross,
@@ -58,6 +56,8 @@ if TYPE_CHECKING:
         Strategy,
         strategy,
     )
+    from workbench.services.config import Settings
+    from workbench.store.market_data import load_candles
 
 
 def __getattr__(name: str) -> Any:

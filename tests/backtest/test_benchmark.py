@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import EmaCross
 from workbench.errors import ValidationError
-from workbench.strategies import EmaCross
 
 CAPITAL = 1_000_000.0
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, prepare_data, run_backtest, run_sweep, walk_forward
+from workbench.core.backtest import BacktestConfig, prepare_data, run_backtest, run_sweep, walk_forward
+from workbench.core.strategies import EmaCross, Risk, strategy
 from workbench.errors import ValidationError
-from workbench.strategies import EmaCross, Risk, strategy
 
 IDX = pd.date_range("2025-01-01", periods=40, freq="1h", tz="UTC", name="ts")
 
@@ -140,7 +140,7 @@ def test_walk_forward_accepts_only_rankable_metric_names(metric: str) -> None:
 
 
 def test_sweep_computes_each_indicator_once_per_distinct_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    import workbench.indicators._kernels as kernels
+    import workbench.core.indicators._kernels as kernels
 
     calls: list[int] = []
     real = kernels.ema_kernel
@@ -149,7 +149,7 @@ def test_sweep_computes_each_indicator_once_per_distinct_value(monkeypatch: pyte
         calls.append(int(period))
         return real(x, period)
 
-    monkeypatch.setattr("workbench.indicators.trend.ema_kernel", counting)
+    monkeypatch.setattr("workbench.core.indicators.trend.ema_kernel", counting)
     table = run_sweep(_random(4, n=300), EmaCross(), {"fast": [3, 5, 8], "slow": [13, 21, 34]}, chunk_size=2,
                       timeframe="1h", progress=False)
     assert len(table) == 9

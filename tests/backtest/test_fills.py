@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
-from workbench.strategies import Risk, strategy
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import Risk, strategy
 
 FREE = BacktestConfig(initial_capital=1_000_000, fee_rate=0.0, slippage=0.0)
 

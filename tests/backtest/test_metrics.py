@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import METRIC_INFO, BacktestConfig, Metrics, compute_metrics, daily_returns, run_backtest
-from workbench.strategies import EmaCross, Risk
+from workbench.core.backtest import METRIC_INFO, BacktestConfig, Metrics, compute_metrics, daily_returns, run_backtest
+from workbench.core.strategies import EmaCross, Risk
 
 CAPITAL = 10_000_000.0
 
@@ -179,7 +179,7 @@ def test_risk_free_rate_in_sharpe_sortino_and_alpha_equals_empyrical(run) -> Non
 def test_daily_figures_do_not_depend_on_the_index_unit(unit: str) -> None:
     # 6-hourly bars over three UTC days, the first day starting at 06:00; closes worked out by hand:
     # day ends 1000 -> 1100 (day 1: 3 bars), 990 (day 2), 1089 (day 3, 2 bars)
-    from workbench.backtest.stats import daily_returns
+    from workbench.core.backtest.stats import daily_returns
 
     idx = pd.DatetimeIndex(["2025-01-01 06:00", "2025-01-01 12:00", "2025-01-01 18:00", "2025-01-02 00:00",
                             "2025-01-02 06:00", "2025-01-02 12:00", "2025-01-02 18:00", "2025-01-03 00:00",

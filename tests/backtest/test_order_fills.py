@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import Orders, Risk, strategy
 from workbench.errors import ValidationError
-from workbench.strategies import Orders, Risk, strategy
 
 FREE = BacktestConfig(initial_capital=1_000_000, fee_rate=0.0, slippage=0.0)
 FLAT = (100.0, 100.5, 99.5, 100.0)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest.overfitting import (
+from workbench.core.backtest.overfitting import (
     deflated_sharpe_ratio,
     expected_max_sharpe,
     overfitting_report,

@@ -21,8 +21,8 @@ from backtesting import Strategy as BtStrategy
 from backtesting.lib import crossover
 from backtesting.test import GOOG, SMA
 
-from workbench.backtest import BacktestConfig, run_backtest
-from workbench.strategies import GoldenCross, Risk
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import GoldenCross, Risk
 
 
 class SmaCrossBt(BtStrategy):  # type: ignore[misc]

@@ -21,9 +21,9 @@ from backtesting import Strategy as BtStrategy
 from backtesting.lib import crossover
 from backtesting.test import EURUSD, GOOG, SMA
 
-from workbench.backtest import BacktestConfig, run_backtest
-from workbench.indicators import sma
-from workbench.strategies import Orders, Risk, crossed_above, crossed_below, strategy
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.indicators import sma
+from workbench.core.strategies import Orders, Risk, crossed_above, crossed_below, strategy
 
 
 class SmaCrossOrdersBt(BtStrategy):  # type: ignore[misc]

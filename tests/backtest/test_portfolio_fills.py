@@ -10,19 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, prepare_data, run_backtest
-from workbench.backtest.portfolio import (
+from workbench.core.backtest import BacktestConfig, prepare_data, run_backtest
+from workbench.core.backtest.portfolio import (
     ExchangeRules,
     portfolio_bars,
     rebalance_bars,
     run_portfolio_backtest,
     simulate_portfolio,
 )
-from workbench.backtest.portfolio._nb import tick_round_nb
+from workbench.core.backtest.portfolio._nb import tick_round_nb
+from workbench.core.paper.rules import round_price
+from workbench.core.strategies import PORTFOLIO_STRATEGIES, Risk, builtin_strategy
+from workbench.core.strategies.portfolio import EqualWeight, TargetWeights
 from workbench.errors import StrategyError
-from workbench.paper.rules import round_price
-from workbench.strategies import PORTFOLIO_STRATEGIES, Risk, builtin_strategy
-from workbench.strategies.portfolio import EqualWeight, TargetWeights
 
 OFF = ExchangeRules.off()
 

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, prepare_data
-from workbench.backtest.data import MarketData
-from workbench.backtest.portfolio import ExchangeRules, listing_bounds, portfolio_bars, simulate_portfolio
-from workbench.strategies.portfolio import TargetWeights
+from workbench.core.backtest import BacktestConfig, prepare_data
+from workbench.core.backtest.data import MarketData
+from workbench.core.backtest.portfolio import ExchangeRules, listing_bounds, portfolio_bars, simulate_portfolio
+from workbench.core.strategies.portfolio import TargetWeights
 
 CAPITAL = 1_000_000.0
 

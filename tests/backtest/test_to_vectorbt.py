@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from backtesting.test import GOOG
 
-from workbench.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import EmaCross, GoldenCross, Risk
+from workbench.core.strategies.portfolio import MomentumRotation
 from workbench.ingest.sample import generate_sample_candles
-from workbench.strategies import EmaCross, GoldenCross, Risk
-from workbench.strategies.portfolio import MomentumRotation
 
 # vectorbt 1.2 renames columns in place, which pandas 3.1 deprecates
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning",

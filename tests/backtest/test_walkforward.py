@@ -7,11 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, FoldWindow, compute_metrics, prepare_data, run_backtest, walk_forward
-from workbench.backtest.result import BacktestResult
-from workbench.backtest.walkforward import stitch, walk_forward_windows
+from workbench.core.backtest import (
+    BacktestConfig,
+    FoldWindow,
+    compute_metrics,
+    prepare_data,
+    run_backtest,
+    walk_forward,
+)
+from workbench.core.backtest.result import BacktestResult
+from workbench.core.backtest.walkforward import stitch, walk_forward_windows
+from workbench.core.strategies import EmaCross
 from workbench.errors import ValidationError
-from workbench.strategies import EmaCross
 
 CAPITAL = 1_000_000.0
 

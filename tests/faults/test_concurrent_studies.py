@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench.config import Settings
+from workbench.core.strategies import BUILTIN_STRATEGIES
+from workbench.services.config import Settings
 from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
 from workbench.services.resolve import stop_embedded
-from workbench.strategies import BUILTIN_STRATEGIES
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.db, pytest.mark.redis]
 

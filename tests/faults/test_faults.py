@@ -133,9 +133,9 @@ def test_postgres_killed_during_an_import_leaves_nothing_and_a_rerun_completes(p
 _STUDY_LIKE = r"""
 import sys, time
 from pathlib import Path
-from workbench.config import Settings
+from workbench.services.config import Settings
 from workbench.services.resolve import finish_embedded
-from workbench.session import connect
+from workbench.app.session import connect
 settings = Settings(data_dir=Path(sys.argv[1]), database_url=None, redis_url=None, _env_file=None)
 wb = connect(settings)
 Path(sys.argv[2]).write_text(",".join(wb.urls.started))
@@ -148,9 +148,9 @@ print(finish_embedded(settings, wb.urls))   # what run_study does at its end
 
 def test_a_finishing_run_does_not_stop_servers_another_process_uses_and_the_last_user_stops_them(
         tmp_path: Path) -> None:
-    from workbench.config import Settings
+    from workbench.app.session import connect
+    from workbench.services.config import Settings
     from workbench.services.resolve import finish_embedded, stop_embedded
-    from workbench.session import connect
 
     data = Path(tempfile.mkdtemp(prefix="wb-faults-share-"))
     settings = Settings(data_dir=data, database_url=None, redis_url=None, _env_file=None)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fake_notify import FakeSMTP, FakeTelegram, serving_smtp, serving_telegram
 
-from workbench.notify import notify
+from workbench.app.notify import notify
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

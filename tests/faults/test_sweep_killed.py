@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from workbench.backtest import combo_key, parameter_grid
+from workbench.core.backtest import combo_key, parameter_grid
 from workbench.ingest.sample import generate_sample_candles
 from workbench.services.embedded import EmbeddedPostgres
 from workbench.store.database import Database

@@ -1,4 +1,4 @@
-"""workbench.indicators against the real TA-Lib (``talib``) on synthetic random-walk bars."""
+"""workbench.core.indicators against the real TA-Lib (``talib``) on synthetic random-walk bars."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import talib  # the reference: a dev dependency, required (a missing TA-Lib fails the run, it does not skip)
 
-from workbench.indicators import (
+from workbench.core.indicators import (
     CANDLE_INDICATOR_COLUMNS,
     INDICATOR_COLUMNS,
     atr,

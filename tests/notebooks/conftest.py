@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from workbench.core.strategies import EmaCross, Risk
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross, Risk
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL_RANGE = {"start": "2025-01-01", "end": "2025-01-04"}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from workbench.reporting import run_report
+from workbench.app.report import run_report
 
 SMALL = {"start": "2025-01-01", "end": "2025-01-04", "strategy_params": '{"fast": 5, "slow": 13}',
          "symbols": "KRW-SYNBTC,KRW-SYNETH", "max_positions": "2", "store": "false"}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from test_notebooks import SMALL  # the small parameters of every report (same folder)
 
-from workbench.reporting import run_report
+from workbench.app.report import run_report
 
 KEEP = os.environ.get("WORKBENCH_TEST_KEEP_REPORTS")  # a folder to copy the rendered reports to (to look at)
 

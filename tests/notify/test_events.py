@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from workbench.app.notify import list_notifications
+from workbench.app.notify.events import check_after_ingest, report_finished
 from workbench.cli import app
+from workbench.core.strategies import EmaCross
 from workbench.errors import DataNotFoundError
-from workbench.notify import list_notifications
-from workbench.notify.events import check_after_ingest, report_finished
 from workbench.store.paper_keys import redis_client
 from workbench.store.writer import write_frame
-from workbench.strategies import EmaCross
 
 
 def _candles(symbol, start, n, *, drop=(), zero_volume=()):
@@ -106,8 +106,8 @@ def test_optimize_notifies_when_finished(session):
 
 
 def test_paper_run_end_and_failure_notify(session, monkeypatch):
+    from workbench.app.paper.runner import _Run, replay
     from workbench.ingest.sample import generate_sample_candles
-    from workbench.paper.runner import _Run, replay
     from workbench.store.writer import write_table
 
     write_table(session.db, "candles", generate_sample_candles(days=10))

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from workbench.notify import Notification, NotificationWarning, list_notifications, notify
+from workbench.app.notify import Notification, NotificationWarning, list_notifications, notify
 from workbench.store.cache import RedisCache
 
 

@@ -10,9 +10,9 @@ import socket
 import pytest
 from fake_notify import FakeSMTP, FakeTelegram, serving_smtp, serving_telegram
 
+from workbench.app.notify.channels import EmailChannel, TelegramChannel
+from workbench.app.notify.worker import WorkerOptions, run_worker
 from workbench.errors import ServiceError
-from workbench.notify.channels import EmailChannel, TelegramChannel
-from workbench.notify.worker import WorkerOptions, run_worker
 
 
 def _msg(mid, to, text, kind="sweep_finished"):

@@ -7,14 +7,14 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
+from workbench.app.paper.runner import replay
 from workbench.cli import app
+from workbench.core.strategies import EmaCross, Risk
 from workbench.errors import ConfigError
 from workbench.ingest.sample import generate_sample_candles
-from workbench.paper.runner import replay
 from workbench.store.paper_keys import redis_client
 from workbench.store.secrets import ENV_VAR, BithumbKeys, generate_key, load_bithumb_keys, store_bithumb_keys
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross, Risk
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

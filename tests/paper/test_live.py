@@ -10,13 +10,13 @@ import pytest
 import requests
 from fake_bithumb import FakeBithumb, Reply, json_reply
 
+from workbench.app.paper.reconcile import reconcile_run
+from workbench.app.paper.runner import live, resume
+from workbench.core.paper.rules import OrderRules
+from workbench.core.strategies import EmaCross, Risk
 from workbench.ingest.bithumb import BithumbClient
 from workbench.ingest.sample import generate_sample_candles
-from workbench.paper.reconcile import reconcile_run
-from workbench.paper.rules import OrderRules
-from workbench.paper.runner import live, resume
 from workbench.store.paper import get_run, run_frames
-from workbench.strategies import EmaCross, Risk
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

@@ -14,12 +14,12 @@ from datetime import UTC
 import psycopg
 import pytest
 
+from workbench.app.paper.runner import resume
+from workbench.core.strategies import EmaCross
 from workbench.errors import InUseError
 from workbench.ingest.sample import generate_sample_candles
-from workbench.paper.runner import resume
 from workbench.store.paper_runner import hold_paper_run
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from workbench.paper.reconcile import CAUSES, partial_trades, reconcile_trades
+from workbench.app.paper.reconcile import CAUSES, partial_trades, reconcile_trades
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 

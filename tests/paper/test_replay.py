@@ -8,16 +8,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from workbench.backtest import BacktestConfig, run_backtest
+from workbench.app.paper.reconcile import paper_trades, reconcile_run
+from workbench.app.paper.runner import replay, resume
 from workbench.cli import app
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.paper.rules import OrderRules
+from workbench.core.strategies import EmaCross, Risk
 from workbench.ingest.sample import generate_sample_candles
-from workbench.paper.reconcile import paper_trades, reconcile_run
-from workbench.paper.rules import OrderRules
-from workbench.paper.runner import replay, resume
 from workbench.store.paper import get_run, run_frames
 from workbench.store.paper_keys import redis_client
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross, Risk
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

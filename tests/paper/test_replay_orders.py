@@ -7,15 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
-from workbench.indicators import ema
+from workbench.app.paper.reconcile import paper_trades, reconcile_run
+from workbench.app.paper.runner import replay
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.indicators import ema
+from workbench.core.paper.rules import OrderRules
+from workbench.core.strategies import Orders, Risk, crossed_above, crossed_below, strategy
 from workbench.ingest.sample import generate_sample_candles
-from workbench.paper.reconcile import paper_trades, reconcile_run
-from workbench.paper.rules import OrderRules
-from workbench.paper.runner import replay
 from workbench.store.paper import run_frames
 from workbench.store.writer import write_table
-from workbench.strategies import Orders, Risk, crossed_above, crossed_below, strategy
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig
+from workbench.app.paper.book import walk_book
+from workbench.core.backtest import BacktestConfig
+from workbench.core.paper.engine import Fill, PaperBroker, Skip
+from workbench.core.paper.rules import OrderRules, round_price, round_quantity, tick_size
+from workbench.core.strategies import Risk
 from workbench.errors import ValidationError
-from workbench.paper.book import walk_book
-from workbench.paper.engine import Fill, PaperBroker, Skip
-from workbench.paper.rules import OrderRules, round_price, round_quantity, tick_size
-from workbench.strategies import Risk
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 H = pd.Timedelta(hours=1)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from portal_data import PASSWORD, SECRET
 
-from workbench.accounts import add_user
+from workbench.app.accounts import add_user
 from workbench.portal import PortalConfig, create_app
 
 

@@ -12,7 +12,7 @@ import httpx
 import sqlalchemy as sa
 from portal_data import PASSWORD
 
-from workbench.monitor import format_bytes, snapshot
+from workbench.app.monitor import format_bytes, snapshot
 from workbench.store.monitor import archive_state, connections, redis_stats, table_sizes
 
 

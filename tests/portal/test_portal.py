@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from portal_data import PASSWORD, SECRET
 
-from workbench.accounts import disable_user, enable_user, set_password
+from workbench.app.accounts import disable_user, enable_user, set_password
 from workbench.portal.files import resolve_report
 
 
@@ -177,7 +177,7 @@ def test_login_forms_are_csrf_safe(portal: Any, alice: int) -> None:
 
 def test_failed_logins_are_limited_per_user_and_per_address(portal: Any, alice: int, db: Any,
                                                             redis_cache: Any) -> None:
-    from workbench.accounts import add_user
+    from workbench.app.accounts import add_user
 
     add_user(db, "bob", "bob@example.com", PASSWORD)
     base = portal(max_failures_per_user=3, max_failures_per_address=5)

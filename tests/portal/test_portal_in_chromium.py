@@ -18,9 +18,9 @@ import pytest
 from cdp import Browser
 from portal_data import PASSWORD
 
-from workbench.accounts import disable_user
+from workbench.app.accounts import disable_user
+from workbench.app.report import run_report
 from workbench.ingest.sample import generate_sample_candles
-from workbench.reporting import run_report
 from workbench.store.writer import write_table
 
 REPO = Path(__file__).resolve().parents[2]

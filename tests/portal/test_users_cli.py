@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
-from workbench.accounts import authenticate
+from workbench.app.accounts import authenticate
 from workbench.cli import app
+from workbench.core.strategies import EmaCross
 from workbench.errors import WorkbenchError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.runs import list_runs
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 
 def run(*args: str, input: str | None = None) -> str:

@@ -12,10 +12,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import EmaCross, Risk
 from workbench.errors import ValidationError
 from workbench.ingest.sample import SAMPLE_LABEL, generate_sample_candles
-from workbench.reporting import (
+from workbench.present import (
     candles_figure,
     drawdown_figure,
     equity_figure,
@@ -31,7 +32,6 @@ from workbench.reporting import (
     trades_on_price,
     walk_forward_figure,
 )
-from workbench.strategies import EmaCross, Risk
 
 IDX = pd.date_range("2025-01-01", periods=10, freq="1h", tz="UTC", name="ts")
 
@@ -317,6 +317,6 @@ def test_setup_plotly_uses_the_offline_notebook_renderer() -> None:
 
 
 def test_import_changes_no_plotly_setting() -> None:
-    code = ("import plotly.io as pio; before = pio.renderers.default; import workbench.reporting; "
+    code = ("import plotly.io as pio; before = pio.renderers.default; import workbench.present; "
             "assert pio.renderers.default == before, pio.renderers.default")
     subprocess.run([sys.executable, "-c", code], check=True)

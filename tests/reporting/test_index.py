@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from workbench.reporting.index import build_index, report_entries
+from workbench.present.index import build_index, report_entries
 
 
 def _report(folder: Path, stem: str, meta: dict[str, object] | None) -> None:
@@ -49,7 +49,7 @@ def test_two_rebuilds_at_once_both_reports_listed(tmp_path: Path, monkeypatch) -
     not overwrite the index with its older listing (rebuilds take turns)."""
     import threading
 
-    from workbench.reporting import index as index_module
+    from workbench.present import index as index_module
 
     real = index_module.report_entries
     listed, go = threading.Event(), threading.Event()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.reporting import run as report_run
+from workbench.app import report as report_run
 
 
 def test_reports_started_in_the_same_second_get_distinct_files(tmp_path: Path) -> None:

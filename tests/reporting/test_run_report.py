@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from workbench.app.report import available_notebooks, notebook_parameters, resolve_notebook, run_report
 from workbench.errors import ValidationError, WorkbenchError
-from workbench.reporting import available_notebooks, notebook_parameters, resolve_notebook, run_report
 
 PARAMETERS = '''
 greeting = "hello"  # any text
@@ -24,7 +24,7 @@ note = None
 '''
 
 BODY = '''
-from workbench.reporting import setup_plotly
+from workbench.present import setup_plotly
 
 setup_plotly()
 import plotly.graph_objects as go
@@ -219,7 +219,7 @@ def test_disk_full_writing_the_html_keeps_the_complete_notebook(tiny: Path, tmp_
     import errno
     import os
 
-    from workbench.reporting import run as report_run
+    from workbench.app import report as report_run
 
     real = report_run._write_atomic
 

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.strategies import EmaCross, Risk
 from workbench.errors import ValidationError
-from workbench.reporting import (
+from workbench.present import (
     REPORT_MIMETYPE,
     data_summary,
     drawdown_periods,
@@ -19,7 +20,6 @@ from workbench.reporting import (
     underwater_figure,
     worst_drawdowns_table,
 )
-from workbench.strategies import EmaCross, Risk
 
 
 def times(x: object) -> list[pd.Timestamp]:
@@ -142,7 +142,7 @@ def test_data_summary_counts_gaps_of_the_window() -> None:
 
 
 def test_plot_result_and_exports(result, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from workbench.reporting import export_result
+    from workbench.present import export_result
 
     res, frame = result
     fig = res.plot()
@@ -177,7 +177,7 @@ def test_drawdown_periods_count_the_initial_capital_as_the_first_peak() -> None:
 
 
 def test_thin_keeps_extremes_and_ends() -> None:
-    from workbench.backtest.plot import thin
+    from workbench.present.result_figures import thin
 
     idx = pd.date_range("2025-01-01", periods=12, freq="1min", tz="UTC")
     s = pd.Series([5, 1, 9, 4, 4, 0, 7, 3, 8, 2, 6, 5], index=idx, dtype=float)
@@ -189,7 +189,7 @@ def test_thin_keeps_extremes_and_ends() -> None:
 
 
 def test_coarser_bars_merge_ohlcv_by_hand() -> None:
-    from workbench.reporting.figures import coarser_bars
+    from workbench.present.report_figures import coarser_bars
 
     idx = pd.date_range("2025-01-01", periods=5, freq="1min", tz="UTC")
     bars = pd.DataFrame({"open": [1.0, 2, 3, 4, 5], "high": [2.0, 5, 4, 6, 5.5], "low": [0.5, 1, 2, 3, 4],
@@ -201,7 +201,7 @@ def test_coarser_bars_merge_ohlcv_by_hand() -> None:
 
 
 def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untyped-def]
-    from workbench.reporting import formatted, metrics_table, report_heading
+    from workbench.present import formatted, metrics_table, report_heading
 
     frame = pd.DataFrame({"fast": [5, 8], "total_return": [0.0512, -0.020542], "avg_loss": [-100701.76, None],
                           "sharpe_ratio": [1.23456, float("nan")], "created_at": [IDX[0], IDX[1]],
@@ -226,7 +226,7 @@ def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untype
 
 
 def test_results_table_ranks_and_titles() -> None:
-    from workbench.reporting import results_table
+    from workbench.present import results_table
 
     table = pd.DataFrame({"fast": [8.0, 5.0], "slow": [21, 34], "sharpe_ratio": [1.5, 0.25],
                           "total_return": [0.1, -0.02], "max_drawdown": [0.05, 0.083], "total_trades": [12, 3],
@@ -240,7 +240,7 @@ def test_results_table_ranks_and_titles() -> None:
 
 
 def test_versus_benchmark_says_when_everything_loses() -> None:
-    from workbench.reporting import versus_benchmark
+    from workbench.present import versus_benchmark
 
     assert versus_benchmark({"A": 0.02, "B": -0.01, "C": 0.2}, 0.25, best="A") == (
         "All 3 strategies lose to buy & hold (+25.00%); the least bad by Sharpe is A (+2.00%).")
@@ -251,7 +251,7 @@ def test_versus_benchmark_says_when_everything_loses() -> None:
 
 
 def test_full_table_empty_says_none_and_hides_a_range_index() -> None:
-    from workbench.reporting import full_table
+    from workbench.present import full_table
 
     assert full_table(pd.DataFrame({"a": []})).html == '<p class="wb-none"><em>none</em></p>'
     html = full_table(pd.DataFrame({"a": ["x"]})).html

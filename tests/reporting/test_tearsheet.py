@@ -7,12 +7,12 @@ import empyrical as ep
 import numpy as np
 import pandas as pd
 
-from workbench.backtest import BacktestConfig, WalkForwardResult, compute_metrics, prepare_data, run_backtest
-from workbench.backtest.result import BacktestResult
-from workbench.backtest.walkforward import stitch
-from workbench.reporting import metrics_with_benchmark, return_distribution_figure, rolling_ratios
-from workbench.reporting.walkforward import walk_forward_summary
-from workbench.strategies import EmaCross
+from workbench.core.backtest import BacktestConfig, WalkForwardResult, compute_metrics, prepare_data, run_backtest
+from workbench.core.backtest.result import BacktestResult
+from workbench.core.backtest.walkforward import stitch
+from workbench.core.strategies import EmaCross
+from workbench.present import metrics_with_benchmark, return_distribution_figure, rolling_ratios
+from workbench.present.walkforward import walk_forward_summary
 
 CAPITAL = 1_000_000.0
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from workbench.config import Settings
+from workbench.app.session import connect
+from workbench.services.config import Settings
 from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
 from workbench.services.resolve import resolve_urls, stop_embedded
-from workbench.session import connect
 
 pytestmark = pytest.mark.slow
 

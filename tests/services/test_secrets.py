@@ -20,7 +20,7 @@ def test_a_run_leaks_no_password(tmp_path: Path) -> None:
     import psycopg
     import redis
 
-    from workbench.config import Settings
+    from workbench.services.config import Settings
     from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
     from workbench.services.resolve import stop_embedded
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from workbench.indicators import INDICATOR_COLUMNS, compute_indicator_table
+from workbench.core.indicators import INDICATOR_COLUMNS, compute_indicator_table
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.database import Database
 from workbench.store.indicator_store import compute_and_store_indicators

@@ -11,10 +11,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from workbench.core.strategies import EmaCross
 from workbench.store.database import Database
 from workbench.store.locks import advisory_lock, lock_key
 from workbench.store.runs import ensure_user, save_strategy
-from workbench.strategies import EmaCross
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from workbench.core.strategies import EmaCross, Risk, RsiReversion, strategy
 from workbench.errors import DataNotFoundError, StrategyError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.runs import load_strategy, save_strategy
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross, Risk, RsiReversion, strategy
 
 SYMBOLS = ["KRW-SYNBTC", "KRW-SYNETH"]
 

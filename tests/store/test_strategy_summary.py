@@ -11,11 +11,11 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from workbench.core.strategies import EmaCross, strategy
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.database import Database
 from workbench.store.runs import backtesting, save_strategy
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross, strategy
 
 #: what the probe strategy saw of its own row each time its signals were computed
 SEEN: list[bool] = []

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from workbench.core.strategies import EmaCross
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from workbench.backtest import run_backtest
+from workbench.core.backtest import run_backtest
+from workbench.core.strategies import EmaCross
 from workbench.errors import ValidationError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 from workbench.store.writer import write_table
-from workbench.strategies import EmaCross
 
 pytestmark = [pytest.mark.db, pytest.mark.redis]
 GRID = {"fast": [3, 4, 5, 6, 7, 8, 9, 10, 11, 12], "slow": [20, 26, 32, 38, 44, 50]}

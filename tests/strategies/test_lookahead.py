@@ -1,4 +1,4 @@
-"""The lookahead and warm-up gate (workbench.strategies.lookahead): every built-in passes, deliberately leaky
+"""The lookahead and warm-up gate (workbench.core.strategies.lookahead): every built-in passes, deliberately leaky
 strategies are caught, warm-ups are the ones worked out by hand."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.core.indicators import ema, sma, track
+from workbench.core.strategies import BUILTIN_STRATEGIES, check_strategy, higher_timeframe, strategy
 from workbench.errors import ValidationError
-from workbench.indicators import ema, sma, track
-from workbench.strategies import BUILTIN_STRATEGIES, check_strategy, higher_timeframe, strategy
 
 
 def ohlcv(n: int = 1500, seed: int = 3) -> pd.DataFrame:
@@ -179,7 +179,7 @@ def test_bad_inputs_are_refused() -> None:
 
 def test_sma_probe_agrees_with_pandas() -> None:
     # the recorded indicator is the workbench's SMA, the same values pandas' rolling mean gives
-    from workbench.indicators import record_indicators
+    from workbench.core.indicators import record_indicators
 
     with record_indicators() as rec:
         sma(DATA["close"], 7)

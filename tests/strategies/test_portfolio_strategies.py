@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import prepare_data
-from workbench.backtest.portfolio import portfolio_bars
+from workbench.core.backtest import prepare_data
+from workbench.core.backtest.portfolio import portfolio_bars
+from workbench.core.strategies.portfolio import EqualWeight, InverseVolatility, MomentumRotation, PortfolioBars
 from workbench.errors import StrategyError
-from workbench.strategies.portfolio import EqualWeight, InverseVolatility, MomentumRotation, PortfolioBars
 
 
 def bars_of(closes: dict[str, list[float]]) -> PortfolioBars:

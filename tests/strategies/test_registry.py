@@ -1,4 +1,4 @@
-"""Strategies by name (workbench.strategies.registry): user files, entry points, built-ins, module paths."""
+"""Strategies by name (workbench.core.strategies.registry): user files, entry points, built-ins, module paths."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import StrategyError
-from workbench.strategies import EmaCross, make_strategy, resolve_strategy
-from workbench.strategies.registry import (
+from workbench.core.strategies import EmaCross, make_strategy, resolve_strategy
+from workbench.core.strategies.registry import (
     available_strategies,
     is_strategy_reference,
     load_strategy_file,
     strategy_source,
 )
+from workbench.errors import StrategyError
 
 USER_FILE = '''
-from workbench.indicators import sma
-from workbench.strategies import EmaCross, Strategy, crossed_above, crossed_below, strategy
+from workbench.core.indicators import sma
+from workbench.core.strategies import EmaCross, Strategy, crossed_above, crossed_below, strategy
 
 
 class SmaCross(Strategy):
@@ -41,7 +41,7 @@ def dip_buyer(df, *, drop=0.02):
 '''
 
 ONE_STRATEGY = '''
-from workbench.strategies import strategy
+from workbench.core.strategies import strategy
 
 
 @strategy("always", "scalping")
@@ -126,7 +126,7 @@ def test_entry_points_of_installed_packages(tmp_path: Path, monkeypatch: pytest.
     info = tmp_path / "wbtest_ep-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: wbtest-ep\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[workbench.strategies]\nsma_cross = wbtest_ep_strats:SmaCross\n"
+    (info / "entry_points.txt").write_text("[workbench.core.strategies]\nsma_cross = wbtest_ep_strats:SmaCross\n"
                                            "not_a_strategy = wbtest_ep_strats:sma\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     cls = resolve_strategy("sma_cross")
@@ -139,7 +139,7 @@ def test_entry_points_of_installed_packages(tmp_path: Path, monkeypatch: pytest.
         resolve_strategy("not_a_strategy")
     with pytest.raises(StrategyError, match="is not a Strategy class"):
         available_strategies()
-    (info / "entry_points.txt").write_text("[workbench.strategies]\nsma_cross = wbtest_ep_strats:SmaCross\n")
+    (info / "entry_points.txt").write_text("[workbench.core.strategies]\nsma_cross = wbtest_ep_strats:SmaCross\n")
     assert list(available_strategies()) == ["RsiReversion", "BollingerReversion", "EmaCross", "MacdTrend",
                                             "GoldenCross", "MomentumRotation", "InverseVolatility", "EqualWeight",
                                             "sma_cross"]
@@ -147,6 +147,6 @@ def test_entry_points_of_installed_packages(tmp_path: Path, monkeypatch: pytest.
 
 def test_builtins_and_module_paths() -> None:
     assert resolve_strategy("EmaCross") is EmaCross
-    assert resolve_strategy("workbench.strategies.builtin:EmaCross") is EmaCross
+    assert resolve_strategy("workbench.core.strategies.builtin:EmaCross") is EmaCross
     with pytest.raises(StrategyError, match="cannot import strategy class 'no_such_mod:X'"):
         resolve_strategy("no_such_mod:X")

@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.backtest import run_backtest
-from workbench.errors import StrategyError
-from workbench.strategies import (
+from workbench.core.backtest import run_backtest
+from workbench.core.strategies import (
     BUILTIN_STRATEGIES,
     STRATEGY_TYPES,
     EmaCross,
@@ -17,7 +16,8 @@ from workbench.strategies import (
     crossed_below,
     strategy,
 )
-from workbench.strategies.base import registered
+from workbench.core.strategies.base import registered
+from workbench.errors import StrategyError
 
 
 def ohlcv(n: int = 600, seed: int = 3) -> pd.DataFrame:

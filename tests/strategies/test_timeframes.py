@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.core.strategies import align_higher, higher_timeframe, resample_bars
 from workbench.errors import ValidationError
-from workbench.strategies import align_higher, higher_timeframe, resample_bars
 
 
 def hours(n: int = 24, start: str = "2025-01-01") -> pd.DataFrame:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench.config import Settings
+from workbench.app.session import Workbench, connect
 from workbench.ingest.sample import generate_sample_candles
-from workbench.session import Workbench, connect
+from workbench.services.config import Settings
 from workbench.store.database import Database
 from workbench.store.writer import write_table
 

@@ -15,7 +15,7 @@ RULES = {"5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "1d": "24h"}
 
 
 def _bucketed(db: Database, timeframe: str) -> pd.DataFrame:
-    from workbench.markets import TIMEFRAMES
+    from workbench.core.markets import TIMEFRAMES
 
     table = db.fetch_arrow("candles_resampled_tsdb", {
         "symbol": "KRW-SYNBTC", "source_timeframe": "1m", "bucket": f"{TIMEFRAMES[timeframe]} seconds",

@@ -8,13 +8,13 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 
-from workbench.backtest import BacktestResult, WalkForwardResult
-from workbench.reproduce import RerunReport
-from workbench.research import StoredRun, SweepOutcome
-from workbench.session import Workbench
+from workbench.app.reproduce import RerunReport
+from workbench.app.research import StoredRun, SweepOutcome
+from workbench.app.session import Workbench
+from workbench.core.backtest import BacktestResult, WalkForwardResult
+from workbench.core.strategies import EmaCross, Strategy
 from workbench.store.database import Database
 from workbench.store.market_data import Backend, Frame, load_candles, load_tickers
-from workbench.strategies import EmaCross, Strategy
 
 
 def _session(wb: Workbench, backend: Backend) -> None:

@@ -1,4 +1,4 @@
-"""Bithumb-specific symbol and time helpers; canonical forms live in :mod:`workbench.markets`.
+"""Bithumb-specific symbol and time helpers; canonical forms live in :mod:`workbench.core.markets`.
 
 Bithumb aligns its 4h/6h/12h/1d/1w candles to Korean time (KST, UTC+9): a ``1d`` candle opens
 at 00:00 KST = 15:00 UTC of the previous day, a ``1w`` candle on Monday 00:00 KST.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from workbench.markets import TIMEFRAMES, normalize_symbol, normalize_timeframe
+from workbench.core.markets import TIMEFRAMES, normalize_symbol, normalize_timeframe
 
 __all__ = ["KST_OFFSET", "TIMEFRAMES", "normalize_symbol", "normalize_timeframe", "to_legacy_pair"]
 

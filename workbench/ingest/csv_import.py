@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from workbench.core.markets import normalize_symbol, normalize_timeframe
 from workbench.errors import ImportDataError, ValidationError
-from workbench.markets import normalize_symbol, normalize_timeframe
 
 __all__ = ["CsvBatch", "CsvKind", "CsvReader", "Reject", "csv_symbol", "describe_rejects", "read_csv_for_table"]
 

@@ -7,9 +7,9 @@ from typing import Literal
 
 import pandas as pd
 
+from workbench.core.markets import normalize_symbol, normalize_timeframe
 from workbench.errors import ValidationError
 from workbench.ingest.bithumb import BithumbClient
-from workbench.markets import normalize_symbol, normalize_timeframe
 from workbench.store.cache import ORDERBOOK_TTL, TICKER_TTL, FrameCache, NullCache, orderbook_key, ticker_key
 from workbench.store.database import Database
 from workbench.store.writer import WriteResult, write_frame

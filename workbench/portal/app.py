@@ -25,11 +25,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from workbench.accounts import authenticate
-from workbench.formatting import format_pct
+from workbench.app.accounts import authenticate
 from workbench.portal.files import INDEX, resolve_report
 from workbench.portal.pages import home_page, login_page, message_page, monitor_page
 from workbench.portal.ratelimit import LoginLimiter
+from workbench.present.formatting import format_pct
 from workbench.store.database import Database
 from workbench.store.sessions import SessionInfo, SessionStore, csrf_token
 
@@ -185,7 +185,7 @@ def create_app(db: Database, redis_client: redis.Redis | None, config: PortalCon
         found = current(request)
         if found is None:
             return to_login(request)
-        from workbench.monitor import snapshot
+        from workbench.app.monitor import snapshot
 
         data_dir = config.data_dir or config.reports_dir
         report = snapshot(db, redis_client, data_dir=data_dir, archive_location=config.archive_location

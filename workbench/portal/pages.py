@@ -61,7 +61,7 @@ def message_page(title: str, text: str) -> str:
 
 
 def monitor_page(*, username: str, csrf: str, taken_at: str, sections: list[tuple[str, Any]]) -> str:
-    """``sections``: (title, DataFrame of text) pairs, as :meth:`workbench.monitor.MonitorReport.sections`."""
+    """``sections``: (title, DataFrame of text) pairs, as :meth:`workbench.app.monitor.MonitorReport.sections`."""
     parts = []
     for title, frame in sections:
         head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)

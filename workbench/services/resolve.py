@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-from workbench.config import Settings
 from workbench.services import lease
+from workbench.services.config import Settings
 from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
 
 __all__ = ["ResolvedUrls", "finish_embedded", "in_use", "resolve_urls", "stop_embedded"]
@@ -27,7 +27,7 @@ class ResolvedUrls:
                                              ("postgres", self.embedded_postgres)) if used)
 
     def __repr__(self) -> str:
-        from workbench.redact import mask_url
+        from workbench.core.redact import mask_url
 
         redis = mask_url(self.redis_url) if self.redis_url else None
         return (f"ResolvedUrls(database_url={mask_url(self.database_url)!r}, redis_url={redis!r}, "

@@ -221,7 +221,7 @@ class RedisCache:
         self.rejected = 0
 
     def __repr__(self) -> str:
-        from workbench.redact import mask_url
+        from workbench.core.redact import mask_url
 
         kwargs = getattr(getattr(self.client, "connection_pool", None), "connection_kwargs", {})
         where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"

@@ -23,7 +23,7 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.markets import TIMEFRAMES
+from workbench.core.markets import TIMEFRAMES
 from workbench.store.queries import query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, interior_buckets
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench.indicators import candle_columns_of, compute_indicator_table
-from workbench.markets import TimeLike, normalize_symbol, normalize_timeframe, validate_range
+from workbench.core.indicators import candle_columns_of, compute_indicator_table
+from workbench.core.markets import TimeLike, normalize_symbol, normalize_timeframe, validate_range
 from workbench.store.cache import FrameCache
 from workbench.store.database import Database
 from workbench.store.market_data import load_candles, stored_source_timeframe

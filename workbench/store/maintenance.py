@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.markets import TIMEFRAMES
+from workbench.core.markets import TIMEFRAMES
 from workbench.store.archive import guard_write_sql
 from workbench.store.database import Database
 from workbench.store.queries import query

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.backtest import BacktestResult
+from workbench.core.backtest import BacktestResult
 
 __all__ = ["LOCK_FILE", "LOCK_KEY", "git_commit", "lock_hash", "package_versions", "result_digests"]
 

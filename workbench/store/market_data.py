@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, overload
 import pandas as pd
 import pyarrow as pa
 
-from workbench.errors import DataNotFoundError, ValidationError
-from workbench.markets import (
+from workbench.core.markets import (
     TIMEFRAMES,
     TimeLike,
     normalize_symbol,
     normalize_timeframe,
     validate_range,
 )
+from workbench.errors import DataNotFoundError, ValidationError
 from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, TieredCache, candle_key
 from workbench.store.database import Database

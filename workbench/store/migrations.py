@@ -1,4 +1,4 @@
-"""Versioned, idempotent schema migrations from ``sql/migrations/NNNN_name.sql``.
+"""Versioned, idempotent schema migrations from ``workbench/store/schema/migrations/NNNN_name.sql``.
 
 Each file runs once, in its own transaction, under an advisory lock (two processes cannot migrate at
 once); ``schema_migrations`` records version, name, checksum and time. An applied file whose text has
@@ -50,11 +50,9 @@ class MigrationStatus:
 
 
 def migrations_dir() -> Path:
-    """The folder of migration files: packaged copy in a wheel, else the checkout's ``sql/``."""
-    packaged = resources.files("workbench") / "_sql" / "migrations"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "sql" / "migrations"
+    """The folder of migration files, inside the package (``workbench/store/schema/migrations``; the
+    checkout's ``sql/`` is a link to ``workbench/store/schema``)."""
+    return Path(str(resources.files("workbench.store") / "schema" / "migrations"))
 
 
 def available_migrations(folder: Path | None = None) -> list[Migration]:

@@ -5,7 +5,7 @@
     order:{order_id}:status           JSON: status, symbol, side, quantity, price; 7 days
     user:{user_id}:active_orders      SET of the user's pending order ids
 
-(Fills, rejections, errors and the end of a run are notifications: :func:`workbench.notify.notify`.)
+(Fills, rejections, errors and the end of a run are notifications: :func:`workbench.app.notify.notify`.)
 
 Nothing secret is ever written here. When Redis is unreachable these writes are skipped with a warning
 (the database stays the record; Redis only mirrors it for dashboards).

@@ -1,4 +1,4 @@
-"""Named SQL queries, kept as ``.sql`` files in ``workbench/store/sql/`` with ``:name`` parameters.
+"""Named SQL queries, kept as ``.sql`` files in ``workbench/store/schema/queries/`` with ``:name`` parameters.
 
 The same text serves SQLAlchemy (``text()``, bound parameters) and ADBC (values rendered as quoted
 literals, so the statement can be streamed with COPY).
@@ -48,8 +48,8 @@ class Query:
 
 @cache
 def query(name: str) -> Query:
-    """Load the named query from the package's ``db/sql`` folder."""
-    path = resources.files("workbench.store") / "sql" / f"{name}.sql"
+    """Load the named query from the package's ``store/schema/queries`` folder."""
+    path = resources.files("workbench.store") / "schema" / "queries" / f"{name}.sql"
     try:
         return Query(name, path.read_text(encoding="utf-8"))
     except FileNotFoundError:

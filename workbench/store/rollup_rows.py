@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 
-from workbench.markets import TIMEFRAMES
+from workbench.core.markets import TIMEFRAMES
 
 __all__ = ["ROLLUP_TIMEFRAMES", "interior_buckets"]
 

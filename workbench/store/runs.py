@@ -12,15 +12,15 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from workbench.backtest.engine import BacktestResult
+from workbench.core.backtest.engine import BacktestResult
+from workbench.core.markets import timeframe_seconds
+from workbench.core.strategies.base import Risk, Strategy
+from workbench.core.strategies.registry import resolve_strategy, strategy_source
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
-from workbench.markets import timeframe_seconds
 from workbench.store.cache import JSONValue
 from workbench.store.database import Database
 from workbench.store.manifest import git_commit, package_versions, result_digests
 from workbench.store.queries import query
-from workbench.strategies.base import Risk, Strategy
-from workbench.strategies.registry import resolve_strategy, strategy_source
 
 __all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
            "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]

@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from workbench.backtest import METRIC_INFO, BacktestResult, combo_key, daily_returns
+from workbench.core.backtest import METRIC_INFO, BacktestResult, combo_key, daily_returns
 from workbench.store.database import Database
 from workbench.store.queries import query
 from workbench.store.runs import save_result

@@ -1,6 +1,6 @@
 """The only reader/writer of ``users`` rows as accounts (name, email, password hash, active, last login).
 
-Passwords arrive here already hashed (``workbench.accounts`` hashes them); ``'!'`` is the hash of a user
+Passwords arrive here already hashed (``workbench.app.accounts`` hashes them); ``'!'`` is the hash of a user
 that cannot log in (the owner rows :func:`workbench.store.runs.ensure_user` creates).
 """
 

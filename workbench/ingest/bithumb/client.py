@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import requests
 
+from workbench.core.markets import to_utc
 from workbench.errors import ValidationError
 from workbench.ingest._ratelimit import RateLimiter
 from workbench.ingest._symbols import KST_OFFSET, normalize_symbol, to_legacy_pair
@@ -27,7 +28,6 @@ from workbench.ingest.bithumb.legacy import (
     parse_legacy_transactions,
 )
 from workbench.ingest.bithumb.v1 import parse_v1_candles, parse_v1_orderbook, parse_v1_ticker, parse_v1_trades
-from workbench.markets import to_utc
 
 __all__ = ["DEFAULT_BASE_URL", "BithumbClient"]
 
