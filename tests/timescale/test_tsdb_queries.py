@@ -20,7 +20,7 @@ START, END = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-02-01", tz
 
 
 def _tsdb_queries() -> list[str]:
-    folder = resources.files("workbench.store") / "sql"
+    folder = resources.files("workbench.store") / "schema" / "queries"
     return sorted(p.name[: -len("_tsdb.sql")] for p in folder.iterdir() if p.name.endswith("_tsdb.sql"))
 
 
