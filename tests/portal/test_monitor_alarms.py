@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from workbench.app.monitor import MonitorReport, snapshot
 from workbench.app.monitor_alarms import AlarmChange, Check, Thresholds, check, evaluate, watch
 from workbench.app.notify import list_notifications
 from workbench.cli import app
+from workbench.errors import WorkbenchError
 from workbench.store.alarm_state import ALARMS_KEY, active_alarms
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
@@ -123,3 +125,10 @@ def test_the_snapshot_shows_raised_alarms(session: Any, tmp_path: Path) -> None:
     title, frame = report.sections()[0]
     assert title == "alarms raised (workbench monitor --check)"
     assert frame["check"].tolist() == ["disk:data dir"] and frame["alarm"].tolist() == ["free disk low"]
+
+
+def test_check_needs_redis() -> None:
+    with pytest.raises(WorkbenchError) as err:
+        check(object(), None, [], [])   # type: ignore[arg-type]
+    assert str(err.value) == ("monitor --check: alarm state and notifications live in Redis, and the cache (Redis) "
+                              "is off")

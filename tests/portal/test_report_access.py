@@ -69,10 +69,12 @@ def test_each_user_sees_their_reports_and_the_shared_ones(portal: Any, runs: dic
     _report(reports_dir, "both", "2025-01-02T00:00:00+00:00", notebook="run_comparison",
             parameters={"run_ids": f"{runs['a']},{runs['b']}"})
     _report(reports_dir, "explore", "2025-01-01T00:00:00+00:00", notebook="data_exploration")   # names no run
+    _report(reports_dir, "broken", "2025-01-01T00:00:00+00:00")
+    (reports_dir / "broken.json").write_text("{not json", encoding="utf-8")          # for no one
     (reports_dir / "a.html").unlink()
     (reports_dir / "link.html").unlink()
     build_index(reports_dir)           # the file on disk lists every report
-    assert len(re.findall(r'<a href="', (reports_dir / "index.html").read_text())) == 5
+    assert len(re.findall(r'<a href="', (reports_dir / "index.html").read_text())) == 6
     base = portal()
     seen = {"alice": ["alices.html", "shared.html", "explore.html"], "bob": ["bobs.html", "shared.html",
                                                                                "explore.html"]}
@@ -81,7 +83,7 @@ def test_each_user_sees_their_reports_and_the_shared_ones(portal: Any, runs: dic
             index = c.get("/index.html")
             assert index.status_code == 200
             assert re.findall(r'<a href="([^"]+)"', index.text) == expected
-            for name in ("alices", "bobs", "shared", "both", "explore"):
+            for name in ("alices", "bobs", "shared", "both", "explore", "broken"):
                 for suffix in (".html", ".json"):
                     r = c.get(f"/{name}{suffix}")
                     assert r.status_code == (200 if f"{name}.html" in expected else 404), (user, name, suffix)

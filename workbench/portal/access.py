@@ -6,7 +6,8 @@ A report names the stored runs it shows in its ``<report>.json`` (written next t
 parameter of run_comparison and the ``run_id`` parameter of reconciliation. A user may read a report when
 they may see every run it names (:mod:`workbench.store.visibility`: their own backtests and those shared
 with them, their own paper runs). A report that names no run, and any file without a ``.json`` next to it,
-is for every signed-in user. The ``.json`` and ``.ipynb`` of a report follow its rule (same name).
+is for every signed-in user; one whose ``.json`` cannot be read is for no one. The ``.json`` and ``.ipynb``
+of a report follow its rule (same name).
 """
 
 from __future__ import annotations
@@ -49,13 +50,16 @@ def report_runs(meta: dict[str, Any]) -> tuple[set[int], set[int]]:
     return backtests, papers
 
 
-def _meta(path: Path) -> dict[str, Any]:
+def _meta(path: Path) -> dict[str, Any] | None:
+    """The ``.json`` next to ``path`` ({} when there is none; None when it is there but unreadable)."""
     sidecar = path.with_suffix(".json")
+    if not sidecar.exists():
+        return {}
     try:
         value = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @dataclass
@@ -76,9 +80,12 @@ class ReportAccess:
         return self._seen[key]
 
     def can_read(self, path: Path) -> bool:
-        """Whether the user may read file ``path`` of the reports directory (by the ``.json`` next to it)."""
-        return self.allows(_meta(path))
+        """Whether the user may read file ``path`` of the reports directory (by the ``.json`` next to it; one
+        that cannot be read lets no one in)."""
+        meta = _meta(path)
+        return meta is not None and self.allows(meta)
 
-    def entries(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Those of the index ``entries`` (:func:`workbench.present.index.report_entries`) the user may read."""
-        return [e for e in entries if self.allows(e)]
+    def entries(self, root: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Those of the index ``entries`` of ``root`` (:func:`workbench.present.index.report_entries`) the
+        user may read."""
+        return [e for e in entries if self.can_read(root / str(e["html"]))]

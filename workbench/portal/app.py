@@ -218,8 +218,8 @@ def create_app(db: Database, redis_client: redis.Redis | None, config: PortalCon
         access = ReportAccess(db, found[1].user_id)
         if target is not None and target == resolve_report(config.reports_dir, INDEX):
             # the index lists only what this user may read
-            entries = access.entries([e for e in report_entries(config.reports_dir)
-                                      if resolve_report(config.reports_dir, str(e["html"])) is not None])
+            entries = access.entries(config.reports_dir, [e for e in report_entries(config.reports_dir)
+                                                          if resolve_report(config.reports_dir, str(e["html"]))])
             return HTMLResponse(index_page(entries), headers=_HEADERS)
         if target is None or not access.can_read(target):
             return HTMLResponse(message_page("Not found", "No such report."), status_code=404,
