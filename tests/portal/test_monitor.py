@@ -118,3 +118,11 @@ def test_named_queries_are_timed_and_shown_without_pg_stat_statements(db: Any, r
     title, table = next((t, f) for t, f in report.sections() if t.startswith("slowest queries"))
     assert table.columns.tolist() == ["query", "calls", "mean", "max", "total"]
     assert table.loc[table["query"] == "user_list", "calls"].tolist() == ["3"]
+
+
+def test_a_session_adds_its_timings_to_redis_when_it_closes(session: Any, redis_cache: Any) -> None:
+    session.runs()
+    session.runs()
+    session.close()
+    timings = read_timings(redis_cache.client).set_index("query")
+    assert timings.loc["backtest_runs", "calls"] == 2
