@@ -1078,9 +1078,11 @@ def monitor(
 
     wb = _connect()
     s = wb.settings
+
     def take() -> Any:
         return snapshot(wb.db, wb.redis_client(), data_dir=s.data_dir, archive_location=s.archive_location,
                         reports_dir=s.reports_dir)
+
     if check or watch is not None:
         from workbench.app.monitor_alarms import run_checks
 
