@@ -4,6 +4,7 @@ row with headline KPIs in reports/index.html for each kind."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,12 @@ def test_every_report_reads_well(loaded: Any, kernel_env: dict[str, str], tmp_pa
         pages[name] = run_report(name, given, output_dir=out, progress=False)
     if KEEP:
         shutil.copytree(out, KEEP, dirs_exist_ok=True)
+    # the stored runs each report shows, named in its .json (who may read it in the portal): the sweep's 2x2
+    # grid, the comparison's 3 latest runs, the reconciled paper run; the exploration shows none
+    runs = {name: json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) for name, path in pages.items()}
+    assert [len(runs[n]["backtest_ids"]) for n in ("parameter_sweep", "run_comparison")] == [4, 3]
+    assert len(runs["reconciliation"]["paper_run_ids"]) == 1 and runs["optuna_study"]["backtest_ids"]
+    assert (runs["data_exploration"]["backtest_ids"], runs["data_exploration"]["paper_run_ids"]) == ([], [])
     for name, path in pages.items():
         text = _visible_text(path.read_text(encoding="utf-8"))
         for bad in (r"\d\.\d+e[+-]\d\d", r"\+00:00", r"\.\.\.", r"\{'", r"IProgress", r"TqdmWarning", r"Traceback",

@@ -124,3 +124,21 @@ def test_an_expired_session_goes_back_to_the_login_page(portal: Any, alice: int,
     b.goto(base + "/a.html")
     assert _path(b) == "/login"
     assert b.js("document.querySelector('input[name=next]').value") == "/a.html"
+
+
+@pytest.mark.chromium
+def test_the_notifications_page(portal: Any, alice: int, session: Any, browsers: Any) -> None:
+    from workbench.app.notify import notify
+
+    notify(session, "report_finished", "report finished: A", user_id=alice)
+    notify(session, "monitor_alarm", "free disk low", user_id=alice)
+    base = portal()
+    b = browsers()
+    _login(b, base, "alice", PASSWORD, "/")
+    b.js("document.getElementById('notifications').click()")
+    b.wait_for("location.pathname === '/notifications' && document.readyState === 'complete'")
+    rows = b.js("[...document.querySelectorAll('#notifications tr')].slice(1)"
+                ".map(r => [...r.cells].slice(1).map(c => c.textContent))")
+    assert rows == [["monitor_alarm", "free disk low"], ["report_finished", "report finished: A"]]
+    times = b.js("[...document.querySelectorAll('#notifications tr')].slice(1).map(r => r.cells[0].textContent)")
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST", t) for t in times) and len(times) == 2

@@ -221,7 +221,7 @@ def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untype
     block = report_heading("Sweep X", symbols=["KRW-SYNBTC"], kpis={"total_return": 0.1, "bad": float("nan")})
     meta = block._repr_mimebundle_()[REPORT_MIMETYPE]
     assert meta == {"title": "Sweep X", "synthetic": True, "symbols": ["KRW-SYNBTC"], "kpis": {"total_return": 0.1},
-                    "headline": ""}
+                    "headline": "", "backtest_ids": [], "paper_run_ids": []}
     assert "SYNTHETIC" in block.html and "<h1>Sweep X</h1>" in block.html
 
 

@@ -7,10 +7,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import QuietHandler, http_server, port_of, running, send
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bithumb"
 
@@ -78,23 +80,14 @@ class FakeBithumb:
 
 
 def _handler(fake: FakeBithumb) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
             parts = urlsplit(self.path)
             reply = fake.reply_for(parts.path, parse_qs(parts.query))
             if reply.disconnect:
                 self.close_connection = True
                 return
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for k, v in reply.headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
+            send(self, reply.status, reply.body, reply.content_type, reply.headers)
 
     return Handler
 
@@ -102,14 +95,6 @@ def _handler(fake: FakeBithumb) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serving(fake: FakeBithumb) -> Iterator[FakeBithumb]:
     """``fake`` served over HTTP on a free port of 127.0.0.1 (``fake.url``) until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with running(http_server(_handler(fake))) as server:
+        fake.url = f"http://127.0.0.1:{port_of(server)}"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from local_server import QuietHandler, http_server, port_of, running, send, tcp_server
 
 
 @dataclass
@@ -52,45 +55,45 @@ class FakeTelegram:
 
 @contextmanager
 def serving_telegram(fake: FakeTelegram) -> Iterator[FakeTelegram]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status, answer = fake.answer(self.path, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send(self, status, json.dumps(answer).encode())
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with running(http_server(Handler)) as server:
+        fake.url = f"http://127.0.0.1:{port_of(server)}"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass
 class FakeSMTP:
-    """A minimal SMTP server (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) keeping each accepted mail.
+    """A minimal SMTP server (EHLO/HELO, STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) keeping
+    each accepted mail.
 
-    Recipients in ``refused`` get 550; ``delay`` pauses after a mail is recorded, before ``250``.
+    Recipients in ``refused`` get 550; ``delay`` pauses after a mail is recorded, before ``250``. With
+    ``tls`` (a server-side ``ssl.SSLContext``) it offers STARTTLS; with ``users`` (name -> password) it
+    offers ``AUTH PLAIN`` (only over TLS when ``tls`` is given) and refuses mail from a client that has not
+    logged in (530). ``logins`` records each login attempt as (user, accepted, over TLS).
     """
 
     refused: set[str] = field(default_factory=set)
     delay: float = 0.0
+    tls: ssl.SSLContext | None = None
+    users: dict[str, str] = field(default_factory=dict)
     received: list[tuple[str, list[str], str, str]] = field(default_factory=list)  # sender, rcpts, subject, body
+    logins: list[tuple[str, bool, bool]] = field(default_factory=list)
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _plain_credentials(arg: str) -> tuple[str, str]:
+    """``AUTH PLAIN`` initial response: base64 of ``authzid NUL user NUL password``."""
+    try:
+        _, user, password = base64.b64decode(arg, validate=True).decode().split("\0")
+    except ValueError:
+        return "", ""
+    return user, password
 
 
 @contextmanager
@@ -101,17 +104,42 @@ def serving_smtp(fake: FakeSMTP) -> Iterator[FakeSMTP]:
             self.wfile.flush()
 
         def handle(self) -> None:
-            sender, rcpts = "", []
+            sender, rcpts, secure, authed = "", [], False, False
             self.reply("220 fake-smtp ready")
             while True:
                 raw = self.rfile.readline()
                 if not raw:
                     return
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                verb = line[:4].upper()
+                verb = line.split(" ", 1)[0].upper()
                 if verb in ("EHLO", "HELO"):
-                    self.reply("250 fake-smtp")
+                    offers = ["fake-smtp"]
+                    if fake.tls is not None and not secure:
+                        offers.append("STARTTLS")
+                    if fake.users and (secure or fake.tls is None):
+                        offers.append("AUTH PLAIN")
+                    for extra in offers[:-1]:
+                        self.reply(f"250-{extra}")
+                    self.reply(f"250 {offers[-1]}")
+                elif verb == "STARTTLS" and fake.tls is not None and not secure:
+                    self.reply("220 go ahead")
+                    self.request = fake.tls.wrap_socket(self.request, server_side=True)
+                    self.rfile, self.wfile = self.request.makefile("rb"), self.request.makefile("wb")
+                    secure, sender, rcpts = True, "", []
+                elif verb == "AUTH" and fake.users and (secure or fake.tls is None):
+                    parts = line.split()
+                    if len(parts) != 3 or parts[1].upper() != "PLAIN":
+                        self.reply("504 only AUTH PLAIN with an initial response")
+                        continue
+                    user, password = _plain_credentials(parts[2])
+                    authed = fake.users.get(user) == password and bool(user)
+                    with fake._lock:
+                        fake.logins.append((user, authed, secure))
+                    self.reply("235 authenticated" if authed else "535 authentication failed")
                 elif verb == "MAIL":
+                    if fake.users and not authed:
+                        self.reply("530 authentication required")
+                        continue
                     sender, rcpts = line.split(":", 1)[1].strip().strip("<>"), []
                     self.reply("250 OK")
                 elif verb == "RCPT":
@@ -148,17 +176,6 @@ def serving_smtp(fake: FakeSMTP) -> Iterator[FakeSMTP]:
                 else:
                     self.reply("502 not implemented")
 
-    class Server(socketserver.ThreadingTCPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.port = server.server_address[1]
-    try:
+    with running(tcp_server(Handler)) as server:
+        fake.port = port_of(server)
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

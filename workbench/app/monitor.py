@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbench.present.formatting import format_pct
+from workbench.present.formatting import format_pct, format_time_kst
 from workbench.store import monitor as probes
+from workbench.store.alarm_state import active_alarms
 from workbench.store.database import Database
+from workbench.store.query_timings import read_timings, timings_frame
 
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["MonitorReport", "format_bytes", "snapshot"]
+__all__ = ["SLOWEST_SHOWN", "MonitorReport", "format_bytes", "own_timings", "snapshot"]
+
+#: rows of the slowest-queries table
+SLOWEST_SHOWN = 10
 
 
 def format_bytes(n: float | None) -> str:
@@ -44,20 +49,35 @@ class MonitorReport:
     taken_at: datetime
     pool: str
     connections: pd.DataFrame
+    #: client connections to the whole server and its max_connections
+    server_connections: tuple[int, int]
+    #: ``query calls mean_ms total_ms`` from pg_stat_statements, None without it
     slow_queries: pd.DataFrame | None
+    #: the workbench's own timings (``query calls total_ms mean_ms max_ms``) when pg_stat_statements is missing
+    own_timings: pd.DataFrame | None
     tables: pd.DataFrame
     hypertables: pd.DataFrame | None
     archive: pd.DataFrame
     redis: dict[str, int | float | None] | None
     disks: pd.DataFrame
+    #: alarms raised by ``workbench monitor --check`` (key -> text, since), None without Redis
+    alarms: dict[str, dict[str, str]] | None = None
 
     def sections(self) -> list[tuple[str, pd.DataFrame]]:
+        used, most = self.server_connections
         out = [("server connections to this database (pg_stat_activity)", self.connections.astype(str)),
+               ("server connections, all databases", pd.DataFrame({
+                   "clients": [str(used)], "max_connections": [str(most)],
+                   "used": [format_pct(used / most, sign=False) if most else "–"]})),
                ("connection pool of this process", pd.DataFrame({"status": [self.pool]}))]
         if self.slow_queries is None:
-            out.append(("slowest queries", pd.DataFrame({"note": [
-                "pg_stat_statements is not installed in this database (CREATE EXTENSION pg_stat_statements, "
-                "with shared_preload_libraries = 'pg_stat_statements')"]})))
+            t = self.own_timings if self.own_timings is not None else timings_frame({})
+            out.append(("slowest queries (the workbench's own timings by mean time; pg_stat_statements is not "
+                        "installed)", pd.DataFrame({
+                            "query": t["query"], "calls": t["calls"].astype(str),
+                            "mean": [f"{v:.1f} ms" for v in t["mean_ms"]],
+                            "max": [f"{v:.1f} ms" for v in t["max_ms"]],
+                            "total": [f"{v:.0f} ms" for v in t["total_ms"]]}).head(SLOWEST_SHOWN)))
         else:
             q = self.slow_queries
             out.append(("slowest queries (pg_stat_statements, by mean time)", pd.DataFrame({
@@ -98,7 +118,20 @@ class MonitorReport:
             "total": d["total"].map(format_bytes),
             "free %": [format_pct(f / t, sign=False) if t else "–" for f, t in zip(d["free"], d["total"],
                                                                                      strict=True)]})))
+        if self.alarms:
+            out.insert(0, ("alarms raised (workbench monitor --check)", pd.DataFrame({
+                "check": list(self.alarms), "since": [format_time_kst(v["since"]) for v in self.alarms.values()],
+                "alarm": [v["text"] for v in self.alarms.values()]})))
         return out
+
+
+def own_timings(db: Database, redis_client: redis.Redis | None) -> pd.DataFrame:
+    """The workbench's own query timings: every process's from Redis (this one's added first), or this
+    process's alone without Redis."""
+    if redis_client is None:
+        return db.timings.local()
+    db.timings.flush()
+    return read_timings(redis_client)
 
 
 def _disk(what: str, path: str) -> dict[str, object]:
@@ -118,8 +151,12 @@ def snapshot(db: Database, redis_client: redis.Redis | None, *, data_dir: Path, 
     if reports_dir is not None:
         disks.append(_disk("reports", str(reports_dir)))
     pool = db.engine.pool.status() if not db.single_connection else "no pool (single connection)"
+    slow = probes.slow_queries(db)
     return MonitorReport(
         taken_at=pd.Timestamp.now(tz="UTC").to_pydatetime(), pool=pool,
-        connections=probes.connections(db), slow_queries=probes.slow_queries(db), tables=probes.table_sizes(db),
+        connections=probes.connections(db), server_connections=probes.server_connections(db),
+        slow_queries=slow, own_timings=None if slow is not None else own_timings(db, redis_client),
+        tables=probes.table_sizes(db),
         hypertables=probes.hypertable_sizes(db), archive=probes.archive_state(db),
-        redis=None if redis_client is None else probes.redis_stats(redis_client), disks=pd.DataFrame(disks))
+        redis=None if redis_client is None else probes.redis_stats(redis_client), disks=pd.DataFrame(disks),
+        alarms=None if redis_client is None else active_alarms(redis_client))

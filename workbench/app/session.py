@@ -363,6 +363,7 @@ class Workbench:
         return self._redis
 
     def close(self) -> None:
+        self.db.timings.flush()
         if self._redis is not None:
             self._redis.close()
         self.db.dispose()
@@ -401,5 +402,7 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, need_redi
         inner: FrameCache = (RedisCache.from_url(urls.redis_url, source=source, secret=cache_secret(db))
                              if urls.redis_url else NullCache())
         cache = TieredCache(inner)
+        if isinstance(inner, RedisCache):
+            db.timings.attach(inner.client)   # query timings of every process add up in Redis
     return Workbench(settings=settings, db=db, cache=cache, urls=urls,
                      archive=Archive.open(settings.archive_location))

@@ -1068,14 +1068,28 @@ def serve(
 
 
 @app.command()
-def monitor() -> None:
+def monitor(
+    check: Annotated[bool, typer.Option(help="judge the WORKBENCH_MONITOR_* thresholds, notify alarms and "
+                                             "recoveries, print only those (for cron)")] = False,
+    watch: Annotated[float | None, typer.Option(min=1, help="--check every SECONDS until Ctrl-C")] = None,
+) -> None:
     """Database connections, slowest queries, table sizes, archive state, Redis and free disk, now."""
     from workbench.app.monitor import snapshot
 
     wb = _connect()
-    report = snapshot(wb.db, wb.redis_client(), data_dir=wb.settings.data_dir,
-                      archive_location=wb.settings.archive_location, reports_dir=wb.settings.reports_dir)
-    for title, frame in report.sections():
+    s = wb.settings
+
+    def take() -> Any:
+        return snapshot(wb.db, wb.redis_client(), data_dir=s.data_dir, archive_location=s.archive_location,
+                        reports_dir=s.reports_dir)
+
+    if check or watch is not None:
+        from workbench.app.monitor_alarms import run_checks
+
+        for change in run_checks(wb, wb.redis_client(), s, take, watch):
+            out.print(str(change))
+        return
+    for title, frame in take().sections():
         _show(_table(frame, title))
 
 

@@ -26,10 +26,12 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from workbench.app.accounts import authenticate
+from workbench.portal.access import ReportAccess
 from workbench.portal.files import INDEX, resolve_report
-from workbench.portal.pages import home_page, login_page, message_page, monitor_page
+from workbench.portal.pages import home_page, login_page, message_page, monitor_page, notifications_page
 from workbench.portal.ratelimit import LoginLimiter
-from workbench.present.formatting import format_pct
+from workbench.present.formatting import format_pct, format_time_kst
+from workbench.present.index import index_page, report_entries
 from workbench.store.database import Database
 from workbench.store.sessions import SessionInfo, SessionStore, csrf_token
 
@@ -56,6 +58,7 @@ class PortalConfig:
     max_failures_per_address: int = 20
     failure_window_seconds: int = 900
     runs_shown: int = 50
+    notifications_shown: int = 100
     #: for the monitoring page (free disk): the data dir and archive location of the settings
     data_dir: Path | None = None
     archive_location: str | None = None
@@ -194,11 +197,31 @@ def create_app(db: Database, redis_client: redis.Redis | None, config: PortalCon
                                          taken_at=f"{report.taken_at:%Y-%m-%d %H:%M:%S} UTC",
                                          sections=report.sections()), headers=_PAGE_HEADERS)
 
+    def notifications(request: Request) -> Response:
+        found = current(request)
+        if found is None:
+            return to_login(request)
+        token, info = found
+        from workbench.app.notify import list_notifications
+
+        notes = [] if redis_client is None else list_notifications(redis_client, info.user_id,
+                                                                    config.notifications_shown)
+        rows = [{"time": format_time_kst(n.created, seconds=True), "kind": n.kind, "text": n.text} for n in notes]
+        return HTMLResponse(notifications_page(username=info.username, csrf=csrf_token(token), rows=rows,
+                                               kept=redis_client is not None), headers=_PAGE_HEADERS)
+
     def report(request: Request) -> Response:
-        if current(request) is None:
+        found = current(request)
+        if found is None:
             return to_login(request)
         target = resolve_report(config.reports_dir, request.path_params["path"])
-        if target is None:
+        access = ReportAccess(db, found[1].user_id)
+        if target is not None and target == resolve_report(config.reports_dir, INDEX):
+            # the index lists only what this user may read
+            entries = access.entries(config.reports_dir, [e for e in report_entries(config.reports_dir)
+                                                          if resolve_report(config.reports_dir, str(e["html"]))])
+            return HTMLResponse(index_page(entries), headers=_HEADERS)
+        if target is None or not access.can_read(target):
             return HTMLResponse(message_page("Not found", "No such report."), status_code=404,
                                 headers=_PAGE_HEADERS)
         return FileResponse(target, headers=_HEADERS)
@@ -208,6 +231,7 @@ def create_app(db: Database, redis_client: redis.Redis | None, config: PortalCon
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/monitor", monitor),
+        Route("/notifications", notifications),
         Route("/{path:path}", report),
     ])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-__all__ = ["home_page", "login_page", "message_page", "monitor_page"]
+__all__ = ["home_page", "login_page", "message_page", "monitor_page", "notifications_page"]
 
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}"
           "form.login{max-width:20rem}label{display:block;margin:.6rem 0 .2rem}input{width:100%;padding:.3rem}"
@@ -44,10 +44,11 @@ def home_page(*, username: str, csrf: str, runs: list[dict[str, Any]], has_index
         "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in ("id", "strategy", "symbol", "timeframe",
                                                                      "total_return", "owner")) + "</tr>"
         for r in runs)
-    index = ('<p><a id="reports" href="/index.html">All reports</a> · <a id="monitor" href="/monitor">Monitoring</a>'
-             '</p>' if has_index
+    links = ('<a id="notifications" href="/notifications">Notifications</a> · '
+             '<a id="monitor" href="/monitor">Monitoring</a>')
+    index = (f'<p><a id="reports" href="/index.html">All reports</a> · {links}</p>' if has_index
              else "<p>No reports yet (run <code>workbench report</code> or <code>workbench study</code>). "
-                  '<a id="monitor" href="/monitor">Monitoring</a></p>')
+                  f"{links}</p>")
     table = ("<table id=\"runs\"><tr><th>id</th><th>strategy</th><th>symbol</th><th>timeframe</th>"
              f"<th>return</th><th>owner</th></tr>{rows}</table>" if runs else "<p>No stored runs.</p>")
     return _page("Workbench reports", (
@@ -72,3 +73,18 @@ def monitor_page(*, username: str, csrf: str, taken_at: str, sections: list[tupl
         f'<header><h1>Monitoring</h1><div>Signed in as <b id="user">{escape(username)}</b>'
         f'{_logout_form(csrf)}</div></header><p><a href="/">Home</a> · taken {escape(taken_at)}</p>'
         + "".join(parts)))
+
+
+def notifications_page(*, username: str, csrf: str, rows: list[dict[str, str]], kept: bool) -> str:
+    """The user's notifications, newest first (``rows``: time, kind, text)."""
+    if not kept:
+        body = "<p>Notifications are kept in Redis, and this portal runs without Redis.</p>"
+    elif not rows:
+        body = "<p>No notifications.</p>"
+    else:
+        body = ('<table id="notifications"><tr><th>time (KST)</th><th>kind</th><th>text</th></tr>'
+                + "".join("<tr>" + "".join(f"<td>{escape(r[c])}</td>" for c in ("time", "kind", "text")) + "</tr>"
+                          for r in rows) + "</table>")
+    return _page("Notifications - workbench", (
+        f'<header><h1>Notifications</h1><div>Signed in as <b id="user">{escape(username)}</b>'
+        f'{_logout_form(csrf)}</div></header><p><a href="/">Home</a> · newest first</p>' + body))

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from workbench.present.formatting import MISSING, format_count, format_metric, format_pct, format_ratio, format_time_kst
 
-__all__ = ["INDEX_NAME", "build_index", "report_entries"]
+__all__ = ["INDEX_NAME", "build_index", "index_page", "report_entries"]
 
 INDEX_NAME: Final = "index.html"
 _STAMP: Final = re.compile(r"^(?P<name>.+?)-(?P<stamp>\d{8}T\d{6})(?:-\d+)?$")
@@ -128,7 +128,19 @@ def build_index(reports_dir: Path) -> Path:
 
 
 def _write_index(reports_dir: Path) -> Path:
-    entries = report_entries(reports_dir)
+    page = index_page(report_entries(reports_dir))
+    target = reports_dir / INDEX_NAME
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def index_page(entries: list[dict[str, Any]]) -> str:
+    """The index of ``entries`` (:func:`report_entries`, or those of them one user may see) as HTML."""
     head = "".join(f'<th data-type="{kind}">{html.escape(title)}</th>' for title, kind in (
         ("date", "text"), ("notebook", "text"), ("title", "text"),
         *((label, "number") for _, label, _ in _COLUMNS), ("summary", "text"), ("report", "text")))
@@ -152,13 +164,5 @@ def _write_index(reports_dir: Path) -> Path:
         link = html.escape(str(e["html"]), quote=True)
         cells.append(_cell(f'<a href="{link}" title="{link}">open</a>', e["html"], css="d"))
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    page = _PAGE.format(count=len(entries), built=html.escape(format_time_kst(datetime.now(UTC))),
+    return _PAGE.format(count=len(entries), built=html.escape(format_time_kst(datetime.now(UTC))),
                         head=head, rows="\n".join(rows))
-    target = reports_dir / INDEX_NAME
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target

@@ -448,11 +448,13 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (),
-                   kpis: Mapping[str, Any] | None = None, headline: str = "") -> HtmlBlock:
+                   kpis: Mapping[str, Any] | None = None, headline: str = "", backtest_ids: Sequence[int] = (),
+                   paper_run_ids: Sequence[int] = ()) -> HtmlBlock:
     """A report's title (and subtitle, the one-line ``headline`` in bold, and the SYNTHETIC notice when
     any of ``symbols`` is sample data) as HTML; hands the title, the headline and the numeric ``kpis``
     (``total_return``, ``benchmark_return``, ``max_drawdown``, ``sharpe_ratio``, ``total_trades``) to the
-    reports index like :func:`report_header`."""
+    reports index like :func:`report_header`, and the stored runs it shows (``backtest_ids``,
+    ``paper_run_ids``: who may read it in the portal)."""
     synthetic = any(is_synthetic(s) for s in symbols)
     notice = f'<div class="wb-synthetic">⚠ {html.escape(SAMPLE_LABEL)}</div>' if synthetic else ""
     sub = f'<div class="wb-sub">{html.escape(subtitle)}</div>' if subtitle else ""
@@ -461,4 +463,5 @@ def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (
     clean = {k: float(v) for k, v in (kpis or {}).items()
              if isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(float(v))}
     return HtmlBlock(body, {"title": title, "synthetic": synthetic, "symbols": list(symbols), "kpis": clean,
-                            "headline": headline})
+                            "headline": headline, "backtest_ids": [int(i) for i in backtest_ids],
+                            "paper_run_ids": [int(i) for i in paper_run_ids]})

@@ -54,6 +54,26 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(default=None, description="SMTP relay for notification mail; unset = no mail")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "workbench@localhost"
+    smtp_user: str | None = Field(default=None, description="SMTP login (AUTH); unset = no login")
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_ca_file: Path | None = Field(default=None, description="CA certificates that sign the SMTP server's "
+                                                                 "certificate; unset = the system's")
+    # thresholds of `workbench monitor --check` (unset = that check is off)
+    monitor_disk_free_min_pct: float | None = Field(default=10.0, ge=0, le=100,
+                                                    description="alarm when a disk has less free space (%)")
+    monitor_connections_max_pct: float | None = Field(
+        default=80.0, ge=0, le=100, description="alarm when client connections exceed this % of max_connections")
+    monitor_redis_memory_max_pct: float | None = Field(
+        default=90.0, ge=0, le=100, description="alarm when Redis uses more than this % of its maxmemory")
+    monitor_hit_rate_min_pct: float | None = Field(default=50.0, ge=0, le=100,
+                                                   description="alarm when the Redis hit rate is lower (%)")
+    monitor_hit_rate_min_lookups: int = Field(default=1000, ge=0,
+                                              description="lookups needed before the hit rate is judged")
+    monitor_archive_lag_max_days: float | None = Field(
+        default=35.0, gt=0, description="alarm when a table's archive watermark is older (days)")
+    monitor_alarm_users: str | None = Field(default=None, description="comma-separated users told of monitoring "
+                                                                      "alarms; unset = WORKBENCH_USERNAME")
 
     @property
     def archive_location(self) -> str:
@@ -67,7 +87,9 @@ class Settings(BaseSettings):
             yield name, (mask_url(value) if masked else value)
 
     @field_validator("database_url", "redis_url", "archive_url", "notebooks_dir", "telegram_bot_token", "smtp_host",
-                     mode="before")
+                     "smtp_user", "smtp_password", "smtp_ca_file", "monitor_disk_free_min_pct",
+                     "monitor_connections_max_pct", "monitor_redis_memory_max_pct", "monitor_hit_rate_min_pct",
+                     "monitor_archive_lag_max_days", "monitor_alarm_users", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from functools import cached_property
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from workbench.errors import InputTypeError
 from workbench.store.queries import query
+from workbench.store.query_timings import QueryTimings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -75,6 +77,8 @@ class Database:
         self._adbc_conn: AdbcConnection | None = None
         self._adbc_lock = threading.RLock()
         self._local = threading.local()   # this thread's pinned connection (see pinned())
+        #: time spent in each named query (``workbench monitor``)
+        self.timings = QueryTimings()
 
     def __repr__(self) -> str:
         parts = urlsplit(self.url)
@@ -87,9 +91,12 @@ class Database:
         if self.single_connection:
             # one server session behind every connection: no named prepared statements (they would
             # outlive the connection and collide with the next one's)
-            return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"prepare_threshold": None})
-        return sa.create_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow,
-                                pool_timeout=self.pool_timeout, pool_pre_ping=True)
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"prepare_threshold": None})
+        else:
+            engine = sa.create_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow,
+                                      pool_timeout=self.pool_timeout, pool_pre_ping=True)
+        _time_named_queries(engine, self.timings)
+        return engine
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:
@@ -190,10 +197,12 @@ class Database:
         (measured on 5M rows: 20 % faster and 60 % less memory than binding).
         """
         sql = query(name).literal(params)
+        started = time.perf_counter()
         with self.adbc() as conn, conn.cursor() as cur:
             cur.execute(sql)
             table = cur.fetch_arrow_table()
             conn.rollback()
+        self.timings.record(name, (time.perf_counter() - started) * 1000)
         return table
 
     @cached_property
@@ -208,6 +217,25 @@ class Database:
         if "engine" in self.__dict__:
             self.engine.dispose()
             del self.__dict__["engine"]
+
+
+def _time_named_queries(engine: sa.Engine, timings: QueryTimings) -> None:
+    """Record the execution time of every statement that carries a query name (:attr:`Query.text`)."""
+
+    def before(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
+        if context is not None:
+            context.workbench_started = time.perf_counter()
+
+    def after(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+              executemany: bool) -> None:
+        started = getattr(context, "workbench_started", None)
+        name = context.execution_options.get("workbench_query") if started is not None else None
+        if name and started is not None:
+            timings.record(str(name), (time.perf_counter() - started) * 1000)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
 
 
 def _close_quietly(conn: Any) -> None:

@@ -14,7 +14,8 @@ from workbench.store.queries import query
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["archive_state", "connections", "hypertable_sizes", "redis_stats", "slow_queries", "table_sizes"]
+__all__ = ["archive_state", "connections", "hypertable_sizes", "redis_stats", "server_connections", "slow_queries",
+           "table_sizes"]
 
 
 def _frame(db: Database, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -26,6 +27,13 @@ def _frame(db: Database, name: str, params: dict[str, Any] | None = None) -> pd.
 def connections(db: Database) -> pd.DataFrame:
     """``state connections``: the server's connections to this database (pg_stat_activity)."""
     return _frame(db, "monitor_connections")
+
+
+def server_connections(db: Database) -> tuple[int, int]:
+    """``(client connections to the server, max_connections)``, every database counted."""
+    with db.begin() as conn:
+        used, most = conn.execute(query("monitor_server_connections").text).one()
+    return int(used), int(most)
 
 
 def slow_queries(db: Database, limit: int = 10) -> pd.DataFrame | None:

@@ -28,7 +28,9 @@ class Query:
 
     @property
     def text(self) -> sa.TextClause:
-        return sa.text(self.sql)
+        """The statement for SQLAlchemy, carrying its name for the query timings
+        (:mod:`workbench.store.query_timings`)."""
+        return sa.text(self.sql).execution_options(workbench_query=self.name)
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ refused connections, HTTP 429/5xx, SMTP 4xx) or :class:`PermanentFailure` (retry
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -74,12 +75,18 @@ def _description(r: httpx.Response) -> str:
 
 @dataclass
 class EmailChannel:
-    """Plain-text mail through an SMTP server (no authentication; a local relay)."""
+    """Plain-text mail through an SMTP server; with ``starttls`` the connection is upgraded to TLS first
+    (the server's certificate checked against ``ssl_context``, default: the system's CAs), with ``user``
+    it logs in (``AUTH``) before sending."""
 
     host: str
     port: int
     sender: str
     timeout: float = 10.0
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
 
     def send(self, to: str, subject: str, text: str) -> None:
         msg = EmailMessage()
@@ -89,7 +96,16 @@ class EmailChannel:
         msg.set_content(text)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password or "")
                 smtp.send_message(msg)
+        except smtplib.SMTPNotSupportedError as err:   # no STARTTLS or no AUTH offered: a setup matter
+            raise PermanentFailure(f"SMTP server {self.host}:{self.port}: {err}") from None
+        except ssl.SSLCertVerificationError as err:
+            raise PermanentFailure(f"SMTP server {self.host}:{self.port}: certificate not trusted "
+                                   f"({err.verify_message})") from None
         except smtplib.SMTPRecipientsRefused as err:
             codes = [code for code, _ in err.recipients.values()]
             if all(400 <= c < 500 for c in codes):

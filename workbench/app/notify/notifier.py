@@ -30,7 +30,7 @@ __all__ = ["DELIVERED_KINDS", "Notification", "NotificationWarning", "NotifyCont
 #: kinds that are also sent by Telegram / email (the others are kept in the list only)
 DELIVERED_KINDS: Final = frozenset({
     "report_finished", "sweep_finished", "optimize_finished", "paper_fill", "paper_run_stopped",
-    "paper_run_failed", "paper_run_finished", "quality_alarm", "test",
+    "paper_run_failed", "paper_run_finished", "quality_alarm", "monitor_alarm", "monitor_recovered", "test",
 })
 
 Scalar = str | int | float | bool | None

@@ -43,6 +43,7 @@ _SUBJECTS = {
     "optimize_finished": "Optimization finished", "paper_fill": "Paper order filled",
     "paper_run_stopped": "Paper run stopped", "paper_run_failed": "Paper run failed",
     "paper_run_finished": "Paper run finished", "quality_alarm": "Data-quality alarm",
+    "monitor_alarm": "Monitoring alarm", "monitor_recovered": "Monitoring alarm recovered",
     "test": "Test notification",
 }
 
