@@ -60,4 +60,4 @@ def test_backtest_benchmark_and_risk_free_rate_options(cli_env: dict[str, str], 
     stored = loaded.run(int(loaded.runs()["id"].iloc[0]))["backtest_config"]
     assert (stored["benchmark"], stored["risk_free_rate"]) == ("KRW-SYNBTC", 0.035)
     out = run("backtest", "EmaCross", "--symbols", "KRW-SYNETH", "--benchmark", "none", "--no-store")
-    assert _rows(out)["benchmark"] == "none" and _rows(out)["Buy & hold"] == "–"
+    assert _rows(out)["benchmark"] == "none" and _rows(out)["Buy & hold return"] == "–"

@@ -94,6 +94,25 @@ def test_units_agree_with_the_engines_metric_table() -> None:
         assert metric_unit(key) == info.unit, key
 
 
+def test_titles_and_units_come_from_the_one_registry() -> None:
+    from dataclasses import fields
+
+    from workbench.core.backtest import Metrics
+    from workbench.core.metrics import GRID_METRICS, METRICS
+    from workbench.present.formatting import metric_short
+
+    assert list(METRICS) == [f.name for f in fields(Metrics)]   # one entry per field, in the field order
+    assert not set(METRICS) & set(GRID_METRICS)
+    assert [metric_title(k) for k in ("sharpe_ratio", "benchmark_return", "max_drawdown_duration", "var_95")] == [
+        "Sharpe ratio", "Buy & hold return", "Longest drawdown", "Daily VaR 95%"]
+    assert metric_title("oos_sharpe_ratio") == "OOS Sharpe ratio" and metric_title("pbo").startswith("PBO")
+    assert (metric_short("sharpe_ratio"), metric_short("max_drawdown"), metric_short("foo_bar")) == (
+        "Sharpe", "max drawdown", "foo bar")
+    assert (metric_unit("pbo"), metric_unit("oos_max_drawdown_duration"), metric_unit("pnl")) == ("pct", "days", "krw")
+    # every entry says how it is computed and has both names
+    assert all(info.formula and info.title and info.short for info in (*METRICS.values(), *GRID_METRICS.values()))
+
+
 def test_format_cell_by_column_and_type() -> None:
     from workbench.present.formatting import format_cell, format_params
 

@@ -209,7 +209,7 @@ def test_formatted_tables_and_heading(result) -> None:  # type: ignore[no-untype
     out = formatted(frame)
     assert out.to_dict("list") == {   # headers titled for people, not snake_case
         "fast": ["5", "8"], "Total return": ["+5.12%", "-2.05%"], "Average loss": ["-₩100,702", "–"],
-        "Sharpe": ["1.23", "–"], "created at": ["2025-01-01 09:00 KST", "2025-01-02 09:00 KST"],
+        "Sharpe ratio": ["1.23", "–"], "created at": ["2025-01-01 09:00 KST", "2025-01-02 09:00 KST"],
         "parameters": ["fast=5", "fast=8"]}
     assert list(formatted(frame, titles=False).columns) == list(frame.columns)
     series = formatted(pd.Series({"stitched_oos_return": 0.1, "oos_trades": 12}))
@@ -233,7 +233,7 @@ def test_results_table_ranks_and_titles() -> None:
                           "avg_win": [68129.232281, 1.0], "sweep_id": ["x", "x"]})
     out = results_table(table, ["fast", "slow"], "sharpe_ratio")
     assert out.index.name == "rank" and list(out.index) == [1, 2]
-    assert out.to_dict("list") == {"fast": ["8", "5"], "slow": ["21", "34"], "Sharpe": ["1.50", "0.25"],
+    assert out.to_dict("list") == {"fast": ["8", "5"], "slow": ["21", "34"], "Sharpe ratio": ["1.50", "0.25"],
                                    "Total return": ["+10.00%", "-2.00%"], "Max drawdown": ["-5.00%", "-8.30%"],
                                    "Trades": ["12", "3"]}
     assert len(results_table(table, ["fast", "slow"], "sharpe_ratio", top=1)) == 1

@@ -51,7 +51,7 @@ def test_benchmark_column_holds_the_benchmarks_own_metrics() -> None:
     assert table.loc["Max drawdown", column] == f"{((hold / hold.cummax()).min() - 1) * 100:.2f}%"  # a loss: negative
     d = hold / hold.shift(1).fillna(1.0) - 1
     sharpe = ep.sharpe_ratio(d, risk_free=1.03 ** (1 / 365) - 1, annualization=365)
-    assert table.loc["Sharpe", column] == f"{sharpe:,.2f}"
+    assert table.loc["Sharpe ratio", column] == f"{sharpe:,.2f}"
     assert table.loc["Trades", column] == "–" and table.loc["Trades", "strategy"] == f"{r.metrics.total_trades:,d}"
     none = run_backtest(df, EmaCross(fast=3, slow=10), BacktestConfig(benchmark="none"), timeframe="1d")
     assert set(metrics_with_benchmark(none)["benchmark (none)"]) == {"–"}

@@ -11,10 +11,11 @@ both stored as backtest runs with manifests under one sweep id derived from the 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +153,19 @@ def _open_study(name: str, storage: optuna.storages.RDBStorage, direction: str, 
     return study
 
 
+@contextlib.contextmanager
+def _optuna_quiet() -> Iterator[None]:
+    """Optuna's log at WARNING (no line per trial) for the duration, then its level as it was."""
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def optimize(wb: ResearchContext, strategy: Strategy, space: SpaceLike | Sequence[str], symbols: str | Sequence[str],
              timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *, n_trials: int = 50,
              metric: str = "sharpe_ratio", study_name: str | None = None, n_folds: int = 3, holdout: float = 0.3,
@@ -179,9 +193,6 @@ def optimize(wb: ResearchContext, strategy: Strategy, space: SpaceLike | Sequenc
     windows = fold_windows(split, n_folds)
     name = study_name or f"{strategy.name}-{uuid.uuid4().hex[:8]}"
     settings = _settings(strategy, specs, symbols, tf, start, end, metric, n_folds, holdout)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = _open_study(name, study_storage(wb.db), "maximize" if higher else "minimize", settings, seed, n_folds)
-
     def objective(trial: optuna.Trial) -> float:
         params = {n: _suggest(trial, s) for n, s in specs.items()}
         try:
@@ -204,12 +215,14 @@ def optimize(wb: ResearchContext, strategy: Strategy, space: SpaceLike | Sequenc
         return score
 
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    remaining = n_trials - len(study.get_trials(deepcopy=False, states=done))
-    with backtesting(wb.db, strategy_id_of(wb.db, wb.user_id, strategy)):
-        if remaining > 0:
-            study.optimize(objective, n_trials=remaining, show_progress_bar=progress,
-                           callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=done)])
-        return _finish(wb, study, strategy, name, metric, md, split, config)
+    with _optuna_quiet():
+        study = _open_study(name, study_storage(wb.db), "maximize" if higher else "minimize", settings, seed, n_folds)
+        remaining = n_trials - len(study.get_trials(deepcopy=False, states=done))
+        with backtesting(wb.db, strategy_id_of(wb.db, wb.user_id, strategy)):
+            if remaining > 0:
+                study.optimize(objective, n_trials=remaining, show_progress_bar=progress,
+                               callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=done)])
+            return _finish(wb, study, strategy, name, metric, md, split, config)
 
 
 def _finish(wb: ResearchContext, study: optuna.Study, strategy: Strategy, name: str, metric: str, md: MarketData,

@@ -148,9 +148,12 @@ def _coerce(path: Path, parameters: Mapping[str, Any]) -> tuple[dict[str, Any], 
 
 
 @functools.cache
-def _kernel_manager_class() -> type:
+def _kernel_manager_class(env: tuple[tuple[str, str], ...] = ()) -> type:
     """A kernel manager that starts ipykernel on this process's interpreter (whatever kernelspecs
-    are installed elsewhere), so reports run with the workbench they were started from."""
+    are installed elsewhere), so reports run with the workbench they were started from; ``env`` goes
+    (``(name, value)`` pairs) goes into the kernel spec's environment (added to this process's by
+    jupyter_client, which expands ``$NAME`` in it: a ``$`` is written ``$$``)."""
+    extra = {k: v.replace("$", "$$") for k, v in env}
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
@@ -163,6 +166,7 @@ def _kernel_manager_class() -> type:
                 # the kernel's own log at ERROR: its warning about TCP without CurveZMQ (on 127.0.0.1,
                 # messages signed with the connection file's key) would otherwise print in every run
                 spec["argv"] = [*spec["argv"], "--IPKernelApp.log_level=ERROR"]
+                spec["env"] = {**spec.get("env", {}), **extra}
                 self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **spec)
             return self._kernel_spec
 
@@ -327,6 +331,7 @@ def run_report(
     hide_code: bool = True,
     progress: bool = True,
     notebooks_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """Execute ``notebook`` with ``parameters`` and write it as HTML; return the HTML's path.
 
@@ -347,6 +352,10 @@ def run_report(
         Show papermill's progress bar.
     notebooks_dir : Path, optional
         A directory of the user's own report notebooks (``WORKBENCH_NOTEBOOKS_DIR``), searched first.
+    env : mapping, optional
+        Environment variables for the notebook's kernel on top of this process's (e.g. the
+        ``WORKBENCH_DATABASE_URL`` of servers this process resolved); this process's environment is
+        not changed.
 
     Raises
     ------
@@ -361,7 +370,7 @@ def run_report(
 
     Every file is written to a temporary name and renamed when complete. The kernel runs on this
     interpreter, in the notebook's folder, with this process's environment (``WORKBENCH_*`` settings
-    included).
+    included) plus ``env``.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -383,7 +392,8 @@ def run_report(
     try:
         papermill.execute_notebook(
             str(source), str(partial), parameters=given, kernel_name="python3",
-            kernel_manager_class=_kernel_manager_class(), progress_bar=progress, cwd=str(source.parent),
+            kernel_manager_class=_kernel_manager_class(tuple(sorted((env or {}).items()))), progress_bar=progress,
+            cwd=str(source.parent),
             execution_timeout=timeout, log_output=False,
         )
     except PapermillExecutionError as err:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
+from workbench.app.context import SessionContext
 from workbench.app.notify import notify
 from workbench.core.backtest import (
     BacktestConfig,
@@ -27,8 +28,7 @@ from workbench.core.backtest import (
 from workbench.core.markets import TimeLike, normalize_symbol, normalize_timeframe, timeframe_seconds
 from workbench.core.strategies.base import Strategy
 from workbench.errors import ValidationError
-from workbench.store.cache import FrameCache, strategy_status_key
-from workbench.store.database import Database
+from workbench.store.cache import strategy_status_key
 from workbench.store.market_data import load_candles
 from workbench.store.runs import backtesting, save_result, save_strategy
 from workbench.store.sweep_items import load_sweep_items, save_sweep_result
@@ -39,17 +39,8 @@ __all__ = ["ResearchContext", "StoredRun", "SweepOutcome", "backtest", "benchmar
            "walk_forward_study"]
 
 
-class ResearchContext(Protocol):
-    """What research needs of a connected workbench (:class:`workbench.app.session.Workbench` is one)."""
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def cache(self) -> FrameCache: ...
-
-    @property
-    def user_id(self) -> int: ...
+#: what research needs of a connected workbench: :class:`workbench.app.context.SessionContext`
+ResearchContext = SessionContext
 
 
 @dataclass(frozen=True)

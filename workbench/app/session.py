@@ -23,6 +23,7 @@ from workbench.store.cache import FrameCache, NullCache, RedisCache, TieredCache
 from workbench.store.database import Database
 from workbench.store.market_data import Backend, Frame
 from workbench.store.migrations import migrate
+from workbench.store.queries import Q
 
 if TYPE_CHECKING:
     import polars as pl
@@ -155,7 +156,7 @@ class Workbench:
 
     def inventory(self) -> pd.DataFrame:
         """Stored candles: one row per (symbol, timeframe) with first/last timestamp and row count."""
-        table = self.db.fetch_arrow("candle_inventory", {})
+        table = self.db.fetch_arrow(Q.CANDLE_INVENTORY, {})
         return table.to_pandas()
 
     def compute_indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,

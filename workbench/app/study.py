@@ -3,16 +3,14 @@ HTML reports. What ``./wb study`` (``workbench study``) runs on the embedded def
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from workbench.app.session import connect
+from workbench.app.session import Workbench, connect
 from workbench.core.checks import SAMPLE_DAYS
 from workbench.core.markets import normalize_timeframe
 from workbench.core.strategies import BUILTIN_STRATEGIES, Risk
@@ -96,16 +94,17 @@ def run_study(
         out_dir = settings.reports_dir
         env_params = {"symbols": ",".join(symbols), "timeframe": timeframe, "start": window[0], "end": window[1]}
         log("rendering reports (papermill) ...")
-        with _environ(_env(wb)):
-            reports = {
-                "strategy_backtest": run_report(
-                    "strategy_backtest",
-                    {"strategy": best, **env_params, "max_positions": 3, "risk_per_trade": 1.0,
-                     "stop_loss_pct": 3.0, "take_profit_pct": 6.0, "store": False},
-                    output_dir=out_dir),
-                "run_comparison": run_report(
-                    "run_comparison", {"run_ids": ",".join(str(i) for i in ids.values())}, output_dir=out_dir),
-            }
+        kernel_env = _env(wb)   # the report kernels reach the servers this process resolved
+        reports = {
+            "strategy_backtest": run_report(
+                "strategy_backtest",
+                {"strategy": best, **env_params, "max_positions": 3, "risk_per_trade": 1.0,
+                 "stop_loss_pct": 3.0, "take_profit_pct": 6.0, "store": False},
+                output_dir=out_dir, env=kernel_env),
+            "run_comparison": run_report(
+                "run_comparison", {"run_ids": ",".join(str(i) for i in ids.values())}, output_dir=out_dir,
+                env=kernel_env),
+        }
         for html in reports.values():
             report_finished(wb, html)
         wb.close()
@@ -116,24 +115,9 @@ def run_study(
             finish_embedded(settings, wb.urls)  # what this call started or was handed, and only if unused
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration (report kernels inherit them), then restore."""
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _env(wb: object) -> dict[str, str]:
+def _env(wb: Workbench) -> dict[str, str]:
     """Environment for the report kernels: the servers this process resolved (embedded or not)."""
-    urls = wb.urls  # type: ignore[attr-defined]
+    urls = wb.urls
     env = {"WORKBENCH_DATABASE_URL": urls.database_url}
     if urls.redis_url:
         env["WORKBENCH_REDIS_URL"] = urls.redis_url

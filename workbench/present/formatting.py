@@ -17,6 +17,9 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, Literal
 
+from workbench.core.metrics import Unit as MetricUnit
+from workbench.core.metrics import metric_info
+
 __all__ = [
     "KST",
     "MISSING",
@@ -33,55 +36,32 @@ __all__ = [
     "format_price",
     "format_ratio",
     "format_time_kst",
+    "metric_short",
     "metric_title",
     "metric_unit",
 ]
 
-Unit = Literal["pct", "krw", "ratio", "count", "days", "price"]
+#: how a value is shown: a metric unit (:data:`workbench.core.metrics.Unit`) or ``price``
+Unit = MetricUnit | Literal["price"]
 
 #: Korea Standard Time; Korea has no daylight saving time
 KST: Final = timezone(timedelta(hours=9), "KST")
 #: what a missing (None/NaN) value is shown as
 MISSING: Final = "–"
 
-_UNITS: Final[dict[str, Unit]] = {
-    # fractions shown in percent
-    **dict.fromkeys(("total_return", "annual_return", "benchmark_return", "excess_return", "max_drawdown",
-                     "volatility", "exposure", "alpha", "var_95", "cvar_95", "best_day", "worst_day",
-                     "win_rate", "ret", "return", "change", "share"), "pct"),
-    # KRW amounts
-    **dict.fromkeys(("avg_win", "avg_loss", "largest_win", "largest_loss", "total_fees", "total_pnl", "pnl",
-                     "fees", "initial_capital", "final_equity", "equity", "pnl_difference", "difference", "krw",
-                     "fees_p", "fees_b", "pnl_p", "pnl_b"),
-                    "krw"),
-    **dict.fromkeys(("sharpe_ratio", "sortino_ratio", "calmar_ratio", "profit_factor", "beta"), "ratio"),
-    **dict.fromkeys(("total_trades", "open_trades", "winning_trades", "losing_trades", "max_win_streak",
-                     "max_loss_streak", "data_rows", "bars"), "count"),
-    "max_drawdown_duration": "days",
-    # overfitting: probabilities in percent, annualised Sharpe ratios
-    "deflated_sharpe_ratio": "pct", "pbo": "pct", "best_sharpe_annual": "ratio", "luck_sharpe_annual": "ratio",
-    "pbo_splits": "count",
+#: units of table columns that are not metrics (trade lists, reconciliations, data summaries); the
+#: metrics' units are in the registry, :mod:`workbench.core.metrics`
+_COLUMN_UNITS: Final[dict[str, Unit]] = {
+    **dict.fromkeys(("ret", "return", "change", "share"), "pct"),
+    **dict.fromkeys(("pnl", "fees", "initial_capital", "final_equity", "equity", "pnl_difference", "difference",
+                     "krw", "fees_p", "fees_b", "pnl_p", "pnl_b"), "krw"),
+    **dict.fromkeys(("data_rows", "bars"), "count"),
 }
 _SUFFIX_UNITS: Final[tuple[tuple[tuple[str, ...], Unit], ...]] = (
     (("_return", "drawdown", "_rate"), "pct"), (("_ratio", "_factor"), "ratio"), (("_trades",), "count"),
     (("_pnl", "_fees", "_krw", "_effect"), "krw"), (("price", "price_p", "price_b", "_open", "_close"), "price"))
 #: rates shown without a + sign (they are never negative)
 _UNSIGNED: Final = ("volatility", "exposure", "_rate", "deflated_sharpe_ratio", "pbo")
-_TITLES: Final[dict[str, str]] = {
-    "total_return": "Total return", "annual_return": "CAGR", "benchmark_return": "Buy & hold",
-    "excess_return": "Excess return", "max_drawdown": "Max drawdown",
-    "max_drawdown_duration": "Longest drawdown", "volatility": "Volatility (ann.)",
-    "sharpe_ratio": "Sharpe", "sortino_ratio": "Sortino", "calmar_ratio": "Calmar", "exposure": "Exposure",
-    "alpha": "Alpha", "beta": "Beta", "var_95": "VaR 95% (day)", "cvar_95": "CVaR 95% (day)",
-    "best_day": "Best day", "worst_day": "Worst day", "win_rate": "Win rate", "profit_factor": "Profit factor",
-    "total_trades": "Trades", "open_trades": "Open trades", "winning_trades": "Winning trades",
-    "losing_trades": "Losing trades", "avg_win": "Average win", "avg_loss": "Average loss",
-    "largest_win": "Largest win", "largest_loss": "Largest loss", "max_win_streak": "Longest win streak",
-    "max_loss_streak": "Longest loss streak", "total_fees": "Fees paid", "total_pnl": "Net PnL",
-    "deflated_sharpe_ratio": "Deflated Sharpe ratio (probability of skill)",
-    "pbo": "PBO (probability of backtest overfitting)", "pbo_splits": "PBO blocks",
-    "best_sharpe_annual": "Best Sharpe (ann.)", "luck_sharpe_annual": "Sharpe expected from luck (ann.)",
-}
 
 
 def _number(value: object) -> float | None:
@@ -200,11 +180,17 @@ _FORMATTERS: Final = {"pct": format_pct, "krw": format_krw, "ratio": format_rati
                       "days": format_days, "price": format_price}
 
 
+def _unit_of(name: str) -> Unit | None:
+    info = metric_info(name)
+    return info.unit if info is not None else _COLUMN_UNITS.get(name)
+
+
 def metric_unit(name: str) -> Unit | None:
-    """The unit of a metric or trade column (``pct krw ratio count days price``), None if unknown."""
-    unit = _UNITS.get(name)
+    """The unit of a metric (the registry's, :mod:`workbench.core.metrics`) or trade column (``pct krw
+    ratio count days price``), None if unknown."""
+    unit = _unit_of(name)
     if unit is None and name.startswith(("is_", "oos_")):
-        unit = _UNITS.get(name.partition("_")[2])
+        unit = _unit_of(name.partition("_")[2])
     if unit is None:
         for suffixes, by_suffix in _SUFFIX_UNITS:
             if name.endswith(suffixes):
@@ -213,15 +199,25 @@ def metric_unit(name: str) -> Unit | None:
 
 
 def metric_title(name: str) -> str:
-    """A metric's title for people (``sharpe_ratio`` -> ``Sharpe``, ``oos_total_return`` -> ``OOS Total
-    return``); unknown names are de-underscored."""
-    if name not in _TITLES:
-        for prefix, label in (("is_", "IS"), ("oos_", "OOS"), ("in_sample_", "in-sample"),
-                              ("out_of_sample_", "out-of-sample"), ("best_", "best")):
-            rest = name.removeprefix(prefix)
-            if rest != name and rest in _TITLES:
-                return f"{label} {_TITLES[rest]}"
-    return _TITLES.get(name, name.replace("_", " "))
+    """A metric's title for people, from the registry (``sharpe_ratio`` -> ``Sharpe ratio``,
+    ``oos_total_return`` -> ``OOS Total return``); unknown names are de-underscored."""
+    info = metric_info(name)
+    if info is not None:
+        return info.title
+    for prefix, label in (("is_", "IS"), ("oos_", "OOS"), ("in_sample_", "in-sample"),
+                          ("out_of_sample_", "out-of-sample"), ("best_", "best")):
+        rest = name.removeprefix(prefix)
+        inner = metric_info(rest) if rest != name else None
+        if inner is not None:
+            return f"{label} {inner.title}"
+    return name.replace("_", " ")
+
+
+def metric_short(name: str) -> str:
+    """A metric's short name for compact headers and prose (``sharpe_ratio`` -> ``Sharpe``,
+    ``max_drawdown`` -> ``max drawdown``); unknown names are de-underscored."""
+    info = metric_info(name)
+    return info.short if info is not None else name.replace("_", " ")
 
 
 def format_metric(name: str, value: object) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.core.backtest.drawdown import underwater
 from workbench.core.markets import SAMPLE_LABEL, SYNTHETIC_PREFIX, is_synthetic
 from workbench.errors import ValidationError
 from workbench.present.result_figures import epoch_ms
@@ -228,14 +229,16 @@ def equity_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "
     return fig
 
 
-def drawdown_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "Drawdown") -> go.Figure:
-    """Drawdown from the running peak in percent (0 at new highs, negative below)."""
+def drawdown_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "Drawdown",
+                    initial: float | None = None) -> go.Figure:
+    """Drawdown from the running peak in percent (0 at new highs, negative below;
+    :func:`workbench.core.backtest.drawdown.underwater`): ``initial``, the runs' initial capital, is
+    the first peak, as in the ``max_drawdown`` metric (None: each curve's first value)."""
     curves = _curves(equity, "drawdown_figure")
     fig = _figure(title, yaxis_title="drawdown", yaxis_ticksuffix="%")
     single = len(curves) == 1
     for name, s in curves.items():
-        values = s.to_numpy(dtype=float)
-        dd = (values / np.maximum.accumulate(values) - 1.0) * 100.0
+        dd = underwater(s.to_numpy(dtype=float), initial) * 100.0
         fig.add_trace(go.Scatter(x=epoch_ms(s.index), y=dd, mode="lines", name=name, fill="tozeroy" if single else None,
                                  line={"color": _DOWN} if single else None,
                                  hovertemplate="%{y:.2f}%<extra>" + name + "</extra>"))

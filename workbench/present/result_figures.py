@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.core.backtest.drawdown import drawdown_periods, underwater
 from workbench.core.markets import is_synthetic
 from workbench.errors import ValidationError
 from workbench.present.formatting import format_pct, format_time_kst
@@ -46,50 +47,6 @@ def epoch_ms(times: object) -> np.ndarray:
     return out
 
 
-def _underwater(equity: pd.Series, initial: float | None) -> np.ndarray:
-    values = equity.to_numpy(dtype=float)
-    start = [initial] if initial is not None else []
-    peak = np.maximum.accumulate(np.r_[start, values])[len(start):]
-    return values / peak - 1.0
-
-
-def drawdown_periods(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
-    """The ``top`` deepest drawdowns of ``equity``, deepest first.
-
-    Columns: ``start`` (the peak before the fall; the first time when the fall starts there),
-    ``valley`` (the lowest point), ``end`` (the first time the peak is regained; NaT while not
-    recovered), ``depth`` (negative fraction), ``days`` (start to end, or to the last time when not
-    recovered), ``recovered``. ``initial`` (the initial capital) counts as the first peak, as in
-    ``BacktestResult.drawdown`` and the ``max_drawdown`` metric.
-    """
-    if not isinstance(equity, pd.Series):
-        raise ValidationError(f"drawdown_periods: expected a Series, got {type(equity).__name__}")
-    columns = ["start", "valley", "end", "depth", "days", "recovered"]
-    if len(equity) == 0:
-        return pd.DataFrame(columns=columns)
-    dd = _underwater(equity, initial)
-    under = dd < 0
-    rows = []
-    i, n = 0, len(dd)
-    while i < n:
-        if not under[i]:
-            i += 1
-            continue
-        j = i
-        while j < n and under[j]:
-            j += 1
-        start = max(i - 1, 0)
-        valley = i + int(np.argmin(dd[i:j]))
-        recovered = j < n
-        last = equity.index[j] if recovered else equity.index[-1]
-        rows.append({"start": equity.index[start], "valley": equity.index[valley],
-                     "end": equity.index[j] if recovered else pd.NaT, "depth": float(dd[valley]),
-                     "days": (last - equity.index[start]) / pd.Timedelta(days=1), "recovered": recovered})
-        i = j
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values("depth", kind="stable").head(top).reset_index(drop=True)
-
-
 def equity_vs_benchmark_figure(equity: pd.Series, benchmark: pd.Series | None, *,
                                title: str = "Equity vs buy & hold (KRW)") -> go.Figure:
     """The strategy's equity and the buy-and-hold equity of the same capital (when given)."""
@@ -117,7 +74,7 @@ def _equity_traces(equity: pd.Series, benchmark: pd.Series | None) -> list[go.Sc
 
 
 def _underwater_traces(equity: pd.Series, periods: pd.DataFrame, initial: float | None) -> list[go.Scatter]:
-    under = thin(pd.Series(_underwater(equity, initial) * 100.0, index=equity.index))
+    under = thin(pd.Series(underwater(equity.to_numpy(dtype=float), initial) * 100.0, index=equity.index))
     traces = [go.Scatter(x=epoch_ms(under.index), y=under.to_numpy(), mode="lines", fill="tozeroy",
                          name="drawdown", line={"color": _DOWN, "width": 1}, hovertemplate="%{y:.2f}%")]
     if len(periods):  # numbered at their valleys (the worst-drawdowns table has the details)

@@ -36,6 +36,7 @@ from workbench.present.formatting import (
     format_pct,
     format_price,
     format_time_kst,
+    metric_short,
     metric_title,
 )
 from workbench.present.result_figures import drawdown_periods
@@ -427,7 +428,7 @@ def versus_benchmark(total_returns: Mapping[str, float], benchmark_return: float
     '1 of 2 strategies beat buy & hold (+25.00%); the best by Sharpe is A (+30.00%).'
     """
     n = len(total_returns)
-    title = metric_title(ranked_by)
+    title = metric_short(ranked_by)
     mine = format_pct(total_returns.get(best))
     if not math.isfinite(benchmark_return):
         return f"The best of {n} by {title} is {best} ({mine}); no benchmark to compare with."

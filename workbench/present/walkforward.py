@@ -17,7 +17,7 @@ from workbench.present.formatting import (
     format_params,
     format_pct,
     format_ratio,
-    metric_title,
+    metric_short,
 )
 
 if TYPE_CHECKING:
@@ -26,10 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["fold_columns", "walk_forward_summary"]
 
 
-#: the stitched curve's figures in the summary, and their labels
-_STITCHED: Final = {"total_return": "return", "annual_return": "CAGR", "sharpe_ratio": "Sharpe",
-                    "max_drawdown": "max drawdown", "max_drawdown_duration": "longest drawdown",
-                    "total_trades": "trades", "benchmark_return": "benchmark return"}
+#: the stitched curve's figures in the summary (labelled by their short names in the metric registry)
+_STITCHED: Final = ("total_return", "annual_return", "sharpe_ratio", "max_drawdown", "max_drawdown_duration",
+                    "total_trades", "benchmark_return")
 
 
 def _probability(value: float) -> str:
@@ -49,11 +48,11 @@ def walk_forward_summary(wf: WalkForwardResult) -> pd.DataFrame:
         ("first training window", f"{format_count(first)} bars"),
         ("tested (out of sample)", f"{format_count(len(wf.equity))} bars, every bar after the first training "
                                    "window"),
-        (f"mean in-sample {metric_title(metric)}", format_metric(metric, f[f"is_{metric}"].mean())),
-        (f"mean out-of-sample {metric_title(metric)}", format_metric(metric, f[f"oos_{metric}"].mean())),
+        (f"mean in-sample {metric_short(metric)}", format_metric(metric, f[f"is_{metric}"].mean())),
+        (f"mean out-of-sample {metric_short(metric)}", format_metric(metric, f[f"oos_{metric}"].mean())),
     ]
-    for key, label in _STITCHED.items():
-        rows.append((f"stitched {label}", format_metric(key, m[key])))
+    for key in _STITCHED:
+        rows.append((f"stitched {metric_short(key)}", format_metric(key, m[key])))
     rows.append(("stitched deflated Sharpe ratio", _probability(wf.deflated_sharpe_ratio)))
     o = wf.overfitting
     if o is None:

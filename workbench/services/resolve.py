@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from workbench.services import lease
 from workbench.services.config import Settings
-from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis
+from workbench.services.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServer
 
 __all__ = ["ResolvedUrls", "finish_embedded", "in_use", "resolve_urls", "stop_embedded"]
 
@@ -82,7 +82,7 @@ def raise_missing(what: str) -> NoReturn:
     raise ServiceError(f"no {what} URL is configured and the embedded {what} is not running")
 
 
-def _servers(settings: Settings) -> tuple[tuple[str, EmbeddedRedis | EmbeddedPostgres], ...]:
+def _servers(settings: Settings) -> tuple[tuple[str, EmbeddedServer], ...]:
     return (("redis", EmbeddedRedis(settings.data_dir)), ("postgres", EmbeddedPostgres(settings.data_dir)))
 
 

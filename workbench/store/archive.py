@@ -49,7 +49,7 @@ from workbench.store.archive_files import (
     relative_path,
 )
 from workbench.store.database import Database
-from workbench.store.queries import Query, query
+from workbench.store.queries import Q, Query, query
 
 __all__ = [
     "ARCHIVED_TABLES",
@@ -78,7 +78,7 @@ _WRITE_TARGET: Final[dict[str, str]] = {"candle_indicators": "candles"}
 _TMP: Final = re.compile(r"\.part-[0-9a-f]{32}\.tmp")
 
 
-def _table_query(name: str, table: str) -> Query:
+def _table_query(name: Q, table: str) -> Query:
     """Query ``name`` with its ``{table}`` placeholder replaced by a name from ARCHIVED_TABLES."""
     if table not in ARCHIVED_TABLES:
         raise ValidationError(f"table {table!r} is not archived; one of {sorted(ARCHIVED_TABLES)}")
@@ -91,7 +91,7 @@ def guard_write_sql(table: str) -> str | None:
     target = _WRITE_TARGET.get(table, table)
     if target not in ARCHIVED_TABLES:
         return None
-    return query("archive_guard").literal({"table_name": target})
+    return query(Q.ARCHIVE_GUARD).literal({"table_name": target})
 
 
 def _month_range(month: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -344,12 +344,12 @@ def archive(db: Database, store: Archive, *, before: pd.Timestamp | None = None,
         report.tables.append(rep)
         params = {"table_name": table, "cutoff": cutoff.to_pydatetime()}
         with db.begin() as conn:
-            generation = conn.execute(query("archive_watermark_begin").text, params).scalar_one()
+            generation = conn.execute(query(Q.ARCHIVE_WATERMARK_BEGIN).text, params).scalar_one()
         with db.begin() as conn:
             months = [pd.Timestamp(r[0]) for r in
-                      conn.execute(_table_query("archive_months", table).text, params).all()]
+                      conn.execute(_table_query(Q.ARCHIVE_MONTHS, table).text, params).all()]
         parts, _ = ARCHIVED_TABLES[table]
-        rows_query = _table_query("archive_rows", table)
+        rows_query = _table_query(Q.ARCHIVE_ROWS, table)
         written: list[FileRecord] = []
         it: Iterator[pd.Timestamp] = iter(months)
         if progress is not None:
@@ -376,7 +376,7 @@ def archive(db: Database, store: Archive, *, before: pd.Timestamp | None = None,
             rep.months.append(label)
         with db.begin() as conn:  # the files' records and the watermark retention goes by, at once
             commit_records(conn, written)
-            done = conn.execute(query("archive_watermark_commit").text,
+            done = conn.execute(query(Q.ARCHIVE_WATERMARK_COMMIT).text,
                                 {**params, "generation": generation}).scalar_one_or_none()
         rep.raced = done is None
         rep.archived_until = None if done is None else pd.Timestamp(done)
@@ -402,8 +402,8 @@ def apply_retention(db: Database, *, keep: str = RETENTION,
     for table in tables:
         with db.begin() as conn:
             if table == "candles":   # archived, not changed: versions and rollups stay (migration 0052)
-                conn.execute(query("candles_maintained").text)
-            result = conn.execute(_table_query("archive_retention", table).text,
+                conn.execute(query(Q.CANDLES_MAINTAINED).text)
+            result = conn.execute(_table_query(Q.ARCHIVE_RETENTION, table).text,
                                   {"keep": keep, "table_name": table})
             deleted[table] = int(result.rowcount or 0)
     return RetentionReport(deleted)

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from workbench.errors import ArchiveIntegrityError
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = [
     "FileRecord",
@@ -280,9 +280,9 @@ def records(db: Database, table: str | None = None, symbol: str | None = None,
     ``timeframe``), or of every file when ``table`` is None."""
     with db.begin() as conn:
         if table is None:
-            rows = conn.execute(query("archive_files_all").text).all()
+            rows = conn.execute(query(Q.ARCHIVE_FILES_ALL).text).all()
         else:
-            rows = conn.execute(query("archive_files_partition").text,
+            rows = conn.execute(query(Q.ARCHIVE_FILES_PARTITION).text,
                                 {"table_name": table, "symbol": symbol, "timeframe": timeframe}).all()
     out: dict[str, list[FileRecord]] = {}
     for row in rows:
@@ -303,7 +303,7 @@ def _params(rec: FileRecord) -> dict[str, object]:
 def record_pending(db: Database, rec: FileRecord) -> None:
     """Record a file version about to be moved into place (committed by :func:`commit_records`)."""
     with db.begin() as conn:
-        conn.execute(query("archive_file_pending").text, _params(rec))
+        conn.execute(query(Q.ARCHIVE_FILE_PENDING).text, _params(rec))
 
 
 def record_committed(db: Database, recs: Iterable[FileRecord]) -> None:
@@ -311,7 +311,7 @@ def record_committed(db: Database, recs: Iterable[FileRecord]) -> None:
     recs = list(recs)
     with db.begin() as conn:
         for rec in recs:
-            conn.execute(query("archive_file_pending").text, _params(rec))
+            conn.execute(query(Q.ARCHIVE_FILE_PENDING).text, _params(rec))
         commit_records(conn, recs)
 
 
@@ -320,5 +320,5 @@ def commit_records(conn: sa.Connection, recs: Iterable[FileRecord]) -> None:
     path's other versions are dropped)."""
     for rec in recs:
         params = {"path": rec.path, "sha256": rec.sha256}
-        conn.execute(query("archive_file_drop_others").text, params)
-        conn.execute(query("archive_file_commit").text, params)
+        conn.execute(query(Q.ARCHIVE_FILE_DROP_OTHERS).text, params)
+        conn.execute(query(Q.ARCHIVE_FILE_COMMIT).text, params)

@@ -182,6 +182,9 @@ class FrameCache(Protocol):
     def get_json(self, key: str) -> JSONValue: ...
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None: ...
     def invalidate(self, pattern: str) -> int: ...
+    @property
+    def redis(self) -> Any | None:
+        """The ``redis.Redis`` client behind this cache (through its tiers), None without one."""
 
 
 class NullCache:
@@ -202,6 +205,10 @@ class NullCache:
     def invalidate(self, pattern: str) -> int:
         return 0
 
+    @property
+    def redis(self) -> None:
+        return None
+
 
 class RedisCache:
     """The cache on a ``redis.Redis`` client (built by the caller, never at import).
@@ -219,6 +226,11 @@ class RedisCache:
         self.hits = 0
         self.misses = 0
         self.rejected = 0
+
+    @property
+    def redis(self) -> Any:
+        """The ``redis.Redis`` client this cache is on."""
+        return self.client
 
     def __repr__(self) -> str:
         from workbench.core.redact import mask_url
@@ -335,6 +347,11 @@ class TieredCache:
     def source(self) -> str:
         """The inner cache's database tag (part of the keys)."""
         return str(getattr(self.inner, "source", ""))
+
+    @property
+    def redis(self) -> Any | None:
+        """The inner cache's Redis client (None when it has none)."""
+        return self.inner.redis
 
     def __repr__(self) -> str:
         return f"TieredCache({len(self._tables)} frames, {self._bytes / 2**20:.1f} MiB, inner={self.inner!r})"

@@ -15,7 +15,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from workbench.errors import InputTypeError
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 from workbench.store.query_timings import QueryTimings
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class Database:
         if conn is not None:
             _close_quietly(conn)
 
-    def fetch_arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
+    def fetch_arrow(self, name: Q, params: dict[str, Any]) -> pa.Table:
         """Run named query ``name`` with ``params``; return a ``pyarrow.Table``.
 
         The values are rendered into the statement as SQL literals by psycopg's quoting
@@ -208,7 +208,12 @@ class Database:
     @cached_property
     def has_timescaledb(self) -> bool:
         with self.begin() as conn:
-            return bool(conn.execute(query("has_timescaledb").text).scalar())
+            return bool(conn.execute(query(Q.HAS_TIMESCALEDB).text).scalar())
+
+    def forget_schema_facts(self) -> None:
+        """Forget what was learnt about the schema (:attr:`has_timescaledb`), to be asked again after a
+        migration."""
+        self.__dict__.pop("has_timescaledb", None)
 
     def dispose(self) -> None:
         """Close the ADBC connection and the pool (they reopen on next use)."""

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.core.markets import TIMEFRAMES
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, interior_buckets
 
 __all__ = ["DirectCandles", "DirectWriteRefused", "lock_series", "mark_maintained"]
@@ -35,14 +35,14 @@ _TS: Final = pa.timestamp("us", tz="UTC")
 def lock_series(cursor: Any, symbol: str, timeframe: str) -> None:
     """Take the transaction-level advisory lock of candle series (``symbol``, ``timeframe``), which
     every write of candles holds (``candles_lock.sql``)."""
-    cursor.execute(query("candles_lock").literal({"symbol": symbol, "timeframe": timeframe}))
+    cursor.execute(query(Q.CANDLES_LOCK).literal({"symbol": symbol, "timeframe": timeframe}))
     cursor.fetchall()
 
 
 def mark_maintained(cursor: Any) -> None:
     """Mark the write's transaction as maintaining data versions and rollups itself, before it
     changes candles: the triggers that do it for other SQL clients skip it (migration 0052)."""
-    cursor.execute(query("candles_maintained").sql)
+    cursor.execute(query(Q.CANDLES_MAINTAINED).sql)
     cursor.fetchall()
 
 
@@ -95,7 +95,7 @@ class DirectCandles:
             self._write_buckets(interior_buckets(series[0], data))
 
     def _taken(self, series: tuple[str, str], first: dt.datetime, last: dt.datetime) -> bool:
-        self._cur.execute(query("candles_range_taken").literal(
+        self._cur.execute(query(Q.CANDLES_RANGE_TAKEN).literal(
             {"symbol": series[0], "timeframe": series[1], "first": first, "last": last}))
         row = self._cur.fetchone()
         return bool(row[0])
@@ -107,7 +107,7 @@ class DirectCandles:
         if buckets.num_rows == 0:
             return
         stamps = buckets.column("ts")
-        self._cur.execute(query("rollups_existing").literal({
+        self._cur.execute(query(Q.ROLLUPS_EXISTING).literal({
             "symbol": buckets.column("symbol")[0].as_py(), "first": pc.min(stamps).as_py(),
             "last": pc.max(stamps).as_py()}))
         existing = self._cur.fetch_arrow_table()
@@ -125,7 +125,7 @@ class DirectCandles:
             self._cur.execute("TRUNCATE _wb_rollup_stage")
         self._stage("_wb_rollup_stage", buckets.filter(old), append=self._rollup_stage)
         self._rollup_stage = True
-        self._cur.execute(query("rollups_upsert_staged").sql)
+        self._cur.execute(query(Q.ROLLUPS_UPSERT_STAGED).sql)
 
     def edges(self) -> pa.Table:
         """The first and last minute of each chunk written, as rows of ``_wb_stage`` (symbol,
@@ -154,9 +154,9 @@ class DirectCandles:
         for tf in ROLLUP_TIMEFRAMES:
             step = f"{TIMEFRAMES[tf]} seconds"
             if source == "1m":
-                self._cur.execute(query("rollups_edges_minutes").literal({"timeframe": tf, "step": step}))
+                self._cur.execute(query(Q.ROLLUPS_EDGES_MINUTES).literal({"timeframe": tf, "step": step}))
             else:
-                self._cur.execute(query("rollups_edges_rollups").literal(
+                self._cur.execute(query(Q.ROLLUPS_EDGES_ROLLUPS).literal(
                     {"timeframe": tf, "step": step, "source": source}))
             source = tf
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["advisory_lock", "lock_key"]
 
@@ -22,12 +22,12 @@ def advisory_lock(db: Database, key: int) -> Iterator[None]:
     """Hold ``pg_advisory_lock(key)`` (waiting for it) for the block, on a pinned connection
     (:meth:`Database.begin` inside the block runs on it, so a pool of one connection is enough)."""
     with db.pinned() as conn:
-        conn.execute(query("advisory_lock").text, {"key": key})
+        conn.execute(query(Q.ADVISORY_LOCK).text, {"key": key})
         conn.commit()
         try:
             yield
         finally:
             if conn.in_transaction():   # a failure inside the block left one open
                 conn.rollback()
-            conn.execute(query("advisory_unlock").text, {"key": key})
+            conn.execute(query(Q.ADVISORY_UNLOCK).text, {"key": key})
             conn.commit()

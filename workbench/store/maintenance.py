@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from workbench.core.markets import TIMEFRAMES
 from workbench.store.archive import guard_write_sql
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES
 
 __all__ = ["ROLLUP_TIMEFRAMES", "after_commit", "after_write", "refresh_rollups", "refresh_stale_rollups"]
@@ -40,13 +40,13 @@ def after_write(cursor: Any, table: str, *, rollups: bool = True) -> None:
     if guard is not None:
         cursor.execute(guard)
     if table == "candles" and rollups:
-        cursor.execute(query("rollups_maintain").sql)
+        cursor.execute(query(Q.ROLLUPS_MAINTAIN).sql)
         cursor.fetchall()
 
 
 def refresh_rollups(db: Database, start: pd.Timestamp, end: pd.Timestamp) -> None:
     """TimescaleDB: materialize every rollup aggregate over whole buckets covering ``[start, end)``."""
-    stmt = query("tsdb_refresh_rollup")
+    stmt = query(Q.TSDB_REFRESH_ROLLUP)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for tf in ROLLUP_TIMEFRAMES:
             step = pd.Timedelta(seconds=TIMEFRAMES[tf])
@@ -73,10 +73,10 @@ def refresh_stale_rollups(db: Database, symbol: str) -> bool:
     clients changed (``candle_rollup_stale``, migration 0052); return whether there were any.
     One primary-key lookup when there are none."""
     with db.begin() as conn:
-        row = conn.execute(query("rollups_stale_get").text, {"symbol": symbol}).one_or_none()
+        row = conn.execute(query(Q.ROLLUPS_STALE_GET).text, {"symbol": symbol}).one_or_none()
     if row is None:
         return False
     refresh_rollups(db, pd.Timestamp(row.first_ts), pd.Timestamp(row.last_ts) + pd.Timedelta(minutes=1))
     with db.begin() as conn:
-        conn.execute(query("rollups_stale_done").text, {"symbol": symbol, "generation": row.generation})
+        conn.execute(query(Q.ROLLUPS_STALE_DONE).text, {"symbol": symbol, "generation": row.generation})
     return True

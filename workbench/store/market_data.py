@@ -26,6 +26,7 @@ from workbench.store.archive import Archive
 from workbench.store.cache import CANDLE_TTL, FrameCache, NullCache, TieredCache, candle_key
 from workbench.store.database import Database
 from workbench.store.maintenance import ROLLUP_TIMEFRAMES, refresh_stale_rollups
+from workbench.store.queries import Q
 from workbench.store.versions import data_version
 
 if TYPE_CHECKING:
@@ -99,12 +100,12 @@ _ORIGIN_US = 946_857_600_000_000  # 2000-01-03 00:00 UTC in microseconds: the bu
 _ARCHIVE_NAMES = {"timestamp": "ts", "open_price": "open", "high_price": "high", "low_price": "low",
                   "close_price": "close"}
 #: loader query -> (archived table, key columns of the loaded frame, the first unique on its own)
-_ARCHIVED_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "candles": ("candles", ("ts",)),
-    "indicators": ("technical_indicators", ("ts",)),
-    "tickers": ("tickers", ("ts",)),
-    "orderbooks": ("orderbooks", ("ts",)),
-    "transactions": ("transactions", ("bithumb_tx_id", "ts")),
+_ARCHIVED_QUERIES: dict[Q, tuple[str, tuple[str, ...]]] = {
+    Q.CANDLES: ("candles", ("ts",)),
+    Q.INDICATORS: ("technical_indicators", ("ts",)),
+    Q.TICKERS: ("tickers", ("ts",)),
+    Q.ORDERBOOKS: ("orderbooks", ("ts",)),
+    Q.TRANSACTIONS: ("transactions", ("bithumb_tx_id", "ts")),
 }
 
 
@@ -116,7 +117,7 @@ def _in_archive(db: Database, archive: Archive | None, table: str, start: pd.Tim
     return bool(archive.months_in(db, table, start, end, **values)[0])
 
 
-def _with_archive(db: Database, db_rows: pa.Table, archive: Archive, name: str, start: pd.Timestamp,
+def _with_archive(db: Database, db_rows: pa.Table, archive: Archive, name: Q, start: pd.Timestamp,
                   end: pd.Timestamp, **values: str) -> pa.Table:
     """``db_rows`` of loader query ``name`` merged with the archived rows of the same range: same
     columns, one row per key (the database's where both have it), in time order."""
@@ -125,11 +126,11 @@ def _with_archive(db: Database, db_rows: pa.Table, archive: Archive, name: str, 
     table, key = _ARCHIVED_QUERIES[name]
     stored = {v: k for k, v in _ARCHIVE_NAMES.items()}
     columns = [stored.get(c, c) for c in db_rows.column_names]
-    old = archive.read(db, table, start, end, columns=[*columns, "id"] if name == "transactions" else columns,
+    old = archive.read(db, table, start, end, columns=[*columns, "id"] if name == Q.TRANSACTIONS else columns,
                        **values)
     if old is None or old.num_rows == 0:
         return db_rows
-    if name == "transactions":  # trades sharing a timestamp: in id order, as the query
+    if name == Q.TRANSACTIONS:  # trades sharing a timestamp: in id order, as the query
         old = old.sort_by([("timestamp", "ascending"), ("id", "ascending")]).drop_columns(["id"])
     old = old.rename_columns(db_rows.column_names).cast(db_rows.schema)
     if db_rows.num_rows == 0:
@@ -255,23 +256,23 @@ def load_candles(
     if table is None:
         if src is not None and _in_archive(db, archive, "candles", s, e, symbol=sym, timeframe=src):
             assert archive is not None
-            table = _with_archive(db, db.fetch_arrow("candles", _params(sym, s, e, timeframe=src)), archive,
-                                  "candles", s, e, symbol=sym, timeframe=src)
+            table = _with_archive(db, db.fetch_arrow(Q.CANDLES, _params(sym, s, e, timeframe=src)), archive,
+                                  Q.CANDLES, s, e, symbol=sym, timeframe=src)
             if src != tf:
                 table = bucket_candles(table, tf)
         elif src is None:
             table = pa.table({c: pa.array([], pa.float64()) for c in OHLCV})
             table = table.add_column(0, "ts", pa.array([], pa.timestamp("us", tz="UTC")))
         elif src == tf:
-            table = db.fetch_arrow("candles", _params(sym, s, e, timeframe=tf))
+            table = db.fetch_arrow(Q.CANDLES, _params(sym, s, e, timeframe=tf))
         else:
             table = None
             if src == "1m" and tf in ROLLUP_TIMEFRAMES:  # kept up to date at write time (migration 0005)
                 if db.has_timescaledb:   # changes by other SQL clients, not yet in the aggregates
                     refresh_stale_rollups(db, sym)
-                table = db.fetch_arrow("candles_rollup", _params(sym, s, e, timeframe=tf))
+                table = db.fetch_arrow(Q.CANDLES_ROLLUP, _params(sym, s, e, timeframe=tf))
             if table is None or table.num_rows == 0:  # no rollup: bucket on the server
-                name = "candles_resampled_tsdb" if db.has_timescaledb else "candles_resampled"
+                name = Q.CANDLES_RESAMPLED_TSDB if db.has_timescaledb else Q.CANDLES_RESAMPLED
                 table = db.fetch_arrow(name, _params(sym, s, e, source_timeframe=src,
                                                      bucket=f"{TIMEFRAMES[tf]} seconds"))
         if table.num_rows:
@@ -299,7 +300,7 @@ def _version_and_source(db: Database, symbol: str, timeframe: str, start: pd.Tim
     from workbench.store.queries import query
 
     with db.begin() as conn:
-        row = conn.execute(query("candles_lookup").text,
+        row = conn.execute(query(Q.CANDLES_LOOKUP).text,
                            _params(symbol, start, end, table_name="candles",
                                    timeframes=source_timeframes(timeframe))).one()
     return int(row.version), (None if row.source_timeframe is None else str(row.source_timeframe))
@@ -336,12 +337,12 @@ def candles_from_transactions(
     tf = normalize_timeframe(timeframe)
     _check_backend(backend)
     s, e = _align(*validate_range(start, end), tf)
-    name = "candles_from_transactions_tsdb" if db.has_timescaledb else "candles_from_transactions"
+    name = Q.CANDLES_FROM_TRANSACTIONS_TSDB if db.has_timescaledb else Q.CANDLES_FROM_TRANSACTIONS
     table = db.fetch_arrow(name, _params(sym, s, e, bucket=f"{TIMEFRAMES[tf]} seconds"))
     return _frame(table, backend)
 
 
-def _simple(name: str, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
+def _simple(name: Q, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
             backend: Backend, archive: Archive | None = None, **extra: Any) -> Frame:
     sym = normalize_symbol(symbol)
     _check_backend(backend)
@@ -373,7 +374,7 @@ def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: T
 def load_tickers(db: Database, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
                  *, backend: Backend = "pandas", archive: Archive | None = None) -> Frame:
     """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
-    return _simple("tickers", db, symbol, start, end, backend, archive)
+    return _simple(Q.TICKERS, db, symbol, start, end, backend, archive)
 
 
 @overload
@@ -396,7 +397,7 @@ def load_transactions(db: Database, symbol: str, start: TimeLike | None = None,
                       end: TimeLike | None = None, *, backend: Backend = "pandas",
                       archive: Archive | None = None) -> Frame:
     """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
-    return _simple("transactions", db, symbol, start, end, backend, archive)
+    return _simple(Q.TRANSACTIONS, db, symbol, start, end, backend, archive)
 
 
 @overload
@@ -419,7 +420,7 @@ def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = None,
                     end: TimeLike | None = None, *, backend: Backend = "pandas",
                     archive: Archive | None = None) -> Frame:
     """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts`` (archived ones included)."""
-    return _simple("orderbooks", db, symbol, start, end, backend, archive)
+    return _simple(Q.ORDERBOOKS, db, symbol, start, end, backend, archive)
 
 
 @overload
@@ -442,5 +443,5 @@ def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike |
                     end: TimeLike | None = None, *, backend: Backend = "pandas",
                     archive: Archive | None = None) -> Frame:
     """Stored ``technical_indicators`` rows, indexed by ``ts`` (archived ones included)."""
-    return _simple("indicators", db, symbol, start, end, backend, archive,
+    return _simple(Q.INDICATORS, db, symbol, start, end, backend, archive,
                    timeframe=normalize_timeframe(timeframe))

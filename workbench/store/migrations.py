@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from workbench.errors import MigrationError
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["Migration", "MigrationStatus", "available_migrations", "migrate", "migration_status"]
 
@@ -72,8 +72,8 @@ def available_migrations(folder: Path | None = None) -> list[Migration]:
 
 
 def _applied(conn: sa.Connection) -> dict[int, str]:
-    conn.execute(query("migrations_table").text)
-    rows = conn.execute(query("migrations_applied").text).all()
+    conn.execute(query(Q.MIGRATIONS_TABLE).text)
+    rows = conn.execute(query(Q.MIGRATIONS_APPLIED).text).all()
     return {int(v): str(c) for v, c in rows}
 
 
@@ -92,7 +92,7 @@ def migrate(db: Database) -> list[Migration]:
     done: list[Migration] = []
     for mig in available_migrations():
         with db.begin() as conn:
-            conn.execute(query("migrations_lock").text, {"key": _LOCK_KEY})
+            conn.execute(query(Q.MIGRATIONS_LOCK).text, {"key": _LOCK_KEY})
             if mig.version in _applied(conn):
                 continue
             try:
@@ -103,8 +103,8 @@ def migrate(db: Database) -> list[Migration]:
                     f"migration {mig.version:04d}_{mig.name} failed and was rolled back: "
                     f"{getattr(err, 'orig', err)}"
                 ) from err
-            conn.execute(query("migrations_record").text,
+            conn.execute(query(Q.MIGRATIONS_RECORD).text,
                          {"version": mig.version, "name": mig.name, "checksum": mig.checksum})
             done.append(mig)
-    db.__dict__.pop("has_timescaledb", None)
+    db.forget_schema_facts()
     return done

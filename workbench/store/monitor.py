@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 if TYPE_CHECKING:
     import redis
@@ -18,7 +18,7 @@ __all__ = ["archive_state", "connections", "hypertable_sizes", "redis_stats", "s
            "table_sizes"]
 
 
-def _frame(db: Database, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def _frame(db: Database, name: Q, params: dict[str, Any] | None = None) -> pd.DataFrame:
     with db.begin() as conn:
         result = conn.execute(query(name).text, params or {})
         return pd.DataFrame(result.all(), columns=list(result.keys()))
@@ -26,42 +26,42 @@ def _frame(db: Database, name: str, params: dict[str, Any] | None = None) -> pd.
 
 def connections(db: Database) -> pd.DataFrame:
     """``state connections``: the server's connections to this database (pg_stat_activity)."""
-    return _frame(db, "monitor_connections")
+    return _frame(db, Q.MONITOR_CONNECTIONS)
 
 
 def server_connections(db: Database) -> tuple[int, int]:
     """``(client connections to the server, max_connections)``, every database counted."""
     with db.begin() as conn:
-        used, most = conn.execute(query("monitor_server_connections").text).one()
+        used, most = conn.execute(query(Q.MONITOR_SERVER_CONNECTIONS).text).one()
     return int(used), int(most)
 
 
 def slow_queries(db: Database, limit: int = 10) -> pd.DataFrame | None:
     """``query calls mean_ms total_ms`` of the slowest statements, or None without pg_stat_statements."""
     with db.begin() as conn:
-        if not conn.execute(query("monitor_has_pg_stat_statements").text).scalar():
+        if not conn.execute(query(Q.MONITOR_HAS_PG_STAT_STATEMENTS).text).scalar():
             return None
     try:
-        return _frame(db, "monitor_slow_queries", {"limit": limit})
+        return _frame(db, Q.MONITOR_SLOW_QUERIES, {"limit": limit})
     except sa.exc.DBAPIError:   # installed but not preloaded (shared_preload_libraries)
         return None
 
 
 def table_sizes(db: Database) -> pd.DataFrame:
     """``table_name bytes rows_estimate`` of the public schema's tables, largest first."""
-    return _frame(db, "monitor_table_sizes")
+    return _frame(db, Q.MONITOR_TABLE_SIZES)
 
 
 def hypertable_sizes(db: Database) -> pd.DataFrame | None:
     """``table_name bytes before_bytes after_bytes`` of TimescaleDB hypertables (None on plain PostgreSQL)."""
     if not db.has_timescaledb:
         return None
-    return _frame(db, "monitor_hypertable_sizes")
+    return _frame(db, Q.MONITOR_HYPERTABLE_SIZES)
 
 
 def archive_state(db: Database) -> pd.DataFrame:
     """``table_name archived_until pending_until generation updated_at`` per archived market table."""
-    return _frame(db, "monitor_archive")
+    return _frame(db, Q.MONITOR_ARCHIVE)
 
 
 def redis_stats(client: redis.Redis) -> dict[str, int | float | None]:

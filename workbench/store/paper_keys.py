@@ -17,7 +17,7 @@ import json
 import warnings
 from typing import Any, Final
 
-from workbench.store.cache import CacheUnavailableWarning, FrameCache, RedisCache, strategy_status_key
+from workbench.store.cache import CacheUnavailableWarning, FrameCache, strategy_status_key
 
 __all__ = ["ORDER_STATUS_TTL", "SIGNALS_KEPT", "PaperChannel", "active_orders_key", "order_status_key",
            "redis_client", "strategy_signals_key"]
@@ -31,15 +31,9 @@ def strategy_signals_key(strategy_id: int) -> str:
 
 
 def redis_client(cache: FrameCache) -> Any | None:
-    """The ``redis.Redis`` client behind ``cache`` (through tiers such as ``TieredCache``), or None."""
-    seen = 0
-    current: Any = cache
-    while current is not None and seen < 8:
-        if isinstance(current, RedisCache):
-            return current.client
-        current = getattr(current, "inner", None)
-        seen += 1
-    return None
+    """The ``redis.Redis`` client behind ``cache`` (``cache.redis``: through tiers such as
+    ``TieredCache``), or None."""
+    return cache.redis
 
 
 def order_status_key(order_id: int) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.errors import InUseError
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["hold_paper_run"]
 
@@ -33,10 +33,10 @@ def hold_paper_run(db: Database, run_id: int) -> Iterator[None]:
         return
     with db.pinned() as conn:
         params = {"id": run_id}
-        took = bool(conn.execute(query("paper_runner_lock").text, params).scalar())
+        took = bool(conn.execute(query(Q.PAPER_RUNNER_LOCK).text, params).scalar())
         conn.commit()
         if not took:
-            holder = conn.execute(query("paper_runner_holder").text, params).first()
+            holder = conn.execute(query(Q.PAPER_RUNNER_HOLDER).text, params).first()
             conn.rollback()
             who = ("another process (it is starting up)" if holder is None else
                    f"pid {holder.pid} on host {holder.host} since "
@@ -44,13 +44,13 @@ def hold_paper_run(db: Database, run_id: int) -> Iterator[None]:
             raise InUseError(f"paper run {run_id} is already running in another process: {who}; stop that "
                              "process (Ctrl-C) or wait for it to end before resuming")
         try:
-            conn.execute(query("paper_runner_claim").text, {**params, "host": socket.gethostname(),
+            conn.execute(query(Q.PAPER_RUNNER_CLAIM).text, {**params, "host": socket.gethostname(),
                                                             "pid": os.getpid()})
             conn.commit()
             yield
         finally:
             if conn.in_transaction():   # a failure inside the block left one open
                 conn.rollback()
-            conn.execute(query("paper_runner_release").text, params)
-            conn.execute(query("paper_runner_unlock").text, params)
+            conn.execute(query(Q.PAPER_RUNNER_RELEASE).text, params)
+            conn.execute(query(Q.PAPER_RUNNER_UNLOCK).text, params)
             conn.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,35 +18,23 @@ from workbench.core.strategies.registry import resolve_strategy, strategy_source
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.store.cache import JSONValue
 from workbench.store.database import Database
+from workbench.store.jsonb import jsonb_text
 from workbench.store.manifest import git_commit, package_versions, result_digests
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
            "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
 
 
-def _json(value: Any) -> str:
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-
-    return json.dumps(clean(value), default=str, allow_nan=False)
-
-
 def stored_form(value: Any) -> JSONValue:
     """``value`` as a JSONB column gives it back (non-finite floats as null, times as text)."""
-    return json.loads(_json(value))
+    return json.loads(jsonb_text(value))
 
 
 def ensure_user(db: Database, username: str) -> int:
     """Id of ``username``, created (without a password: no login) if missing."""
     with db.begin() as conn:
-        return int(conn.execute(query("ensure_user").text,
+        return int(conn.execute(query(Q.ENSURE_USER).text,
                                 {"username": username, "email": f"{username}@localhost"}).scalar_one())
 
 
@@ -58,7 +45,7 @@ def _strategy_params(strategy: Strategy) -> dict[str, Any]:
         "strategy_type": strategy.strategy_type,
         "description": strategy.description or None,
         # risk settings beyond the table's four columns (exits, sizing) only when set: stored rows stay as they were
-        "parameters": _json({"class": strategy.class_path, "params": strategy.params,
+        "parameters": jsonb_text({"class": strategy.class_path, "params": strategy.params,
                              **({"risk": r.extras()} if r.extras() else {})}),
         "risk_per_trade": r.risk_per_trade,
         "max_positions": r.max_positions,
@@ -72,23 +59,23 @@ def save_strategy(db: Database, user_id: int, strategy: Strategy) -> int:
     name, also when several processes save it at once)."""
     p = _strategy_params(strategy)
     with db.begin() as conn:
-        conn.execute(query("strategy_lock").text, {"user_id": user_id})
-        found = conn.execute(query("strategy_find").text, {"user_id": user_id, "name": strategy.name}).scalar()
+        conn.execute(query(Q.STRATEGY_LOCK).text, {"user_id": user_id})
+        found = conn.execute(query(Q.STRATEGY_FIND).text, {"user_id": user_id, "name": strategy.name}).scalar()
         if found is None:
-            return int(conn.execute(query("strategy_insert").text, {"user_id": user_id, **p}).scalar_one())
-        conn.execute(query("strategy_update").text, {"id": found, **p})
+            return int(conn.execute(query(Q.STRATEGY_INSERT).text, {"user_id": user_id, **p}).scalar_one())
+        conn.execute(query(Q.STRATEGY_UPDATE).text, {"id": found, **p})
         return int(found)
 
 
 def strategy_id_of(db: Database, user_id: int, strategy: Strategy) -> int:
     """Id of the user's strategy of this name (saved first if there is none; an existing row is not changed)."""
     with db.begin() as conn:
-        found = conn.execute(query("strategy_find").text, {"user_id": user_id, "name": strategy.name}).scalar()
+        found = conn.execute(query(Q.STRATEGY_FIND).text, {"user_id": user_id, "name": strategy.name}).scalar()
     return int(found) if found is not None else save_strategy(db, user_id, strategy)
 
 
 def _set_backtesting(conn: sa.Connection, strategy_id: int, flag: bool) -> None:
-    conn.execute(query("strategy_set_backtesting").text, {"id": strategy_id, "flag": flag})
+    conn.execute(query(Q.STRATEGY_SET_BACKTESTING).text, {"id": strategy_id, "flag": flag})
 
 
 @contextmanager
@@ -113,7 +100,7 @@ def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
                 _set_backtesting(conn, strategy_id, False)
         return
     with db.pinned() as lock:   # the block's db.begin() calls run on it too: a pool of one is enough
-        lock.execute(query("strategy_backtesting_enter").text, {"id": strategy_id})
+        lock.execute(query(Q.STRATEGY_BACKTESTING_ENTER).text, {"id": strategy_id})
         _set_backtesting(lock, strategy_id, True)
         lock.commit()
         try:
@@ -121,10 +108,10 @@ def backtesting(db: Database, strategy_id: int | None) -> Iterator[None]:
         finally:
             if lock.in_transaction():   # a failure inside the block left one open
                 lock.rollback()
-            lock.execute(query("strategy_backtesting_leave").text, {"id": strategy_id})
-            if lock.execute(query("strategy_backtesting_last").text, {"id": strategy_id}).scalar():
+            lock.execute(query(Q.STRATEGY_BACKTESTING_LEAVE).text, {"id": strategy_id})
+            if lock.execute(query(Q.STRATEGY_BACKTESTING_LAST).text, {"id": strategy_id}).scalar():
                 _set_backtesting(lock, strategy_id, False)
-                lock.execute(query("strategy_backtesting_release").text, {"id": strategy_id})
+                lock.execute(query(Q.STRATEGY_BACKTESTING_RELEASE).text, {"id": strategy_id})
             lock.commit()
 
 
@@ -138,11 +125,11 @@ def load_strategy(db: Database, strategy: int | str, *, user_id: int | None = No
     """Rebuild a stored strategy by id, or by name (for ``user_id``)."""
     with db.begin() as conn:
         if isinstance(strategy, int):
-            row = conn.execute(query("strategy_get").text, {"id": strategy}).mappings().first()
+            row = conn.execute(query(Q.STRATEGY_GET).text, {"id": strategy}).mappings().first()
         else:
             if user_id is None:
                 raise StrategyError("load_strategy by name needs user_id")
-            row = conn.execute(query("strategy_get_by_name").text,
+            row = conn.execute(query(Q.STRATEGY_GET_BY_NAME).text,
                                {"user_id": user_id, "name": strategy}).mappings().first()
     if row is None:
         raise DataNotFoundError(f"no stored strategy {strategy!r}")
@@ -178,26 +165,26 @@ def save_result(
     more rows in the same transaction (e.g. a sweep item; if it fails, nothing is stored)."""
     rec = result.to_record()
     for key in ("equity_curve", "trade_history", "monthly_returns"):
-        rec[key] = _json(rec[key])
+        rec[key] = jsonb_text(rec[key])
     with db.begin() as conn:
-        bid = int(conn.execute(query("backtest_insert").text,
+        bid = int(conn.execute(query(Q.BACKTEST_INSERT).text,
                                {"strategy_id": strategy_id, "user_id": user_id, **rec}).scalar_one())
-        conn.execute(query("manifest_insert").text, {
+        conn.execute(query(Q.MANIFEST_INSERT).text, {
             "backtest_result_id": bid,
             "run_id": str(run_id or uuid.uuid4()),
             "sweep_id": None if sweep_id is None else str(sweep_id),
             "split": split,
             "strategy_class": result.strategy_class,
-            "parameters": _json(_manifest_parameters(result, window, trade_start, close_at_end)),
-            "backtest_config": _json(result.config.to_dict()),
+            "parameters": jsonb_text(_manifest_parameters(result, window, trade_start, close_at_end)),
+            "backtest_config": jsonb_text(result.config.to_dict()),
             "data_fingerprint": result.data_fingerprint,
             "data_rows": result.data_rows,
-            "package_versions": _json(package_versions()),
+            "package_versions": jsonb_text(package_versions()),
             "git_commit": git_commit(),
         })
         if extra is not None:
             extra(conn, bid)
-        conn.execute(query("strategy_aggregate").text, {"strategy_id": strategy_id})
+        conn.execute(query(Q.STRATEGY_AGGREGATE).text, {"strategy_id": strategy_id})
     return bid
 
 
@@ -232,7 +219,7 @@ def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UU
     """Stored runs with their manifests and owner, newest first; with ``user_id`` only those the user owns
     or that were shared with them (:func:`share_run`)."""
     with db.begin() as conn:
-        result = conn.execute(query("backtest_runs").text, {
+        result = conn.execute(query(Q.BACKTEST_RUNS).text, {
             "strategy_id": strategy_id, "sweep_id": None if sweep_id is None else str(sweep_id),
             "limit": limit, "user_id": user_id})
         frame = pd.DataFrame(result.all(), columns=list(result.keys()))
@@ -244,7 +231,7 @@ def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UU
 def load_run(db: Database, backtest_id: int) -> dict[str, Any]:
     """One stored run: all ``backtest_results`` columns plus its manifest, with ``equity`` as a Series."""
     with db.begin() as conn:
-        row = conn.execute(query("backtest_get").text, {"id": backtest_id}).mappings().first()
+        row = conn.execute(query(Q.BACKTEST_GET).text, {"id": backtest_id}).mappings().first()
     if row is None:
         raise DataNotFoundError(f"no backtest result with id {backtest_id}")
     out = dict(row)
@@ -258,10 +245,10 @@ def load_run(db: Database, backtest_id: int) -> dict[str, Any]:
 def share_run(db: Database, backtest_id: int, *, owner_id: int, user_id: int) -> None:
     """Let ``user_id`` see stored run ``backtest_id``; only its owner ``owner_id`` may share it (idempotent)."""
     with db.begin() as conn:
-        shared = conn.execute(query("backtest_share").text, {"backtest_id": backtest_id, "owner_id": owner_id,
+        shared = conn.execute(query(Q.BACKTEST_SHARE).text, {"backtest_id": backtest_id, "owner_id": owner_id,
                                                              "user_id": user_id}).scalar()
         if shared is None:
-            owner = conn.execute(query("backtest_owner").text, {"backtest_id": backtest_id}).scalar()
+            owner = conn.execute(query(Q.BACKTEST_OWNER).text, {"backtest_id": backtest_id}).scalar()
             if owner is None:
                 raise DataNotFoundError(f"no backtest result with id {backtest_id}")
             raise ValidationError(f"backtest {backtest_id} is not yours to share (it belongs to another user)")

@@ -14,7 +14,7 @@ from typing import Final
 
 from workbench.errors import ConfigError, ValidationError
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["ENV_VAR", "KEYRING_NAME", "KEYRING_SERVICE", "BithumbKeys", "generate_key", "load_bithumb_keys",
            "mask", "save_key_to_keyring", "secret_key", "store_bithumb_keys"]
@@ -97,7 +97,7 @@ def store_bithumb_keys(db: Database, user_id: int, api_key: str, secret: str, *,
         raise ValidationError("the Bithumb API key and secret must not be empty")
     f = _fernet(key)
     with db.begin() as conn:
-        n = conn.execute(query("user_keys_set").text, {
+        n = conn.execute(query(Q.USER_KEYS_SET).text, {
             "id": user_id, "api_key": f.encrypt(api_key.strip().encode()).decode(),  # type: ignore[attr-defined]
             "secret_key": f.encrypt(secret.strip().encode()).decode()}).rowcount  # type: ignore[attr-defined]
     if n != 1:
@@ -109,7 +109,7 @@ def load_bithumb_keys(db: Database, user_id: int, *, key: str | None = None) -> 
     from cryptography.fernet import InvalidToken
 
     with db.begin() as conn:
-        row = conn.execute(query("user_keys_get").text, {"id": user_id}).first()
+        row = conn.execute(query(Q.USER_KEYS_GET).text, {"id": user_id}).first()
     if row is None or not row[0] or not row[1]:
         return None
     f = _fernet(key)

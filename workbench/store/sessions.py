@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 if TYPE_CHECKING:
     import redis
@@ -65,7 +65,7 @@ class SessionStore:
         hashed = token_hash(token)
         expires = datetime.now(UTC) + lifetime
         with self.db.begin() as conn:
-            sid = int(conn.execute(query("session_insert").text, {
+            sid = int(conn.execute(query(Q.SESSION_INSERT).text, {
                 "user_id": user_id, "token_hash": hashed, "expires_at": expires,
                 "ip_address": (ip_address or "")[:45] or None, "user_agent": user_agent}).scalar_one())
         info = SessionInfo(sid, user_id, username, expires)
@@ -106,7 +106,7 @@ class SessionStore:
                                        expires)
                 return None
         with self.db.begin() as conn:
-            row = conn.execute(query("session_get").text, {"token_hash": hashed}).mappings().first()
+            row = conn.execute(query(Q.SESSION_GET).text, {"token_hash": hashed}).mappings().first()
         if row is None:
             return None
         return SessionInfo(int(row["id"]), int(row["user_id"]), str(row["username"]), row["expires_at"])
@@ -115,7 +115,7 @@ class SessionStore:
         """End the session of ``token`` (logout); False if it was not active."""
         hashed = token_hash(token)
         with self.db.begin() as conn:
-            uid = conn.execute(query("session_revoke").text, {"token_hash": hashed}).scalar()
+            uid = conn.execute(query(Q.SESSION_REVOKE).text, {"token_hash": hashed}).scalar()
         if self.redis is not None:
             self.redis.delete(session_key(hashed))
             if uid is not None:
@@ -125,7 +125,7 @@ class SessionStore:
     def revoke_user(self, user_id: int) -> int:
         """End every session of the user (disabled, or a new password); the number of sessions ended."""
         with self.db.begin() as conn:
-            hashes = [str(h) for h in conn.execute(query("session_revoke_user").text,
+            hashes = [str(h) for h in conn.execute(query(Q.SESSION_REVOKE_USER).text,
                                                    {"user_id": user_id}).scalars()]
         if self.redis is not None:
             active = active_sessions_key(user_id)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workbench.core.backtest import METRIC_INFO, BacktestResult, combo_key, daily_returns
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 from workbench.store.runs import save_result
 
 __all__ = ["SweepItem", "decode_metrics", "encode_metrics", "load_sweep_items", "save_sweep_result"]
@@ -50,7 +50,7 @@ class SweepItem:
 def load_sweep_items(db: Database, sweep_id: uuid.UUID) -> list[SweepItem]:
     """The stored combinations of ``sweep_id`` (empty for a new sweep)."""
     with db.begin() as conn:
-        rows = conn.execute(query("sweep_items").text, {"sweep_id": str(sweep_id)}).mappings().all()
+        rows = conn.execute(query(Q.SWEEP_ITEMS).text, {"sweep_id": str(sweep_id)}).mappings().all()
     out = []
     for r in rows:
         days = r["daily_returns"]
@@ -77,7 +77,7 @@ def save_sweep_result(db: Database, user_id: int, strategy_id: int | None, resul
     }
 
     def write(conn: sa.Connection, bid: int | None) -> None:
-        conn.execute(query("sweep_item_insert").text, {**item, "backtest_result_id": bid})
+        conn.execute(query(Q.SWEEP_ITEM_INSERT).text, {**item, "backtest_result_id": bid})
 
     try:
         if strategy_id is None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench.errors import DataNotFoundError, ValidationError
 from workbench.store.database import Database
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["NO_PASSWORD", "UserRow", "get_user", "insert_user", "list_users", "record_login", "set_active",
            "set_password_hash"]
@@ -40,7 +40,7 @@ def insert_user(db: Database, username: str, email: str, hashed_password: str) -
 
     try:
         with db.begin() as conn:
-            uid = conn.execute(query("user_insert").text, {"username": username, "email": email,
+            uid = conn.execute(query(Q.USER_INSERT).text, {"username": username, "email": email,
                                                            "hashed_password": hashed_password}).scalar()
     except IntegrityError:
         raise ValidationError(f"email {email!r} is already used by another user") from None
@@ -51,7 +51,7 @@ def insert_user(db: Database, username: str, email: str, hashed_password: str) -
 
 def get_user(db: Database, username: str) -> UserRow | None:
     with db.begin() as conn:
-        row = conn.execute(query("user_get").text, {"username": username}).mappings().first()
+        row = conn.execute(query(Q.USER_GET).text, {"username": username}).mappings().first()
     if row is None:
         return None
     return UserRow(row["id"], row["username"], row["email"], row["hashed_password"], bool(row["is_active"]),
@@ -61,13 +61,13 @@ def get_user(db: Database, username: str) -> UserRow | None:
 def list_users(db: Database) -> pd.DataFrame:
     """``id username email is_active can_log_in created_at last_login active_sessions``, by name."""
     with db.begin() as conn:
-        result = conn.execute(query("user_list").text)
+        result = conn.execute(query(Q.USER_LIST).text)
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def set_password_hash(db: Database, username: str, hashed_password: str) -> int:
     with db.begin() as conn:
-        uid = conn.execute(query("user_set_password").text, {"username": username,
+        uid = conn.execute(query(Q.USER_SET_PASSWORD).text, {"username": username,
                                                              "hashed_password": hashed_password}).scalar()
     if uid is None:
         raise DataNotFoundError(f"no user named {username!r} (see `workbench users list`)")
@@ -76,7 +76,7 @@ def set_password_hash(db: Database, username: str, hashed_password: str) -> int:
 
 def set_active(db: Database, username: str, active: bool) -> int:
     with db.begin() as conn:
-        uid = conn.execute(query("user_set_active").text, {"username": username, "active": active}).scalar()
+        uid = conn.execute(query(Q.USER_SET_ACTIVE).text, {"username": username, "active": active}).scalar()
     if uid is None:
         raise DataNotFoundError(f"no user named {username!r} (see `workbench users list`)")
     return int(uid)
@@ -85,4 +85,4 @@ def set_active(db: Database, username: str, active: bool) -> int:
 def record_login(db: Database, user_id: int) -> None:
     """``last_login`` = now."""
     with db.begin() as conn:
-        conn.execute(query("user_last_login").text, {"user_id": user_id})
+        conn.execute(query(Q.USER_LAST_LOGIN).text, {"user_id": user_id})

@@ -25,7 +25,7 @@ from workbench.store.cache import FrameCache, candle_pattern
 from workbench.store.database import Database
 from workbench.store.direct_write import DirectCandles, DirectWriteRefused, lock_series, mark_maintained
 from workbench.store.maintenance import after_commit, after_write
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["TABLE_COLUMNS", "VERSIONED", "DirectWriteRefused", "StagedWrite", "WriteResult", "to_arrow",
            "write_frame", "write_table"]
@@ -35,30 +35,30 @@ _TS = pa.timestamp("us", tz="UTC")
 _S = pa.string()
 
 #: target -> (arrow schema of the staged rows, upsert query name)
-TABLE_COLUMNS: Final[dict[str, tuple[pa.Schema, str]]] = {
+TABLE_COLUMNS: Final[dict[str, tuple[pa.Schema, Q]]] = {
     "candles": (pa.schema([("symbol", _S), ("timeframe", _S), ("timestamp", _TS), ("open_price", _F),
                            ("high_price", _F), ("low_price", _F), ("close_price", _F), ("volume", _F)]),
-                "upsert_candles"),
+                Q.UPSERT_CANDLES),
     "candle_indicators": (pa.schema([("symbol", _S), ("timeframe", _S), ("timestamp", _TS), ("vwap", _F),
                                      ("rsi", _F), ("macd", _F), ("bollinger_upper", _F),
                                      ("bollinger_middle", _F), ("bollinger_lower", _F)]),
-                          "upsert_candle_indicators"),
+                          Q.UPSERT_CANDLE_INDICATORS),
     "technical_indicators": (pa.schema([("symbol", _S), ("timeframe", _S), ("timestamp", _TS)] + [
         (c, _F) for c in (
             "ma_5", "ma_10", "ma_20", "ma_50", "ma_100", "ma_200", "ema_8", "ema_13", "ema_21", "ema_50",
             "ema_200", "rsi_14", "stochastic_k", "stochastic_d", "macd_line", "macd_signal",
             "macd_histogram", "cci_20", "atr_14", "bollinger_upper", "bollinger_middle", "bollinger_lower",
             "keltner_upper", "keltner_middle", "keltner_lower", "volume_ma_20", "obv", "vwap")]),
-        "upsert_technical_indicators"),
+        Q.UPSERT_TECHNICAL_INDICATORS),
     "tickers": (pa.schema([("symbol", _S), ("timestamp", _TS)] + [(c, _F) for c in (
         "opening_price", "closing_price", "high_price", "low_price", "volume", "value", "change_24h",
-        "change_rate_24h", "bid_price", "ask_price", "spread")]), "upsert_tickers"),
+        "change_rate_24h", "bid_price", "ask_price", "spread")]), Q.UPSERT_TICKERS),
     "orderbooks": (pa.schema([("symbol", _S), ("timestamp", _TS), ("bids", _S), ("asks", _S),
                               ("bid_volume", _F), ("ask_volume", _F), ("spread", _F), ("mid_price", _F)]),
-                   "upsert_orderbooks"),
+                   Q.UPSERT_ORDERBOOKS),
     "transactions": (pa.schema([("symbol", _S), ("timestamp", _TS), ("price", _F), ("quantity", _F),
                                 ("value", _F), ("side", _S), ("bithumb_tx_id", _S)]),
-                     "upsert_transactions"),
+                     Q.UPSERT_TRANSACTIONS),
 }
 
 _NOT_NULL: Final[dict[str, tuple[str, ...]]] = {
@@ -259,7 +259,7 @@ class StagedWrite:
         counts = self._cur.fetchone()
         inserted, updated = int(counts[0]), int(counts[1])
         if (inserted or updated) and self.table in VERSIONED:
-            self._cur.execute(query("data_version_bump").literal({"table_name": VERSIONED[self.table]}))
+            self._cur.execute(query(Q.DATA_VERSION_BUMP).literal({"table_name": VERSIONED[self.table]}))
         after_write(self._cur, self.table, rollups=bool(inserted or updated))
         self._result = WriteResult(self.table, self.rows, inserted, updated)
         return self._result
@@ -270,7 +270,7 @@ class StagedWrite:
         edges = self._direct.edges()
         self.db.stage(self._cur, "_wb_stage", edges)
         self._staged = edges.num_rows
-        self._cur.execute(query("data_version_bump").literal({"table_name": "candles"}))
+        self._cur.execute(query(Q.DATA_VERSION_BUMP).literal({"table_name": "candles"}))
         after_write(self._cur, self.table, rollups=False)
         self._direct.finish_rollups()
         self._span = self._direct.span()

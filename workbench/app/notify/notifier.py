@@ -15,14 +15,14 @@ import uuid
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
+from workbench.app.context import SessionContext
 from workbench.app.notify.queue import EMAIL_QUEUE, TELEGRAM_QUEUE, notifications_key, push_notification
 from workbench.errors import DataNotFoundError
-from workbench.store.cache import FrameCache
 from workbench.store.database import Database
 from workbench.store.paper_keys import redis_client
-from workbench.store.queries import query
+from workbench.store.queries import Q, query
 
 __all__ = ["DELIVERED_KINDS", "Notification", "NotificationWarning", "NotifyContext", "list_notifications",
            "notify", "user_id_by_name"]
@@ -40,17 +40,8 @@ class NotificationWarning(UserWarning):
     """A notification could not be stored or queued; the operation that sent it went on."""
 
 
-class NotifyContext(Protocol):
-    """What :func:`notify` needs of a connected workbench (:class:`workbench.app.session.Workbench` is one)."""
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def cache(self) -> FrameCache: ...
-
-    @property
-    def user_id(self) -> int: ...
+#: what notify needs of a connected workbench: :class:`workbench.app.context.SessionContext`
+NotifyContext = SessionContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +79,7 @@ def _deliveries(db: Database, note: Notification) -> dict[str, str]:
     if note.kind not in DELIVERED_KINDS:
         return {}
     with db.begin() as conn:
-        row = conn.execute(query("notify_recipient").text, {"user_id": note.user_id}).mappings().first()
+        row = conn.execute(query(Q.NOTIFY_RECIPIENT).text, {"user_id": note.user_id}).mappings().first()
     if row is None:
         return {}
     out = {}
@@ -139,7 +130,7 @@ def list_notifications(client: Any, user_id: int, limit: int = 50) -> list[Notif
 def user_id_by_name(db: Database, username: str) -> int:
     """Id of an existing user; :class:`~workbench.errors.DataNotFoundError` if there is none."""
     with db.begin() as conn:
-        found = conn.execute(query("notify_user_id").text, {"username": username}).scalar()
+        found = conn.execute(query(Q.NOTIFY_USER_ID).text, {"username": username}).scalar()
     if found is None:
         raise DataNotFoundError(f"user {username!r}: no such user")
     return int(found)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from workbench.app.context import SessionContext
 from workbench.app.notify import notify
 from workbench.app.paper.book import StoredBooks
 from workbench.core.backtest.config import BacktestConfig
@@ -28,8 +29,6 @@ from workbench.core.paper.rules import OrderRules
 from workbench.core.strategies.base import Strategy
 from workbench.core.strategies.orders import ORDER_FIELDS, Orders
 from workbench.errors import ValidationError, WorkbenchError
-from workbench.store.cache import FrameCache
-from workbench.store.database import Database
 from workbench.store.market_data import load_candles
 from workbench.store.paper import AlreadyProcessed, BarLedger, PaperRunRow, bar_ledger, create_run, get_run, set_status
 from workbench.store.paper_keys import PaperChannel
@@ -43,17 +42,8 @@ __all__ = ["LIVE_TIMEFRAMES", "PaperContext", "PaperOutcome", "live", "replay", 
 LIVE_TIMEFRAMES: tuple[str, ...] = ("1m", "3m", "5m", "10m", "15m", "30m", "1h", "4h", "1d", "1w")
 
 
-class PaperContext(Protocol):
-    """What a paper run needs of a connected workbench (:class:`workbench.app.session.Workbench` is one)."""
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def cache(self) -> FrameCache: ...
-
-    @property
-    def user_id(self) -> int: ...
+#: what a paper run needs of a connected workbench: :class:`workbench.app.context.SessionContext`
+PaperContext = SessionContext
 
 
 class CandleSource(Protocol):

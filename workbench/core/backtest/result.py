@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbench.core.backtest.config import BacktestConfig
 from workbench.core.backtest.data import MarketData
+from workbench.core.backtest.drawdown import drawdown
 from workbench.core.backtest.stats import Metrics, equity_points, monthly_returns
 from workbench.core.markets import normalize_symbol
 from workbench.errors import ValidationError
@@ -148,9 +149,9 @@ class BacktestResult:
 
     @property
     def drawdown(self) -> pd.Series:
-        """Drawdown from the running peak (the initial capital counts as the first peak), negative."""
-        peak = np.maximum.accumulate(np.r_[self.config.initial_capital, self.equity.to_numpy()])[1:]
-        return (self.equity / peak - 1.0).rename("drawdown")
+        """Drawdown from the running peak (the initial capital counts as the first peak), negative
+        (:func:`workbench.core.backtest.drawdown.drawdown`)."""
+        return drawdown(self.equity, self.config.initial_capital)
 
     def monthly_returns(self) -> dict[str, float]:
         return monthly_returns(self.equity, self.config.initial_capital)

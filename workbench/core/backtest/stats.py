@@ -10,8 +10,8 @@ default); Sortino = mean(r - rf) / sqrt(mean(min(r - rf, 0)^2)) * sqrt(365); vol
 CAGR = growth^(365 / calendar days) - 1 over the calendar days covered; alpha and beta against the
 benchmark's daily returns on the same grid (beta = cov / var, alpha = (1 + mean(r - rf - beta * (b - rf)))^365
 - 1); VaR = the 5th percentile of daily returns, CVaR = the mean of the worst 5 % — the definitions of
-empyrical. Drawdowns
-use every bar, starting from the initial capital. Trade statistics count every trade of the trade list;
+empyrical. Drawdowns use every bar, the initial capital the first peak
+(:mod:`workbench.core.backtest.drawdown`). Trade statistics count every trade of the trade list;
 an open trade is marked at the last close. A value that is undefined (no losing trade for the profit
 factor, a flat curve for Sharpe) is NaN (inf for a profit factor without losses); stored rows hold NULL.
 """
@@ -21,12 +21,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
+from workbench.core.backtest.drawdown import max_drawdown
+from workbench.core.metrics import METRICS, MetricInfo
 from workbench.errors import UnknownNameError, ValidationError
 
 __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns",
@@ -34,14 +36,8 @@ __all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_ret
 
 DAYS_PER_YEAR: Final = 365
 _NAN = float("nan")
-Unit = Literal["pct", "krw", "ratio", "count", "days"]
-
-
-@dataclass(frozen=True, slots=True)
-class MetricInfo:
-    title: str
-    unit: Unit
-    higher_is_better: bool | None   # None: neither (e.g. beta, exposure, trade counts)
+#: the registry of the run metrics (``workbench.core.metrics.METRICS``), under its older name
+METRIC_INFO: Final[dict[str, MetricInfo]] = METRICS
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,46 +97,6 @@ class Metrics(Mapping[str, float]):
         return pd.Series(self.to_dict(), dtype=object, name="metrics")
 
 
-def _info(title: str, unit: Unit, better: bool | None) -> MetricInfo:
-    return MetricInfo(title, unit, better)
-
-
-#: every metric: its title, unit and direction (walk-forward ranks by it)
-METRIC_INFO: Final[dict[str, MetricInfo]] = {
-    "total_return": _info("Total return", "pct", True),
-    "annual_return": _info("CAGR", "pct", True),
-    "benchmark_return": _info("Buy & hold return", "pct", None),
-    "excess_return": _info("Excess return", "pct", True),
-    "max_drawdown": _info("Max drawdown", "pct", False),
-    "max_drawdown_duration": _info("Max drawdown duration", "days", False),
-    "volatility": _info("Volatility (ann.)", "pct", False),
-    "sharpe_ratio": _info("Sharpe ratio", "ratio", True),
-    "sortino_ratio": _info("Sortino ratio", "ratio", True),
-    "calmar_ratio": _info("Calmar ratio", "ratio", True),
-    "exposure": _info("Exposure time", "pct", None),
-    "alpha": _info("Alpha (ann.)", "pct", True),
-    "beta": _info("Beta", "ratio", None),
-    "var_95": _info("Daily VaR 95 %", "pct", True),
-    "cvar_95": _info("Daily CVaR 95 %", "pct", True),
-    "best_day": _info("Best day", "pct", True),
-    "worst_day": _info("Worst day", "pct", True),
-    "win_rate": _info("Win rate", "pct", True),
-    "profit_factor": _info("Profit factor", "ratio", True),
-    "total_trades": _info("Trades", "count", None),
-    "open_trades": _info("Open trades", "count", None),
-    "winning_trades": _info("Winning trades", "count", True),
-    "losing_trades": _info("Losing trades", "count", False),
-    "avg_win": _info("Average win", "krw", True),
-    "avg_loss": _info("Average loss", "krw", True),
-    "largest_win": _info("Largest win", "krw", True),
-    "largest_loss": _info("Largest loss", "krw", True),
-    "max_win_streak": _info("Max winning streak", "count", True),
-    "max_loss_streak": _info("Max losing streak", "count", False),
-    "total_fees": _info("Fees paid", "krw", False),
-    "total_pnl": _info("Net PnL", "krw", True),
-}
-
-
 def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
     """Returns on the calendar-day grid (UTC): the last equity of each day from the first bar's day to the
     last bar's, a day without bars carrying the previous day's equity; the first day against
@@ -194,35 +150,6 @@ def _stamps(index: pd.Index) -> tuple[np.ndarray, int]:
     """The index's int64 stamps in its own unit (no conversion copy) and that unit's count per day."""
     idx = pd.DatetimeIndex(index)
     return idx.asi8, _PER_DAY[idx.unit]
-
-
-@njit(cache=True, nogil=True)
-def _drawdown_stats(values: np.ndarray, ns: np.ndarray, initial: float,
-                    per_day: int) -> tuple[float, float]:  # pragma: no cover
-    """(max drawdown from the running peak, the initial capital counting as the first peak; the longest
-    time in days from a peak bar until the equity is back at it, or until the last bar). ``ns``: the bars'
-    stamps, ``per_day`` of them to a day."""
-    peak = initial
-    mdd = 0.0
-    bar_peak = values[0]
-    peak_at = 0
-    longest = 0
-    n = values.shape[0]
-    for i in range(n):
-        v = values[i]
-        if v > peak:
-            peak = v
-        dd = 1.0 - v / peak
-        if dd > mdd:
-            mdd = dd
-        if v >= bar_peak:
-            if i - peak_at > 1 and ns[i] - ns[peak_at] > longest:
-                longest = ns[i] - ns[peak_at]
-            bar_peak = v
-            peak_at = i
-    if n - 1 > peak_at and ns[n - 1] - ns[peak_at] > longest:
-        longest = ns[n - 1] - ns[peak_at]
-    return mdd, longest / per_day
 
 
 def _calendar_days(stamps: np.ndarray, per_day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +218,8 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     excess_std = float(np.std(excess, ddof=1)) if len(daily) > 1 else _NAN
     mean = float(np.mean(excess))
     downside = math.sqrt(float(np.mean(np.minimum(excess, 0.0) ** 2)))
-    mdd, mdd_days = _drawdown_stats(values, stamps, float(initial_capital), per_day)
+    mdd, longest = max_drawdown(values, stamps, float(initial_capital))
+    mdd_days = longest / per_day
     root = math.sqrt(DAYS_PER_YEAR)
 
     bench_return = alpha = beta = _NAN
