@@ -7,6 +7,7 @@ from workbench.core.backtest.portfolio.engine import (
     PortfolioSimulation,
     listing_bounds,
     portfolio_bars,
+    portfolio_result,
     run_portfolio_backtest,
     simulate_portfolio,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "PortfolioSimulation",
     "listing_bounds",
     "portfolio_bars",
+    "portfolio_result",
     "rebalance_bars",
     "run_portfolio_backtest",
     "simulate_portfolio",
