@@ -27,8 +27,8 @@ from workbench.core.markets import TimeLike, to_utc
 from workbench.core.strategies.portfolio import PortfolioBars, PortfolioStrategy
 from workbench.errors import ValidationError
 
-__all__ = ["ORDER_COLUMNS", "ORDER_REASONS", "PortfolioResult", "PortfolioSimulation", "listing_bounds",
-           "portfolio_bars", "portfolio_result", "run_portfolio_backtest", "simulate_portfolio"]
+__all__ = ["ORDER_COLUMNS", "ORDER_REASONS", "PortfolioResult", "PortfolioSimulation", "decision_targets",
+           "listing_bounds", "portfolio_bars", "portfolio_result", "run_portfolio_backtest", "simulate_portfolio"]
 
 #: order reason codes of the kernel -> names (in the order list and as the trades' exit_reason)
 ORDER_REASONS: dict[int, str] = {0: "", ORDER_REBALANCE: "rebalance", ORDER_DELISTED: "delisted", ORDER_END: "end"}
@@ -95,7 +95,7 @@ class PortfolioSimulation:
         return trade_table(ti[:n], tf[:n], md, _REASON_NAMES)
 
 
-def _kernel_targets(decisions: np.ndarray) -> np.ndarray:
+def decision_targets(decisions: np.ndarray) -> np.ndarray:
     """Row ``i``: the latest decision made on a close before bar ``i`` (NaN before the first)."""
     n, k = decisions.shape
     decided = ~np.isnan(decisions[:, 0]) if k else np.zeros(n, dtype=bool)
@@ -122,7 +122,7 @@ def simulate_portfolio(md: MarketData, weights: pd.DataFrame | np.ndarray, confi
     floors, ticks = rules.tick_arrays()
     _, last = listing_bounds(md)
     value, cash, exposed, o_int, o_float, n_orders, position = simulate_portfolio_nb(
-        md.array("open"), md.array("close"), md.tradeable_array, last, _kernel_targets(w), due,
+        md.array("open"), md.array("close"), md.tradeable_array, last, decision_targets(w), due,
         float(threshold), float(config.initial_capital), float(config.fee_rate), float(config.slippage),
         float(config.size_step), float(rules.min_order_krw), floors, ticks, int(begin), bool(close_at_end))
     return PortfolioSimulation(value, cash, int(exposed), o_int[:n_orders], o_float[:n_orders], position)
