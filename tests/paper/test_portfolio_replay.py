@@ -151,3 +151,53 @@ def test_cli_paper_replay_of_a_portfolio_strategy(session, cli_env: dict[str, st
     assert int(line.group(2)) == int(np.asarray(~bt.weights.isna().all(axis=1)).sum())
     result = CliRunner().invoke(app, ["reconcile", line.group(1)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+
+
+def test_live_portfolio_run_reconciles_with_the_backtest(session, fake_bithumb) -> None:  # type: ignore[no-untyped-def]
+    """Polled from the fake Bithumb server: warm-up bars trade nothing, then every complete bar is traded;
+    the run reconciles to zero with the portfolio backtest from its live start."""
+    import math
+
+    import requests
+    from fake_bithumb import json_reply
+
+    from workbench.app.paper.runner import live
+    from workbench.ingest.bithumb import BithumbClient
+
+    base = pd.Timestamp("2025-03-01", tz="UTC")
+    frame = generate_sample_candles({"KRW-SYNBTC": 95e6, "KRW-SYNETH": 4.8e6, "KRW-SYNXRP": 3100.0}, start=base,
+                                    days=6, timeframe="1h", seed=5)
+    market = {s: g.set_index("timestamp") for s, g in frame.groupby("symbol")}
+    now = [base + pd.Timedelta(hours=30, minutes=20)]
+
+    def answer(query: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+        g = market[query["market"][0]]
+        g = g[g.index <= now[0]].tail(int(query["count"][0])).iloc[::-1]
+        return json_reply([{
+            "market": query["market"][0], "candle_date_time_utc": ts.strftime("%Y-%m-%dT%H:%M:%S"),
+            "candle_date_time_kst": (ts + pd.Timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "opening_price": r.open_price, "high_price": r.high_price, "low_price": r.low_price,
+            "trade_price": r.close_price, "timestamp": int(ts.timestamp() * 1000),
+            "candle_acc_trade_price": r.close_price * r.volume, "candle_acc_trade_volume": r.volume, "unit": 60,
+        } for ts, r in g.iterrows()])
+
+    def sleep(seconds: float) -> None:
+        now[0] += pd.Timedelta(seconds=seconds)
+
+    fake_bithumb.route_fn("/v1/candles/minutes/60", answer)
+    http = requests.Session()
+    http.trust_env = False
+    client = BithumbClient(base_url=fake_bithumb.url, session=http, sleep=lambda s: None,
+                           max_requests_per_second=math.inf, max_retries=2, backoff=0.01, timeout=5.0)
+    out = live(session, _strategy(), SYMBOLS, "1h", client, rules=OrderRules.off(), warmup=24, poll_interval=3600,
+               max_polls=60, now=lambda: now[0], sleep=sleep)
+    run = get_run(session.db, out.run_id)
+    assert out.errors == [] and run.trade_start == pd.Timestamp("2025-03-02 06:00", tz="UTC")
+    assert run.last_bar == pd.Timestamp("2025-03-04 16:00", tz="UTC")      # 60 hourly polls, complete bars only
+    orders = _orders(session.db, out.run_id)
+    assert len(orders) > 10 and (orders["time"] >= run.trade_start).all()  # nothing traded in the warm-up
+    rec = reconcile_run(session, out.run_id)
+    assert rec.is_exact, str(rec)
+    assert rec.total_difference == 0.0 and len(rec.matched) == len(rec.backtest.trades)
+    expected = rec.backtest.orders[["time", "symbol", "side", "size", "price", "fee", "reason"]]
+    pd.testing.assert_frame_equal(orders, expected.reset_index(drop=True), check_exact=True, check_dtype=False)
