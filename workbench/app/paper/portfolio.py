@@ -41,6 +41,8 @@ def _prefix(bars: PortfolioBars, n: int) -> PortfolioBars:
 class PortfolioRun(RunEnds):
     """One paper run of a portfolio strategy in this process (the interface of the per-symbol runs)."""
 
+    strategy: PortfolioStrategy
+
     def __init__(self, wb: PaperContext, row: PaperRunRow, strategy: PortfolioStrategy) -> None:
         self.wb, self.row, self.strategy = wb, row, strategy
         self.tf = row.timeframe
@@ -91,7 +93,7 @@ class PortfolioRun(RunEnds):
     def process(self, ts: pd.Timestamp) -> None:
         assert self.md is not None and self.bars is not None
         md = self.md
-        i = int(md.index.get_loc(ts))
+        i = int(md.index.searchsorted(ts))       # ts is one of the index's bars
         weights = self.strategy.weights(_prefix(self.bars, i + 1))
         w = weights.to_numpy()
         decided = ~np.isnan(w).all(axis=1)
