@@ -201,3 +201,44 @@ def test_live_portfolio_run_reconciles_with_the_backtest(session, fake_bithumb) 
     assert rec.total_difference == 0.0 and len(rec.matched) == len(rec.backtest.trades)
     expected = rec.backtest.orders[["time", "symbol", "side", "size", "price", "fee", "reason"]]
     pd.testing.assert_frame_equal(orders, expected.reset_index(drop=True), check_exact=True, check_dtype=False)
+
+
+def test_a_killed_portfolio_run_resumes_without_repeating_an_order(session, cli_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL of the process running the replay (a crash at any point), then ``--resume``: the orders,
+    equity and holdings are those of the backtest, each order once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = _store(session.db)
+    env = {**os.environ, **cli_env, "COLUMNS": "200"}
+    cli = [sys.executable, "-c", "from workbench.cli import main; main()"]
+    # 240 one-hour bars at 36,000x real time: 0.1 s a bar
+    proc = subprocess.Popen([*cli, "paper", "MomentumRotation", "--symbols", ",".join(SYMBOLS), "--replay", START,
+                             END, "--param", "lookback=6", "--param", "top=2", "--param", "rebalance=5",
+                             "--no-exchange-rules", "--speed", "36000"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def processed() -> int:
+        with session.db.begin() as conn:
+            return int(conn.execute(sa.text("SELECT coalesce(max(bars_processed), 0) FROM paper_runs")).scalar_one())
+
+    try:
+        deadline = time.monotonic() + 240
+        while processed() < 40 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be killed"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    killed_at = processed()
+    assert 40 <= killed_at < BARS
+    with session.db.begin() as conn:
+        run_id = int(conn.execute(sa.text("SELECT id FROM paper_runs")).scalar_one())
+    rest = resume(session, run_id)
+    assert rest.status == "finished" and rest.bars == BARS - killed_at
+    orders = run_frames(session.db, run_id)["orders"]
+    assert not orders["bithumb_order_id"].duplicated().any() and (orders["status"] == "filled").all()
+    _check_against(session.db, run_id, _backtest(data, BacktestConfig(), ExchangeRules.off()))
