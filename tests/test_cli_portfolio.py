@@ -42,3 +42,53 @@ def test_backtest_a_portfolio_strategy(cli_env: dict[str, str], session) -> None
     np.testing.assert_allclose(sum(t["pnl"] for t in trades), stored["equity"].iloc[-1] - 10_000_000, rtol=1e-9)
     report = session.rerun(1)
     assert report.reproduced, report.table()
+
+
+SYMBOLS = "KRW-SYNBTC,KRW-SYNETH,KRW-SYNXRP"
+
+
+def _candles(session) -> dict:  # type: ignore[no-untyped-def]
+    return {s: session.candles(s, "1h") for s in SYMBOLS.split(",")}
+
+
+def test_sweep_of_a_portfolio_strategy_stores_each_combination(cli_env: dict[str, str], session) -> None:  # type: ignore[no-untyped-def]
+    """Each stored row is the backtest of its parameters on the same candles."""
+    from workbench.core.backtest import run_backtest
+    from workbench.core.strategies.portfolio import MomentumRotation
+
+    run("sample", "--days", "4")
+    run("sweep", "MomentumRotation", "--symbols", SYMBOLS, "--grid", "lookback=6,12", "--grid", "top=1,2",
+        "--grid", "rebalance=6,daily")
+    runs = session.runs()
+    assert len(runs) == 8 and runs["sweep_id"].nunique() == 1 and set(runs["symbol"]) == {"SYNBTC+SYNETH+SYNXRP"}
+    data = _candles(session)
+    for bid in runs["id"]:
+        stored = session.run(int(bid))
+        params = stored["parameters"]["params"]
+        alone = run_backtest(data, MomentumRotation(**params))
+        assert stored["equity"].to_numpy().tolist() == alone.equity.to_numpy().tolist()
+        assert stored["total_trades"] == alone.metrics.total_trades
+    assert {(p["lookback"], p["top"], p["rebalance"]) for p in
+            (session.run(int(b))["parameters"]["params"] for b in runs["id"])} == {
+        (lb, top, rb) for lb in (6, 12) for top in (1, 2) for rb in (6, "daily")}
+
+
+def test_walk_forward_and_optimize_of_a_portfolio_strategy(cli_env: dict[str, str], session) -> None:  # type: ignore[no-untyped-def]
+    run("sample", "--days", "4")
+    run("walk-forward", "MomentumRotation", "--symbols", SYMBOLS, "--grid", "lookback=6,12", "--grid", "top=1,2",
+        "--grid", "rebalance=6", "--train-bars", "48", "--test-bars", "12")
+    runs = session.runs().sort_values("id")
+    assert list(runs["split"]) == ["out_of_sample"] * 4 + ["walk_forward"]
+    assert set(runs["symbol"]) == {"SYNBTC+SYNETH+SYNXRP"}
+    # 96 bars: training on bars 0..47, four 12-bar test windows tiling bars 48..95
+    spans = [(f"{a:%d %H:%M}", f"{b:%d %H:%M}") for a, b in zip(runs["start_date"], runs["end_date"], strict=True)]
+    assert spans == [("03 00:00", "03 11:00"), ("03 12:00", "03 23:00"), ("04 00:00", "04 11:00"),
+                     ("04 12:00", "04 23:00"), ("03 00:00", "04 23:00")]
+    for bid in runs["id"].iloc[:4]:                  # each fold ends flat (close_at_end): no open trade
+        assert {t["status"] for t in session.run(int(bid))["trade_history"]} <= {"closed"}
+    run("optimize", "MomentumRotation", "--symbols", SYMBOLS, "--space", "lookback=2:6", "--space", "top=1:2",
+        "--space", "rebalance=2,3", "--trials", "3", "--study", "mom", "--seed", "1", "--metric", "total_return")
+    best = session.runs().sort_values("id").tail(2)         # the best trial, in and out of sample
+    assert list(best["split"]) == ["in_sample", "out_of_sample"]
+    assert set(best["symbol"]) == {"SYNBTC+SYNETH+SYNXRP"}
+    assert session.rerun(int(best["id"].iloc[1])).reproduced

@@ -102,3 +102,20 @@ def test_dask_walk_forward_folds_equal_the_in_process_ones(loaded, client) -> No
     runs = loaded.runs()
     assert sorted(runs["split"]) == ["out_of_sample"] * 3 + ["walk_forward"]
     assert sorted(runs[runs["split"] == "out_of_sample"]["id"]) == sorted(dist.folds["backtest_id"])
+
+
+def test_dask_sweep_and_walk_forward_of_a_portfolio_strategy(loaded, client) -> None:  # type: ignore[no-untyped-def]
+    """A portfolio strategy on Dask: the same rows and folds as in one process."""
+    from workbench.core.strategies.portfolio import MomentumRotation
+
+    strategy = MomentumRotation(lookback=6, top=1, rebalance=6)
+    grid = {"lookback": [6, 12], "top": [1, 2]}
+    symbols = [*SYMBOLS, "KRW-SYNXRP"]
+    local = loaded.sweep(strategy, grid, symbols, "1h", store=False, progress=False)
+    dist = loaded.sweep(strategy, grid, symbols, "1h", client=client, chunk_size=3, progress=False)
+    pd.testing.assert_frame_equal(_metrics(dist.table), _metrics(local.table))
+    assert set(loaded.runs(sweep_id=dist.sweep_id)["symbol"]) == {"SYNBTC+SYNETH+SYNXRP"}
+    wf_local = loaded.walk_forward(strategy, grid, symbols, "1h", n_folds=3, store=False, progress=False)
+    wf_dist = loaded.walk_forward(strategy, grid, symbols, "1h", n_folds=3, client=client, progress=False)
+    pd.testing.assert_frame_equal(wf_dist.folds.drop(columns=["backtest_id"]), wf_local.folds)
+    pd.testing.assert_series_equal(wf_dist.equity, wf_local.equity)

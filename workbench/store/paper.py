@@ -145,9 +145,9 @@ class BarLedger:
             "execution_time": execution_time})
 
     def place_order(self, symbol: str, side: str, ts: pd.Timestamp, quantity: float, price: float,
-                    note: str) -> int:
-        """A pending order; the same order (run, symbol, side, bar) is never placed twice."""
-        key = f"paper-{self.run.id}-{symbol}-{side}-{int(ts.timestamp())}"
+                    note: str, *, tag: str = "") -> int:
+        """A pending order; the same order (run, symbol, side, bar, ``tag``) is never placed twice."""
+        key = f"paper-{self.run.id}-{symbol}-{side}{tag}-{int(ts.timestamp())}"
         oid = self.conn.execute(query(Q.PAPER_ORDER_INSERT).text, {
             **self._ids(), "client_order_id": key, "symbol": symbol, "order_type": side,
             "order_side": "bid" if side == "buy" else "ask", "quantity": quantity, "price": price,
@@ -174,10 +174,10 @@ class BarLedger:
             "id": order_id, "status": status, "ts": ts.to_pydatetime(), "notes": note})
 
     def trade(self, order_id: int, position_id: int | None, symbol: str, side: str, ts: pd.Timestamp,
-              quantity: float, price: float, fee: float) -> None:
+              quantity: float, price: float, fee: float, *, tag: str = "") -> None:
         self.conn.execute(query(Q.PAPER_TRADE_INSERT).text, {
             **self._ids(), "order_id": order_id, "position_id": position_id,
-            "trade_key": f"paper-{self.run.id}-{symbol}-{side}-{int(ts.timestamp())}",
+            "trade_key": f"paper-{self.run.id}-{symbol}-{side}{tag}-{int(ts.timestamp())}",
             "symbol": symbol, "trade_side": side, "quantity": quantity, "price": price, "value": quantity * price,
             "fee": fee, "ts": ts.to_pydatetime()})
 
@@ -215,6 +215,12 @@ class BarLedger:
             "holdings": jsonb_or_null(holdings)})
         self.conn.execute(query(Q.PAPER_EQUITY_INSERT).text, {
             "paper_run_id": self.run.id, "ts": ts.to_pydatetime(), "equity": equity, "cash": cash})
+
+    def rebalanced(self, ts: pd.Timestamp) -> None:
+        """The run's portfolio rebalanced on bar ``ts`` (``portfolios.last_rebalanced``)."""
+        if self.run.portfolio_id is not None:
+            self.conn.execute(query(Q.PAPER_PORTFOLIO_REBALANCED).text,
+                              {"id": self.run.portfolio_id, "ts": ts.to_pydatetime()})
 
     def advance(self, last_bar: pd.Timestamp, state: dict[str, Any]) -> None:
         """Move the run to ``last_bar`` with ``state``; AlreadyProcessed if it was there already."""

@@ -92,6 +92,7 @@ class Q(StrEnum):
     PAPER_ORDERS = "paper_orders"
     PAPER_PORTFOLIO_INSERT = "paper_portfolio_insert"
     PAPER_PORTFOLIO_LINK = "paper_portfolio_link"
+    PAPER_PORTFOLIO_REBALANCED = "paper_portfolio_rebalanced"
     PAPER_PORTFOLIO_UPDATE = "paper_portfolio_update"
     PAPER_POSITION_ADD = "paper_position_add"
     PAPER_POSITION_CLOSE = "paper_position_close"

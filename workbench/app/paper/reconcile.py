@@ -10,7 +10,9 @@ import pandas as pd
 
 from workbench.app.paper.runner import PaperContext
 from workbench.core.backtest import BacktestConfig, run_backtest
+from workbench.core.backtest.portfolio import run_portfolio_backtest
 from workbench.core.markets import TimeLike, normalize_timeframe, timeframe_offset, to_utc
+from workbench.core.paper.portfolio import portfolio_rules, portfolio_trades, weight_signals
 from workbench.core.paper.reconcile import (
     CAUSES,
     Reconciliation,
@@ -24,10 +26,12 @@ from workbench.core.paper.reconcile import (
     reconcile_result,
     reconcile_trades,
 )
+from workbench.core.paper.rules import OrderRules
 from workbench.core.strategies.base import Strategy
+from workbench.core.strategies.portfolio import PortfolioStrategy
 from workbench.errors import DataNotFoundError
 from workbench.store.market_data import load_candles
-from workbench.store.paper import get_run, list_runs, run_frames
+from workbench.store.paper import PaperRunRow, get_run, list_runs, run_frames
 from workbench.store.runs import load_strategy
 
 __all__ = ["CAUSES", "Reconciliation", "compare_signals", "paper_trades", "partial_trades", "reconcile_history",
@@ -50,6 +54,8 @@ def reconcile_run(wb: PaperContext, run_id: int | None = None) -> Reconciliation
     data = {s: load_candles(wb.db, s, run.timeframe, run.start_time, end, cache=wb.cache) for s in run.symbols}
     config = BacktestConfig(**run.config)
     trade_start = run.trade_start if run.trade_start > run.start_time else None
+    if isinstance(strategy, PortfolioStrategy):
+        return _reconcile_portfolio(wb, run, strategy, data, config, trade_start)
     bt = run_backtest(data, strategy, config, timeframe=run.timeframe, trade_start=trade_start)
     frames = run_frames(wb.db, run_id)
     signals = compare_signals(executed_signals(frames["executions"]), backtest_signals(strategy, data))
@@ -63,15 +69,39 @@ def reconcile_run(wb: PaperContext, run_id: int | None = None) -> Reconciliation
     rejected = orders[orders["status"] == "rejected"] if not orders.empty else orders
     if len(rejected):
         notes.append(f"{len(rejected)} order(s) rejected by the order rules, e.g. {rejected['notes'].iloc[0]}")
-    eq = frames["equity"]
-    equity = pd.Series(eq["equity"].to_numpy(dtype=float), index=pd.DatetimeIndex(eq["ts"]), name="equity")
     paper = paper_trades(frames["positions"])
     if config.volume_share > 0:
         paper["partial"] = partial_trades(paper, paper_fills(frames["executions"]))
         n_parts = int(paper["partial"].sum())
         notes.append(f"volume cap on ({config.volume_share:.2%} of a bar's volume): {n_parts} paper trade(s) "
                      "filled in parts; their size differences are the cause partial_fills")
-    return reconcile_result(paper, bt, signals, run_id, notes, equity[equity.index >= run.trade_start])
+    return reconcile_result(paper, bt, signals, run_id, notes, _paper_equity(frames, run.trade_start))
+
+
+def _paper_equity(frames: dict[str, pd.DataFrame], since: pd.Timestamp) -> pd.Series:
+    eq = frames["equity"]
+    equity = pd.Series(eq["equity"].to_numpy(dtype=float), index=pd.DatetimeIndex(eq["ts"]), name="equity")
+    return equity[equity.index >= since]
+
+
+def _reconcile_portfolio(wb: PaperContext, run: PaperRunRow, strategy: PortfolioStrategy,
+                         data: dict[str, pd.DataFrame], config: BacktestConfig,
+                         trade_start: pd.Timestamp | None) -> Reconciliation:
+    """A portfolio run against the portfolio backtest with the same rules: trades (one per sale) matched by
+    symbol, entry and exit time; decided weights compared as signals."""
+    rules, engine_config = portfolio_rules(OrderRules.from_dict(run.rules), config)
+    bt = run_portfolio_backtest(data, strategy, engine_config, rules=rules, timeframe=run.timeframe,
+                                trade_start=trade_start)
+    frames = run_frames(wb.db, run.id)
+    executions = frames["executions"]
+    signals = executions[executions["execution_type"] == "signal"]
+    paper_weights = pd.DataFrame([d["weights"] for d in signals["signal_data"]],
+                                 index=pd.DatetimeIndex(signals["bar_time"]), columns=bt.data.symbols).fillna(0.0)
+    compared = compare_signals(weight_signals(paper_weights), weight_signals(bt.weights.dropna(how="all")))
+    notes = [f"portfolio run: Bithumb's minimum order ({rules.min_order_krw:,.0f} KRW), tick sizes "
+             f"({'on' if rules.tick_sizes else 'off'}) and lot ({engine_config.size_step:g}) applied to both sides"]
+    return reconcile_result(portfolio_trades(frames["orders"], bt.data), bt, compared, run.id, notes,
+                            _paper_equity(frames, run.trade_start), key=("symbol", "entry_time", "exit_time"))
 
 
 def reconcile_history(wb: PaperContext, trades: pd.DataFrame, strategy: Strategy, symbols: Sequence[str],

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from workbench.app.context import SessionContext
 from workbench.app.notify import notify
 from workbench.app.paper.book import StoredBooks
+from workbench.app.paper.outcome import PaperContext, PaperOutcome, RunEnds
+from workbench.app.paper.portfolio import PortfolioRun
 from workbench.core.backtest.config import BacktestConfig
 from workbench.core.backtest.data import OHLCV
 from workbench.core.backtest.sizing import bars_per_year, volatility_fractions
@@ -28,6 +28,7 @@ from workbench.core.paper.engine import Fill, PaperBroker, Skip
 from workbench.core.paper.rules import OrderRules
 from workbench.core.strategies.base import Strategy
 from workbench.core.strategies.orders import ORDER_FIELDS, Orders
+from workbench.core.strategies.portfolio import PortfolioStrategy
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.store.market_data import load_candles
 from workbench.store.paper import AlreadyProcessed, BarLedger, PaperRunRow, bar_ledger, create_run, get_run, set_status
@@ -42,35 +43,10 @@ __all__ = ["LIVE_TIMEFRAMES", "PaperContext", "PaperOutcome", "live", "replay", 
 LIVE_TIMEFRAMES: tuple[str, ...] = ("1m", "3m", "5m", "10m", "15m", "30m", "1h", "4h", "1d", "1w")
 
 
-#: what a paper run needs of a connected workbench: :class:`workbench.app.context.SessionContext`
-PaperContext = SessionContext
-
-
 class CandleSource(Protocol):
     """The part of :class:`workbench.ingest.bithumb.BithumbClient` live mode uses."""
 
     def v1_candles(self, symbol: str, timeframe: str, *, count: int = 200, to: Any = None) -> pd.DataFrame: ...
-
-
-@dataclass
-class PaperOutcome:
-    """What a call to :func:`replay`, :func:`live` or :func:`resume` did."""
-
-    run_id: int
-    status: str
-    bars: int = 0
-    signals: int = 0
-    fills: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
-    equity: float = float("nan")
-    last_bar: pd.Timestamp | None = None
-
-    def __str__(self) -> str:
-        eq = f"{self.equity:,.0f} KRW" if self.equity == self.equity else "n/a"
-        return (f"paper run {self.run_id} ({self.status}): {self.bars:,} bars, {self.signals:,} signals, "
-                f"{self.fills:,} fills, {self.skipped:,} orders not filled, {len(self.errors)} errors; "
-                f"equity {eq}; last bar {self.last_bar}")
 
 
 def _symbols(symbols: str | Sequence[str]) -> list[str]:
@@ -111,13 +87,13 @@ def _require_candles(wb: PaperContext, symbols: list[str], timeframe: str, start
 _Op = tuple[str, int, dict[str, Any], bool]   # (order | notify | signal, order id, payload, active)
 
 
-class _Run:
+class _Run(RunEnds):
     """One paper run in this process: its row, strategy, broker, history and Redis channel."""
 
-    def __init__(self, wb: PaperContext, run_id: int) -> None:
+    def __init__(self, wb: PaperContext, row: PaperRunRow, strategy: Strategy) -> None:
         self.wb = wb
-        self.row: PaperRunRow = get_run(wb.db, run_id)
-        self.strategy: Strategy = load_strategy(wb.db, self.row.strategy_id)
+        self.row = row
+        self.strategy = strategy
         self.config = BacktestConfig(**self.row.config)
         self.rules = OrderRules.from_dict(self.row.rules)
         self.tf = self.row.timeframe
@@ -128,7 +104,7 @@ class _Run:
         self._load_state(self.row.state)
         self.channel = PaperChannel(wb.cache, self.row.user_id, self.row.strategy_id)
         self.history: dict[str, pd.DataFrame] = {}
-        self.outcome = PaperOutcome(run_id, self.row.status, equity=self.broker.equity, last_bar=self.row.last_bar)
+        self.outcome = PaperOutcome(row.id, self.row.status, equity=self.broker.equity, last_bar=self.row.last_bar)
 
     def _new_broker(self) -> PaperBroker:
         return PaperBroker(self.row.symbols, self.strategy.risk, self.config, self.rules,
@@ -372,14 +348,6 @@ class _Run:
             else:
                 self.channel.signal(payload)
 
-    def error(self, message: str, when: pd.Timestamp | None = None) -> None:
-        """An error of the run (e.g. Bithumb unreachable) as an execution row and a notification."""
-        self.outcome.errors.append(message)
-        with bar_ledger(self.wb.db, self.row) as led:
-            led.execution("error", when, error=message, success=False)
-        notify(self.wb, "paper_error", f"paper run {self.row.id}: {message}", user_id=self.row.user_id,
-               paper_run_id=self.row.id)
-
     def _notify(self, note: dict[str, Any]) -> None:
         """A fill or an order not filled as a notification of the run's user."""
         run = self.row.id
@@ -393,19 +361,9 @@ class _Run:
         data = {k: v for k, v in note.items() if k != "kind" and isinstance(v, str | int | float | bool)}
         notify(self.wb, kind, text, user_id=self.row.user_id, **data)
 
-    def finish(self, status: str) -> PaperOutcome:
-        set_status(self.wb.db, self.row.id, status)
-        self.outcome.status = status
-        self.channel.status({"state": status, "paper_run_id": self.row.id,
-                             "last_bar": None if self.outcome.last_bar is None else self.outcome.last_bar.isoformat(),
-                             "equity": self.broker.equity})
-        o = self.outcome
-        notify(self.wb, f"paper_run_{status}",
-               f"paper run {o.run_id} ({self.strategy.name}, {','.join(self.row.symbols)} {self.tf}) {status}: "
-               f"{o.bars:,} bars, {o.fills:,} fills, equity {self.broker.equity:,.0f} KRW",
-               user_id=self.row.user_id, paper_run_id=o.run_id, bars=o.bars, fills=o.fills,
-               equity=float(self.broker.equity))
-        return self.outcome
+    @property
+    def equity(self) -> float:
+        return float(self.broker.equity)
 
 
 def _start(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], timeframe: str, *, mode: str,
@@ -450,11 +408,20 @@ def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bar
     _check_pace(speed, max_bars)
     _check_polling(live_options.get("poll_interval"), live_options.get("max_polls"))
     with hold_paper_run(wb.db, run_id):
-        return _continue(_Run(wb, run_id), speed=speed, max_bars=max_bars, progress=progress, sleep=sleep,
+        return _continue(_open_run(wb, run_id), speed=speed, max_bars=max_bars, progress=progress, sleep=sleep,
                          client=client, **live_options)
 
 
-def _continue(run: _Run, *, speed: float | None, max_bars: int | None, progress: bool,
+def _open_run(wb: PaperContext, run_id: int) -> _Run | PortfolioRun:
+    """The run in this process: a portfolio strategy's on its book, any other's on the paper broker."""
+    row = get_run(wb.db, run_id)
+    strategy = load_strategy(wb.db, row.strategy_id)
+    if isinstance(strategy, PortfolioStrategy):
+        return PortfolioRun(wb, row, strategy)
+    return _Run(wb, row, strategy)
+
+
+def _continue(run: _Run | PortfolioRun, *, speed: float | None, max_bars: int | None, progress: bool,
               sleep: Callable[[float], None], client: CandleSource | None, **live_options: Any) -> PaperOutcome:
     wb, run_id = run.wb, run.row.id
     if run.row.mode == "live":
@@ -515,7 +482,7 @@ def live(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], tim
                   sleep=sleep)
 
 
-def _live_loop(run: _Run, client: CandleSource, *, poll_interval: float | None = None,
+def _live_loop(run: _Run | PortfolioRun, client: CandleSource, *, poll_interval: float | None = None,
                max_polls: int | None = None, now: Callable[[], pd.Timestamp] | None = None,
                sleep: Callable[[float], None] = time.sleep, max_backoff: float = 300.0) -> PaperOutcome:
     from workbench.ingest.bithumb import BithumbError

@@ -15,7 +15,7 @@ import pandas as pd
 
 from workbench.core.backtest.config import BacktestConfig
 from workbench.core.backtest.data import MarketData, prepare_data
-from workbench.core.backtest.portfolio import run_portfolio_backtest
+from workbench.core.backtest.portfolio import portfolio_result, run_portfolio_backtest
 from workbench.core.backtest.result import BacktestResult, benchmark_curve
 from workbench.core.backtest.simulation import Signals, Simulation, simulate
 from workbench.core.backtest.stats import compute_metrics
@@ -91,9 +91,13 @@ def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: Backt
                    signals: Sequence[Signals | tuple[np.ndarray, np.ndarray]] | None = None,
                    benchmark_close: pd.Series | None = None,
                    benchmark: pd.Series | None = None) -> list[BacktestResult]:
-    """Backtest several strategies side by side in one kernel call (each with its own cash);
+    """Backtest several strategies side by side in one kernel call (each with its own cash; portfolio
+    strategies, all or none of them, one portfolio engine call each);
     ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded;
     ``benchmark``: the benchmark curve if already computed (a sweep computes it once for all its chunks)."""
+    if any(isinstance(s, PortfolioStrategy) for s in strategies):
+        return _run_portfolios(md, strategies, config, begin=begin, close_at_end=close_at_end,
+                               benchmark_close=benchmark_close, benchmark=benchmark)
     t0 = time.perf_counter()
     sigs = [Signals(*s) for s in signals] if signals is not None else [strategy_signals(s, md) for s in strategies]
     sim = simulate(md, sigs, [s.risk for s in strategies], config, begin=begin, close_at_end=close_at_end)
@@ -102,6 +106,17 @@ def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: Backt
     values = np.ascontiguousarray(sim.value.T)   # one pass (3x faster than a strided copy per group)
     return [group_result(sim, g, s, md, config, begin, elapsed, bench, values=values)
             for g, s in enumerate(strategies)]
+
+
+def _run_portfolios(md: MarketData, strategies: Sequence[Strategy], config: BacktestConfig, *, begin: int,
+                    close_at_end: bool, benchmark_close: pd.Series | None,
+                    benchmark: pd.Series | None) -> list[BacktestResult]:
+    """:func:`run_strategies` of portfolio strategies: one portfolio engine call each (Bithumb's order rules)."""
+    if not all(isinstance(s, PortfolioStrategy) for s in strategies):
+        raise ValidationError("run_strategies: portfolio and per-symbol strategies cannot share one call")
+    bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin, benchmark_close)
+    return [portfolio_result(md, s, config, begin=begin, close_at_end=close_at_end, benchmark=bench)
+            for s in strategies if isinstance(s, PortfolioStrategy)]
 
 
 def run_backtest(
@@ -146,7 +161,8 @@ def run_backtest(
     """
     if isinstance(strategy, PortfolioStrategy):  # target weights across the universe: its own engine
         return run_portfolio_backtest(data, strategy, config, timeframe=timeframe, symbol=symbol,
-                                      trade_start=trade_start, close_at_end=close_at_end)
+                                      trade_start=trade_start, close_at_end=close_at_end,
+                                      benchmark_close=benchmark_close)
     t0 = time.perf_counter()
     config = config or BacktestConfig()
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)

@@ -104,19 +104,24 @@ def check_trades(trades: pd.DataFrame, what: str) -> pd.DataFrame:
     return out
 
 
-def reconcile_trades(paper: pd.DataFrame, backtest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                           pd.DataFrame, pd.Series]:
-    """Match two trade lists (columns of the backtest's trade list) and decompose the PnL difference.
+def reconcile_trades(paper: pd.DataFrame, backtest: pd.DataFrame, key: tuple[str, ...] = tuple(_KEY)
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Match two trade lists (columns of the backtest's trade list) by ``key`` and decompose the PnL difference
+    (a portfolio's trades, one per sale, are matched by symbol, entry and exit time).
 
     Returns ``(matched, extra, missed, decomposition)``.
     """
+    on = list(key)
     p = check_trades(paper, "paper")
     b = check_trades(backtest, "backtest")
-    merged = p.merge(b, on=_KEY, how="outer", suffixes=("_p", "_b"), indicator=True)
+    if "exit_time" in on:
+        p["exit_time"] = pd.to_datetime(p["exit_time"], utc=True)
+        b["exit_time"] = pd.to_datetime(b["exit_time"], utc=True)
+    merged = p.merge(b, on=on, how="outer", suffixes=("_p", "_b"), indicator=True)
     matched = merged[merged["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
-    extra = p.merge(b[_KEY], on=_KEY, how="left", indicator=True)
+    extra = p.merge(b[on], on=on, how="left", indicator=True)
     extra = extra[extra["_merge"] == "left_only"].drop(columns="_merge").reset_index(drop=True)
-    missed = b.merge(p[_KEY], on=_KEY, how="left", indicator=True)
+    missed = b.merge(p[on], on=on, how="left", indicator=True)
     missed = missed[missed["_merge"] == "left_only"].drop(columns="_merge").reset_index(drop=True)
     q_p, q_b = matched["size_p"], matched["size_b"]
     e_p, e_b = matched["entry_price_p"], matched["entry_price_b"]
@@ -220,11 +225,12 @@ def executed_signals(executions: pd.DataFrame) -> pd.DataFrame:
 
 
 def reconcile_result(paper: pd.DataFrame, bt: BacktestResult, signals: pd.DataFrame, run_id: int | None,
-            notes: list[str], paper_equity: pd.Series | None = None) -> Reconciliation:
+            notes: list[str], paper_equity: pd.Series | None = None,
+            key: tuple[str, ...] = tuple(_KEY)) -> Reconciliation:
     backtest = bt.trades
     if bt.fills is not None and bt.config.volume_share > 0:
         backtest = backtest.assign(partial=partial_trades(backtest, bt.fills))
-    matched, extra, missed, decomposition = reconcile_trades(paper, backtest)
+    matched, extra, missed, decomposition = reconcile_trades(paper, backtest, key)
     return Reconciliation(matched, extra, missed, decomposition, paper_pnl=float(paper["pnl"].sum()),
                           backtest_pnl=float(bt.trades["pnl"].sum()), signals=signals, backtest=bt,
                           run_id=run_id, notes=notes, paper_equity=paper_equity)

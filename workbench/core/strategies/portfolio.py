@@ -109,9 +109,9 @@ class PortfolioStrategy(Strategy):
         """Target weights (bars x symbols) decided on each bar's close; a row of NaN: no decision."""
 
     def generate(self, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-        raise StrategyError(f"{self.name} is a portfolio strategy: it has no per-symbol signals; backtest it "
-                            "with `workbench backtest` / run_backtest (sweeps, optimize, walk-forward and paper "
-                            "runs do not take portfolio strategies yet)")
+        raise StrategyError(f"{self.name} is a portfolio strategy: it has no per-symbol signals (it gives target "
+                            "weights across the universe; backtests, sweeps, optimize, walk-forward and paper runs "
+                            "take it)")
 
     def weights(self, bars: PortfolioBars) -> pd.DataFrame:
         """:meth:`target_weights`, checked (numbers >= 0, each row's sum at most 1) and point in time: a

@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["ORDER_DELISTED", "ORDER_END", "ORDER_REBALANCE", "exit_trades_nb", "lot_round_nb",
-           "simulate_portfolio_nb", "tick_round_nb"]
+__all__ = ["ORDER_DELISTED", "ORDER_END", "ORDER_REBALANCE", "drifted_nb", "exit_trades_nb", "lot_round_nb",
+           "mark_close_nb", "rebalance_nb", "sell_all_nb", "simulate_portfolio_nb", "tick_round_nb"]
 
 ORDER_REBALANCE = 1
 ORDER_DELISTED = 2
@@ -102,6 +102,85 @@ def drifted_nb(position: np.ndarray, close_prev: np.ndarray, value_prev: float, 
 
 
 @njit(cache=True, nogil=True)
+def sell_all_nb(qty: float, close: float, fee_rate: float, slippage: float, tick_floors: np.ndarray,
+                tick_sizes: np.ndarray) -> tuple[float, float]:
+    """Price and fee of selling ``qty`` units at ``close`` (a delisting, the end of the data)."""
+    px = tick_round_nb(close * (1.0 - slippage), False, tick_floors, tick_sizes)
+    return px, qty * px * fee_rate
+
+
+@njit(cache=True, nogil=True)
+def rebalance_nb(bar: int, open_: np.ndarray, tradeable: np.ndarray, target: np.ndarray,  # noqa: PLR0913
+                 position: np.ndarray, cash: float, amounts: np.ndarray, fee_rate: float, slippage: float,
+                 size_step: float, min_order: float, tick_floors: np.ndarray, tick_sizes: np.ndarray,
+                 out_int: np.ndarray, out_float: np.ndarray, t: int) -> tuple[float, int]:
+    """Trade ``position`` (units per symbol, changed in place) towards the weights ``target`` at bar
+    ``bar``'s open (``open_``, ``tradeable``: that bar's row), step 1 of the module docstring; the fills go
+    to rows ``t``... of ``out_int``/``out_float``. Returns ``(cash, t)`` after the fills. Used by the
+    kernel and, bar by bar, by the paper runs of portfolio strategies."""
+    k = position.shape[0]
+    equity = cash
+    for j in range(k):
+        if position[j] > 0.0:
+            equity += position[j] * open_[j]
+    # the net amounts of every symbol, from the prices and holdings at the open
+    for j in range(k):
+        amounts[j] = (target[j] * equity - position[j] * open_[j]) if tradeable[j] else 0.0
+    # sells first: they free the cash the buys use
+    for j in range(k):
+        if amounts[j] >= 0.0 or position[j] <= 0.0:
+            continue
+        px = tick_round_nb(open_[j] * (1.0 - slippage), False, tick_floors, tick_sizes)
+        qty = sell_qty_nb(-amounts[j], position[j], target[j], px, fee_rate, size_step)
+        if qty <= 0.0 or (qty < position[j] and qty * px < min_order):
+            continue
+        fee = qty * px * fee_rate
+        cash += qty * px - fee
+        position[j] = 0.0 if qty >= position[j] else position[j] - qty
+        _record(t, bar, j, ORDER_REBALANCE, -qty, px, fee, out_int, out_float)
+        t += 1
+    for j in range(k):
+        if amounts[j] <= 0.0 or cash <= 0.0:
+            continue
+        px = tick_round_nb(open_[j] * (1.0 + slippage), True, tick_floors, tick_sizes)
+        qty = buy_qty_nb(amounts[j], cash, px, fee_rate, size_step)
+        if qty <= 0.0 or qty * px < min_order:
+            continue
+        fee = qty * px * fee_rate
+        cash -= qty * px + fee
+        if cash < 0.0:   # float noise of spending all the cash
+            cash = 0.0
+        position[j] += qty
+        _record(t, bar, j, ORDER_REBALANCE, qty, px, fee, out_int, out_float)
+        t += 1
+    return cash, t
+
+
+@njit(cache=True, nogil=True)
+def mark_close_nb(bar: int, close: np.ndarray, last_bar: np.ndarray, more: bool,  # noqa: PLR0913
+                  position: np.ndarray, cash: float, fee_rate: float, slippage: float, tick_floors: np.ndarray,
+                  tick_sizes: np.ndarray, out_int: np.ndarray, out_float: np.ndarray,
+                  t: int) -> tuple[float, float, int]:
+    """Steps 2 and 3 at bar ``bar``'s ``close`` (its row): a held symbol whose last stored bar this is
+    (``last_bar[j] == bar``) is sold at its close when ``more`` bars follow; the equity is marked. Returns
+    ``(equity, cash, t)``."""
+    equity = cash
+    for j in range(position.shape[0]):
+        if position[j] <= 0.0:
+            continue
+        if last_bar[j] == bar and more:
+            px, fee = sell_all_nb(position[j], close[j], fee_rate, slippage, tick_floors, tick_sizes)
+            cash += position[j] * px - fee
+            equity += position[j] * px - fee
+            _record(t, bar, j, ORDER_DELISTED, -position[j], px, fee, out_int, out_float)
+            t += 1
+            position[j] = 0.0
+        else:
+            equity += position[j] * close[j]
+    return equity, cash, t
+
+
+@njit(cache=True, nogil=True)
 def simulate_portfolio_nb(open_: np.ndarray, close: np.ndarray, tradeable: np.ndarray,  # noqa: PLR0913
                           last_bar: np.ndarray, target: np.ndarray, check: np.ndarray, threshold: float,
                           initial_cash: float, fee_rate: float, slippage: float, size_step: float,
@@ -138,56 +217,15 @@ def simulate_portfolio_nb(open_: np.ndarray, close: np.ndarray, tradeable: np.nd
         if i >= begin and check[i] and not np.isnan(target[i, 0]) and (
                 threshold <= 0.0 or i == 0
                 or drifted_nb(position, close[i - 1], value[i - 1], target[i], threshold)):
-            equity = cash
-            for j in range(k):
-                if position[j] > 0.0:
-                    equity += position[j] * open_[i, j]
-            # the net amounts of every symbol, from the prices and holdings at the open
-            for j in range(k):
-                amounts[j] = (target[i, j] * equity - position[j] * open_[i, j]) if tradeable[i, j] else 0.0
-            # sells first: they free the cash the buys use
-            for j in range(k):
-                if amounts[j] >= 0.0 or position[j] <= 0.0:
-                    continue
-                px = tick_round_nb(open_[i, j] * (1.0 - slippage), False, tick_floors, tick_sizes)
-                qty = sell_qty_nb(-amounts[j], position[j], target[i, j], px, fee_rate, size_step)
-                if qty <= 0.0 or (qty < position[j] and qty * px < min_order):
-                    continue
-                fee = qty * px * fee_rate
-                cash += qty * px - fee
-                position[j] = 0.0 if qty >= position[j] else position[j] - qty
-                _record(t, i, j, ORDER_REBALANCE, -qty, px, fee, out_int, out_float)
-                t += 1
-            for j in range(k):
-                if amounts[j] <= 0.0 or cash <= 0.0:
-                    continue
-                px = tick_round_nb(open_[i, j] * (1.0 + slippage), True, tick_floors, tick_sizes)
-                qty = buy_qty_nb(amounts[j], cash, px, fee_rate, size_step)
-                if qty <= 0.0 or qty * px < min_order:
-                    continue
-                fee = qty * px * fee_rate
-                cash -= qty * px + fee
-                if cash < 0.0:   # float noise of spending all the cash
-                    cash = 0.0
-                position[j] += qty
-                held = True
-                _record(t, i, j, ORDER_REBALANCE, qty, px, fee, out_int, out_float)
-                t += 1
-        # a symbol's last stored bar before the data's end: sold at its close (no survivorship)
-        equity = cash
-        for j in range(k):
-            if position[j] <= 0.0:
-                continue
-            if last_bar[j] == i and i < n - 1:
-                px = tick_round_nb(close[i, j] * (1.0 - slippage), False, tick_floors, tick_sizes)
-                fee = position[j] * px * fee_rate
-                cash += position[j] * px - fee
-                equity += position[j] * px - fee
-                _record(t, i, j, ORDER_DELISTED, -position[j], px, fee, out_int, out_float)
-                t += 1
-                position[j] = 0.0
-            else:
-                equity += position[j] * close[i, j]
+            cash, t = rebalance_nb(i, open_[i], tradeable[i], target[i], position, cash, amounts, fee_rate,
+                                   slippage, size_step, min_order, tick_floors, tick_sizes, out_int, out_float, t)
+            if not held:
+                for j in range(k):
+                    if position[j] > 0.0:
+                        held = True
+                        break
+        equity, cash, t = mark_close_nb(i, close[i], last_bar, i < n - 1, position, cash, fee_rate, slippage,
+                                        tick_floors, tick_sizes, out_int, out_float, t)
         value[i] = equity
         cash_out[i] = cash
         if held and i >= begin:
@@ -197,8 +235,7 @@ def simulate_portfolio_nb(open_: np.ndarray, close: np.ndarray, tradeable: np.nd
         for j in range(k):
             if position[j] <= 0.0:
                 continue
-            px = tick_round_nb(close[last, j] * (1.0 - slippage), False, tick_floors, tick_sizes)
-            fee = position[j] * px * fee_rate
+            px, fee = sell_all_nb(position[j], close[last, j], fee_rate, slippage, tick_floors, tick_sizes)
             cash += position[j] * px - fee
             _record(t, last, j, ORDER_END, -position[j], px, fee, out_int, out_float)
             t += 1

@@ -27,8 +27,8 @@ from workbench.core.markets import TimeLike, to_utc
 from workbench.core.strategies.portfolio import PortfolioBars, PortfolioStrategy
 from workbench.errors import ValidationError
 
-__all__ = ["ORDER_COLUMNS", "ORDER_REASONS", "PortfolioResult", "PortfolioSimulation", "listing_bounds",
-           "portfolio_bars", "run_portfolio_backtest", "simulate_portfolio"]
+__all__ = ["ORDER_COLUMNS", "ORDER_REASONS", "PortfolioResult", "PortfolioSimulation", "decision_targets",
+           "listing_bounds", "portfolio_bars", "portfolio_result", "run_portfolio_backtest", "simulate_portfolio"]
 
 #: order reason codes of the kernel -> names (in the order list and as the trades' exit_reason)
 ORDER_REASONS: dict[int, str] = {0: "", ORDER_REBALANCE: "rebalance", ORDER_DELISTED: "delisted", ORDER_END: "end"}
@@ -95,7 +95,7 @@ class PortfolioSimulation:
         return trade_table(ti[:n], tf[:n], md, _REASON_NAMES)
 
 
-def _kernel_targets(decisions: np.ndarray) -> np.ndarray:
+def decision_targets(decisions: np.ndarray) -> np.ndarray:
     """Row ``i``: the latest decision made on a close before bar ``i`` (NaN before the first)."""
     n, k = decisions.shape
     decided = ~np.isnan(decisions[:, 0]) if k else np.zeros(n, dtype=bool)
@@ -122,7 +122,7 @@ def simulate_portfolio(md: MarketData, weights: pd.DataFrame | np.ndarray, confi
     floors, ticks = rules.tick_arrays()
     _, last = listing_bounds(md)
     value, cash, exposed, o_int, o_float, n_orders, position = simulate_portfolio_nb(
-        md.array("open"), md.array("close"), md.tradeable_array, last, _kernel_targets(w), due,
+        md.array("open"), md.array("close"), md.tradeable_array, last, decision_targets(w), due,
         float(threshold), float(config.initial_capital), float(config.fee_rate), float(config.slippage),
         float(config.size_step), float(rules.min_order_krw), floors, ticks, int(begin), bool(close_at_end))
     return PortfolioSimulation(value, cash, int(exposed), o_int[:n_orders], o_float[:n_orders], position)
@@ -154,6 +154,7 @@ def run_portfolio_backtest(
     symbol: str = "ASSET",
     trade_start: TimeLike | None = None,
     close_at_end: bool = False,
+    benchmark_close: pd.Series | None = None,
 ) -> PortfolioResult:
     """Backtest a portfolio strategy on ``data`` (a frame per symbol, or MarketData).
 
@@ -161,11 +162,11 @@ def run_portfolio_backtest(
     open on its ``rebalance`` schedule (README "Portfolio strategies"). ``rules``: Bithumb's minimum order
     and price ticks by default (:class:`ExchangeRules`; ``ExchangeRules.off()`` for none); the lot is
     ``config.size_step``. A symbol trades from its first stored bar on; one whose bars end before the
-    data's last bar is sold at its last close. ``trade_start``/``close_at_end`` as in ``run_backtest``.
+    data's last bar is sold at its last close. ``trade_start``/``close_at_end``/``benchmark_close`` as in
+    ``run_backtest``.
     """
     t0 = time.perf_counter()
     config = config or BacktestConfig()
-    rules = rules if rules is not None else ExchangeRules()
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)
     begin = 0
     if trade_start is not None:
@@ -173,18 +174,28 @@ def run_portfolio_backtest(
         begin = int(md.index.searchsorted(ts))
         if begin >= len(md.index) - 1:
             raise ValidationError(f"trade_start {ts} leaves fewer than 2 bars of data")
+    result = portfolio_result(md, strategy, config, rules=rules, begin=begin, close_at_end=close_at_end,
+                              benchmark=benchmark_curve(md, config, begin, benchmark_close))
+    return replace(result, execution_time=time.perf_counter() - t0)
+
+
+def portfolio_result(md: MarketData, strategy: PortfolioStrategy, config: BacktestConfig, *,
+                     rules: ExchangeRules | None = None, begin: int = 0, close_at_end: bool = False,
+                     benchmark: pd.Series | None = None) -> PortfolioResult:
+    """:func:`run_portfolio_backtest` on prepared data from bar ``begin``, with the ``benchmark`` curve
+    given (the same for every combination of a sweep)."""
+    t0 = time.perf_counter()
+    rules = rules if rules is not None else ExchangeRules()
     weights = strategy.weights(portfolio_bars(md))
     sim = simulate_portfolio(md, weights, config, rebalance=strategy.params["rebalance"],
                              threshold=float(strategy.params["threshold"]), rules=rules, begin=begin,
                              close_at_end=close_at_end)
     trades = sim.trades(md)
     equity = pd.Series(sim.value[begin:], index=md.index[begin:], name="equity")
-    bench = benchmark_curve(md, config, begin)
-    metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
+    metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=benchmark,
                               exposure=float(sim.exposed) / len(equity), risk_free_rate=config.risk_free_rate)
-    result = PortfolioResult(
+    return PortfolioResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type, strategy_class=strategy.class_path,
         params=dict(strategy.params), risk=strategy.risk.to_dict(), config=config, symbols=md.symbols,
-        timeframe=md.timeframe, equity=equity, benchmark=bench, trades=trades, metrics=metrics,
-        execution_time=0.0, data=md, orders=sim.orders(md), weights=weights, rules=rules)
-    return replace(result, execution_time=time.perf_counter() - t0)
+        timeframe=md.timeframe, equity=equity, benchmark=benchmark, trades=trades, metrics=metrics,
+        execution_time=time.perf_counter() - t0, data=md, orders=sim.orders(md), weights=weights, rules=rules)

@@ -1,0 +1,3 @@
+UPDATE portfolios
+SET last_rebalanced = :ts
+WHERE id = :id
