@@ -17,7 +17,7 @@ def test_facade_return_types_follow_the_backend(tmp_path: Path) -> None:
     the union are checked exactly.)"""
     bad = tmp_path / "wrong_expectation.py"
     bad.write_text("from typing import assert_type\nimport pandas as pd\nfrom workbench.app.session import Workbench\n"
-                   "def f(wb: Workbench) -> None:\n    assert_type(wb.candles('KRW-BTC', backend='polars'), pd.DataFrame)\n")
+                   "def f(wb: Workbench) -> None:\n    assert_type(wb.polars.candles('KRW-BTC'), pd.DataFrame)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MYPY_CACHE_DIR": str(tmp_path / "mypy")}
     proc = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
                            str(ROOT / "tests" / "typing" / "facade_types.py"), str(bad)],

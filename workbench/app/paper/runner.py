@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -429,6 +429,43 @@ def _start(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], t
                       end_time=end, config=config.to_dict(), rules=rules.to_dict(), capital=config.initial_capital)
 
 
+class PollOptions(TypedDict, total=False):
+    """A live run's polling options (:func:`live`; :func:`resume` of a live run passes them on)."""
+
+    poll_interval: float | None
+    max_polls: int | None
+    now: Callable[[], pd.Timestamp] | None
+
+
+class ReplayOptions(TypedDict, total=False):
+    """:func:`replay`'s keyword options (``Workbench.paper_replay`` passes them on)."""
+
+    config: BacktestConfig | None
+    rules: OrderRules | None
+    speed: float | None
+    max_bars: int | None
+    progress: bool
+    sleep: Callable[[float], None]
+
+
+class LiveOptions(PollOptions, total=False):
+    """:func:`live`'s keyword options (``Workbench.paper_live`` passes them on)."""
+
+    config: BacktestConfig | None
+    rules: OrderRules | None
+    warmup: int
+    sleep: Callable[[float], None]
+
+
+class ResumeOptions(PollOptions, total=False):
+    """:func:`resume`'s keyword options besides ``client`` (``Workbench.paper_resume`` passes them on)."""
+
+    speed: float | None
+    max_bars: int | None
+    progress: bool
+    sleep: Callable[[float], None]
+
+
 def replay(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], timeframe: str, start: TimeLike,
            end: TimeLike, *, config: BacktestConfig | None = None, rules: OrderRules | None = None,
            speed: float | None = None, max_bars: int | None = None, progress: bool = False,
@@ -453,7 +490,7 @@ def replay(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], t
 
 def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bars: int | None = None,
            progress: bool = False, sleep: Callable[[float], None] = time.sleep, client: CandleSource | None = None,
-           **live_options: Any) -> PaperOutcome:
+           **live_options: Unpack[PollOptions]) -> PaperOutcome:
     """Continue a stopped run from its last written bar (a live run needs ``client``).
 
     One process at a time runs a run: InUseError (naming the other process) if another one runs it."""
@@ -465,7 +502,8 @@ def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bar
 
 
 def _continue(run: _Run, *, speed: float | None, max_bars: int | None, progress: bool,
-              sleep: Callable[[float], None], client: CandleSource | None, **live_options: Any) -> PaperOutcome:
+              sleep: Callable[[float], None], client: CandleSource | None,
+              **live_options: Unpack[PollOptions]) -> PaperOutcome:
     wb, run_id = run.wb, run.row.id
     if run.row.mode == "live":
         if client is None:
