@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from workbench.app.paper.reconcile import Reconciliation
     from workbench.app.paper.runner import CandleSource, LiveOptions, PaperOutcome, ReplayOptions, ResumeOptions
     from workbench.app.reproduce import RerunReport
-    from workbench.core.backtest.search import SpaceLike
+    from workbench.core.backtest.search import ParamValue, SpaceLike
     from workbench.ingest.bithumb import BithumbClient
     from workbench.store.archive_verify import VerifyReport
 
@@ -132,7 +132,7 @@ class Workbench:
         return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
                                  close_at_end=close_at_end, benchmark=benchmark, risk_free_rate=risk_free_rate)
 
-    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[ParamValue]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
               config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
               progress: bool = True, sweep_id: uuid.UUID | str | None = None, dask: bool = False,
@@ -142,12 +142,12 @@ class Workbench:
         ``dask`` (or ``scheduler``, ``client``, ``per_symbol``) it runs on Dask:
         :func:`workbench.app.distributed.distributed_sweep`."""
         if dask or scheduler or client is not None or per_symbol:
-            from workbench.app.distributed import distributed_sweep
+            from workbench.app.distributed import DaskOptions, SweepJob, distributed_sweep
 
-            return distributed_sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                                     chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id,
-                                     per_symbol=per_symbol, client=client, scheduler=scheduler,
-                                     redis_url=self._worker_redis_url())
+            return distributed_sweep(self, SweepJob(strategy, grid, symbols, timeframe, start, end, config),
+                                     store=store, sweep_id=sweep_id, per_symbol=per_symbol,
+                                     dask=DaskOptions(client, scheduler, self._worker_redis_url(), chunk_size,
+                                                      progress))
         return research.sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
                               chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id)
 
@@ -166,7 +166,7 @@ class Workbench:
                         study_name=study_name, n_folds=n_folds, holdout=holdout, config=config, seed=seed,
                         progress=progress)
 
-    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[ParamValue]], symbols: str | Sequence[str],
                      timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                      config: BacktestConfig | None = None, mode: str = "rolling", n_folds: int | None = None,
                      train_bars: int | None = None, test_bars: int | None = None,
@@ -177,18 +177,18 @@ class Workbench:
         the first training window); see :func:`workbench.app.research.walk_forward_study`. With ``dask``
         (or ``scheduler``, ``client``) one Dask task per fold:
         :func:`workbench.app.distributed.distributed_walk_forward`."""
-        windows: dict[str, Any] = {"mode": mode, "n_folds": n_folds, "train_bars": train_bars,
-                                   "test_bars": test_bars, "train_fraction": train_fraction}
         if dask or scheduler or client is not None:
-            from workbench.app.distributed import distributed_walk_forward
+            from workbench.app.distributed import DaskOptions, SweepJob, WindowSpec, distributed_walk_forward
 
-            return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end, config=config,
+            return distributed_walk_forward(self, SweepJob(strategy, grid, symbols, timeframe, start, end, config),
+                                            WindowSpec(mode, n_folds, train_bars, test_bars, train_fraction),
                                             metric=metric, overfitting=overfitting, store=store,
-                                            progress=progress, client=client, scheduler=scheduler,
-                                            redis_url=self._worker_redis_url(), **windows)
+                                            dask=DaskOptions(client, scheduler, self._worker_redis_url(),
+                                                             progress=progress))
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
                                            metric=metric, overfitting=overfitting, store=store, progress=progress,
-                                           **windows)
+                                           mode=mode, n_folds=n_folds, train_bars=train_bars, test_bars=test_bars,
+                                           train_fraction=train_fraction)
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
              limit: int = 100) -> pd.DataFrame:
