@@ -120,10 +120,10 @@ class _KeyOrder:
         lo, hi = pc.min(stamps).as_py(), pc.max(stamps).as_py()
         if key in self._seen:
             seen_lo, seen_hi = self._seen[key]
-            if not (hi < seen_lo or lo > seen_hi):  # type: ignore[operator]
+            if not (hi < seen_lo or lo > seen_hi):
                 self.maybe_repeated = True
                 return
-            lo, hi = min(lo, seen_lo), max(hi, seen_hi)  # type: ignore[type-var]
+            lo, hi = min(lo, seen_lo), max(hi, seen_hi)
         self._seen[key] = (lo, hi)
 
 

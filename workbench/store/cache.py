@@ -152,7 +152,8 @@ def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
         writer.write_table(table)
-    return _IPC_MAGIC + sink.getvalue().to_pybytes()
+    data: bytes = sink.getvalue().to_pybytes()   # pyarrow is untyped
+    return _IPC_MAGIC + data
 
 
 def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | None:
@@ -288,7 +289,8 @@ class RedisCache:
         if not data:
             return None
         try:
-            return json.loads(data)
+            value: JSONValue = json.loads(data)
+            return value
         except (ValueError, UnicodeDecodeError) as err:
             self._drop(key, f"not a readable JSON value ({err})")
             return None

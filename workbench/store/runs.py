@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from workbench.core.backtest.engine import BacktestResult
+from workbench.core.backtest.result import BacktestResult
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies.base import Risk, Strategy
 from workbench.core.strategies.registry import resolve_strategy, strategy_source
@@ -41,7 +41,8 @@ def _json(value: Any) -> str:
 
 def stored_form(value: Any) -> JSONValue:
     """``value`` as a JSONB column gives it back (non-finite floats as null, times as text)."""
-    return json.loads(_json(value))
+    stored: JSONValue = json.loads(_json(value))
+    return stored
 
 
 def ensure_user(db: Database, username: str) -> int:
