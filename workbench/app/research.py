@@ -239,10 +239,12 @@ def store_walk_forward(wb: ResearchContext, strategy: Strategy, wf: WalkForwardR
     sid = save_strategy(wb.db, wb.user_id, strategy)
     group = uuid.uuid4()
     step = pd.Timedelta(seconds=timeframe_seconds(wf.stitched.timeframe))
-    ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
-                       window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start,
-                       close_at_end=True)
-           for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
+    ids = []
+    fold: Any   # a row of wf.folds (itertuples: the window's timestamps as attributes)
+    for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True):
+        ids.append(save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
+                               window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start,
+                               close_at_end=True))
     wf.folds["backtest_id"] = ids
     wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
                                                          split="walk_forward")

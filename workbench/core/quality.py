@@ -113,7 +113,7 @@ def quality_report(
     duplicates = pd.DataFrame({"ts": dups.index, "count": dups.to_numpy()})
 
     data = df[~df.index.duplicated(keep="last")].sort_index()
-    idx = data.index
+    idx = pd.DatetimeIndex(data.index)   # checked above; the sorted copy's index, typed
     deltas = idx[1:] - idx[:-1]
     gap_pos = np.flatnonzero(deltas > step)
     gaps = pd.DataFrame({
@@ -159,8 +159,8 @@ def quality_report(
     }
     rows: list[tuple[pd.Timestamp, str]] = []
     for name, mask in problems.items():
-        rows.extend((idx[i], name) for i in np.flatnonzero(mask))
-    rows.extend((idx[i + 1], "off_grid_timestamp") for i in off_grid)
+        rows.extend((idx[int(i)], name) for i in np.flatnonzero(mask))
+    rows.extend((idx[int(i) + 1], "off_grid_timestamp") for i in off_grid)
     bad_bars = pd.DataFrame(rows, columns=["ts", "problem"]).sort_values("ts", ignore_index=True)
 
     return QualityReport(

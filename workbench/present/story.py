@@ -234,9 +234,9 @@ def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFra
     missing = [c for c in needed if c not in trades.columns]
     if missing:
         raise ValidationError(f"trade_table: missing column(s) {missing} (has {list(trades.columns)})")
-    numbers = pd.RangeIndex(1, len(trades) + 1, name="#")
+    numbers: pd.Index = pd.RangeIndex(1, len(trades) + 1, name="#")
     if max_rows is not None and len(trades) > max_rows:
-        keep = np.r_[0:max_rows // 2, len(trades) - (max_rows - max_rows // 2):len(trades)]
+        keep = np.r_[0:max_rows // 2, len(trades) - (max_rows - max_rows // 2):len(trades)].astype(np.int64)
         trades, numbers = trades.iloc[keep], numbers[keep]
     status = trades["status"] if "status" in trades.columns else pd.Series("closed", index=trades.index)
     reason = trades["exit_reason"] if "exit_reason" in trades.columns else pd.Series("", index=trades.index)
@@ -329,6 +329,7 @@ def matching_run(runs: pd.DataFrame, result: BacktestResult) -> int | None:
     needed = ["id", "strategy", "timeframe", "data_fingerprint", "parameters"]
     if runs.empty or any(c not in runs.columns for c in needed):
         return None
+    row: Any   # a stored run's row (itertuples: attributes of mixed types)
     for row in runs.sort_values("id", ascending=False).itertuples(index=False):
         params = row.parameters if isinstance(row.parameters, dict) else {}
         capital = getattr(row, "initial_capital", result.config.initial_capital)

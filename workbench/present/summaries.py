@@ -80,7 +80,7 @@ def comparison_kpis(runs: pd.DataFrame) -> tuple[dict[str, float], str]:
     """The index's KPIs of a run comparison (those of the best run by Sharpe ratio) and its summary line."""
     if runs.empty:
         return {}, "no runs"
-    best = runs.loc[runs["sharpe_ratio"].astype(float).fillna(float("-inf")).idxmax()]
+    best = runs.iloc[int(runs["sharpe_ratio"].astype(float).fillna(float("-inf")).to_numpy().argmax())]
     kpis = {k: float(best[k]) for k in ("total_return", "max_drawdown", "sharpe_ratio", "total_trades")
             if k in best.index and best[k] is not None}
     line = (f"best by Sharpe of {len(runs)}: #{int(best['id'])} {best['strategy_name']} "

@@ -72,7 +72,8 @@ def save_sweep_result(db: Database, user_id: int, strategy_id: int | None, resul
         "sweep_id": str(sweep_id), "combo_key": key,
         "params": json.dumps(result.params, default=str),
         "metrics": json.dumps(encode_metrics(result.metrics.to_dict()), allow_nan=False),
-        "daily_returns": json.dumps({t.strftime("%Y-%m-%d"): float(v) for t, v in days.items()}, allow_nan=False),
+        "daily_returns": json.dumps(dict(zip(pd.DatetimeIndex(days.index).strftime("%Y-%m-%d"),
+                                                 days.astype(float), strict=True)), allow_nan=False),
         "data_fingerprint": result.data_fingerprint,
     }
 

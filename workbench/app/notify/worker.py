@@ -104,7 +104,7 @@ def recover_dead_workers(client: Any, *, me: str | None = None) -> int:
 
 def _delay(opts: WorkerOptions, attempts: int, retry_after: float | None) -> float:
     delay = min(opts.max_backoff, opts.backoff * 2 ** (attempts - 1))
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
 def _handle(client: Any, queue: str, channel: Channel, raw: str, opts: WorkerOptions, stats: WorkerStats,

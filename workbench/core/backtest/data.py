@@ -78,7 +78,7 @@ class MarketData:
         for symbol in sorted(self.frames):
             own = self.own_frame(symbol)
             h.update(symbol.encode())
-            h.update(np.ascontiguousarray(own.index.asi8).tobytes())
+            h.update(np.ascontiguousarray(pd.DatetimeIndex(own.index).asi8).tobytes())
             h.update(np.ascontiguousarray(own[list(OHLCV)].to_numpy(dtype="float64")).tobytes())
         return h.hexdigest()
 

@@ -131,11 +131,13 @@ class BacktestResult:
 
     @property
     def start(self) -> pd.Timestamp:
-        return self.equity.index[0]
+        first: pd.Timestamp = self.equity.index[0]
+        return first
 
     @property
     def end(self) -> pd.Timestamp:
-        return self.equity.index[-1]
+        last: pd.Timestamp = self.equity.index[-1]
+        return last
 
     @property
     def symbol_label(self) -> str:
@@ -150,13 +152,14 @@ class BacktestResult:
     def drawdown(self) -> pd.Series:
         """Drawdown from the running peak (the initial capital counts as the first peak), negative."""
         peak = np.maximum.accumulate(np.r_[self.config.initial_capital, self.equity.to_numpy()])[1:]
-        return (self.equity / peak - 1.0).rename("drawdown")
+        return pd.Series(self.equity.to_numpy() / peak - 1.0, index=self.equity.index, name="drawdown")
 
     def monthly_returns(self) -> dict[str, float]:
         return monthly_returns(self.equity, self.config.initial_capital)
 
     def trade_history(self) -> list[dict[str, Any]]:
         out = []
+        row: Any   # a trade (itertuples: attributes of mixed types)
         for row in self.trades.itertuples(index=False):
             out.append({
                 "symbol": row.symbol,

@@ -201,7 +201,9 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
     equity = pd.concat(equity_parts).rename("equity")
     if equity.index.has_duplicates or not equity.index.is_monotonic_increasing:
         raise ValidationError("walk-forward: the out-of-sample windows overlap or are out of order")
-    begin = int(md.index.get_loc(equity.index[0]))
+    loc = md.index.get_loc(equity.index[0])   # a unique index: the position
+    assert isinstance(loc, int | np.integer), loc
+    begin = int(loc)
     bench = benchmark_curve(md, config, begin, benchmark_close)
     if bench is not None:
         bench = bench.reindex(equity.index)

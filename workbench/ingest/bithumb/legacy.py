@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -155,7 +155,7 @@ def parse_legacy_transactions(body: Any, symbol: str) -> pd.DataFrame:
     sym = normalize_symbol(symbol)
     endpoint = f"/public/transaction_history/{to_legacy_pair(sym)}"
     data = _legacy_data(body, endpoint)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with _shape(endpoint):
         for item in data:
             ts = _kst_wall_to_utc(item["transaction_date"])
@@ -205,7 +205,7 @@ def parse_legacy_candlestick(body: Any, symbol: str, timeframe: str | None = Non
         rows = [(int(r[0]), _num(r[1]), _num(r[2]), _num(r[3]), _num(r[4]), _num(r[5])) for r in data]
     if tf is None:
         tf = _infer_legacy_timeframe([r[0] for r in rows], endpoint) if rows else "1d"
-    columns = {
+    columns: dict[str, Sequence[object]] = {
         "symbol": [sym] * len(rows),
         "timeframe": [tf] * len(rows),
         "timestamp": [pd.Timestamp(r[0], unit="ms", tz="UTC") for r in rows],
