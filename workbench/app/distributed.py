@@ -49,7 +49,6 @@ from workbench.core.backtest import (
     run_strategies,
     sweep_strategies,
 )
-from workbench.core.backtest.search import ParamValue
 from workbench.core.backtest.walkforward import FoldWindow, finish_walk_forward, walk_forward_fold, walk_forward_windows
 from workbench.core.indicators import indicator_cache
 from workbench.core.markets import TimeLike, normalize_timeframe
@@ -73,7 +72,7 @@ class SweepJob:
     """What a sweep or walk-forward study runs: a strategy and its grid on symbols, timeframe and range."""
 
     strategy: Strategy
-    grid: Mapping[str, Sequence[ParamValue]]
+    grid: Mapping[str, Sequence[object]]
     symbols: str | Sequence[str]
     timeframe: str
     start: TimeLike | None = None

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from workbench.app.paper.reconcile import Reconciliation
     from workbench.app.paper.runner import CandleSource, LiveOptions, PaperOutcome, ReplayOptions, ResumeOptions
     from workbench.app.reproduce import RerunReport
-    from workbench.core.backtest.search import ParamValue, SpaceLike
+    from workbench.core.backtest.search import SpaceLike
     from workbench.ingest.bithumb import BithumbClient
     from workbench.store.archive_verify import VerifyReport
 
@@ -132,7 +132,7 @@ class Workbench:
         return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
                                  close_at_end=close_at_end, benchmark=benchmark, risk_free_rate=risk_free_rate)
 
-    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[ParamValue]], symbols: str | Sequence[str],
+    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[object]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
               config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
               progress: bool = True, sweep_id: uuid.UUID | str | None = None, dask: bool = False,
@@ -166,7 +166,7 @@ class Workbench:
                         study_name=study_name, n_folds=n_folds, holdout=holdout, config=config, seed=seed,
                         progress=progress)
 
-    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[ParamValue]], symbols: str | Sequence[str],
+    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[object]], symbols: str | Sequence[str],
                      timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                      config: BacktestConfig | None = None, mode: str = "rolling", n_folds: int | None = None,
                      train_bars: int | None = None, test_bars: int | None = None,

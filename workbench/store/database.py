@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ from workbench.store.queries import query
 if TYPE_CHECKING:
     import pyarrow as pa
     from adbc_driver_manager.dbapi import Connection as AdbcConnection
+    from adbc_driver_manager.dbapi import Cursor as AdbcCursor
 
 __all__ = ["Database"]
 
@@ -151,7 +152,7 @@ class Database:
                 if self.single_connection:
                     self._close_adbc()
 
-    def stage(self, cursor: Any, name: str, data: pa.Table, *, append: bool = False) -> None:
+    def stage(self, cursor: AdbcCursor, name: str, data: pa.Table, *, append: bool = False) -> None:
         """Create temporary table ``name`` on ``cursor``'s connection and fill it with ``data``
         (``append``: add ``data`` to the table made by an earlier call).
 
@@ -181,7 +182,7 @@ class Database:
         if conn is not None:
             _close_quietly(conn)
 
-    def fetch_arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
+    def fetch_arrow(self, name: str, params: Mapping[str, object]) -> pa.Table:
         """Run named query ``name`` with ``params``; return a ``pyarrow.Table``.
 
         The values are rendered into the statement as SQL literals by psycopg's quoting
@@ -210,6 +211,6 @@ class Database:
             del self.__dict__["engine"]
 
 
-def _close_quietly(conn: Any) -> None:
+def _close_quietly(conn: AdbcConnection) -> None:
     with contextlib.suppress(Exception):
         conn.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from workbench.core.jsontypes import JSONValue
 from workbench.errors import DataNotFoundError
 from workbench.store.database import Database
 from workbench.store.queries import query
@@ -72,7 +73,7 @@ def _ts(value: Any) -> pd.Timestamp | None:
 
 def create_run(db: Database, *, user_id: int, strategy_id: int, mode: str, symbols: Sequence[str],
                timeframe: str, start_time: pd.Timestamp, trade_start: pd.Timestamp,
-               end_time: pd.Timestamp | None, config: dict[str, Any], rules: dict[str, Any],
+               end_time: pd.Timestamp | None, config: Mapping[str, object], rules: Mapping[str, object],
                capital: float) -> int:
     """A new run with its portfolio row; returns the run id."""
     with db.begin() as conn:
@@ -146,13 +147,13 @@ class BarLedger:
     def _ids(self) -> dict[str, Any]:
         return {"user_id": self.run.user_id, "strategy_id": self.run.strategy_id, "paper_run_id": self.run.id}
 
-    def previous(self) -> tuple[dict[str, Any], pd.Timestamp | None]:
+    def previous(self) -> tuple[dict[str, JSONValue], pd.Timestamp | None]:
         """The run's stored state and last bar (read under the lock)."""
         row = self.conn.execute(query("paper_run_state").text, {"id": self.run.id}).mappings().one()
         return dict(row["state"] or {}), _ts(row["last_bar"])
 
-    def execution(self, kind: str, bar_time: pd.Timestamp | None, *, signal: Any = None, order: Any = None,
-                  error: str | None = None, market: Any = None, success: bool = True,
+    def execution(self, kind: str, bar_time: pd.Timestamp | None, *, signal: object = None, order: object = None,
+                  error: str | None = None, market: object = None, success: bool = True,
                   execution_time: float | None = None) -> None:
         self.conn.execute(query("paper_execution_insert").text, {
             **self._ids(), "bar_time": None if bar_time is None else bar_time.to_pydatetime(),
@@ -222,7 +223,7 @@ class BarLedger:
             "id": position_id, "ts": ts.to_pydatetime(), "price": price, "unrealized": unrealized})
 
     def portfolio(self, ts: pd.Timestamp, *, equity: float, cash: float, total_return: float,
-                  max_drawdown: float, holdings: dict[str, Any]) -> None:
+                  max_drawdown: float, holdings: Mapping[str, object]) -> None:
         if self.run.portfolio_id is None:
             return
         self.conn.execute(query("paper_portfolio_update").text, {
@@ -232,7 +233,7 @@ class BarLedger:
         self.conn.execute(query("paper_equity_insert").text, {
             "paper_run_id": self.run.id, "ts": ts.to_pydatetime(), "equity": equity, "cash": cash})
 
-    def advance(self, last_bar: pd.Timestamp, state: dict[str, Any]) -> None:
+    def advance(self, last_bar: pd.Timestamp, state: Mapping[str, object]) -> None:
         """Move the run to ``last_bar`` with ``state``; AlreadyProcessed if it was there already."""
         done = self.conn.execute(query("paper_run_update").text, {
             "id": self.run.id, "last_bar": last_bar.to_pydatetime(), "state": _json(state)}).scalar()

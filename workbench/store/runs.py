@@ -13,11 +13,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from workbench.core.backtest.result import BacktestResult
+from workbench.core.jsontypes import JSONValue
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies.base import Risk, Strategy
 from workbench.core.strategies.registry import resolve_strategy, strategy_source
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
-from workbench.store.cache import JSONValue
 from workbench.store.database import Database
 from workbench.store.manifest import git_commit, package_versions, result_digests
 from workbench.store.queries import query
@@ -39,7 +39,7 @@ def _json(value: Any) -> str:
     return json.dumps(clean(value), default=str, allow_nan=False)
 
 
-def stored_form(value: Any) -> JSONValue:
+def stored_form(value: object) -> JSONValue:
     """``value`` as a JSONB column gives it back (non-finite floats as null, times as text)."""
     stored: JSONValue = json.loads(_json(value))
     return stored
@@ -213,7 +213,7 @@ def _manifest_parameters(result: BacktestResult, window: tuple[pd.Timestamp, pd.
 
 
 def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-                trade_start: pd.Timestamp | None = None, close_at_end: bool = False) -> dict[str, Any]:
+                trade_start: pd.Timestamp | None = None, close_at_end: bool = False) -> dict[str, object]:
     """What re-running ``result`` needs besides strategy, parameters, risk, config and symbols: the
     timeframe, the candles' window ``[start, end)`` (default: first bar to one bar past the last), the
     ``trade_start`` and ``close_at_end`` arguments and the sha256 digests of equity, trades and metrics."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ def encode_metrics(metrics: dict[str, float]) -> dict[str, float | str]:
     return {k: enc(v) for k, v in metrics.items()}
 
 
-def decode_metrics(stored: dict[str, Any]) -> dict[str, float]:
+def decode_metrics(stored: Mapping[str, float | str]) -> dict[str, float]:
     """The metrics back, in :data:`METRIC_INFO` order (JSONB does not keep key order)."""
     order = {k: i for i, k in enumerate(METRIC_INFO)}
     return {k: float(v) if isinstance(v, str) else v

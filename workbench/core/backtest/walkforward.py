@@ -219,7 +219,7 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
     )
 
 
-def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]], config: BacktestConfig,
+def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]], config: BacktestConfig,
                       window: FoldWindow, *, metric: str, chunk_size: int = 8, progress: bool = False,
                       benchmark_close: pd.Series | None = None
                       ) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
@@ -243,7 +243,7 @@ def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Seq
     return row, oos, params
 
 
-def walk_forward_overfitting(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+def walk_forward_overfitting(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]],
                              config: BacktestConfig, stitched: BacktestResult, *, chunk_size: int = 8,
                              progress: bool = False) -> tuple[OverfittingReport | None, float]:
     """Overfitting figures of a walk-forward: every combination of ``grid`` run over the tested bars (the
@@ -275,7 +275,7 @@ def walk_forward_overfitting(md: MarketData, strategy: Strategy, grid: Mapping[s
 def walk_forward(
     data: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData,
     strategy: Strategy,
-    grid: Mapping[str, Sequence[Any]],
+    grid: Mapping[str, Sequence[object]],
     config: BacktestConfig | None = None,
     *,
     timeframe: str = "1h",
@@ -317,7 +317,7 @@ def walk_forward(
                                progress=progress)
 
 
-def finish_walk_forward(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+def finish_walk_forward(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]],
                         config: BacktestConfig, rows: list[dict[str, Any]], results: list[BacktestResult],
                         chosen: list[dict[str, Any]], *, metric: str, mode: str, overfitting: bool = True,
                         chunk_size: int = 8, benchmark_close: pd.Series | None = None,

@@ -183,7 +183,7 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
 
     def __init__(self, *, name: str | None = None, risk: Risk | None = None, description: str | None = None,
-                 **params: Any) -> None:
+                 **params: object) -> None:
         if getattr(self, "strategy_type", None) not in STRATEGY_TYPES:
             raise StrategyError(f"{type(self).__name__}.strategy_type must be one of {STRATEGY_TYPES}")
         unknown = sorted(set(params) - set(self.defaults))
@@ -273,11 +273,11 @@ class Strategy(ABC):
         return pd.DataFrame({c: decided[c].shift(1, fill_value=False) if c in ("entry", "exit")
                              else decided[c].shift(1) for c in decided.columns}, index=decided.index)
 
-    def with_params(self, **params: Any) -> Strategy:
+    def with_params(self, **params: object) -> Strategy:
         """A copy with some parameters changed."""
         return type(self)(name=self.name, risk=self.risk, **{**self.params, **params})
 
-    def with_risk(self, **risk: Any) -> Strategy:
+    def with_risk(self, **risk: object) -> Strategy:
         return type(self)(name=self.name, risk=Risk(**{**self.risk.to_dict(), **risk}), **self.params)
 
     @property

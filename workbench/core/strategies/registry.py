@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from workbench.core.strategies.base import Strategy, registered
+from workbench.core.strategies.base import Risk, Strategy, registered
 from workbench.core.strategies.builtin import BUILTIN_STRATEGIES
 from workbench.core.strategies.portfolio import PORTFOLIO_STRATEGIES
 from workbench.errors import StrategyError
@@ -206,10 +206,11 @@ def _import_class(path: str) -> type[Strategy]:
     return obj
 
 
-def make_strategy(ref: str, *, strategy_file: str | Path | None = None, **kwargs: Any) -> Strategy:
-    """The strategy ``ref`` names (:func:`resolve_strategy`), built with ``kwargs`` (parameters,
-    ``risk``, ``name``)."""
-    return resolve_strategy(ref, strategy_file=strategy_file)(**kwargs)
+def make_strategy(ref: str, *, strategy_file: str | Path | None = None, name: str | None = None,
+                  risk: Risk | None = None, description: str | None = None, **params: object) -> Strategy:
+    """The strategy ``ref`` names (:func:`resolve_strategy`), built with ``name``, ``risk`` and
+    parameters ``params``."""
+    return resolve_strategy(ref, strategy_file=strategy_file)(name=name, risk=risk, description=description, **params)
 
 
 def available_strategies() -> dict[str, type[Strategy]]:
