@@ -261,7 +261,7 @@ _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:]+\]|[A-Z
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, **cluster_kwargs: Any) -> Iterator[Client]:
+def dask_client(scheduler: str | None = None, **cluster_kwargs: object) -> Iterator[Client]:
     """A client of the cluster at ``scheduler`` (else ``WORKBENCH_DASK_ADDRESS``), or of a new local
     cluster (``cluster_kwargs``, default: one single-threaded worker process per core) closed on exit."""
     from distributed import Client, LocalCluster

@@ -140,7 +140,7 @@ def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[st
     return StoredRun(result, bid, sid, run_id)
 
 
-def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[object]], symbols: str | Sequence[str],
           timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
           config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
           progress: bool = True, sweep_id: uuid.UUID | str | None = None) -> SweepOutcome:
@@ -210,7 +210,7 @@ def overfitting_of(returns: Mapping[str, pd.Series]) -> OverfittingReport | None
     return overfitting_report(pd.DataFrame(dict(returns)))
 
 
-def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[object]],
                        symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
                        end: TimeLike | None = None, *, config: BacktestConfig | None = None,
                        mode: str = "rolling", n_folds: int | None = None, train_bars: int | None = None,

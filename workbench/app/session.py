@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 import pandas as pd
 
@@ -17,7 +17,7 @@ from workbench.core.quality import QualityReport, quality_report
 from workbench.core.strategies import Strategy
 from workbench.services.config import Settings
 from workbench.services.resolve import ResolvedUrls, resolve_urls
-from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
+from workbench.store.archive import Archive, ArchiveProgress, ArchiveReport, RetentionReport, apply_retention, archive
 from workbench.store.cache import FrameCache, NullCache, RedisCache, TieredCache
 from workbench.store.database import Database
 from workbench.store.market_data import ARROW, PANDAS, POLARS, FrameKind, Frames
@@ -267,7 +267,7 @@ class Workbench:
         return self._user_id
 
     def archive_history(self, before: TimeLike | None = None, *, retention: bool | None = None,
-                        progress: Any = None) -> tuple[ArchiveReport, RetentionReport | None]:
+                        progress: ArchiveProgress | None = None) -> tuple[ArchiveReport, RetentionReport | None]:
         """Archive market rows older than ``before`` (default: the 30-day retention horizon) to Parquet,
         then, on plain PostgreSQL, apply the retention (TimescaleDB's job does it there). ``retention``
         forces it on or off. Returns what was archived and deleted."""
@@ -309,7 +309,7 @@ class Workbench:
 
 
 def connect(settings: Settings | None = None, *, init_db: bool = True, need_redis: bool = True,
-            **overrides: Any) -> Workbench:
+            **overrides: object) -> Workbench:
     """Connect to the configured servers, or start the embedded ones, and bring the schema up to date.
 
     Parameters
@@ -323,8 +323,8 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, need_redi
     **overrides
         Settings fields to override, e.g. ``connect(database_url="postgresql://...")``.
     """
-    if settings is None:
-        settings = Settings(**overrides)
+    if settings is None:   # pydantic checks each override's type (a wrong one raises its ValidationError)
+        settings = Settings(**cast("dict[str, Any]", overrides))
     elif overrides:
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings, need_redis=need_redis)

@@ -42,6 +42,7 @@ from workbench.present.result_figures import drawdown_periods
 
 if TYPE_CHECKING:
     from workbench.core.backtest import BacktestResult
+    from workbench.core.quality import QualityReport
 
 __all__ = [
     "KPI_KEYS",
@@ -261,7 +262,7 @@ _QUALITY_TABLES: Final = {"gaps": "Gaps", "duplicates": "Duplicate timestamps", 
                           "price_jumps": "Price jumps", "bad_bars": "Bad bars (OHLC out of order)"}
 
 
-def quality_section(report: Any, max_rows: int = 20) -> HtmlBlock:
+def quality_section(report: QualityReport, max_rows: int = 20) -> HtmlBlock:
     """A :class:`~workbench.core.quality.QualityReport` for people: its summary, then each of its tables
     (first ``max_rows`` rows, formatted, KST times) or "none"."""
     parts = [full_table(formatted(pd.Series(report.summary(), name="value").rename_axis("check"))).html]
@@ -352,7 +353,7 @@ def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def manifest_table(run: Mapping[str, Any]) -> pd.DataFrame:
+def manifest_table(run: Mapping[str, object]) -> pd.DataFrame:
     """A stored run (``Workbench.run(id)``) as ``field | value`` rows: ids, strategy class, parameters,
     data fingerprint and rows, git commit, package versions."""
     def text(value: Any) -> str:
@@ -449,7 +450,7 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (),
-                   kpis: Mapping[str, Any] | None = None, headline: str = "") -> HtmlBlock:
+                   kpis: Mapping[str, object] | None = None, headline: str = "") -> HtmlBlock:
     """A report's title (and subtitle, the one-line ``headline`` in bold, and the SYNTHETIC notice when
     any of ``symbols`` is sample data) as HTML; hands the title, the headline and the numeric ``kpis``
     (``total_return``, ``benchmark_return``, ``max_drawdown``, ``sharpe_ratio``, ``total_trades``) to the

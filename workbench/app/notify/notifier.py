@@ -15,7 +15,7 @@ import uuid
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from workbench.app.notify.queue import EMAIL_QUEUE, TELEGRAM_QUEUE, notifications_key, push_notification
 from workbench.errors import DataNotFoundError
@@ -23,6 +23,9 @@ from workbench.store.cache import FrameCache
 from workbench.store.database import Database
 from workbench.store.paper_keys import redis_client
 from workbench.store.queries import query
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = ["DELIVERED_KINDS", "Notification", "NotificationWarning", "NotifyContext", "list_notifications",
            "notify", "user_id_by_name"]
@@ -123,7 +126,7 @@ def notify(ctx: NotifyContext, kind: str, text: str, *, user_id: int | None = No
         return None
 
 
-def list_notifications(client: Any, user_id: int, limit: int = 50) -> list[Notification]:
+def list_notifications(client: Redis, user_id: int, limit: int = 50) -> list[Notification]:
     """The user's newest ``limit`` notifications, newest first (``client``: a ``redis.Redis``)."""
     if limit < 1:
         return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypedDict, Unpack
 
 import numpy as np
@@ -59,7 +60,8 @@ class PaperContext(Protocol):
 class CandleSource(Protocol):
     """The part of :class:`workbench.ingest.bithumb.BithumbClient` live mode uses."""
 
-    def v1_candles(self, symbol: str, timeframe: str, *, count: int = 200, to: Any = None) -> pd.DataFrame: ...
+    def v1_candles(self, symbol: str, timeframe: str, *, count: int = 200,
+                   to: datetime | None = None) -> pd.DataFrame: ...
 
 
 @dataclass
