@@ -143,7 +143,7 @@ class FoldTask:
     benchmark_close: pd.Series | None = None
 
 
-def run_fold_task(task: FoldTask) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
+def run_fold_task(task: FoldTask) -> tuple[dict[str, object], BacktestResult, dict[str, object]]:
     """Run on a worker: one fold of :func:`workbench.core.backtest.walk_forward` (its row, out-of-sample run and
     chosen parameters; the run carries only its fold's window of data back)."""
     md = _task_data(task)

@@ -87,7 +87,7 @@ def _literal(source: str) -> Any:
         return _UNSET
 
 
-def notebook_parameters(notebook: str, notebooks_dir: Path | None = None) -> dict[str, Any]:
+def notebook_parameters(notebook: str, notebooks_dir: Path | None = None) -> dict[str, object]:
     """Parameters of ``notebook``'s ``parameters``-tagged cell: name -> default value.
 
     A default that is not a plain literal (e.g. ``2 * 7``) is given as its source text.
@@ -320,7 +320,7 @@ def _absolute_strategy_file(given: dict[str, Any]) -> dict[str, Any]:
 
 def run_report(
     notebook: str,
-    parameters: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, object] | None = None,
     *,
     output_dir: Path = Path("reports"),
     timeout: int = 1800,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -182,7 +182,7 @@ def _window(md: MarketData, lo: int, hi: int) -> dict[str, pd.DataFrame]:
 
 
 def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestConfig,
-           fold_params: list[dict[str, Any]], benchmark_close: pd.Series | None = None) -> BacktestResult:
+           fold_params: list[dict[str, object]], benchmark_close: pd.Series | None = None) -> BacktestResult:
     """One result of consecutive out-of-sample runs on contiguous bars: fold k's equity and trade amounts
     scaled by the previous folds' growth (the capital carried over), the benchmark one buy & hold over
     the whole tested span, the metrics those of the stitched curve."""
@@ -222,7 +222,7 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
 def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]], config: BacktestConfig,
                       window: FoldWindow, *, metric: str, chunk_size: int = 8, progress: bool = False,
                       benchmark_close: pd.Series | None = None
-                      ) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
+                      ) -> tuple[dict[str, object], BacktestResult, dict[str, object]]:
     """One fold of :func:`walk_forward` on its own (e.g. as one task of a cluster): the fold's row, its
     out-of-sample run and the parameters chosen in sample."""
     lo, split, hi = window.train_start, window.test_start, window.test_end
@@ -318,8 +318,8 @@ def walk_forward(
 
 
 def finish_walk_forward(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]],
-                        config: BacktestConfig, rows: list[dict[str, Any]], results: list[BacktestResult],
-                        chosen: list[dict[str, Any]], *, metric: str, mode: str, overfitting: bool = True,
+                        config: BacktestConfig, rows: list[dict[str, object]], results: list[BacktestResult],
+                        chosen: list[dict[str, object]], *, metric: str, mode: str, overfitting: bool = True,
                         chunk_size: int = 8, benchmark_close: pd.Series | None = None,
                         progress: bool = False) -> WalkForwardResult:
     """The :class:`WalkForwardResult` of the folds' rows and out-of-sample runs (in fold order): the

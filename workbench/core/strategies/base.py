@@ -23,7 +23,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, SupportsIndex, get_args
 
 import numpy as np
 
@@ -289,7 +289,7 @@ class Strategy(ABC):
             return f"{source.file}:{cls.__qualname__}"
         return f"{cls.__module__}:{cls.__qualname__}"
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[object, ...]:
         """A strategy of a user's file pickles as (file, content hash, class name, state): the receiving
         process imports the file itself (see :func:`workbench.core.strategies.registry.rebuild`)."""
         source = type(self).__dict__.get("__strategy_source__")

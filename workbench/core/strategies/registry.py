@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -221,7 +222,7 @@ def available_strategies() -> dict[str, type[Strategy]]:
     return out
 
 
-def rebuild(source: StrategySource, qualname: str, state: dict[str, Any]) -> Strategy:
+def rebuild(source: StrategySource, qualname: str, state: Mapping[str, object]) -> Strategy:
     """Unpickle a strategy of a user's file (in another process, e.g. a Dask worker): the file is
     imported there, and must hold the same content."""
     sha = file_sha256(Path(source.file))
