@@ -74,8 +74,6 @@ def test_validation_errors_name_the_input(db: Database) -> None:
         load_candles(db, "KRW-BTC", "1m", "2025-02-01", "2025-01-01")
     with pytest.raises(ValidationError, match="source_timeframe '1h' cannot be bucketed into '1m'"):
         load_candles(db, "KRW-BTC", "1m", source_timeframe="1h")
-    with pytest.raises(TypeError, match="backend"):   # the frame kind is chosen by Frames(db, POLARS) etc.
-        load_candles(db, "KRW-BTC", "1m", backend="excel")  # type: ignore[call-arg]
 
 
 def test_missing_data_raises_with_hint_or_returns_empty(db: Database) -> None:

@@ -1,4 +1,4 @@
-"""Checked by mypy in tests/test_typing.py (never run): the facade's return types per backend."""
+"""Checked by mypy in tests/test_typing.py (never run): the facade's return types per frame kind."""
 
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, SupportsIndex, get_args
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, SupportsIndex, cast, get_args
 
 import numpy as np
 
@@ -134,12 +134,12 @@ class Risk:
             return cap
         return min(self.risk_per_trade / self.stop_loss_pct, cap)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, float | int | str]:
         """The settings; the fields beyond the four stored columns only where not at their default."""
         d = asdict(self)
         return {k: v for k, v in d.items() if k in _RISK_COLUMNS or v != _RISK_DEFAULTS[k]}
 
-    def extras(self) -> dict[str, Any]:
+    def extras(self) -> dict[str, float | int | str]:
         """The non-default settings beyond the ``strategies`` table's four columns."""
         return {k: v for k, v in self.to_dict().items() if k not in _RISK_COLUMNS}
 
@@ -278,7 +278,8 @@ class Strategy(ABC):
         return type(self)(name=self.name, risk=self.risk, **{**self.params, **params})
 
     def with_risk(self, **risk: object) -> Strategy:
-        return type(self)(name=self.name, risk=Risk(**{**self.risk.to_dict(), **risk}), **self.params)
+        # Risk's own checks (__post_init__) reject a bad value with its name
+        return type(self)(name=self.name, risk=replace(self.risk, **cast("dict[str, Any]", risk)), **self.params)
 
     @property
     def class_path(self) -> str:
