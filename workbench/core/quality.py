@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,27 @@ import pandas as pd
 from workbench.core.markets import normalize_timeframe, timeframe_offset
 from workbench.errors import ValidationError
 
-__all__ = ["QualityReport", "quality_report"]
+__all__ = ["QualityFinding", "QualityReport", "QualitySummary", "quality_report"]
+
+#: The counts of :meth:`QualityReport.summary` that are findings (0: nothing found).
+QualityFinding = Literal["gaps", "missing_bars", "duplicate_timestamps", "zero_volume_runs", "price_jumps",
+                         "bad_bars"]
+
+
+class QualitySummary(TypedDict):
+    """:meth:`QualityReport.summary`: what was checked (``first``/``last`` ISO times) and the counts."""
+
+    symbol: str
+    timeframe: str
+    rows: int
+    first: str | None
+    last: str | None
+    gaps: int
+    missing_bars: int
+    duplicate_timestamps: int
+    zero_volume_runs: int
+    price_jumps: int
+    bad_bars: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,7 @@ class QualityReport:
         return not any(len(t) for t in (self.gaps, self.duplicates, self.zero_volume_runs,
                                         self.price_jumps, self.bad_bars))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> QualitySummary:
         return {
             "symbol": self.symbol,
             "timeframe": self.timeframe,
