@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.app.session import connect
+from workbench.app.session import Workbench, connect
 from workbench.core.checks import SAMPLE_DAYS
 from workbench.core.markets import normalize_timeframe
 from workbench.core.strategies import BUILTIN_STRATEGIES, Risk
@@ -131,9 +131,9 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _env(wb: object) -> dict[str, str]:
+def _env(wb: Workbench) -> dict[str, str]:
     """Environment for the report kernels: the servers this process resolved (embedded or not)."""
-    urls = wb.urls  # type: ignore[attr-defined]
+    urls = wb.urls
     env = {"WORKBENCH_DATABASE_URL": urls.database_url}
     if urls.redis_url:
         env["WORKBENCH_REDIS_URL"] = urls.redis_url

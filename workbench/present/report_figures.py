@@ -70,7 +70,7 @@ def setup_plotly() -> None:
 def _offline_notebook_renderer() -> Any:
     from plotly.io.base_renderers import NotebookRenderer
 
-    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]  # plotly is untyped: an Any base
         """plotly's NotebookRenderer (plotly.js embedded once) without per-figure CDN scripts."""
 
         def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
@@ -117,7 +117,7 @@ def sample_notice(symbols: str | Iterable[str] | None) -> Markdown | None:
         return None
     from IPython.display import Markdown
 
-    return Markdown(f"> **⚠ {label}**")  # type: ignore[no-untyped-call]
+    return Markdown(f"> **⚠ {label}**")
 
 
 def label_figure(fig: go.Figure, text: str | None) -> go.Figure:

@@ -119,7 +119,7 @@ class Archive:
             fs, root = pafs.FileSystem.from_uri(text)
         except (pa.ArrowException, ValueError) as err:
             try:
-                import fsspec  # type: ignore[import-untyped]
+                import fsspec  # type: ignore[import-untyped]  # optional, untyped
             except ImportError:
                 raise ArchiveError(f"archive URL {text!r} is not supported by pyarrow ({err}); "
                                    f"install fsspec for other filesystems") from err

@@ -98,6 +98,7 @@ def get_run(db: Database, run_id: int) -> PaperRunRow:
     return PaperRunRow(
         id=row["id"], user_id=row["user_id"], strategy_id=row["strategy_id"], strategy_name=row["strategy_name"],
         portfolio_id=row["portfolio_id"], mode=row["mode"], symbols=list(row["symbols"]),
+        # start_time and trade_start are NOT NULL columns
         timeframe=row["timeframe"], start_time=_ts(row["start_time"]),  # type: ignore[arg-type]
         trade_start=_ts(row["trade_start"]), end_time=_ts(row["end_time"]),  # type: ignore[arg-type]
         config=dict(row["config"]), rules=dict(row["rules"]), state=dict(row["state"] or {}),

@@ -185,8 +185,8 @@ def run_worker(client: Redis, channels: dict[str, Channel], opts: WorkerOptions,
         if until_idle and not any(client.llen(q) or client.zcard(retry_key(q)) for q in channels):
             break
         first = next(iter(channels))
-        # redis-py takes a float timeout in seconds (its annotation says int)
-        raw = client.blmove(first, processing_key(first, opts.name), opts.poll, "RIGHT", "LEFT")  # type: ignore[arg-type]
+        raw = client.blmove(first, processing_key(first, opts.name), opts.poll,  # type: ignore[arg-type]
+                            "RIGHT", "LEFT")   # redis-py takes a float timeout in seconds (annotated int)
         if raw is not None:
             _handle(client, first, channels[first], raw.decode() if isinstance(raw, bytes) else raw, opts,
                     stats, log)

@@ -39,7 +39,7 @@ class MarketData:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return self.tradeable.index  # type: ignore[return-value]
+        return self.tradeable.index  # type: ignore[return-value]  # built on a DatetimeIndex (prepare_data)
 
     def panel(self, column: str) -> pd.DataFrame:
         """One column of every symbol (bars x symbols)."""

@@ -86,7 +86,8 @@ class Metrics(Mapping[str, float]):
     def __getitem__(self, key: str) -> float:
         if key not in METRIC_INFO:
             raise UnknownNameError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
-        return getattr(self, key)  # type: ignore[no-any-return]
+        value: float = getattr(self, key)
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(METRIC_INFO)

@@ -347,8 +347,8 @@ class PaperBroker:
             want = qty
             if capped:
                 qty = self.rules.quantity(volume_cap(qty, volume(s), cfg.volume_share, cfg.size_step))
-            if walked is not None and qty > 0.0:
-                px = self.book_price(s, ts, "buy", qty) or walked    # type: ignore[misc]
+            if walked is not None and self.book_price is not None and qty > 0.0:   # walked: there is a book
+                px = self.book_price(s, ts, "buy", qty) or walked
             if qty <= 0.0:
                 if capped and want > 0.0:
                     self.pending_entry[s] = order                    # no volume for it in this bar: wait

@@ -194,7 +194,7 @@ class Strategy(ABC):
         self.risk = risk or Risk()
         self.params: dict[str, Any] = {**self.defaults, **params}
         if description is not None:
-            self.description = description  # type: ignore[misc]
+            self.description = description  # type: ignore[misc]  # the instance's own shadows the ClassVar
         self.validate_params()
 
     def validate_params(self) -> None:

@@ -58,7 +58,7 @@ class PortfolioBars:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return self.close.index  # type: ignore[return-value]
+        return self.close.index  # type: ignore[return-value]  # the panel's DatetimeIndex
 
     @property
     def symbols(self) -> list[str]:

@@ -94,6 +94,7 @@ def _import_file(p: Path, sha: str) -> dict[str, type[Strategy]]:
     for attr, obj in vars(module).items():
         if (isinstance(obj, type) and issubclass(obj, Strategy) and obj.__module__ == module_name
                 and not inspect.isabstract(obj)):
+            # a marker on the user's class (read by Strategy.__reduce_ex__ and class_path)
             obj.__strategy_source__ = StrategySource(str(p), sha)  # type: ignore[attr-defined]
             if len(f"{p}:{obj.__qualname__}") > _MAX_CLASS_PATH:
                 raise StrategyError(f"strategy file {str(p)!r}: the path and class name are longer than "
