@@ -305,7 +305,7 @@ def _cache_part(args: argparse.Namespace, db: Any, url: str) -> dict[str, Any]:
     import redis
 
     from workbench.store.cache import RedisCache, TieredCache, table_from_bytes, unseal
-    from workbench.store.market_data import _kept_frame, _version_and_source, load_candles
+    from workbench.store.market_data import ARROW, Frames, _kept_frame, _version_and_source, load_candles
     from workbench.store.versions import cache_secret
 
     r = redis.Redis.from_url(args.redis)
@@ -320,7 +320,7 @@ def _cache_part(args: argparse.Namespace, db: Any, url: str) -> dict[str, Any]:
     t_fill = time.perf_counter() - t0
     (cache_key,) = r.keys("candle:*")
     value_mib = r.strlen(cache_key) / 2**20
-    ipc_mib = len(arrow_ipc_lz4(load_candles(db, "KRW-BENCH", "1m", start, end, backend="arrow"))) / 2**20
+    ipc_mib = len(arrow_ipc_lz4(Frames(db, ARROW).candles("KRW-BENCH", "1m", start, end))) / 2**20
     other = run_child(_CACHE_CHILD, url, args.redis, start, end)   # another process reads the value back
     if other["hits"] != 1 or other["rows"] != len(plain):
         sys.exit(f"another process did not hit the Redis value: {other}")

@@ -13,7 +13,7 @@ Names are imported on first use, so ``import workbench`` stays fast and has no s
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workbench._version import __version__
 
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from workbench.store.market_data import load_candles
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}")

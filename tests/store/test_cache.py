@@ -19,7 +19,7 @@ from workbench.store.cache import (
     table_to_bytes,
 )
 from workbench.store.database import Database
-from workbench.store.market_data import load_candles
+from workbench.store.market_data import FRAME_KINDS, Frames, load_candles
 from workbench.store.versions import cache_secret
 from workbench.store.writer import write_frame, write_table
 
@@ -118,12 +118,13 @@ def test_an_unverifiable_value_is_a_logged_miss_and_deleted(db: Database, candle
 @pytest.mark.parametrize("timeframe", ["1m", "1h", "3m"])   # stored, from the rollups, bucketed on the server
 def test_a_redis_hit_is_the_database_frame_bit_for_bit(db: Database, candles: pd.DataFrame, cache: RedisCache,
                                                        backend: str, timeframe: str) -> None:
-    plain = load_candles(db, SYM, timeframe, backend=backend)  # type: ignore[call-overload]
-    load_candles(db, SYM, timeframe, cache=cache, backend=backend)  # type: ignore[call-overload]
+    kind = FRAME_KINDS[backend]
+    plain = Frames(db, kind).candles(SYM, timeframe)
+    Frames(db, kind, cache=cache).candles(SYM, timeframe)
     (key,) = cache.client.keys("candle:*")
     assert cache.client.get(key)[32:37] == b"WBF2C"   # after the MAC: the compact column format
     other = RedisCache(cache.client, source=cache.source, secret=cache_secret(db))   # another process
-    hit = load_candles(db, SYM, timeframe, cache=other, backend=backend)  # type: ignore[call-overload]
+    hit = Frames(db, kind, cache=other).candles(SYM, timeframe)
     assert (other.hits, other.misses, other.rejected) == (1, 0, 0)
     if backend == "pandas":
         pd.testing.assert_frame_equal(hit, plain, check_exact=True)

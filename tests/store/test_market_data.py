@@ -9,7 +9,7 @@ from workbench.errors import DataNotFoundError, ValidationError
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.cache import CANDLE_TTL, NullCache, RedisCache
 from workbench.store.database import Database
-from workbench.store.market_data import candles_from_transactions, load_candles, load_transactions
+from workbench.store.market_data import POLARS, Frames, candles_from_transactions, load_candles, load_transactions
 from workbench.store.writer import write_frame, write_table
 
 
@@ -38,7 +38,7 @@ def test_load_raw_candles_pandas(db: Database, minute_candles: pd.DataFrame) -> 
 
 
 def test_symbol_aliases_and_polars(db: Database, minute_candles: pd.DataFrame) -> None:
-    a = load_candles(db, "synbtc_krw", "1m", "2025-01-01", "2025-01-01 00:10", backend="polars")
+    a = Frames(db, POLARS).candles("synbtc_krw", "1m", "2025-01-01", "2025-01-01 00:10")
     assert isinstance(a, pl.DataFrame) and a.height == 10
     assert a.columns == ["ts", "open", "high", "low", "close", "volume"]
     assert str(a.schema["ts"].time_zone) == "UTC"
@@ -74,8 +74,6 @@ def test_validation_errors_name_the_input(db: Database) -> None:
         load_candles(db, "KRW-BTC", "1m", "2025-02-01", "2025-01-01")
     with pytest.raises(ValidationError, match="source_timeframe '1h' cannot be bucketed into '1m'"):
         load_candles(db, "KRW-BTC", "1m", source_timeframe="1h")
-    with pytest.raises(ValidationError, match="backend"):
-        load_candles(db, "KRW-BTC", "1m", backend="excel")  # type: ignore[arg-type]
 
 
 def test_missing_data_raises_with_hint_or_returns_empty(db: Database) -> None:

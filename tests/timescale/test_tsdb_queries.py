@@ -13,7 +13,7 @@ from _data import bars_by_hand, shared_timestamp_trades
 
 from workbench.ingest.sample import generate_sample_candles
 from workbench.store.database import Database
-from workbench.store.market_data import candles_from_transactions, load_candles
+from workbench.store.market_data import ARROW, Frames, candles_from_transactions, load_candles
 from workbench.store.writer import write_table
 
 START, END = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-02-01", tz="UTC")
@@ -72,7 +72,7 @@ def test_loaders_on_timescaledb(tsdb: Database) -> None:
     write_table(tsdb, "candles", frame)
     raw = load_candles(tsdb, "KRW-SYNBTC", "1m")
     assert len(raw) == len(frame[frame.timeframe == "1m"])
-    hourly = load_candles(tsdb, "KRW-SYNBTC", "1h", backend="arrow")
+    hourly = Frames(tsdb, ARROW).candles("KRW-SYNBTC", "1h")
     assert isinstance(hourly, pa.Table) and hourly.num_rows == 48
     src = frame[frame.timeframe == "1m"].set_index("timestamp")
     want = src.resample("1h", origin=pd.Timestamp("2000-01-03", tz="UTC")).agg(

@@ -63,8 +63,44 @@ from workbench.store.sweep_items import load_sweep_items, save_sweep_result
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["FoldTask", "SweepTask", "dask_client", "distributed_sweep", "distributed_walk_forward", "run_fold_task",
-           "run_sweep_task"]
+__all__ = ["DaskOptions", "FoldTask", "SweepJob", "SweepTask", "WindowSpec", "dask_client", "distributed_sweep",
+           "distributed_walk_forward", "run_fold_task", "run_sweep_task"]
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """What a sweep or walk-forward study runs: a strategy and its grid on symbols, timeframe and range."""
+
+    strategy: Strategy
+    grid: Mapping[str, Sequence[object]]
+    symbols: str | Sequence[str]
+    timeframe: str
+    start: TimeLike | None = None
+    end: TimeLike | None = None
+    config: BacktestConfig | None = None
+
+
+@dataclass(frozen=True)
+class DaskOptions:
+    """Where and how the tasks run: ``client`` (else :func:`dask_client` of ``scheduler``), the cache the
+    workers use (``redis_url``; None: the database only), combinations per task, a progress bar."""
+
+    client: Client | None = None
+    scheduler: str | None = None
+    redis_url: str | None = None
+    chunk_size: int = 8
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """Walk-forward windows (:func:`workbench.core.backtest.walk_forward_windows`)."""
+
+    mode: str = "rolling"
+    n_folds: int | None = None
+    train_bars: int | None = None
+    test_bars: int | None = None
+    train_fraction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +143,7 @@ class FoldTask:
     benchmark_close: pd.Series | None = None
 
 
-def run_fold_task(task: FoldTask) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
+def run_fold_task(task: FoldTask) -> tuple[dict[str, object], BacktestResult, dict[str, object]]:
     """Run on a worker: one fold of :func:`workbench.core.backtest.walk_forward` (its row, out-of-sample run and
     chosen parameters; the run carries only its fold's window of data back)."""
     md = _task_data(task)
@@ -115,37 +151,34 @@ def run_fold_task(task: FoldTask) -> tuple[dict[str, Any], BacktestResult, dict[
                              chunk_size=task.chunk_size, benchmark_close=task.benchmark_close)
 
 
-def distributed_walk_forward(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
-                             symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
-                             end: TimeLike | None = None, *, config: BacktestConfig | None = None,
-                             mode: str = "rolling", n_folds: int | None = None, train_bars: int | None = None,
-                             test_bars: int | None = None, train_fraction: float | None = None,
-                             metric: str = "sharpe_ratio", overfitting: bool = True, chunk_size: int = 8,
-                             store: bool = True, progress: bool = True, client: Client | None = None,
-                             scheduler: str | None = None, redis_url: str | None = None) -> WalkForwardResult:
+def distributed_walk_forward(wb: ResearchContext, job: SweepJob, windows: WindowSpec = WindowSpec(), *,
+                             metric: str = "sharpe_ratio", overfitting: bool = True, store: bool = True,
+                             dask: DaskOptions = DaskOptions()) -> WalkForwardResult:
     """:func:`workbench.app.research.walk_forward_study` with one Dask task per fold (each loading its data
     itself); the client stitches the out-of-sample runs, computes the overfitting figures and stores
     them as the in-process study does."""
+    strategy, grid, start, end, chunk_size = job.strategy, job.grid, job.start, job.end, dask.chunk_size
     check_metric(metric)
     sweep_strategies(strategy, grid)              # the grid's errors, before any task starts
-    tf = normalize_timeframe(timeframe)
-    config = config or BacktestConfig()
-    names = tuple(symbol_list(symbols))
+    tf = normalize_timeframe(job.timeframe)
+    config = job.config or BacktestConfig()
+    names = tuple(symbol_list(job.symbols))
     md = prepare_data(load_market(wb, names, tf, start, end), timeframe=tf)   # to stitch the folds
-    windows = walk_forward_windows(len(md.index), mode=mode, n_folds=n_folds, train_bars=train_bars,
-                                   test_bars=test_bars, train_fraction=train_fraction)
+    folds = walk_forward_windows(len(md.index), mode=windows.mode, n_folds=windows.n_folds,
+                                 train_bars=windows.train_bars, test_bars=windows.test_bars,
+                                 train_fraction=windows.train_fraction)
     bench = benchmark_close(wb, config, names, tf, start, end)
     token = uuid.uuid4().hex
-    tasks = [FoldTask(wb.db.url, redis_url, strategy, {k: list(v) for k, v in grid.items()}, names, tf, start, end,
-                      config, window, metric, chunk_size, token, bench) for window in windows]
-    with (_given(client) if client is not None else dask_client(scheduler)) as c:
-        if progress:
+    tasks = [FoldTask(wb.db.url, dask.redis_url, strategy, {k: list(v) for k, v in grid.items()}, names, tf, start,
+                      end, config, window, metric, chunk_size, token, bench) for window in folds]
+    with (_given(dask.client) if dask.client is not None else dask_client(dask.scheduler)) as c:
+        if dask.progress:
             print(f"dask dashboard: {c.dashboard_link}", file=sys.stderr)
         done = c.gather(c.map(run_fold_task, tasks, pure=False))
     rows = [d[0] for d in done]
     results = [d[1] for d in done]
     chosen = [d[2] for d in done]
-    wf = finish_walk_forward(md, strategy, grid, config, rows, results, chosen, metric=metric, mode=mode,
+    wf = finish_walk_forward(md, strategy, grid, config, rows, results, chosen, metric=metric, mode=windows.mode,
                              overfitting=overfitting, chunk_size=chunk_size, benchmark_close=bench)
     if store:
         store_walk_forward(wb, strategy, wf)
@@ -228,7 +261,7 @@ _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:]+\]|[A-Z
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, **cluster_kwargs: Any) -> Iterator[Client]:
+def dask_client(scheduler: str | None = None, **cluster_kwargs: object) -> Iterator[Client]:
     """A client of the cluster at ``scheduler`` (else ``WORKBENCH_DASK_ADDRESS``), or of a new local
     cluster (``cluster_kwargs``, default: one single-threaded worker process per core) closed on exit."""
     from distributed import Client, LocalCluster
@@ -256,22 +289,18 @@ def _chunks(items: Sequence[dict[str, Any]], size: int) -> Iterator[tuple[dict[s
         yield tuple(items[i:i + size])
 
 
-def distributed_sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
-                      symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
-                      end: TimeLike | None = None, *, config: BacktestConfig | None = None, chunk_size: int = 8,
-                      store: bool = True, progress: bool = True, sweep_id: uuid.UUID | str | None = None,
-                      per_symbol: bool = False, client: Client | None = None, scheduler: str | None = None,
-                      redis_url: str | None = None) -> SweepOutcome:
-    """:func:`workbench.app.research.sweep` on Dask: the same rows, computed by tasks of ``chunk_size``
+def distributed_sweep(wb: ResearchContext, job: SweepJob, *, store: bool = True,
+                      sweep_id: uuid.UUID | str | None = None, per_symbol: bool = False,
+                      dask: DaskOptions = DaskOptions()) -> SweepOutcome:
+    """:func:`workbench.app.research.sweep` on Dask: the same rows, computed by tasks of ``dask.chunk_size``
     combinations (per symbol with ``per_symbol``: each symbol its own sweep, rows tagged ``symbol``),
-    resumable by ``sweep_id`` in the same way. ``client``: use this Dask client; else :func:`dask_client`
-    (``scheduler`` or ``WORKBENCH_DASK_ADDRESS``, else a local cluster). ``redis_url``: the cache the
-    workers use (None: the database only)."""
+    resumable by ``sweep_id`` in the same way (see :class:`DaskOptions` for where the tasks run)."""
+    strategy, grid, start, end, chunk_size = job.strategy, job.grid, job.start, job.end, dask.chunk_size
     if chunk_size < 1:
         raise ValidationError(f"chunk_size must be >= 1 (got {chunk_size})")
-    tf = normalize_timeframe(timeframe)
-    config = config or BacktestConfig()
-    names = symbol_list(symbols)
+    tf = normalize_timeframe(job.timeframe)
+    config = job.config or BacktestConfig()
+    names = symbol_list(job.symbols)
     strategies, skipped = sweep_strategies(strategy, grid)
     combos = [{k: s.params[k] for k in grid} for s in strategies]
     groups: list[tuple[str, ...]] = [(s,) for s in names] if per_symbol else [tuple(names)]
@@ -298,11 +327,12 @@ def distributed_sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str
     for g in groups:
         todo = [c for c, s in zip(combos, strategies, strict=True)
                 if _key(s.params, g[0] if per_symbol else None) not in stored]
-        tasks += [SweepTask(wb.db.url, redis_url, wb.user_id, strategy_id, str(sid_), strategy, chunk, g, tf,
+        tasks += [SweepTask(wb.db.url, dask.redis_url, wb.user_id, strategy_id, str(sid_), strategy, chunk, g, tf,
                             start, end, config, per_symbol, token) for chunk in _chunks(todo, chunk_size)]
     if tasks:
-        with backtesting(wb.db, strategy_id), (_given(client) if client is not None else dask_client(scheduler)) as c:
-            _run(c, tasks, rows, returns, progress, f"sweep {strategy.name}")
+        with backtesting(wb.db, strategy_id), \
+                (_given(dask.client) if dask.client is not None else dask_client(dask.scheduler)) as c:
+            _run(c, tasks, rows, returns, dask.progress, f"sweep {strategy.name}")
     order = [_key(s.params, g[0] if per_symbol else None) for g in groups for s in strategies]
     keys = [k for k in order if k in rows]
     table = pd.DataFrame([rows[k] for k in keys])

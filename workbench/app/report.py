@@ -87,7 +87,7 @@ def _literal(source: str) -> Any:
         return _UNSET
 
 
-def notebook_parameters(notebook: str, notebooks_dir: Path | None = None) -> dict[str, Any]:
+def notebook_parameters(notebook: str, notebooks_dir: Path | None = None) -> dict[str, object]:
     """Parameters of ``notebook``'s ``parameters``-tagged cell: name -> default value.
 
     A default that is not a plain literal (e.g. ``2 * 7``) is given as its source text.
@@ -201,7 +201,7 @@ def _valid_notebook(path: Path) -> bool:
     import nbformat
 
     try:
-        nbformat.validate(nbformat.read(path, as_version=4))  # type: ignore[no-untyped-call]
+        nbformat.validate(nbformat.read(path, as_version=4))
     except Exception:  # truncated (disk full), not JSON, not a notebook
         return False
     return True
@@ -291,12 +291,12 @@ def _export_html(executed: Path, title: str, header: str, *, hide_code: bool, at
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    nb = nbformat.read(executed, as_version=4)
     at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0  # after the title cell
     if at_end:
         at, header = len(nb.cells), "## Report parameters\n\n" + header
-    nb.cells.insert(at, nbformat.v4.new_markdown_cell(header))  # type: ignore[no-untyped-call]
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+    nb.cells.insert(at, nbformat.v4.new_markdown_cell(header))
+    exporter = HTMLExporter(
         extra_loaders=[jinja2.DictLoader({"workbench_report.html.j2": _TEMPLATE})],
         template_file="workbench_report.html.j2", exclude_input=hide_code,
         exclude_input_prompt=hide_code, exclude_output_prompt=hide_code,
@@ -324,7 +324,7 @@ def _absolute_strategy_file(given: dict[str, Any]) -> dict[str, Any]:
 
 def run_report(
     notebook: str,
-    parameters: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, object] | None = None,
     *,
     output_dir: Path = Path("reports"),
     timeout: int = 1800,
@@ -457,7 +457,7 @@ def _report_info(executed: Path) -> dict[str, Any]:
 
     from workbench.present.story import REPORT_MIMETYPE
 
-    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -471,7 +471,7 @@ def _strip_plotlyjs(executed: Path) -> None:
     keeps each figure's data as ``application/vnd.plotly.v1+json``, which Jupyter renders itself)."""
     import nbformat
 
-    nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
+    nb = nbformat.read(executed, as_version=4)
     changed = False
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -481,4 +481,4 @@ def _strip_plotlyjs(executed: Path) -> None:
                                                "embeds it -->")
                 changed = True
     if changed:
-        _write_atomic(executed, nbformat.writes(nb))  # type: ignore[no-untyped-call]
+        _write_atomic(executed, nbformat.writes(nb))

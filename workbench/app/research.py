@@ -131,7 +131,7 @@ def backtest(wb: ResearchContext, strategy: Strategy, symbols: str | Sequence[st
     return StoredRun(result, bid, sid, run_id)
 
 
-def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+def sweep(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[object]], symbols: str | Sequence[str],
           timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
           config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
           progress: bool = True, sweep_id: uuid.UUID | str | None = None) -> SweepOutcome:
@@ -201,7 +201,7 @@ def overfitting_of(returns: Mapping[str, pd.Series]) -> OverfittingReport | None
     return overfitting_report(pd.DataFrame(dict(returns)))
 
 
-def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+def walk_forward_study(wb: ResearchContext, strategy: Strategy, grid: Mapping[str, Sequence[object]],
                        symbols: str | Sequence[str], timeframe: str, start: TimeLike | None = None,
                        end: TimeLike | None = None, *, config: BacktestConfig | None = None,
                        mode: str = "rolling", n_folds: int | None = None, train_bars: int | None = None,
@@ -230,10 +230,12 @@ def store_walk_forward(wb: ResearchContext, strategy: Strategy, wf: WalkForwardR
     sid = save_strategy(wb.db, wb.user_id, strategy)
     group = uuid.uuid4()
     step = pd.Timedelta(seconds=timeframe_seconds(wf.stitched.timeframe))
-    ids = [save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
-                       window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start,
-                       close_at_end=True)
-           for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True)]
+    ids = []
+    fold: Any   # a row of wf.folds (itertuples: the window's timestamps as attributes)
+    for r, fold in zip(wf.out_of_sample, wf.folds.itertuples(index=False), strict=True):
+        ids.append(save_result(wb.db, wb.user_id, sid, r, sweep_id=group, split="out_of_sample",
+                               window=(fold.train_start, fold.test_end + step), trade_start=fold.test_start,
+                               close_at_end=True))
     wf.folds["backtest_id"] = ids
     wf.folds.attrs["stitched_backtest_id"] = save_result(wb.db, wb.user_id, sid, wf.stitched, sweep_id=group,
                                                          split="walk_forward")

@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 import pandas as pd
 
@@ -17,11 +17,10 @@ from workbench.core.quality import QualityReport, quality_report
 from workbench.core.strategies import Strategy
 from workbench.services.config import Settings
 from workbench.services.resolve import ResolvedUrls, resolve_urls
-from workbench.store import market_data as loaders
-from workbench.store.archive import Archive, ArchiveReport, RetentionReport, apply_retention, archive
+from workbench.store.archive import Archive, ArchiveProgress, ArchiveReport, RetentionReport, apply_retention, archive
 from workbench.store.cache import FrameCache, NullCache, RedisCache, TieredCache
 from workbench.store.database import Database
-from workbench.store.market_data import Backend, Frame
+from workbench.store.market_data import ARROW, PANDAS, POLARS, FrameKind, Frames
 from workbench.store.migrations import migrate
 from workbench.store.queries import Q
 
@@ -32,11 +31,16 @@ if TYPE_CHECKING:
     from redis import Redis
 
     from workbench.app.optimize import SearchOutcome
+    from workbench.app.paper.reconcile import Reconciliation
+    from workbench.app.paper.runner import CandleSource, LiveOptions, PaperOutcome, ReplayOptions, ResumeOptions
     from workbench.app.reproduce import RerunReport
     from workbench.core.backtest.search import SpaceLike
+    from workbench.ingest.bithumb import BithumbClient
     from workbench.store.archive_verify import VerifyReport
 
 __all__ = ["Workbench", "connect"]
+
+F = TypeVar("F")
 
 
 @dataclass
@@ -51,102 +55,54 @@ class Workbench:
     _user_id: int | None = field(default=None, repr=False)
     _redis: Redis | None = field(default=None, repr=False)
 
-    @overload
-    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["pandas"] = ...,
-                allow_empty: bool = ...) -> pd.DataFrame: ...
-    @overload
-    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["polars"],
-                allow_empty: bool = ...) -> pl.DataFrame: ...
-    @overload
-    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Literal["arrow"],
-                allow_empty: bool = ...) -> pa.Table: ...
-    @overload
-    def candles(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                end: TimeLike | None = ..., *, source_timeframe: str | None = ..., backend: Backend,
-                allow_empty: bool = ...) -> Frame: ...
+    def frames(self, kind: FrameKind[F]) -> Frames[F]:
+        """The loaders of one frame kind, with this session's cache and archive:
+        ``wb.frames(POLARS).candles("KRW-BTC", "1m")``; :attr:`polars` and :attr:`arrow` are shorthands."""
+        return Frames(self.db, kind, cache=self.cache, archive=self.archive)
+
+    @property
+    def polars(self) -> Frames[pl.DataFrame]:
+        """Loaders that return polars DataFrames (``ts`` a column): ``wb.polars.candles("KRW-BTC", "1m")``."""
+        return self.frames(POLARS)
+
+    @property
+    def arrow(self) -> Frames[pa.Table]:
+        """Loaders that return pyarrow Tables (``ts`` a column): ``wb.arrow.tickers("KRW-BTC")``."""
+        return self.frames(ARROW)
+
     def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
                 end: TimeLike | None = None, *, source_timeframe: str | None = None,
-                backend: Backend = "pandas", allow_empty: bool = False) -> Frame:
-        """OHLCV candles through the cache; see :func:`workbench.store.market_data.load_candles`.
+                allow_empty: bool = False) -> pd.DataFrame:
+        """Candles through the cache; see :func:`workbench.store.market_data.load_candles`.
 
-        A pandas DataFrame by default, a polars DataFrame with ``backend="polars"``, a pyarrow Table
-        with ``backend="arrow"``.
+        A pandas DataFrame indexed by ``ts``; ``wb.polars.candles(...)`` for a polars DataFrame,
+        ``wb.arrow.candles(...)`` for a pyarrow Table.
         """
-        return loaders.load_candles(self.db, symbol, timeframe, start, end, source_timeframe=source_timeframe,
-                                    backend=backend, cache=self.cache, allow_empty=allow_empty,
-                                    archive=self.archive)
+        return self.frames(PANDAS).candles(symbol, timeframe, start, end, source_timeframe=source_timeframe,
+                                           allow_empty=allow_empty)
 
-    @overload
-    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
-    @overload
-    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                backend: Literal["polars"]) -> pl.DataFrame: ...
-    @overload
-    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                backend: Literal["arrow"]) -> pa.Table: ...
-    @overload
-    def tickers(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                backend: Backend) -> Frame: ...
-    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
-                backend: Backend = "pandas") -> Frame:
-        """See :func:`workbench.store.market_data.load_tickers`."""
-        return loaders.load_tickers(self.db, symbol, start, end, backend=backend, archive=self.archive)
+    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None) -> pd.DataFrame:
+        """Ticker snapshots (archived ones included); ``wb.polars`` / ``wb.arrow`` for other kinds."""
+        return self.frames(PANDAS).tickers(symbol, start, end)
 
-    @overload
-    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                     backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
-    @overload
-    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                     backend: Literal["polars"]) -> pl.DataFrame: ...
-    @overload
-    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                     backend: Literal["arrow"]) -> pa.Table: ...
-    @overload
-    def transactions(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                     backend: Backend) -> Frame: ...
-    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
-                     backend: Backend = "pandas") -> Frame:
-        """See :func:`workbench.store.market_data.load_transactions`."""
-        return loaders.load_transactions(self.db, symbol, start, end, backend=backend,
-                                         archive=self.archive)
+    def transactions(self, symbol: str, start: TimeLike | None = None,
+                     end: TimeLike | None = None) -> pd.DataFrame:
+        """Trades (archived ones included); ``wb.polars`` / ``wb.arrow`` for other kinds."""
+        return self.frames(PANDAS).transactions(symbol, start, end)
 
-    @overload
-    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                   backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
-    @overload
-    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                   backend: Literal["polars"]) -> pl.DataFrame: ...
-    @overload
-    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                   backend: Literal["arrow"]) -> pa.Table: ...
-    @overload
-    def orderbooks(self, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                   backend: Backend) -> Frame: ...
-    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
-                   backend: Backend = "pandas") -> Frame:
-        """See :func:`workbench.store.market_data.load_orderbooks`."""
-        return loaders.load_orderbooks(self.db, symbol, start, end, backend=backend, archive=self.archive)
+    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None) -> pd.DataFrame:
+        """Order book snapshots (archived ones included); ``wb.polars`` / ``wb.arrow`` for other kinds."""
+        return self.frames(PANDAS).orderbooks(symbol, start, end)
 
-    @overload
-    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                                  end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
-    @overload
-    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                                  end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
-    @overload
-    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                                  end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
-    @overload
-    def candles_from_transactions(self, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                                  end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
     def candles_from_transactions(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
-                                  end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
-        """See :func:`workbench.store.market_data.candles_from_transactions`."""
-        return loaders.candles_from_transactions(self.db, symbol, timeframe, start, end, backend=backend)
+                                  end: TimeLike | None = None) -> pd.DataFrame:
+        """OHLCV bars built on the server from stored trades (with ``vwap`` and ``trades``)."""
+        return self.frames(PANDAS).candles_from_transactions(symbol, timeframe, start, end)
+
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
+                   end: TimeLike | None = None) -> pd.DataFrame:
+        """Stored indicator rows (archived ones included); ``wb.polars`` / ``wb.arrow`` for other kinds."""
+        return self.frames(PANDAS).indicators(symbol, timeframe, start, end)
 
     def quality(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
                 end: TimeLike | None = None) -> QualityReport:
@@ -156,8 +112,8 @@ class Workbench:
 
     def inventory(self) -> pd.DataFrame:
         """Stored candles: one row per (symbol, timeframe) with first/last timestamp and row count."""
-        table = self.db.fetch_arrow(Q.CANDLE_INVENTORY, {})
-        return table.to_pandas()
+        frame: pd.DataFrame = self.db.fetch_arrow(Q.CANDLE_INVENTORY, {}).to_pandas()
+        return frame
 
     def compute_indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
                            end: TimeLike | None = None, *, store: bool = True) -> pd.DataFrame:
@@ -166,24 +122,6 @@ class Workbench:
 
         return compute_and_store_indicators(self.db, symbol, timeframe, start, end, store_rows=store,
                                             cache=self.cache).table
-
-    @overload
-    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                   end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
-    @overload
-    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                   end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
-    @overload
-    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                   end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
-    @overload
-    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                   end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
-    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
-                   end: TimeLike | None = None, *, backend: Backend = "pandas") -> Frame:
-        """Stored ``technical_indicators`` rows."""
-        return loaders.load_indicators(self.db, symbol, timeframe, start, end, backend=backend,
-                                       archive=self.archive)
 
     def backtest(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
                  start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -195,7 +133,7 @@ class Workbench:
         return research.backtest(self, strategy, symbols, timeframe, start, end, config=config, store=store,
                                  close_at_end=close_at_end, benchmark=benchmark, risk_free_rate=risk_free_rate)
 
-    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+    def sweep(self, strategy: Strategy, grid: Mapping[str, Sequence[object]], symbols: str | Sequence[str],
               timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
               config: BacktestConfig | None = None, chunk_size: int = 8, store: bool = True,
               progress: bool = True, sweep_id: uuid.UUID | str | None = None, dask: bool = False,
@@ -205,12 +143,12 @@ class Workbench:
         ``dask`` (or ``scheduler``, ``client``, ``per_symbol``) it runs on Dask:
         :func:`workbench.app.distributed.distributed_sweep`."""
         if dask or scheduler or client is not None or per_symbol:
-            from workbench.app.distributed import distributed_sweep
+            from workbench.app.distributed import DaskOptions, SweepJob, distributed_sweep
 
-            return distributed_sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
-                                     chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id,
-                                     per_symbol=per_symbol, client=client, scheduler=scheduler,
-                                     redis_url=self._worker_redis_url())
+            return distributed_sweep(self, SweepJob(strategy, grid, symbols, timeframe, start, end, config),
+                                     store=store, sweep_id=sweep_id, per_symbol=per_symbol,
+                                     dask=DaskOptions(client, scheduler, self._worker_redis_url(), chunk_size,
+                                                      progress))
         return research.sweep(self, strategy, grid, symbols, timeframe, start, end, config=config,
                               chunk_size=chunk_size, store=store, progress=progress, sweep_id=sweep_id)
 
@@ -229,7 +167,7 @@ class Workbench:
                         study_name=study_name, n_folds=n_folds, holdout=holdout, config=config, seed=seed,
                         progress=progress)
 
-    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[Any]], symbols: str | Sequence[str],
+    def walk_forward(self, strategy: Strategy, grid: Mapping[str, Sequence[object]], symbols: str | Sequence[str],
                      timeframe: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
                      config: BacktestConfig | None = None, mode: str = "rolling", n_folds: int | None = None,
                      train_bars: int | None = None, test_bars: int | None = None,
@@ -240,18 +178,18 @@ class Workbench:
         the first training window); see :func:`workbench.app.research.walk_forward_study`. With ``dask``
         (or ``scheduler``, ``client``) one Dask task per fold:
         :func:`workbench.app.distributed.distributed_walk_forward`."""
-        windows: dict[str, Any] = {"mode": mode, "n_folds": n_folds, "train_bars": train_bars,
-                                   "test_bars": test_bars, "train_fraction": train_fraction}
         if dask or scheduler or client is not None:
-            from workbench.app.distributed import distributed_walk_forward
+            from workbench.app.distributed import DaskOptions, SweepJob, WindowSpec, distributed_walk_forward
 
-            return distributed_walk_forward(self, strategy, grid, symbols, timeframe, start, end, config=config,
+            return distributed_walk_forward(self, SweepJob(strategy, grid, symbols, timeframe, start, end, config),
+                                            WindowSpec(mode, n_folds, train_bars, test_bars, train_fraction),
                                             metric=metric, overfitting=overfitting, store=store,
-                                            progress=progress, client=client, scheduler=scheduler,
-                                            redis_url=self._worker_redis_url(), **windows)
+                                            dask=DaskOptions(client, scheduler, self._worker_redis_url(),
+                                                             progress=progress))
         return research.walk_forward_study(self, strategy, grid, symbols, timeframe, start, end, config=config,
                                            metric=metric, overfitting=overfitting, store=store, progress=progress,
-                                           **windows)
+                                           mode=mode, n_folds=n_folds, train_bars=train_bars, test_bars=test_bars,
+                                           train_fraction=train_fraction)
 
     def runs(self, *, strategy_id: int | None = None, sweep_id: uuid.UUID | str | None = None,
              limit: int = 100) -> pd.DataFrame:
@@ -279,27 +217,29 @@ class Workbench:
 
         return load_strategy(self.db, strategy, user_id=self.user_id)
 
-    def paper_replay(self, strategy: Any, symbols: Any, timeframe: str, start: TimeLike, end: TimeLike,
-                     **kwargs: Any) -> Any:
+    def paper_replay(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str, start: TimeLike,
+                     end: TimeLike, **options: Unpack[ReplayOptions]) -> PaperOutcome:
         """Paper-trade over stored candles; see :func:`workbench.app.paper.runner.replay`."""
         from workbench.app.paper.runner import replay
 
-        return replay(self, strategy, symbols, timeframe, start, end, **kwargs)
+        return replay(self, strategy, symbols, timeframe, start, end, **options)
 
-    def paper_live(self, strategy: Any, symbols: Any, timeframe: str, client: Any = None, **kwargs: Any) -> Any:
+    def paper_live(self, strategy: Strategy, symbols: str | Sequence[str], timeframe: str,
+                   client: CandleSource | None = None, **options: Unpack[LiveOptions]) -> PaperOutcome:
         """Paper-trade on candles polled from Bithumb; see :func:`workbench.app.paper.runner.live`."""
         from workbench.app.paper.runner import live
 
-        return live(self, strategy, symbols, timeframe, client or self._bithumb(), **kwargs)
+        return live(self, strategy, symbols, timeframe, client or self._bithumb(), **options)
 
-    def paper_resume(self, run_id: int, client: Any = None, **kwargs: Any) -> Any:
+    def paper_resume(self, run_id: int, client: CandleSource | None = None,
+                     **options: Unpack[ResumeOptions]) -> PaperOutcome:
         """Continue a stopped paper run; see :func:`workbench.app.paper.runner.resume`."""
         from workbench.app.paper.runner import resume
         from workbench.store.paper import get_run
 
         if client is None and get_run(self.db, run_id).mode == "live":
             client = self._bithumb()
-        return resume(self, run_id, client=client, **kwargs)
+        return resume(self, run_id, client=client, **options)
 
     def paper_runs(self, limit: int = 50) -> pd.DataFrame:
         """The user's paper runs, newest first."""
@@ -307,13 +247,13 @@ class Workbench:
 
         return list_runs(self.db, limit=limit, user_id=self.user_id)
 
-    def reconcile(self, run_id: int) -> Any:
+    def reconcile(self, run_id: int) -> Reconciliation:
         """Paper run vs backtest; see :func:`workbench.app.paper.reconcile.reconcile_run`."""
         from workbench.app.paper.reconcile import reconcile_run
 
         return reconcile_run(self, run_id)
 
-    def _bithumb(self) -> Any:
+    def _bithumb(self) -> BithumbClient:
         from workbench.ingest.bithumb import BithumbClient
 
         return BithumbClient(base_url=self.settings.bithumb_base_url)
@@ -328,7 +268,7 @@ class Workbench:
         return self._user_id
 
     def archive_history(self, before: TimeLike | None = None, *, retention: bool | None = None,
-                        progress: Any = None) -> tuple[ArchiveReport, RetentionReport | None]:
+                        progress: ArchiveProgress | None = None) -> tuple[ArchiveReport, RetentionReport | None]:
         """Archive market rows older than ``before`` (default: the 30-day retention horizon) to Parquet,
         then, on plain PostgreSQL, apply the retention (TimescaleDB's job does it there). ``retention``
         forces it on or off. Returns what was archived and deleted."""
@@ -371,7 +311,7 @@ class Workbench:
 
 
 def connect(settings: Settings | None = None, *, init_db: bool = True, need_redis: bool = True,
-            **overrides: Any) -> Workbench:
+            **overrides: object) -> Workbench:
     """Connect to the configured servers, or start the embedded ones, and bring the schema up to date.
 
     Parameters
@@ -385,8 +325,8 @@ def connect(settings: Settings | None = None, *, init_db: bool = True, need_redi
     **overrides
         Settings fields to override, e.g. ``connect(database_url="postgresql://...")``.
     """
-    if settings is None:
-        settings = Settings(**overrides)
+    if settings is None:   # pydantic checks each override's type (a wrong one raises its ValidationError)
+        settings = Settings(**cast("dict[str, Any]", overrides))
     elif overrides:
         settings = settings.model_copy(update=overrides)
     urls = resolve_urls(settings, need_redis=need_redis)

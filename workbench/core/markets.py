@@ -150,12 +150,12 @@ def to_utc(value: TimeLike, *, name: str = "time") -> pd.Timestamp:
     """Parse ``value`` to a UTC ``Timestamp`` (naive input is taken as UTC), between 1970 and 2100."""
     try:
         ts = pd.Timestamp(value)
-        if ts is not pd.NaT:
+        if not pd.isna(ts):   # pd.Timestamp(None) and ("NaT") are NaT
             ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     except (ValueError, TypeError, OverflowError):
         raise ValidationError(f"{name} {_shown(value)} is not a date/time (e.g. 2025-01-31 or "
                               "2025-01-31T09:00)") from None
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise ValidationError(f"{name} {_shown(value)} is not a date/time")
     if not EARLIEST <= ts <= LATEST:
         raise ValidationError(f"{name} {_shown(value)} is not between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")

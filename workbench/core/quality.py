@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,27 @@ import pandas as pd
 from workbench.core.markets import normalize_timeframe, timeframe_offset
 from workbench.errors import ValidationError
 
-__all__ = ["QualityReport", "quality_report"]
+__all__ = ["QualityFinding", "QualityReport", "QualitySummary", "quality_report"]
+
+#: The counts of :meth:`QualityReport.summary` that are findings (0: nothing found).
+QualityFinding = Literal["gaps", "missing_bars", "duplicate_timestamps", "zero_volume_runs", "price_jumps",
+                         "bad_bars"]
+
+
+class QualitySummary(TypedDict):
+    """:meth:`QualityReport.summary`: what was checked (``first``/``last`` ISO times) and the counts."""
+
+    symbol: str
+    timeframe: str
+    rows: int
+    first: str | None
+    last: str | None
+    gaps: int
+    missing_bars: int
+    duplicate_timestamps: int
+    zero_volume_runs: int
+    price_jumps: int
+    bad_bars: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,7 @@ class QualityReport:
         return not any(len(t) for t in (self.gaps, self.duplicates, self.zero_volume_runs,
                                         self.price_jumps, self.bad_bars))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> QualitySummary:
         return {
             "symbol": self.symbol,
             "timeframe": self.timeframe,
@@ -113,7 +133,7 @@ def quality_report(
     duplicates = pd.DataFrame({"ts": dups.index, "count": dups.to_numpy()})
 
     data = df[~df.index.duplicated(keep="last")].sort_index()
-    idx = data.index
+    idx = pd.DatetimeIndex(data.index)   # checked above; the sorted copy's index, typed
     deltas = idx[1:] - idx[:-1]
     gap_pos = np.flatnonzero(deltas > step)
     gaps = pd.DataFrame({
@@ -159,8 +179,8 @@ def quality_report(
     }
     rows: list[tuple[pd.Timestamp, str]] = []
     for name, mask in problems.items():
-        rows.extend((idx[i], name) for i in np.flatnonzero(mask))
-    rows.extend((idx[i + 1], "off_grid_timestamp") for i in off_grid)
+        rows.extend((idx[int(i)], name) for i in np.flatnonzero(mask))
+    rows.extend((idx[int(i) + 1], "off_grid_timestamp") for i in off_grid)
     bad_bars = pd.DataFrame(rows, columns=["ts", "problem"]).sort_values("ts", ignore_index=True)
 
     return QualityReport(

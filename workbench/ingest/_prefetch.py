@@ -51,7 +51,7 @@ def prefetch(items: Iterator[T], *, depth: int = 2) -> Generator[T, None, None]:
                 raise err
             if item is _DONE:
                 return
-            yield item  # type: ignore[misc]
+            yield item  # type: ignore[misc]  # not the sentinel: an item of the source
     finally:
         stop.set()
         thread.join()

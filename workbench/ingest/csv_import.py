@@ -482,7 +482,7 @@ class CsvReader:
                                                   f"{'day' if not dayfirst else 'month'}-first")
                             continue
                 day, month = (a[i], b[i]) if dayfirst else (b[i], a[i])
-                iso.iloc[i] = f"{dmy.iloc[i, 2]}-{int(month):02d}-{int(day):02d}{dmy.iloc[i, 3]}"
+                iso.iloc[i] = f"{dmy.iloc[i, 2]!s}-{int(month):02d}-{int(day):02d}{dmy.iloc[i, 3]!s}"
         iso = iso.str.replace(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})", r"\1-\2-\3", regex=True)
         has_tz = iso.str.strip().str.contains(_TZ_SUFFIX, na=False).to_numpy()
         out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")

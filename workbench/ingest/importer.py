@@ -32,7 +32,7 @@ from workbench.store.cache import FrameCache, NullCache, candle_pattern
 from workbench.store.database import Database
 from workbench.store.writer import DirectWriteRefused, StagedWrite, WriteResult, to_arrow
 
-__all__ = ["CsvImportResult", "OnError", "import_csv"]
+__all__ = ["CsvImportResult", "ImportOptions", "OnError", "import_csv", "import_file"]
 
 OnError = Literal["abort", "skip"]
 _KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -120,10 +120,10 @@ class _KeyOrder:
         lo, hi = pc.min(stamps).as_py(), pc.max(stamps).as_py()
         if key in self._seen:
             seen_lo, seen_hi = self._seen[key]
-            if not (hi < seen_lo or lo > seen_hi):  # type: ignore[operator]
+            if not (hi < seen_lo or lo > seen_hi):
                 self.maybe_repeated = True
                 return
-            lo, hi = min(lo, seen_lo), max(hi, seen_hi)  # type: ignore[type-var]
+            lo, hi = min(lo, seen_lo), max(hi, seen_hi)
         self._seen[key] = (lo, hi)
 
 
@@ -158,6 +158,21 @@ class _RejectsFile:
             self._tmp.replace(self.path)
         else:
             self._tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How :func:`import_file` reads and writes a CSV file (the parameters of :func:`import_csv`)."""
+
+    kind: CsvKind = "candles"
+    symbol: str | None = None
+    timeframe: str | None = None
+    tz: str = "UTC"
+    dayfirst: bool | None = None
+    on_error: OnError = "abort"
+    rejects_path: str | Path | None = None
+    block_size: int = 4 << 20
+    direct: bool = True
 
 
 def import_csv(
@@ -201,38 +216,45 @@ def import_csv(
         holds no stored candle (the default; same guarantees, much faster); False: always stage and
         upsert.
     """
-    if on_error not in ("abort", "skip"):
-        raise ImportDataError(f"on_error {on_error!r} is not 'abort' or 'skip'")
+    options = ImportOptions(kind, symbol=symbol, timeframe=timeframe, tz=tz, dayfirst=dayfirst, on_error=on_error,
+                            rejects_path=rejects_path, block_size=block_size, direct=direct)
+    return import_file(db, path, options, cache=cache, progress=progress)
+
+
+def import_file(db: Database, path: str | Path, options: ImportOptions, *, cache: FrameCache | None = None,
+                progress: Callable[[int], None] | None = None) -> CsvImportResult:
+    """:func:`import_csv` with its options as one :class:`ImportOptions`."""
+    if options.on_error not in ("abort", "skip"):
+        raise ImportDataError(f"on_error {options.on_error!r} is not 'abort' or 'skip'")
     source = Path(path)
-    rejects = (_RejectsFile(Path(rejects_path) if rejects_path else source.with_name(source.name + ".rejects.csv"))
-               if on_error == "skip" and source.is_file() else None)
+    rejects = (_RejectsFile(Path(options.rejects_path) if options.rejects_path
+                            else source.with_name(source.name + ".rejects.csv"))
+               if options.on_error == "skip" and source.is_file() else None)
     try:
-        return _import(db, source, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache, block_size,
-                       progress, direct)
+        return _import(db, source, options, rejects, cache, progress)
     except BaseException:
         if rejects is not None:
             rejects.close(keep=False)
         raise
 
 
-def _import(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
-            dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
-            block_size: int, progress: Callable[[int], None] | None, direct: bool) -> CsvImportResult:
-    for attempt in ((True, False) if kind == "candles" and direct else (False,)):
+def _import(db: Database, path: Path, options: ImportOptions, rejects: _RejectsFile | None,
+            cache: FrameCache | None, progress: Callable[[int], None] | None) -> CsvImportResult:
+    for attempt in ((True, False) if options.kind == "candles" and options.direct else (False,)):
         try:
-            return _import_once(db, path, kind, symbol, timeframe, tz, dayfirst, on_error, rejects, cache,
-                                block_size, progress, direct=attempt)
+            return _import_once(db, path, options, rejects, cache, progress, direct=attempt)
         except DirectWriteRefused:   # rolled back: read the file again, staged
             if rejects is not None:
                 rejects.restart()
     raise AssertionError("unreachable: the staged import does not refuse")
 
 
-def _import_once(db: Database, path: Path, kind: CsvKind, symbol: str | None, timeframe: str | None, tz: str,
-                 dayfirst: bool | None, on_error: OnError, rejects: _RejectsFile | None, cache: FrameCache | None,
-                 block_size: int, progress: Callable[[int], None] | None, *, direct: bool) -> CsvImportResult:
-    reader = CsvReader(path, kind, symbol=symbol, timeframe=timeframe, tz=tz, dayfirst=dayfirst,
-                       block_size=block_size, keep_rejects=1_000, on_reject=rejects.add if rejects else None)
+def _import_once(db: Database, path: Path, options: ImportOptions, rejects: _RejectsFile | None,
+                 cache: FrameCache | None, progress: Callable[[int], None] | None, *, direct: bool) -> CsvImportResult:
+    kind, on_error = options.kind, options.on_error
+    reader = CsvReader(path, kind, symbol=options.symbol, timeframe=options.timeframe, tz=options.tz,
+                       dayfirst=options.dayfirst, block_size=options.block_size, keep_rejects=1_000,
+                       on_reject=rejects.add if rejects else None)
     symbols: set[str] = set()
 
     def chunks() -> Iterator[tuple[pa.Table, pa.Table, int, int]]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["home_page", "login_page", "message_page", "monitor_page", "notifications_page"]
 
@@ -39,7 +43,7 @@ def _logout_form(csrf: str) -> str:
             '<button id="logout" type="submit">Sign out</button></form>')
 
 
-def home_page(*, username: str, csrf: str, runs: list[dict[str, Any]], has_index: bool) -> str:
+def home_page(*, username: str, csrf: str, runs: Sequence[Mapping[str, object]], has_index: bool) -> str:
     rows = "".join(
         "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in ("id", "strategy", "symbol", "timeframe",
                                                                      "total_return", "owner")) + "</tr>"
@@ -61,7 +65,7 @@ def message_page(title: str, text: str) -> str:
     return _page(title, f"<h1>{escape(title)}</h1><p>{escape(text)}</p>")
 
 
-def monitor_page(*, username: str, csrf: str, taken_at: str, sections: list[tuple[str, Any]]) -> str:
+def monitor_page(*, username: str, csrf: str, taken_at: str, sections: Sequence[tuple[str, pd.DataFrame]]) -> str:
     """``sections``: (title, DataFrame of text) pairs, as :meth:`workbench.app.monitor.MonitorReport.sections`."""
     parts = []
     for title, frame in sections:

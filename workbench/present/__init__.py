@@ -67,7 +67,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:   # a name of _EXPORTS; typed code imports it from its module
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'workbench.present' has no attribute {name!r}")

@@ -69,7 +69,7 @@ def _number(value: object) -> float | None:
     if value is None or isinstance(value, bool | str):
         return None
     try:
-        x = float(value)  # type: ignore[arg-type]
+        x = float(value)  # type: ignore[arg-type]  # anything float() refuses is caught below
     except (TypeError, ValueError):
         return None
     return None if math.isnan(x) else x

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal, SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,7 @@ def setup_plotly() -> None:
 def _offline_notebook_renderer() -> Any:
     from plotly.io.base_renderers import NotebookRenderer
 
-    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]  # plotly is untyped: an Any base
         """plotly's NotebookRenderer (plotly.js embedded once) without per-figure CDN scripts."""
 
         def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
@@ -118,7 +118,7 @@ def sample_notice(symbols: str | Iterable[str] | None) -> Markdown | None:
         return None
     from IPython.display import Markdown
 
-    return Markdown(f"> **⚠ {label}**")  # type: ignore[no-untyped-call]
+    return Markdown(f"> **⚠ {label}**")
 
 
 def label_figure(fig: go.Figure, text: str | None) -> go.Figure:
@@ -303,16 +303,18 @@ def returns_histogram(prices: pd.DataFrame | pd.Series, *, bins: int = 80,
     if close is None:
         _require_columns(prices, ["close"], "returns_histogram")
         close = prices["close"]
-    rets = close.astype(float).pct_change().dropna() * 100.0
+    rets: pd.Series[float] = close.astype(float).pct_change().dropna() * 100.0
     if len(rets) < 2:
         raise ValidationError(f"returns_histogram: need at least 3 prices (got {len(close)})")
     fig = _figure(title, hovermode="closest", xaxis_title="return per bar", xaxis_ticksuffix="%",
                   yaxis_title="bars", bargap=0.02, showlegend=False)
     fig.add_trace(go.Histogram(x=rets.to_numpy(), nbinsx=bins, name="returns", marker_color="#5c6bc0"))
     fig.add_vline(x=float(rets.mean()), line_dash="dash", line_color="#37474f")
+    # pandas-stubs types skew/kurt of any Series as any scalar; of floats they are floats
+    skew, kurt = float(cast("SupportsFloat", rets.skew())), float(cast("SupportsFloat", rets.kurt()))
     fig.add_annotation(xref="paper", yref="paper", x=0.99, y=0.98, xanchor="right", showarrow=False,
-                       align="right", text=(f"mean {rets.mean():+.3f}%<br>std {rets.std():.3f}%<br>"
-                                            f"skew {rets.skew():+.2f}<br>kurtosis {rets.kurt():.2f}"))
+                       align="right", text=(f"mean {float(rets.mean()):+.3f}%<br>std {float(rets.std()):.3f}%<br>"
+                                            f"skew {skew:+.2f}<br>kurtosis {kurt:.2f}"))
     return fig
 
 
@@ -422,6 +424,10 @@ def trades_on_price(prices: pd.DataFrame, trades: pd.DataFrame, *, symbol: str |
 
 # -- sweeps and run comparisons -----------------------------------------------------------------------
 
+_HEATMAP_AGGS: Final[dict[str, Literal["max", "mean", "min", "median"]]] = {
+    "max": "max", "mean": "mean", "min": "min", "median": "median"}
+
+
 def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, *, agg: str = "max",
                   title: str | None = None) -> go.Figure:
     """Heatmap of ``metric`` over two swept parameters ``x`` and ``y``.
@@ -433,9 +439,10 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, *, agg: str 
     _require_rows(table, "sweep_heatmap")
     if x == y:
         raise ValidationError(f"sweep_heatmap: x and y are both {x!r}; choose two different parameters")
-    if agg not in ("max", "mean", "min", "median"):
+    if agg not in _HEATMAP_AGGS:
         raise ValidationError(f"sweep_heatmap: agg must be one of max, mean, min, median (got {agg!r})")
-    grid = table.pivot_table(index=y, columns=x, values=metric, aggfunc=agg).sort_index().sort_index(axis=1)
+    grid = (table.pivot_table(index=y, columns=x, values=metric, aggfunc=_HEATMAP_AGGS[agg])
+            .sort_index().sort_index(axis=1))
     z = grid.to_numpy(dtype=float)
     text = [["" if not math.isfinite(v) else f"{v:.3g}" for v in row] for row in z]
     fig = _figure(title or f"{metric} by {x} and {y}" + (f" ({agg} over other parameters)"

@@ -41,7 +41,8 @@ def epoch_ms(times: object) -> np.ndarray:
     them as they are, with no time zone): every chart's time axis is in KST like the reports' tables, so
     a trade marker sits at the time its row says. 8 bytes each in a figure instead of a 25-character ISO
     string (reports stay small). NaT becomes NaN."""
-    index = pd.DatetimeIndex(pd.to_datetime(times, utc=True))  # type: ignore[arg-type]
+    # times: a Series, Index, array or list of instants; pandas-stubs types each form in its own overload
+    index = pd.DatetimeIndex(pd.to_datetime(times, utc=True))  # type: ignore[call-overload]  # see above
     out = index.as_unit("ns").asi8.astype("float64") / 1e6 + KST_OFFSET_MS
     out[index.isna()] = np.nan
     return out

@@ -43,6 +43,7 @@ from workbench.present.result_figures import drawdown_periods
 
 if TYPE_CHECKING:
     from workbench.core.backtest import BacktestResult
+    from workbench.core.quality import QualityReport
 
 __all__ = [
     "KPI_KEYS",
@@ -235,9 +236,9 @@ def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFra
     missing = [c for c in needed if c not in trades.columns]
     if missing:
         raise ValidationError(f"trade_table: missing column(s) {missing} (has {list(trades.columns)})")
-    numbers = pd.RangeIndex(1, len(trades) + 1, name="#")
+    numbers: pd.Index = pd.RangeIndex(1, len(trades) + 1, name="#")
     if max_rows is not None and len(trades) > max_rows:
-        keep = np.r_[0:max_rows // 2, len(trades) - (max_rows - max_rows // 2):len(trades)]
+        keep = np.r_[0:max_rows // 2, len(trades) - (max_rows - max_rows // 2):len(trades)].astype(np.int64)
         trades, numbers = trades.iloc[keep], numbers[keep]
     status = trades["status"] if "status" in trades.columns else pd.Series("closed", index=trades.index)
     reason = trades["exit_reason"] if "exit_reason" in trades.columns else pd.Series("", index=trades.index)
@@ -262,7 +263,7 @@ _QUALITY_TABLES: Final = {"gaps": "Gaps", "duplicates": "Duplicate timestamps", 
                           "price_jumps": "Price jumps", "bad_bars": "Bad bars (OHLC out of order)"}
 
 
-def quality_section(report: Any, max_rows: int = 20) -> HtmlBlock:
+def quality_section(report: QualityReport, max_rows: int = 20) -> HtmlBlock:
     """A :class:`~workbench.core.quality.QualityReport` for people: its summary, then each of its tables
     (first ``max_rows`` rows, formatted, KST times) or "none"."""
     parts = [full_table(formatted(pd.Series(report.summary(), name="value").rename_axis("check"))).html]
@@ -330,6 +331,7 @@ def matching_run(runs: pd.DataFrame, result: BacktestResult) -> int | None:
     needed = ["id", "strategy", "timeframe", "data_fingerprint", "parameters"]
     if runs.empty or any(c not in runs.columns for c in needed):
         return None
+    row: Any   # a stored run's row (itertuples: attributes of mixed types)
     for row in runs.sort_values("id", ascending=False).itertuples(index=False):
         params = row.parameters if isinstance(row.parameters, dict) else {}
         capital = getattr(row, "initial_capital", result.config.initial_capital)
@@ -352,7 +354,7 @@ def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def manifest_table(run: Mapping[str, Any]) -> pd.DataFrame:
+def manifest_table(run: Mapping[str, object]) -> pd.DataFrame:
     """A stored run (``Workbench.run(id)``) as ``field | value`` rows: ids, strategy class, parameters,
     data fingerprint and rows, git commit, package versions."""
     def text(value: Any) -> str:
@@ -449,7 +451,7 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def report_heading(title: str, *, subtitle: str = "", symbols: Sequence[str] = (),
-                   kpis: Mapping[str, Any] | None = None, headline: str = "", backtest_ids: Sequence[int] = (),
+                   kpis: Mapping[str, object] | None = None, headline: str = "", backtest_ids: Sequence[int] = (),
                    paper_run_ids: Sequence[int] = ()) -> HtmlBlock:
     """A report's title (and subtitle, the one-line ``headline`` in bold, and the SYNTHETIC notice when
     any of ``symbols`` is sample data) as HTML; hands the title, the headline and the numeric ``kpis``

@@ -4,7 +4,7 @@ which) and a paper-vs-backtest reconciliation (one headline line). Pure: values 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,11 +17,14 @@ from workbench.present.formatting import (
     metric_title,
 )
 
+if TYPE_CHECKING:
+    from workbench.core.quality import QualityReport
+
 __all__ = ["comparison_kpis", "exploration_kpis", "reconciliation_headline", "study_headline", "study_summary",
            "sweep_headline"]
 
 
-def study_summary(summary: Mapping[str, Any], metric: str, *, folds: int, holdout: float) -> pd.DataFrame:
+def study_summary(summary: Mapping[str, object], metric: str, *, folds: int, holdout: float) -> pd.DataFrame:
     """An Optuna study's summary (``OptimizeResult.summary()``) as ``figure | value | what it is`` rows:
     the three figures of ``metric`` say which data each was measured on."""
     title = metric_title(metric)
@@ -42,7 +45,7 @@ def study_summary(summary: Mapping[str, Any], metric: str, *, folds: int, holdou
     return pd.DataFrame(rows, columns=["figure", "value", "what it is"]).set_index("figure")
 
 
-def study_headline(summary: Mapping[str, Any], metric: str, oos_return: float | None,
+def study_headline(summary: Mapping[str, object], metric: str, oos_return: float | None,
                    benchmark_return: float | None) -> str:
     """One line for the reports index and the report's top: best parameters, out-of-sample figure, and
     whether it beat buy & hold out of sample."""
@@ -80,7 +83,7 @@ def comparison_kpis(runs: pd.DataFrame) -> tuple[dict[str, float], str]:
     """The index's KPIs of a run comparison (those of the best run by Sharpe ratio) and its summary line."""
     if runs.empty:
         return {}, "no runs"
-    best = runs.loc[runs["sharpe_ratio"].astype(float).fillna(float("-inf")).idxmax()]
+    best = runs.iloc[int(runs["sharpe_ratio"].astype(float).fillna(float("-inf")).to_numpy().argmax())]
     kpis = {k: float(best[k]) for k in ("total_return", "max_drawdown", "sharpe_ratio", "total_trades")
             if k in best.index and best[k] is not None}
     line = (f"best by Sharpe of {len(runs)}: #{int(best['id'])} {best['strategy_name']} "
@@ -88,7 +91,7 @@ def comparison_kpis(runs: pd.DataFrame) -> tuple[dict[str, float], str]:
     return kpis, line
 
 
-def exploration_kpis(candles: pd.DataFrame, report: Any) -> tuple[dict[str, float], str]:
+def exploration_kpis(candles: pd.DataFrame, report: QualityReport) -> tuple[dict[str, float], str]:
     """The index's KPIs of a data exploration (buy & hold over the window, close to close) and its
     summary line: bars, gaps, missing bars and price jumps of the quality check."""
     close = candles["close"].astype(float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -80,10 +81,10 @@ class Settings(BaseSettings):
         """Where the Parquet archive lives (``archive_url`` or ``data_dir/archive``)."""
         return self.archive_url or str(self.data_dir / "archive")
 
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
+    def __repr_args__(self) -> Iterator[tuple[str | None, object]]:
         """As pydantic's, with passwords in the URLs masked."""
         for name, value in super().__repr_args__():
-            masked = name in ("database_url", "redis_url", "archive_url") and value
+            masked = name in ("database_url", "redis_url", "archive_url") and isinstance(value, str) and value
             yield name, (mask_url(value) if masked else value)
 
     @field_validator("database_url", "redis_url", "archive_url", "notebooks_dir", "telegram_bot_token", "smtp_host",

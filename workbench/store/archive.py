@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -54,6 +54,7 @@ from workbench.store.queries import Q, Query, query
 __all__ = [
     "ARCHIVED_TABLES",
     "RETENTION",
+    "ArchiveProgress",
     "Archive",
     "ArchiveReport",
     "RetentionReport",
@@ -118,7 +119,7 @@ class Archive:
             fs, root = pafs.FileSystem.from_uri(text)
         except (pa.ArrowException, ValueError) as err:
             try:
-                import fsspec  # type: ignore[import-untyped]
+                import fsspec  # type: ignore[import-untyped]  # optional, untyped
             except ImportError:
                 raise ArchiveError(f"archive URL {text!r} is not supported by pyarrow ({err}); "
                                    f"install fsspec for other filesystems") from err
@@ -326,10 +327,13 @@ def _cutoff(before: pd.Timestamp | None) -> pd.Timestamp:
     return before.tz_localize("UTC") if before.tzinfo is None else before.tz_convert("UTC")
 
 
+#: ``progress(months, table, total)``: wraps the iteration over a table's months (e.g. in a progress bar).
+ArchiveProgress: TypeAlias = Callable[[Iterator[pd.Timestamp], str, int], Iterator[pd.Timestamp]]
+
+
 def archive(db: Database, store: Archive, *, before: pd.Timestamp | None = None,
             tables: tuple[str, ...] = tuple(ARCHIVED_TABLES),
-            progress: Callable[[Iterator[pd.Timestamp], str, int], Iterator[pd.Timestamp]] | None = None,
-            ) -> ArchiveReport:
+            progress: ArchiveProgress | None = None) -> ArchiveReport:
     """Copy every row older than ``before`` (default: the 30-day retention horizon) to ``store`` and
     raise each table's watermark to it. Deletes nothing.
 

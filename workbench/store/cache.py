@@ -48,14 +48,20 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 import pandas as pd
 import pyarrow as pa
 
 from workbench._version import __version__
+from workbench.core.jsontypes import JSONValue
 from workbench.errors import ValidationError
 from workbench.store.frame_codec import decode_columns, encode_columns
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+_T = TypeVar("_T")
 
 __all__ = [
     "CANDLE_TTL",
@@ -74,8 +80,6 @@ __all__ = [
     "ticker_key",
 ]
 
-#: A value as JSON gives it back (objects, arrays, text, numbers, true/false, null).
-JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
 
 CANDLE_TTL: Final = 3600
 TICKER_TTL: Final = 1
@@ -152,7 +156,8 @@ def table_to_bytes(table: pa.Table, source: str = "") -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
         writer.write_table(table)
-    return _IPC_MAGIC + sink.getvalue().to_pybytes()
+    data: bytes = sink.getvalue().to_pybytes()   # pyarrow is untyped
+    return _IPC_MAGIC + data
 
 
 def table_from_bytes(data: bytes | memoryview, source: str = "") -> pa.Table | None:
@@ -180,10 +185,10 @@ class FrameCache(Protocol):
     def get_table(self, key: str) -> pa.Table | None: ...
     def set_table(self, key: str, table: pa.Table, ttl: int = CANDLE_TTL) -> None: ...
     def get_json(self, key: str) -> JSONValue: ...
-    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None: ...
+    def set_json(self, key: str, value: object, ttl: int | None = None) -> None: ...
     def invalidate(self, pattern: str) -> int: ...
     @property
-    def redis(self) -> Any | None:
+    def redis(self) -> Redis | None:
         """The ``redis.Redis`` client behind this cache (through its tiers), None without one."""
 
 
@@ -199,7 +204,7 @@ class NullCache:
     def get_json(self, key: str) -> JSONValue:
         return None
 
-    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+    def set_json(self, key: str, value: object, ttl: int | None = None) -> None:
         return None
 
     def invalidate(self, pattern: str) -> int:
@@ -218,7 +223,7 @@ class RedisCache:
     only its own values verify.
     """
 
-    def __init__(self, client: Any, *, source: str = "", secret: bytes | None = None) -> None:
+    def __init__(self, client: Redis, *, source: str = "", secret: bytes | None = None) -> None:
         self.client = client
         self.source = source
         self._secret = secret if secret is not None else secrets.token_bytes(32)
@@ -228,7 +233,7 @@ class RedisCache:
         self.rejected = 0
 
     @property
-    def redis(self) -> Any:
+    def redis(self) -> Redis:
         """The ``redis.Redis`` client this cache is on."""
         return self.client
 
@@ -254,7 +259,7 @@ class RedisCache:
         log.warning("cache value %s dropped: %s", key, why)
         self._call("delete", self.client.delete, key)
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Callable[..., _T], *args: object, **kwargs: object) -> _T | None:
         import redis
 
         if time.monotonic() < self._down_until:
@@ -269,7 +274,7 @@ class RedisCache:
 
     def get_table(self, key: str) -> pa.Table | None:
         data = self._call("get", self.client.get, key)
-        table = self._decode(key, data) if data else None
+        table = self._decode(key, data) if isinstance(data, bytes) and data else None   # bytes: no decode_responses
         if table is None:
             self.misses += 1
         else:
@@ -300,12 +305,13 @@ class RedisCache:
         if not data:
             return None
         try:
-            return json.loads(data)
+            value: JSONValue = json.loads(data)
+            return value
         except (ValueError, UnicodeDecodeError) as err:
             self._drop(key, f"not a readable JSON value ({err})")
             return None
 
-    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+    def set_json(self, key: str, value: object, ttl: int | None = None) -> None:
         self._call("set", self.client.set, key, json.dumps(value, default=str), ex=ttl)
 
     def invalidate(self, pattern: str) -> int:
@@ -349,7 +355,7 @@ class TieredCache:
         return str(getattr(self.inner, "source", ""))
 
     @property
-    def redis(self) -> Any | None:
+    def redis(self) -> Redis | None:
         """The inner cache's Redis client (None when it has none)."""
         return self.inner.redis
 
@@ -423,7 +429,7 @@ class TieredCache:
     def get_json(self, key: str) -> JSONValue:
         return self.inner.get_json(key)
 
-    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+    def set_json(self, key: str, value: object, ttl: int | None = None) -> None:
         self.inner.set_json(key, value, ttl)
 
     def invalidate(self, pattern: str) -> int:

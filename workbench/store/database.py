@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +21,7 @@ from workbench.store.query_timings import QueryTimings
 if TYPE_CHECKING:
     import pyarrow as pa
     from adbc_driver_manager.dbapi import Connection as AdbcConnection
+    from adbc_driver_manager.dbapi import Cursor as AdbcCursor
 
 __all__ = ["Database"]
 
@@ -158,7 +159,7 @@ class Database:
                 if self.single_connection:
                     self._close_adbc()
 
-    def stage(self, cursor: Any, name: str, data: pa.Table, *, append: bool = False) -> None:
+    def stage(self, cursor: AdbcCursor, name: str, data: pa.Table, *, append: bool = False) -> None:
         """Create temporary table ``name`` on ``cursor``'s connection and fill it with ``data``
         (``append``: add ``data`` to the table made by an earlier call).
 
@@ -188,7 +189,7 @@ class Database:
         if conn is not None:
             _close_quietly(conn)
 
-    def fetch_arrow(self, name: Q, params: dict[str, Any]) -> pa.Table:
+    def fetch_arrow(self, name: Q, params: Mapping[str, object]) -> pa.Table:
         """Run named query ``name`` with ``params``; return a ``pyarrow.Table``.
 
         The values are rendered into the statement as SQL literals by psycopg's quoting
@@ -243,6 +244,6 @@ def _time_named_queries(engine: sa.Engine, timings: QueryTimings) -> None:
     sa.event.listen(engine, "after_cursor_execute", after)
 
 
-def _close_quietly(conn: Any) -> None:
+def _close_quietly(conn: AdbcConnection) -> None:
     with contextlib.suppress(Exception):
         conn.close()

@@ -18,7 +18,7 @@ of other chunks or minutes stored before -- are recomputed on the server at the 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,19 +27,29 @@ from workbench.core.markets import TIMEFRAMES
 from workbench.store.queries import Q, query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES, interior_buckets
 
-__all__ = ["DirectCandles", "DirectWriteRefused", "lock_series", "mark_maintained"]
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Cursor as AdbcCursor
+
+__all__ = ["DirectCandles", "DirectWriteRefused", "StageTable", "lock_series", "mark_maintained"]
+
+
+class StageTable(Protocol):
+    """``stage(name, rows, append=False)``: a temporary table ``name`` on the write's connection filled
+    with ``rows`` (``append``: added to the table an earlier call made); :meth:`Database.stage`."""
+
+    def __call__(self, name: str, rows: pa.Table, append: bool = False) -> None: ...
 
 _TS: Final = pa.timestamp("us", tz="UTC")
 
 
-def lock_series(cursor: Any, symbol: str, timeframe: str) -> None:
+def lock_series(cursor: AdbcCursor, symbol: str, timeframe: str) -> None:
     """Take the transaction-level advisory lock of candle series (``symbol``, ``timeframe``), which
     every write of candles holds (``candles_lock.sql``)."""
     cursor.execute(query(Q.CANDLES_LOCK).literal({"symbol": symbol, "timeframe": timeframe}))
     cursor.fetchall()
 
 
-def mark_maintained(cursor: Any) -> None:
+def mark_maintained(cursor: AdbcCursor) -> None:
     """Mark the write's transaction as maintaining data versions and rollups itself, before it
     changes candles: the triggers that do it for other SQL clients skip it (migration 0052)."""
     cursor.execute(query(Q.CANDLES_MAINTAINED).sql)
@@ -54,7 +64,7 @@ class DirectCandles:
     """The direct path of one write, on the write's ADBC ``cursor`` (inside its transaction);
     ``stage(name, table)`` creates a temporary table of that name filled with ``table``."""
 
-    def __init__(self, cursor: Any, stage: Any, *, rollups: bool) -> None:
+    def __init__(self, cursor: AdbcCursor, stage: StageTable, *, rollups: bool) -> None:
         self._cur = cursor
         self._stage = stage
         self._rollups = rollups
@@ -98,6 +108,7 @@ class DirectCandles:
         self._cur.execute(query(Q.CANDLES_RANGE_TAKEN).literal(
             {"symbol": series[0], "timeframe": series[1], "first": first, "last": last}))
         row = self._cur.fetchone()
+        assert row is not None   # an aggregate: always one row
         return bool(row[0])
 
     def _write_buckets(self, buckets: pa.Table) -> None:

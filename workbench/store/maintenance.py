@@ -15,7 +15,7 @@ that other SQL clients changed (recorded by the triggers of migration 0052) is r
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 import pyarrow as pa
@@ -27,12 +27,15 @@ from workbench.store.database import Database
 from workbench.store.queries import Q, query
 from workbench.store.rollup_rows import ROLLUP_TIMEFRAMES
 
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Cursor as AdbcCursor
+
 __all__ = ["ROLLUP_TIMEFRAMES", "after_commit", "after_write", "refresh_rollups", "refresh_stale_rollups"]
 
 _ORIGIN: Final = pd.Timestamp("2000-01-03", tz="UTC")
 
 
-def after_write(cursor: Any, table: str, *, rollups: bool = True) -> None:
+def after_write(cursor: AdbcCursor, table: str, *, rollups: bool = True) -> None:
     """Post-upsert maintenance for writer target ``table`` on ``cursor`` (an ADBC cursor whose
     connection holds the staged rows in ``_wb_stage``, inside the write's transaction); ``rollups``
     False when no row changed (or the writer maintains them itself)."""

@@ -9,7 +9,9 @@ are merged in when an archive is given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, overload
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -33,9 +35,14 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "ARROW",
     "Backend",
-    "Frame",
+    "FRAME_KINDS",
+    "FrameKind",
+    "Frames",
     "OHLCV",
+    "PANDAS",
+    "POLARS",
     "bucket_candles",
     "candles_from_transactions",
     "load_candles",
@@ -48,23 +55,17 @@ __all__ = [
 ]
 
 Backend = Literal["pandas", "polars", "arrow"]
-#: What a loader returns for ``backend`` "pandas", "polars" or "arrow" (the overloads pick one).
-Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
+F = TypeVar("F")
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
-def _frame(table: pa.Table, backend: Backend, *, zero_copy: bool = False) -> Frame:
-    if backend == "arrow":
-        return table
-    if backend == "polars":
-        import polars as pl
-
-        return pl.DataFrame(table)
-    # backend was checked by the caller (_check_backend); zero_copy: columns on the table's memory
-    # (read-only arrays), for the in-process tier's kept frame, which it never hands out itself
-    df = table.to_pandas(split_blocks=True, coerce_temporal_nanoseconds=False) if zero_copy else table.to_pandas()
+def _to_pandas(table: pa.Table, *, zero_copy: bool = False) -> pd.DataFrame:
+    # zero_copy: columns on the table's memory (read-only arrays), for the in-process tier's kept
+    # frame, which it never hands out itself
+    df: pd.DataFrame = (table.to_pandas(split_blocks=True, coerce_temporal_nanoseconds=False) if zero_copy
+                        else table.to_pandas())
     df = df.set_index("ts")
-    if df.index.tz is None:
+    if isinstance(df.index, pd.DatetimeIndex) and df.index.tz is None:
         df.index = df.index.tz_localize("UTC")
     return df
 
@@ -72,12 +73,39 @@ def _frame(table: pa.Table, backend: Backend, *, zero_copy: bool = False) -> Fra
 def _kept_frame(table: pa.Table) -> pd.DataFrame:
     """The frame the in-process tier keeps for ``table``: no copy of the columns (callers get shallow
     copies of it, which pandas' copy-on-write copies before any change)."""
-    return cast(pd.DataFrame, _frame(table, "pandas", zero_copy=True))
+    return _to_pandas(table, zero_copy=True)
 
 
-def _check_backend(backend: str) -> None:
-    if backend not in ("pandas", "polars", "arrow"):
-        raise ValidationError(f"backend {backend!r} is not one of 'pandas', 'polars', 'arrow'")
+def _pandas(table: pa.Table, key: str | None, cache: FrameCache) -> pd.DataFrame:
+    if key is not None and isinstance(cache, TieredCache):   # a repeated load: no conversion again
+        return cache.pandas_frame(key, table, _kept_frame)
+    return _to_pandas(table)
+
+
+def _polars(table: pa.Table, key: str | None, cache: FrameCache) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(table)
+
+
+def _arrow(table: pa.Table, key: str | None, cache: FrameCache) -> pa.Table:
+    return table
+
+
+@dataclass(frozen=True)
+class FrameKind(Generic[F]):
+    """What the loaders hand out: :data:`PANDAS` (indexed by ``ts``), :data:`POLARS` or :data:`ARROW`
+    (``ts`` a column). ``convert(table, cache key or None, cache)`` builds it from the Arrow table read."""
+
+    name: Backend
+    convert: Callable[[pa.Table, str | None, FrameCache], F] = field(repr=False)
+
+
+PANDAS: FrameKind[pd.DataFrame] = FrameKind("pandas", _pandas)
+POLARS: FrameKind[pl.DataFrame] = FrameKind("polars", _polars)
+ARROW: FrameKind[pa.Table] = FrameKind("arrow", _arrow)
+FRAME_KINDS: dict[str, FrameKind[pd.DataFrame] | FrameKind[pl.DataFrame] | FrameKind[pa.Table]] = {
+    k.name: k for k in (PANDAS, POLARS, ARROW)}
 
 
 def source_timeframes(timeframe: str) -> list[str]:
@@ -163,30 +191,10 @@ def bucket_candles(table: pa.Table, timeframe: str) -> pa.Table:
     return out.to_arrow().cast(table.schema)
 
 
-def _params(symbol: str, start: pd.Timestamp, end: pd.Timestamp, **extra: Any) -> dict[str, Any]:
+def _params(symbol: str, start: pd.Timestamp, end: pd.Timestamp, **extra: object) -> dict[str, object]:
     return {"symbol": symbol, "start": start.to_pydatetime(), "end": end.to_pydatetime(), **extra}
 
 
-@overload
-def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
-                 backend: Literal["pandas"] = ..., cache: FrameCache | None = ...,
-                 allow_empty: bool = ..., archive: Archive | None = ...) -> pd.DataFrame: ...
-@overload
-def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
-                 backend: Literal["polars"], cache: FrameCache | None = ...,
-                 allow_empty: bool = ..., archive: Archive | None = ...) -> pl.DataFrame: ...
-@overload
-def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
-                 backend: Literal["arrow"], cache: FrameCache | None = ...,
-                 allow_empty: bool = ..., archive: Archive | None = ...) -> pa.Table: ...
-@overload
-def load_candles(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                 end: TimeLike | None = ..., *, source_timeframe: str | None = ...,
-                 backend: Backend, cache: FrameCache | None = ...,
-                 allow_empty: bool = ..., archive: Archive | None = ...) -> Frame: ...
 def load_candles(
     db: Database,
     symbol: str,
@@ -195,11 +203,10 @@ def load_candles(
     end: TimeLike | None = None,
     *,
     source_timeframe: str | None = None,
-    backend: Backend = "pandas",
     cache: FrameCache | None = None,
     archive: Archive | None = None,
     allow_empty: bool = False,
-) -> Frame:
+) -> pd.DataFrame:
     """OHLCV candles of ``symbol`` at ``timeframe`` in ``[start, end)``.
 
     Parameters
@@ -215,7 +222,6 @@ def load_candles(
     source_timeframe : str, optional
         Stored timeframe to bucket from; by default the stored timeframe itself, else the largest
         stored one that divides ``timeframe``.
-    backend : {"pandas", "polars", "arrow"}
     cache : FrameCache, optional
         Looked up first, filled after a database read.
     archive : Archive, optional
@@ -230,13 +236,19 @@ def load_candles(
     Returns
     -------
     DataFrame indexed by ``ts`` (UTC) with float columns ``open high low close volume``
-    (polars/arrow: ``ts`` is a column).
+    (``Frames(db, POLARS).candles(...)`` for polars, ``ARROW`` for a pyarrow Table: ``ts`` a column).
     """
+    return Frames(db, PANDAS, cache=cache, archive=archive).candles(
+        symbol, timeframe, start, end, source_timeframe=source_timeframe, allow_empty=allow_empty)
+
+
+def _candles_table(db: Database, symbol: str, timeframe: str, start: TimeLike | None, end: TimeLike | None,
+                   source_timeframe: str | None, cache: FrameCache, archive: Archive | None,
+                   allow_empty: bool) -> tuple[pa.Table, str]:
+    """:func:`load_candles`' Arrow table and its cache key."""
     sym = normalize_symbol(symbol)
     tf = normalize_timeframe(timeframe)
-    _check_backend(backend)
     s, e = validate_range(start, end)
-    cache = cache or NullCache()
     src: str | None
     if source_timeframe is not None:
         src = normalize_timeframe(source_timeframe)
@@ -283,9 +295,7 @@ def load_candles(
             + ("" if src else f" and no stored timeframe among {source_timeframes(tf)} to build them from")
             + "; ingest data (workbench ingest / import-csv) or load the sample (workbench sample)"
         )
-    if backend == "pandas" and isinstance(cache, TieredCache):   # a repeated load: no conversion again
-        return cache.pandas_frame(key, table, _kept_frame)
-    return _frame(table, backend)
+    return table, key
 
 
 def stored_source_timeframe(db: Database, symbol: str, timeframe: str, start: pd.Timestamp,
@@ -306,142 +316,101 @@ def _version_and_source(db: Database, symbol: str, timeframe: str, start: pd.Tim
     return int(row.version), (None if row.source_timeframe is None else str(row.source_timeframe))
 
 
-@overload
-def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                              end: TimeLike | None = ..., *,
-                              backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
-@overload
-def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                              end: TimeLike | None = ..., *, backend: Literal["polars"]) -> pl.DataFrame: ...
-@overload
-def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                              end: TimeLike | None = ..., *, backend: Literal["arrow"]) -> pa.Table: ...
-@overload
-def candles_from_transactions(db: Database, symbol: str, timeframe: str = ..., start: TimeLike | None = ...,
-                              end: TimeLike | None = ..., *, backend: Backend) -> Frame: ...
-def candles_from_transactions(
-    db: Database,
-    symbol: str,
-    timeframe: str = "1m",
-    start: TimeLike | None = None,
-    end: TimeLike | None = None,
-    *,
-    backend: Backend = "pandas",
-) -> Frame:
-    """OHLCV bars built on the server from the trades in ``transactions``.
-
-    Besides ``open high low close volume`` the frame has ``vwap`` and ``trades`` (count).
-    Buckets without trades are absent.
-    """
+def _transactions_candles(db: Database, symbol: str, timeframe: str, start: TimeLike | None,
+                          end: TimeLike | None) -> pa.Table:
     sym = normalize_symbol(symbol)
     tf = normalize_timeframe(timeframe)
-    _check_backend(backend)
     s, e = _align(*validate_range(start, end), tf)
     name = Q.CANDLES_FROM_TRANSACTIONS_TSDB if db.has_timescaledb else Q.CANDLES_FROM_TRANSACTIONS
-    table = db.fetch_arrow(name, _params(sym, s, e, bucket=f"{TIMEFRAMES[tf]} seconds"))
-    return _frame(table, backend)
+    return db.fetch_arrow(name, _params(sym, s, e, bucket=f"{TIMEFRAMES[tf]} seconds"))
 
 
 def _simple(name: Q, db: Database, symbol: str, start: TimeLike | None, end: TimeLike | None,
-            backend: Backend, archive: Archive | None = None, **extra: Any) -> Frame:
+            archive: Archive | None = None, timeframe: str | None = None) -> pa.Table:
     sym = normalize_symbol(symbol)
-    _check_backend(backend)
     s, e = validate_range(start, end)
+    extra = {} if timeframe is None else {"timeframe": timeframe}
     table = db.fetch_arrow(name, _params(sym, s, e, **extra))
-    values = {"symbol": sym, **({"timeframe": extra["timeframe"]} if "timeframe" in extra else {})}
+    values = {"symbol": sym, **extra}
     if _in_archive(db, archive, _ARCHIVED_QUERIES[name][0], s, e, **values):
         assert archive is not None
         table = _with_archive(db, table, archive, name, s, e, **values)
-    return _frame(table, backend)
+    return table
 
 
-@overload
-def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                 backend: Literal["pandas"] = ...,
-        archive: Archive | None = ...) -> pd.DataFrame: ...
-@overload
-def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                 backend: Literal["polars"],
-        archive: Archive | None = ...) -> pl.DataFrame: ...
-@overload
-def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                 backend: Literal["arrow"],
-        archive: Archive | None = ...) -> pa.Table: ...
-@overload
-def load_tickers(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                 backend: Backend,
-        archive: Archive | None = ...) -> Frame: ...
+class Frames(Generic[F]):
+    """The loaders of one frame kind: ``Frames(db, POLARS).candles("KRW-BTC", "1m")`` is a polars
+    DataFrame, ``Frames(db, ARROW)`` hands out pyarrow Tables, ``Frames(db, PANDAS)`` pandas DataFrames
+    indexed by ``ts`` (the module's ``load_*`` functions). ``cache`` is looked up first and filled after
+    a database read (candles); rows of ``archive`` (retention's Parquet files) are merged in."""
+
+    def __init__(self, db: Database, kind: FrameKind[F], *, cache: FrameCache | None = None,
+                 archive: Archive | None = None) -> None:
+        self.db, self.kind, self.cache, self.archive = db, kind, cache or NullCache(), archive
+
+    def candles(self, symbol: str, timeframe: str = "1h", start: TimeLike | None = None,
+                end: TimeLike | None = None, *, source_timeframe: str | None = None,
+                allow_empty: bool = False) -> F:
+        """OHLCV candles of ``symbol`` at ``timeframe`` in ``[start, end)`` (:func:`load_candles`)."""
+        table, key = _candles_table(self.db, symbol, timeframe, start, end, source_timeframe, self.cache,
+                                    self.archive, allow_empty)
+        return self.kind.convert(table, key, self.cache)
+
+    def candles_from_transactions(self, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
+                                  end: TimeLike | None = None) -> F:
+        """OHLCV bars built on the server from the trades in ``transactions``.
+
+        Besides ``open high low close volume`` the frame has ``vwap`` and ``trades`` (count).
+        Buckets without trades are absent.
+        """
+        return self.kind.convert(_transactions_candles(self.db, symbol, timeframe, start, end), None, self.cache)
+
+    def tickers(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None) -> F:
+        """Ticker snapshots of ``symbol`` in ``[start, end)`` (archived ones included)."""
+        return self.kind.convert(_simple(Q.TICKERS, self.db, symbol, start, end, self.archive), None, self.cache)
+
+    def transactions(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None) -> F:
+        """Trades of ``symbol`` in ``[start, end)`` (archived ones included)."""
+        return self.kind.convert(_simple(Q.TRANSACTIONS, self.db, symbol, start, end, self.archive), None,
+                                 self.cache)
+
+    def orderbooks(self, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None) -> F:
+        """Order book snapshots of ``symbol`` (bids/asks as JSON text), archived ones included."""
+        return self.kind.convert(_simple(Q.ORDERBOOKS, self.db, symbol, start, end, self.archive), None,
+                                 self.cache)
+
+    def indicators(self, symbol: str, timeframe: str, start: TimeLike | None = None,
+                   end: TimeLike | None = None) -> F:
+        """Stored ``technical_indicators`` rows (archived ones included)."""
+        return self.kind.convert(_simple(Q.INDICATORS, self.db, symbol, start, end, self.archive,
+                                         normalize_timeframe(timeframe)), None, self.cache)
+
+
+def candles_from_transactions(db: Database, symbol: str, timeframe: str = "1m", start: TimeLike | None = None,
+                              end: TimeLike | None = None) -> pd.DataFrame:
+    """:meth:`Frames.candles_from_transactions` as pandas, indexed by ``ts``."""
+    return Frames(db, PANDAS).candles_from_transactions(symbol, timeframe, start, end)
+
+
 def load_tickers(db: Database, symbol: str, start: TimeLike | None = None, end: TimeLike | None = None,
-                 *, backend: Backend = "pandas", archive: Archive | None = None) -> Frame:
+                 *, archive: Archive | None = None) -> pd.DataFrame:
     """Ticker snapshots of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
-    return _simple(Q.TICKERS, db, symbol, start, end, backend, archive)
+    return Frames(db, PANDAS, archive=archive).tickers(symbol, start, end)
 
 
-@overload
-def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                      backend: Literal["pandas"] = ...,
-        archive: Archive | None = ...) -> pd.DataFrame: ...
-@overload
-def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                      backend: Literal["polars"],
-        archive: Archive | None = ...) -> pl.DataFrame: ...
-@overload
-def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                      backend: Literal["arrow"],
-        archive: Archive | None = ...) -> pa.Table: ...
-@overload
-def load_transactions(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                      backend: Backend,
-        archive: Archive | None = ...) -> Frame: ...
 def load_transactions(db: Database, symbol: str, start: TimeLike | None = None,
-                      end: TimeLike | None = None, *, backend: Backend = "pandas",
-                      archive: Archive | None = None) -> Frame:
+                      end: TimeLike | None = None, *, archive: Archive | None = None) -> pd.DataFrame:
     """Trades of ``symbol`` in ``[start, end)``, indexed by ``ts`` (archived ones included)."""
-    return _simple(Q.TRANSACTIONS, db, symbol, start, end, backend, archive)
+    return Frames(db, PANDAS, archive=archive).transactions(symbol, start, end)
 
 
-@overload
-def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                    backend: Literal["pandas"] = ...,
-        archive: Archive | None = ...) -> pd.DataFrame: ...
-@overload
-def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                    backend: Literal["polars"],
-        archive: Archive | None = ...) -> pl.DataFrame: ...
-@overload
-def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                    backend: Literal["arrow"],
-        archive: Archive | None = ...) -> pa.Table: ...
-@overload
-def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = ..., end: TimeLike | None = ..., *,
-                    backend: Backend,
-        archive: Archive | None = ...) -> Frame: ...
 def load_orderbooks(db: Database, symbol: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas",
-                    archive: Archive | None = None) -> Frame:
+                    end: TimeLike | None = None, *, archive: Archive | None = None) -> pd.DataFrame:
     """Order book snapshots of ``symbol`` (bids/asks as JSON text), indexed by ``ts`` (archived ones included)."""
-    return _simple(Q.ORDERBOOKS, db, symbol, start, end, backend, archive)
+    return Frames(db, PANDAS, archive=archive).orderbooks(symbol, start, end)
 
 
-@overload
-def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                    end: TimeLike | None = ..., *, backend: Literal["pandas"] = ...,
-        archive: Archive | None = ...) -> pd.DataFrame: ...
-@overload
-def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                    end: TimeLike | None = ..., *, backend: Literal["polars"],
-        archive: Archive | None = ...) -> pl.DataFrame: ...
-@overload
-def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                    end: TimeLike | None = ..., *, backend: Literal["arrow"],
-        archive: Archive | None = ...) -> pa.Table: ...
-@overload
-def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = ...,
-                    end: TimeLike | None = ..., *, backend: Backend,
-        archive: Archive | None = ...) -> Frame: ...
 def load_indicators(db: Database, symbol: str, timeframe: str, start: TimeLike | None = None,
-                    end: TimeLike | None = None, *, backend: Backend = "pandas",
-                    archive: Archive | None = None) -> Frame:
+                    end: TimeLike | None = None, *, archive: Archive | None = None) -> pd.DataFrame:
     """Stored ``technical_indicators`` rows, indexed by ``ts`` (archived ones included)."""
-    return _simple(Q.INDICATORS, db, symbol, start, end, backend, archive,
-                   timeframe=normalize_timeframe(timeframe))
+    return Frames(db, PANDAS, archive=archive).indicators(symbol, timeframe, start, end)

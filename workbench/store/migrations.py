@@ -97,6 +97,7 @@ def migrate(db: Database) -> list[Migration]:
                 continue
             try:
                 # raw driver call without parameters: psycopg then leaves '%' in the SQL alone
+                # a pooled connection always has its driver (psycopg) connection
                 conn.connection.driver_connection.execute(mig.sql)  # type: ignore[union-attr]
             except (sa.exc.DBAPIError, psycopg.Error) as err:
                 raise MigrationError(

@@ -9,7 +9,7 @@ stopped run resumes from the database without repeating an order. Client order i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from workbench.core.jsontypes import JSONValue
 from workbench.errors import DataNotFoundError
 from workbench.store.database import Database
 from workbench.store.jsonb import jsonb_or_null
@@ -55,7 +56,7 @@ def _ts(value: Any) -> pd.Timestamp | None:
 
 def create_run(db: Database, *, user_id: int, strategy_id: int, mode: str, symbols: Sequence[str],
                timeframe: str, start_time: pd.Timestamp, trade_start: pd.Timestamp,
-               end_time: pd.Timestamp | None, config: dict[str, Any], rules: dict[str, Any],
+               end_time: pd.Timestamp | None, config: Mapping[str, object], rules: Mapping[str, object],
                capital: float) -> int:
     """A new run with its portfolio row; returns the run id."""
     with db.begin() as conn:
@@ -80,6 +81,7 @@ def get_run(db: Database, run_id: int) -> PaperRunRow:
     return PaperRunRow(
         id=row["id"], user_id=row["user_id"], strategy_id=row["strategy_id"], strategy_name=row["strategy_name"],
         portfolio_id=row["portfolio_id"], mode=row["mode"], symbols=list(row["symbols"]),
+        # start_time and trade_start are NOT NULL columns
         timeframe=row["timeframe"], start_time=_ts(row["start_time"]),  # type: ignore[arg-type]
         trade_start=_ts(row["trade_start"]), end_time=_ts(row["end_time"]),  # type: ignore[arg-type]
         config=dict(row["config"]), rules=dict(row["rules"]), state=dict(row["state"] or {}),
@@ -130,13 +132,13 @@ class BarLedger:
     def _ids(self) -> dict[str, Any]:
         return {"user_id": self.run.user_id, "strategy_id": self.run.strategy_id, "paper_run_id": self.run.id}
 
-    def previous(self) -> tuple[dict[str, Any], pd.Timestamp | None]:
+    def previous(self) -> tuple[dict[str, JSONValue], pd.Timestamp | None]:
         """The run's stored state and last bar (read under the lock)."""
         row = self.conn.execute(query(Q.PAPER_RUN_STATE).text, {"id": self.run.id}).mappings().one()
         return dict(row["state"] or {}), _ts(row["last_bar"])
 
-    def execution(self, kind: str, bar_time: pd.Timestamp | None, *, signal: Any = None, order: Any = None,
-                  error: str | None = None, market: Any = None, success: bool = True,
+    def execution(self, kind: str, bar_time: pd.Timestamp | None, *, signal: object = None, order: object = None,
+                  error: str | None = None, market: object = None, success: bool = True,
                   execution_time: float | None = None) -> None:
         self.conn.execute(query(Q.PAPER_EXECUTION_INSERT).text, {
             **self._ids(), "bar_time": None if bar_time is None else bar_time.to_pydatetime(),
@@ -206,7 +208,7 @@ class BarLedger:
             "id": position_id, "ts": ts.to_pydatetime(), "price": price, "unrealized": unrealized})
 
     def portfolio(self, ts: pd.Timestamp, *, equity: float, cash: float, total_return: float,
-                  max_drawdown: float, holdings: dict[str, Any]) -> None:
+                  max_drawdown: float, holdings: Mapping[str, object]) -> None:
         if self.run.portfolio_id is None:
             return
         self.conn.execute(query(Q.PAPER_PORTFOLIO_UPDATE).text, {
@@ -222,7 +224,7 @@ class BarLedger:
             self.conn.execute(query(Q.PAPER_PORTFOLIO_REBALANCED).text,
                               {"id": self.run.portfolio_id, "ts": ts.to_pydatetime()})
 
-    def advance(self, last_bar: pd.Timestamp, state: dict[str, Any]) -> None:
+    def advance(self, last_bar: pd.Timestamp, state: Mapping[str, object]) -> None:
         """Move the run to ``last_bar`` with ``state``; AlreadyProcessed if it was there already."""
         done = self.conn.execute(query(Q.PAPER_RUN_UPDATE).text, {
             "id": self.run.id, "last_bar": last_bar.to_pydatetime(), "state": jsonb_or_null(state)}).scalar()

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final
 
 from workbench.store.cache import CacheUnavailableWarning, FrameCache, strategy_status_key
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = ["ORDER_STATUS_TTL", "SIGNALS_KEPT", "PaperChannel", "active_orders_key", "order_status_key",
            "redis_client", "strategy_signals_key"]
@@ -30,7 +34,7 @@ def strategy_signals_key(strategy_id: int) -> str:
     return f"strategy:{strategy_id}:signals"
 
 
-def redis_client(cache: FrameCache) -> Any | None:
+def redis_client(cache: FrameCache) -> Redis | None:
     """The ``redis.Redis`` client behind ``cache`` (``cache.redis``: through tiers such as
     ``TieredCache``), or None."""
     return cache.redis
@@ -53,7 +57,7 @@ class PaperChannel:
         self.strategy_id = strategy_id
         self._warned = False
 
-    def _redis(self, what: str, fn: Any) -> None:
+    def _redis(self, what: str, fn: Callable[[Redis], None]) -> None:
         client = redis_client(self.cache)
         if client is None:
             return
@@ -67,11 +71,11 @@ class PaperChannel:
                               CacheUnavailableWarning, stacklevel=3)
                 self._warned = True
 
-    def status(self, status: dict[str, Any]) -> None:
+    def status(self, status: Mapping[str, object]) -> None:
         self.cache.set_json(strategy_status_key(self.strategy_id), status)
 
-    def signal(self, signal: dict[str, Any]) -> None:
-        def write(client: Any) -> None:
+    def signal(self, signal: Mapping[str, object]) -> None:
+        def write(client: Redis) -> None:
             pipe = client.pipeline()
             pipe.lpush(strategy_signals_key(self.strategy_id), json.dumps(signal, default=str))
             pipe.ltrim(strategy_signals_key(self.strategy_id), 0, SIGNALS_KEPT - 1)
@@ -79,8 +83,8 @@ class PaperChannel:
 
         self._redis("signal", write)
 
-    def order(self, order_id: int, status: dict[str, Any], *, active: bool) -> None:
-        def write(client: Any) -> None:
+    def order(self, order_id: int, status: Mapping[str, object], *, active: bool) -> None:
+        def write(client: Redis) -> None:
             pipe = client.pipeline()
             pipe.set(order_status_key(order_id), json.dumps(status, default=str), ex=ORDER_STATUS_TTL)
             if active:

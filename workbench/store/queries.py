@@ -11,11 +11,11 @@ literals, so the statement can be streamed with COPY).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -174,7 +174,7 @@ class Query:
     def param_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_PARAM.findall(self.sql)))
 
-    def literal(self, params: dict[str, Any]) -> str:
+    def literal(self, params: Mapping[str, object]) -> str:
         """The query with each ``:name`` replaced by ``params[name]`` quoted as an SQL literal by
         psycopg (``psycopg.sql.Literal``: strings escaped, datetimes typed), for statements that must
         carry no bind parameters (COPY)."""

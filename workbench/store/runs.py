@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from workbench.core.backtest.engine import BacktestResult
+from workbench.core.backtest.result import BacktestResult
+from workbench.core.jsontypes import JSONValue
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies.base import Risk, Strategy
 from workbench.core.strategies.registry import resolve_strategy, strategy_source
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
-from workbench.store.cache import JSONValue
 from workbench.store.database import Database
 from workbench.store.jsonb import jsonb_text
 from workbench.store.manifest import git_commit, package_versions, result_digests
@@ -26,9 +26,10 @@ __all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy
            "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
 
 
-def stored_form(value: Any) -> JSONValue:
+def stored_form(value: object) -> JSONValue:
     """``value`` as a JSONB column gives it back (non-finite floats as null, times as text)."""
-    return json.loads(jsonb_text(value))
+    stored: JSONValue = json.loads(jsonb_text(value))
+    return stored
 
 
 def ensure_user(db: Database, username: str) -> int:
@@ -199,7 +200,7 @@ def _manifest_parameters(result: BacktestResult, window: tuple[pd.Timestamp, pd.
 
 
 def replay_spec(result: BacktestResult, window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-                trade_start: pd.Timestamp | None = None, close_at_end: bool = False) -> dict[str, Any]:
+                trade_start: pd.Timestamp | None = None, close_at_end: bool = False) -> dict[str, object]:
     """What re-running ``result`` needs besides strategy, parameters, risk, config and symbols: the
     timeframe, the candles' window ``[start, end)`` (default: first bar to one bar past the last), the
     ``trade_start`` and ``close_at_end`` arguments and the sha256 digests of equity, trades and metrics."""

@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from workbench.errors import ConfigError, ValidationError
 from workbench.store.database import Database
 from workbench.store.queries import Q, query
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 __all__ = ["ENV_VAR", "KEYRING_NAME", "KEYRING_SERVICE", "BithumbKeys", "generate_key", "load_bithumb_keys",
            "mask", "save_key_to_keyring", "secret_key", "store_bithumb_keys"]
@@ -81,7 +84,7 @@ def secret_key(env: Mapping[str, str] | None = None) -> str:
     return key
 
 
-def _fernet(key: str | None) -> object:
+def _fernet(key: str | None) -> Fernet:
     from cryptography.fernet import Fernet
 
     try:
@@ -98,8 +101,8 @@ def store_bithumb_keys(db: Database, user_id: int, api_key: str, secret: str, *,
     f = _fernet(key)
     with db.begin() as conn:
         n = conn.execute(query(Q.USER_KEYS_SET).text, {
-            "id": user_id, "api_key": f.encrypt(api_key.strip().encode()).decode(),  # type: ignore[attr-defined]
-            "secret_key": f.encrypt(secret.strip().encode()).decode()}).rowcount  # type: ignore[attr-defined]
+            "id": user_id, "api_key": f.encrypt(api_key.strip().encode()).decode(),
+            "secret_key": f.encrypt(secret.strip().encode()).decode()}).rowcount
     if n != 1:
         raise ValidationError(f"no user with id {user_id}")
 
@@ -114,7 +117,7 @@ def load_bithumb_keys(db: Database, user_id: int, *, key: str | None = None) -> 
         return None
     f = _fernet(key)
     try:
-        return BithumbKeys(f.decrypt(row[0].encode()).decode(), f.decrypt(row[1].encode()).decode())  # type: ignore[attr-defined]
+        return BithumbKeys(f.decrypt(row[0].encode()).decode(), f.decrypt(row[1].encode()).decode())
     except InvalidToken:
         raise ConfigError(f"the stored Bithumb keys of user {user_id} cannot be decrypted with this secret key "
                           f"(a different {ENV_VAR}?) or were stored unencrypted; store them again with "

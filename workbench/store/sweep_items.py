@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ def encode_metrics(metrics: dict[str, float]) -> dict[str, float | str]:
     return {k: enc(v) for k, v in metrics.items()}
 
 
-def decode_metrics(stored: dict[str, Any]) -> dict[str, float]:
+def decode_metrics(stored: Mapping[str, float | str]) -> dict[str, float]:
     """The metrics back, in :data:`METRIC_INFO` order (JSONB does not keep key order)."""
     order = {k: i for i, k in enumerate(METRIC_INFO)}
     return {k: float(v) if isinstance(v, str) else v
@@ -72,7 +73,8 @@ def save_sweep_result(db: Database, user_id: int, strategy_id: int | None, resul
         "sweep_id": str(sweep_id), "combo_key": key,
         "params": json.dumps(result.params, default=str),
         "metrics": json.dumps(encode_metrics(result.metrics.to_dict()), allow_nan=False),
-        "daily_returns": json.dumps({t.strftime("%Y-%m-%d"): float(v) for t, v in days.items()}, allow_nan=False),
+        "daily_returns": json.dumps(dict(zip(pd.DatetimeIndex(days.index).strftime("%Y-%m-%d"),
+                                                 days.astype(float), strict=True)), allow_nan=False),
         "data_fingerprint": result.data_fingerprint,
     }
 

@@ -8,7 +8,7 @@ code behind :func:`notify`.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 _EXPORTS = {name: "workbench.app.notify.notifier" for name in (
     "DELIVERED_KINDS", "Notification", "NotificationWarning", "NotifyContext", "list_notifications", "notify",
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'workbench.app.notify' has no attribute {name!r}")

@@ -11,13 +11,14 @@ import pandas as pd
 
 from workbench.app.notify.notifier import Notification, NotificationWarning, NotifyContext, notify
 from workbench.core.markets import normalize_symbol, normalize_timeframe, timeframe_offset
-from workbench.core.quality import QualityReport, quality_report
+from workbench.core.quality import QualityFinding, QualityReport, quality_report
 from workbench.store.market_data import load_candles
 
 __all__ = ["check_after_ingest", "quality_alarm", "report_finished"]
 
-_FINDINGS = (("gaps", "gaps"), ("missing_bars", "missing bars"), ("duplicate_timestamps", "duplicate timestamps"),
-             ("zero_volume_runs", "zero-volume runs"), ("price_jumps", "price jumps"), ("bad_bars", "bad bars"))
+_FINDINGS: tuple[tuple[QualityFinding, str], ...] = (
+    ("gaps", "gaps"), ("missing_bars", "missing bars"), ("duplicate_timestamps", "duplicate timestamps"),
+    ("zero_volume_runs", "zero-volume runs"), ("price_jumps", "price jumps"), ("bad_bars", "bad bars"))
 
 
 def quality_alarm(ctx: NotifyContext, report: QualityReport) -> Notification | None:

@@ -15,7 +15,7 @@ import uuid
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from workbench.app.context import SessionContext
 from workbench.app.notify.queue import EMAIL_QUEUE, TELEGRAM_QUEUE, notifications_key, push_notification
@@ -23,6 +23,9 @@ from workbench.errors import DataNotFoundError
 from workbench.store.database import Database
 from workbench.store.paper_keys import redis_client
 from workbench.store.queries import Q, query
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = ["DELIVERED_KINDS", "Notification", "NotificationWarning", "NotifyContext", "list_notifications",
            "notify", "user_id_by_name"]
@@ -114,7 +117,7 @@ def notify(ctx: NotifyContext, kind: str, text: str, *, user_id: int | None = No
         return None
 
 
-def list_notifications(client: Any, user_id: int, limit: int = 50) -> list[Notification]:
+def list_notifications(client: Redis, user_id: int, limit: int = 50) -> list[Notification]:
     """The user's newest ``limit`` notifications, newest first (``client``: a ``redis.Redis``)."""
     if limit < 1:
         return []

@@ -19,7 +19,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = ["EMAIL_QUEUE", "NOTIFICATIONS_KEPT", "QUEUES", "SENT_TTL", "TELEGRAM_QUEUE", "WORKERS_KEY",
            "dead_key", "heartbeat_key", "notifications_key", "processing_key", "promote_due", "push_notification",
@@ -57,7 +61,7 @@ def heartbeat_key(worker: str) -> str:
     return f"notify:worker:{worker}"
 
 
-def push_notification(client: Any, user_id: int, note: str, deliveries: dict[str, str]) -> None:
+def push_notification(client: Redis, user_id: int, note: str, deliveries: dict[str, str]) -> None:
     """In one transaction: ``note`` onto the user's bounded list, each of ``deliveries`` (queue ->
     message) onto its queue."""
     pipe = client.pipeline(transaction=True)
@@ -68,7 +72,7 @@ def push_notification(client: Any, user_id: int, note: str, deliveries: dict[str
     pipe.execute()
 
 
-def record_sent(client: Any, queue: str, worker: str, raw: str, message_id: str) -> None:
+def record_sent(client: Redis, queue: str, worker: str, raw: str, message_id: str) -> None:
     """The delivery record and the removal from the worker's processing list, in one transaction."""
     pipe = client.pipeline(transaction=True)
     pipe.set(sent_key(queue, message_id), "1", ex=SENT_TTL)
@@ -76,7 +80,7 @@ def record_sent(client: Any, queue: str, worker: str, raw: str, message_id: str)
     pipe.execute()
 
 
-def settle(client: Any, queue: str, worker: str, raw: str, *, retry: str | None = None, due: float = 0.0,
+def settle(client: Redis, queue: str, worker: str, raw: str, *, retry: str | None = None, due: float = 0.0,
            dead: str | None = None) -> None:
     """Take ``raw`` off the processing list and, in the same transaction, schedule ``retry`` at ``due``
     (epoch seconds) or file ``dead`` as failed for good."""
@@ -99,12 +103,12 @@ return #due
 """
 
 
-def promote_due(client: Any, queue: str, now: float) -> int:
+def promote_due(client: Redis, queue: str, now: float) -> int:
     """Move the retries due by ``now`` to the front of ``queue`` (atomically); returns how many."""
     return int(client.eval(_PROMOTE, 2, retry_key(queue), queue, now))
 
 
-def requeue_processing(client: Any, queue: str, worker: str) -> int:
+def requeue_processing(client: Redis, queue: str, worker: str) -> int:
     """Put back what ``worker`` left in its processing list (oldest first in line); returns how many."""
     moved = 0
     while client.lmove(processing_key(queue, worker), queue, "LEFT", "RIGHT") is not None:
@@ -112,16 +116,16 @@ def requeue_processing(client: Any, queue: str, worker: str) -> int:
     return moved
 
 
-def this_process() -> dict[str, Any]:
+def this_process() -> dict[str, object]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
-def process_alive(info: dict[str, Any]) -> bool | None:
+def process_alive(info: Mapping[str, object]) -> bool | None:
     """Whether the process of a worker record runs (None: on another host, unknown)."""
     if info.get("host") != socket.gethostname():
         return None
     try:
-        os.kill(int(info["pid"]), 0)
+        os.kill(int(str(info["pid"])), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -129,7 +133,7 @@ def process_alive(info: dict[str, Any]) -> bool | None:
     return True
 
 
-def worker_info(raw: str | bytes | None) -> dict[str, Any]:
+def worker_info(raw: str | bytes | None) -> dict[str, object]:
     try:
         value = json.loads(raw) if raw else {}
     except ValueError:

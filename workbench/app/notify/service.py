@@ -6,12 +6,15 @@ import os
 import socket
 import ssl
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workbench.app.notify.channels import Channel, EmailChannel, TelegramChannel
 from workbench.app.notify.queue import EMAIL_QUEUE, TELEGRAM_QUEUE
 from workbench.errors import ConfigError
 from workbench.services.config import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = ["channels_from_settings", "default_worker_name", "redis_from_url"]
 
@@ -43,7 +46,7 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def redis_from_url(url: str) -> Any:
+def redis_from_url(url: str) -> Redis:
     """A ``redis.Redis`` client for the worker (blocking reads need a longer socket timeout)."""
     import redis
 

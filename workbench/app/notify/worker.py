@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workbench.app.notify.channels import Channel, PermanentFailure, TemporaryFailure
 from workbench.app.notify.queue import (
@@ -35,6 +35,9 @@ from workbench.app.notify.queue import (
     worker_info,
 )
 from workbench.errors import ServiceError
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = ["WorkerOptions", "WorkerStats", "recover_dead_workers", "run_worker"]
 
@@ -67,7 +70,7 @@ class WorkerStats:
     by_queue: dict[str, int] = field(default_factory=dict)
 
 
-def _beat(client: Any, opts: WorkerOptions) -> None:
+def _beat(client: Redis, opts: WorkerOptions) -> None:
     info = json.dumps(this_process())
     pipe = client.pipeline(transaction=True)
     pipe.set(heartbeat_key(opts.name), info, px=int(opts.heartbeat * 1000))
@@ -75,7 +78,7 @@ def _beat(client: Any, opts: WorkerOptions) -> None:
     pipe.execute()
 
 
-def _claim(client: Any, opts: WorkerOptions) -> None:
+def _claim(client: Redis, opts: WorkerOptions) -> None:
     """Take the name: refused while another live process holds it."""
     holder = worker_info(client.get(heartbeat_key(opts.name)))
     if holder and holder != this_process() and process_alive(holder) is not False:
@@ -84,7 +87,7 @@ def _claim(client: Any, opts: WorkerOptions) -> None:
     _beat(client, opts)
 
 
-def recover_dead_workers(client: Any, *, me: str | None = None) -> int:
+def recover_dead_workers(client: Redis, *, me: str | None = None) -> int:
     """Re-queue the processing lists of workers that are gone (and of ``me``: a previous incarnation);
     returns how many messages went back."""
     moved = 0
@@ -105,10 +108,10 @@ def recover_dead_workers(client: Any, *, me: str | None = None) -> int:
 
 def _delay(opts: WorkerOptions, attempts: int, retry_after: float | None) -> float:
     delay = min(opts.max_backoff, opts.backoff * 2 ** (attempts - 1))
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
-def _handle(client: Any, queue: str, channel: Channel, raw: str, opts: WorkerOptions, stats: WorkerStats,
+def _handle(client: Redis, queue: str, channel: Channel, raw: str, opts: WorkerOptions, stats: WorkerStats,
             log: Callable[[str], None]) -> None:
     try:
         msg = json.loads(raw)
@@ -149,7 +152,7 @@ def _handle(client: Any, queue: str, channel: Channel, raw: str, opts: WorkerOpt
     log(f"delivered {queue} {mid}")
 
 
-def run_worker(client: Any, channels: dict[str, Channel], opts: WorkerOptions, *,
+def run_worker(client: Redis, channels: dict[str, Channel], opts: WorkerOptions, *,
                log: Callable[[str], None] = print, until_idle: bool = False,
                should_stop: Callable[[], bool] = lambda: False) -> WorkerStats:
     """Deliver the queues of ``channels`` (queue name -> channel) until ``should_stop()`` (or, with
@@ -183,7 +186,8 @@ def run_worker(client: Any, channels: dict[str, Channel], opts: WorkerOptions, *
         if until_idle and not any(client.llen(q) or client.zcard(retry_key(q)) for q in channels):
             break
         first = next(iter(channels))
-        raw = client.blmove(first, processing_key(first, opts.name), opts.poll, "RIGHT", "LEFT")
+        raw = client.blmove(first, processing_key(first, opts.name), opts.poll,  # type: ignore[arg-type]
+                            "RIGHT", "LEFT")   # redis-py takes a float timeout in seconds (annotated int)
         if raw is not None:
             _handle(client, first, channels[first], raw.decode() if isinstance(raw, bytes) else raw, opts,
                     stats, log)

@@ -4,7 +4,6 @@ strategy, symbols, window and costs; the arithmetic is :mod:`workbench.core.pape
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 
@@ -106,12 +105,15 @@ def _reconcile_portfolio(wb: PaperContext, run: PaperRunRow, strategy: Portfolio
 
 def reconcile_history(wb: PaperContext, trades: pd.DataFrame, strategy: Strategy, symbols: Sequence[str],
                       timeframe: str, start: TimeLike, end: TimeLike, *, config: BacktestConfig | None = None,
-                      **backtest_options: Any) -> Reconciliation:
+                      trade_start: TimeLike | None = None, close_at_end: bool = False,
+                      benchmark_close: pd.Series | None = None) -> Reconciliation:
     """Reconcile an imported (e.g. real) trade history, in the backtest's trade-list columns, with the
-    backtest of ``strategy`` on the stored candles of ``symbols`` in ``[start, end)``."""
+    backtest of ``strategy`` on the stored candles of ``symbols`` in ``[start, end)`` (``trade_start``,
+    ``close_at_end``, ``benchmark_close``: as :func:`~workbench.core.backtest.run_backtest`)."""
     tf = normalize_timeframe(timeframe)
     s, e = to_utc(start, name="start"), to_utc(end, name="end")
     data = {sym: load_candles(wb.db, sym, tf, s, e, cache=wb.cache) for sym in symbols}
-    bt = run_backtest(data, strategy, config, timeframe=tf, **backtest_options)
+    bt = run_backtest(data, strategy, config, timeframe=tf, trade_start=trade_start, close_at_end=close_at_end,
+                      benchmark_close=benchmark_close)
     no_signals = pd.DataFrame(columns=["symbol", "bar", "kind", "side"])
     return reconcile_result(check_trades(trades, "imported"), bt, no_signals, None, [])

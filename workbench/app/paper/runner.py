@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,8 @@ LIVE_TIMEFRAMES: tuple[str, ...] = ("1m", "3m", "5m", "10m", "15m", "30m", "1h",
 class CandleSource(Protocol):
     """The part of :class:`workbench.ingest.bithumb.BithumbClient` live mode uses."""
 
-    def v1_candles(self, symbol: str, timeframe: str, *, count: int = 200, to: Any = None) -> pd.DataFrame: ...
+    def v1_candles(self, symbol: str, timeframe: str, *, count: int = 200,
+                   to: datetime | None = None) -> pd.DataFrame: ...
 
 
 def _symbols(symbols: str | Sequence[str]) -> list[str]:
@@ -377,6 +379,43 @@ def _start(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], t
                       end_time=end, config=config.to_dict(), rules=rules.to_dict(), capital=config.initial_capital)
 
 
+class PollOptions(TypedDict, total=False):
+    """A live run's polling options (:func:`live`; :func:`resume` of a live run passes them on)."""
+
+    poll_interval: float | None
+    max_polls: int | None
+    now: Callable[[], pd.Timestamp] | None
+
+
+class ReplayOptions(TypedDict, total=False):
+    """:func:`replay`'s keyword options (``Workbench.paper_replay`` passes them on)."""
+
+    config: BacktestConfig | None
+    rules: OrderRules | None
+    speed: float | None
+    max_bars: int | None
+    progress: bool
+    sleep: Callable[[float], None]
+
+
+class LiveOptions(PollOptions, total=False):
+    """:func:`live`'s keyword options (``Workbench.paper_live`` passes them on)."""
+
+    config: BacktestConfig | None
+    rules: OrderRules | None
+    warmup: int
+    sleep: Callable[[float], None]
+
+
+class ResumeOptions(PollOptions, total=False):
+    """:func:`resume`'s keyword options besides ``client`` (``Workbench.paper_resume`` passes them on)."""
+
+    speed: float | None
+    max_bars: int | None
+    progress: bool
+    sleep: Callable[[float], None]
+
+
 def replay(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], timeframe: str, start: TimeLike,
            end: TimeLike, *, config: BacktestConfig | None = None, rules: OrderRules | None = None,
            speed: float | None = None, max_bars: int | None = None, progress: bool = False,
@@ -401,7 +440,7 @@ def replay(wb: PaperContext, strategy: Strategy, symbols: str | Sequence[str], t
 
 def resume(wb: PaperContext, run_id: int, *, speed: float | None = None, max_bars: int | None = None,
            progress: bool = False, sleep: Callable[[float], None] = time.sleep, client: CandleSource | None = None,
-           **live_options: Any) -> PaperOutcome:
+           **live_options: Unpack[PollOptions]) -> PaperOutcome:
     """Continue a stopped run from its last written bar (a live run needs ``client``).
 
     One process at a time runs a run: InUseError (naming the other process) if another one runs it."""
@@ -422,7 +461,8 @@ def _open_run(wb: PaperContext, run_id: int) -> _Run | PortfolioRun:
 
 
 def _continue(run: _Run | PortfolioRun, *, speed: float | None, max_bars: int | None, progress: bool,
-              sleep: Callable[[float], None], client: CandleSource | None, **live_options: Any) -> PaperOutcome:
+              sleep: Callable[[float], None], client: CandleSource | None,
+              **live_options: Unpack[PollOptions]) -> PaperOutcome:
     wb, run_id = run.wb, run.row.id
     if run.row.mode == "live":
         if client is None:

@@ -92,7 +92,8 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                 fixed_krw: np.ndarray, sl_stop: np.ndarray, tp_stop: np.ndarray, trail_pct: np.ndarray,
                 trail_atr: np.ndarray, max_bars: np.ndarray, max_positions: np.ndarray,
                 initial_cash: float, fee_rate: float, slippage: float, size_step: float, volume_share: float,
-                begin: int, close_at_end: bool, fill_room: int):  # type: ignore[no-untyped-def]
+                begin: int, close_at_end: bool, fill_room: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, int]:
     """Simulate; returns ``(value, exposed, trades_int, trades_float, n_trades, fills_int, fills_float,
     n_fills)``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Final
 
 from workbench.core.checks import CAPITAL, FEE_RATE, SIZE_STEP, SLIPPAGE
 from workbench.core.markets import normalize_symbol
@@ -62,7 +62,7 @@ class BacktestConfig:
         """The benchmark's symbol when it is one symbol's buy & hold, else None."""
         return None if self.benchmark in BENCHMARK_KINDS else self.benchmark
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The settings (``volume_share`` only when set, so runs without it store what they always did)."""
         d = asdict(self)
         if not self.volume_share:

@@ -39,7 +39,7 @@ class MarketData:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return self.tradeable.index  # type: ignore[return-value]
+        return self.tradeable.index  # type: ignore[return-value]  # built on a DatetimeIndex (prepare_data)
 
     def panel(self, column: str) -> pd.DataFrame:
         """One column of every symbol (bars x symbols)."""
@@ -78,7 +78,7 @@ class MarketData:
         for symbol in sorted(self.frames):
             own = self.own_frame(symbol)
             h.update(symbol.encode())
-            h.update(np.ascontiguousarray(own.index.asi8).tobytes())
+            h.update(np.ascontiguousarray(pd.DatetimeIndex(own.index).asi8).tobytes())
             h.update(np.ascontiguousarray(own[list(OHLCV)].to_numpy(dtype="float64")).tobytes())
         return h.hexdigest()
 

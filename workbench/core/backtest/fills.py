@@ -61,7 +61,7 @@ def entry_fill(kind: int, price: float, o: float, h: float, lo: float) -> float:
 def round_down(qty: float, size_step: float) -> float:
     """``qty`` rounded down to whole multiples of ``size_step`` (0: unchanged)."""
     if size_step > 0.0:
-        return np.floor(qty / size_step + 1e-9) * size_step
+        return float(np.floor(qty / size_step + 1e-9) * size_step)
     return qty
 
 

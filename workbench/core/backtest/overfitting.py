@@ -103,7 +103,8 @@ def _block_sharpes(sums: np.ndarray, sq: np.ndarray, counts: np.ndarray, masks: 
         out = mean / sd
     flat = sd <= 1e-15 * np.maximum(np.abs(mean), 1e-300)
     out[flat] = np.where(mean[flat] == 0.0, 0.0, np.copysign(np.inf, mean[flat]))
-    return out
+    ratios: np.ndarray = out
+    return ratios
 
 
 def _average_rank_of(values: np.ndarray, column: np.ndarray) -> np.ndarray:
@@ -111,7 +112,8 @@ def _average_rank_of(values: np.ndarray, column: np.ndarray) -> np.ndarray:
     picked = values[np.arange(len(values)), column][:, None]
     below = (values < picked).sum(axis=1)
     equal = (values == picked).sum(axis=1)
-    return below + (equal + 1) / 2.0
+    ranks: np.ndarray = below + (equal + 1) / 2.0
+    return ranks
 
 
 def probability_of_backtest_overfitting(returns: pd.DataFrame | np.ndarray, n_splits: int = 16, *,

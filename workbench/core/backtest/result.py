@@ -132,11 +132,13 @@ class BacktestResult:
 
     @property
     def start(self) -> pd.Timestamp:
-        return self.equity.index[0]
+        first: pd.Timestamp = self.equity.index[0]
+        return first
 
     @property
     def end(self) -> pd.Timestamp:
-        return self.equity.index[-1]
+        last: pd.Timestamp = self.equity.index[-1]
+        return last
 
     @property
     def symbol_label(self) -> str:
@@ -156,8 +158,9 @@ class BacktestResult:
     def monthly_returns(self) -> dict[str, float]:
         return monthly_returns(self.equity, self.config.initial_capital)
 
-    def trade_history(self) -> list[dict[str, Any]]:
+    def trade_history(self) -> list[dict[str, object]]:
         out = []
+        row: Any   # a trade (itertuples: attributes of mixed types)
         for row in self.trades.itertuples(index=False):
             out.append({
                 "symbol": row.symbol,
@@ -174,7 +177,7 @@ class BacktestResult:
             })
         return out
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> dict[str, object]:
         """The ``backtest_results`` columns; metrics that are not finite are None (NULL)."""
         m = self.metrics
         metric_columns = ("total_return", "annual_return", "max_drawdown", "sharpe_ratio", "sortino_ratio",

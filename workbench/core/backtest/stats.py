@@ -82,7 +82,8 @@ class Metrics(Mapping[str, float]):
     def __getitem__(self, key: str) -> float:
         if key not in METRIC_INFO:
             raise UnknownNameError(f"{key!r} is not a metric; metrics: {', '.join(METRIC_INFO)}")
-        return getattr(self, key)  # type: ignore[no-any-return]
+        value: float = getattr(self, key)
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(METRIC_INFO)
@@ -112,7 +113,8 @@ def daily_returns(equity: pd.Series, initial_capital: float) -> pd.Series:
 
 def _daily(values: np.ndarray, last: np.ndarray, initial_capital: float) -> np.ndarray:
     closes = values[last]
-    return closes / np.r_[initial_capital, closes[:-1]] - 1.0
+    daily: np.ndarray = closes / np.r_[initial_capital, closes[:-1]] - 1.0
+    return daily
 
 
 def daily_rate(annual_rate: float) -> float:
@@ -124,7 +126,7 @@ def monthly_returns(equity: pd.Series, initial_capital: float) -> dict[str, floa
     """``{"YYYY-MM": return}``; each month against the previous month's closing equity."""
     if equity.empty:
         return {}
-    month_end = equity.groupby(equity.index.tz_convert("UTC").strftime("%Y-%m")).last()
+    month_end = equity.groupby(pd.DatetimeIndex(equity.index).tz_convert("UTC").strftime("%Y-%m")).last()
     prev = month_end.shift(1)
     prev.iloc[0] = initial_capital
     return {str(k): float(v) for k, v in (month_end / prev - 1.0).items()}
@@ -139,7 +141,8 @@ def equity_points(equity: pd.Series, max_points: int = 2000) -> list[dict[str, o
     if n > max_points:
         pos = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
         equity = equity.iloc[pos]
-    return [{"t": t.isoformat(), "equity": float(v)} for t, v in equity.items()]
+    times = pd.DatetimeIndex(equity.index)
+    return [{"t": t.isoformat(), "equity": float(v)} for t, v in zip(times, equity, strict=True)]
 
 
 _NS_PER_DAY: Final = 86_400_000_000_000

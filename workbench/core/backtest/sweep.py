@@ -21,7 +21,7 @@ from workbench.errors import StrategyError, ValidationError
 __all__ = ["combo_key", "parameter_grid", "run_sweep", "sweep_strategies"]
 
 
-def parameter_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+def parameter_grid(grid: Mapping[str, Sequence[object]]) -> list[dict[str, object]]:
     """All combinations of ``grid`` values, in order (values keep their Python types).
 
     >>> parameter_grid({"fast": [5, 8], "slow": [21]})
@@ -36,7 +36,7 @@ def parameter_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
-def combo_key(params: Mapping[str, Any]) -> str:
+def combo_key(params: Mapping[str, object]) -> str:
     """A combination's identity within a sweep: canonical JSON of its parameters.
 
     >>> combo_key({"slow": 21, "fast": 5})
@@ -45,15 +45,15 @@ def combo_key(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), default=str)
 
 
-def sweep_strategies(strategy: Strategy, grid: Mapping[str, Sequence[Any]]
-                     ) -> tuple[list[Strategy], list[tuple[dict[str, Any], str]]]:
+def sweep_strategies(strategy: Strategy, grid: Mapping[str, Sequence[object]]
+                     ) -> tuple[list[Strategy], list[tuple[dict[str, object], str]]]:
     """The strategy with each combination of ``grid``, and the combinations its rules reject (with why)."""
     unknown = sorted(set(grid) - set(strategy.params))
     if unknown:
         raise ValidationError(f"parameter grid: {unknown} not parameter(s) of {strategy.name}; "
                               f"known: {sorted(strategy.params)}")
     strategies: list[Strategy] = []
-    skipped: list[tuple[dict[str, Any], str]] = []
+    skipped: list[tuple[dict[str, object], str]] = []
     for combo in parameter_grid(grid):
         try:
             strategies.append(strategy.with_params(**combo))
@@ -72,7 +72,7 @@ def _chunks(items: list[Strategy], size: int) -> Iterator[list[Strategy]]:
 def run_sweep(
     data: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData,
     strategy: Strategy,
-    grid: Mapping[str, Sequence[Any]],
+    grid: Mapping[str, Sequence[object]],
     config: BacktestConfig | None = None,
     *,
     timeframe: str = "1h",

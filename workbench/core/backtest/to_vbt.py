@@ -66,8 +66,9 @@ def _entry_fees(result: BacktestResult) -> np.ndarray:
     """The entry fee of each trade: ``size * entry_price * fee_rate`` (the engine's rule; the exit fee
     is the rest of the trade's ``fees``)."""
     t = result.trades
-    return (t["size"].to_numpy(dtype=float) * t["entry_price"].to_numpy(dtype=float)
-            * float(result.config.fee_rate))
+    fees: np.ndarray = (t["size"].to_numpy(dtype=float) * t["entry_price"].to_numpy(dtype=float)
+                        * float(result.config.fee_rate))
+    return fees
 
 
 def to_vectorbt(result: BacktestResult) -> Portfolio:
@@ -81,7 +82,7 @@ def to_vectorbt(result: BacktestResult) -> Portfolio:
     close = result.data.panel("close").reindex(index).bfill().ffill()[symbols]
     f = fills(result)
     rows = index.get_indexer(pd.DatetimeIndex(f["time"]))
-    cols = pd.Index(symbols).get_indexer(f["symbol"])
+    cols = pd.Index(symbols).get_indexer(pd.Index(f["symbol"]))
     if (rows < 0).any() or (cols < 0).any():
         raise ValidationError(f"{result.strategy_name}: a fill lies outside the run's bars or symbols")
     order = np.argsort(rows, kind="stable")   # fills keeps the engine's order within a bar

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -182,7 +182,7 @@ def _window(md: MarketData, lo: int, hi: int) -> dict[str, pd.DataFrame]:
 
 
 def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestConfig,
-           fold_params: list[dict[str, Any]], benchmark_close: pd.Series | None = None) -> BacktestResult:
+           fold_params: list[dict[str, object]], benchmark_close: pd.Series | None = None) -> BacktestResult:
     """One result of consecutive out-of-sample runs on contiguous bars: fold k's equity and trade amounts
     scaled by the previous folds' growth (the capital carried over), the benchmark one buy & hold over
     the whole tested span, the metrics those of the stitched curve."""
@@ -201,7 +201,9 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
     equity = pd.concat(equity_parts).rename("equity")
     if equity.index.has_duplicates or not equity.index.is_monotonic_increasing:
         raise ValidationError("walk-forward: the out-of-sample windows overlap or are out of order")
-    begin = int(md.index.get_loc(equity.index[0]))
+    loc = md.index.get_loc(equity.index[0])   # a unique index: the position
+    assert isinstance(loc, int | np.integer), loc
+    begin = int(loc)
     bench = benchmark_curve(md, config, begin, benchmark_close)
     if bench is not None:
         bench = bench.reindex(equity.index)
@@ -217,10 +219,10 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
     )
 
 
-def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]], config: BacktestConfig,
+def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]], config: BacktestConfig,
                       window: FoldWindow, *, metric: str, chunk_size: int = 8, progress: bool = False,
                       benchmark_close: pd.Series | None = None
-                      ) -> tuple[dict[str, Any], BacktestResult, dict[str, Any]]:
+                      ) -> tuple[dict[str, object], BacktestResult, dict[str, object]]:
     """One fold of :func:`walk_forward` on its own (e.g. as one task of a cluster): the fold's row, its
     out-of-sample run and the parameters chosen in sample."""
     lo, split, hi = window.train_start, window.test_start, window.test_end
@@ -241,7 +243,7 @@ def walk_forward_fold(md: MarketData, strategy: Strategy, grid: Mapping[str, Seq
     return row, oos, params
 
 
-def walk_forward_overfitting(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
+def walk_forward_overfitting(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]],
                              config: BacktestConfig, stitched: BacktestResult, *, chunk_size: int = 8,
                              progress: bool = False) -> tuple[OverfittingReport | None, float]:
     """Overfitting figures of a walk-forward: every combination of ``grid`` run over the tested bars (the
@@ -273,7 +275,7 @@ def walk_forward_overfitting(md: MarketData, strategy: Strategy, grid: Mapping[s
 def walk_forward(
     data: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData,
     strategy: Strategy,
-    grid: Mapping[str, Sequence[Any]],
+    grid: Mapping[str, Sequence[object]],
     config: BacktestConfig | None = None,
     *,
     timeframe: str = "1h",
@@ -315,9 +317,9 @@ def walk_forward(
                                progress=progress)
 
 
-def finish_walk_forward(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[Any]],
-                        config: BacktestConfig, rows: list[dict[str, Any]], results: list[BacktestResult],
-                        chosen: list[dict[str, Any]], *, metric: str, mode: str, overfitting: bool = True,
+def finish_walk_forward(md: MarketData, strategy: Strategy, grid: Mapping[str, Sequence[object]],
+                        config: BacktestConfig, rows: list[dict[str, object]], results: list[BacktestResult],
+                        chosen: list[dict[str, object]], *, metric: str, mode: str, overfitting: bool = True,
                         chunk_size: int = 8, benchmark_close: pd.Series | None = None,
                         progress: bool = False) -> WalkForwardResult:
     """The :class:`WalkForwardResult` of the folds' rows and out-of-sample runs (in fold order): the

@@ -29,7 +29,7 @@ class Recording:
     series: dict[str, pd.Series] = field(default_factory=dict)
     depth: int = 0
 
-    def add(self, label: str, value: Any) -> None:
+    def add(self, label: str, value: object) -> None:
         if isinstance(value, pd.DataFrame):
             for col in value.columns:
                 self.add(f"{label}.{col}", value[col])
@@ -70,7 +70,7 @@ def record_indicators() -> Iterator[Recording]:
         _ACTIVE.reset(token)
 
 
-def record_call(name: str, func: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+def record_call(name: str, func: Callable[..., R], args: tuple[object, ...], kwargs: dict[str, object]) -> R:
     """``func(*args, **kwargs)``, its output recorded under ``name(args)`` if a recording is active and
     this is not a call made by another indicator."""
     rec = _ACTIVE.get()

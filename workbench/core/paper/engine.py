@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import pandas as pd
 
@@ -50,7 +50,7 @@ from workbench.core.backtest.simulation import EXIT_REASONS
 from workbench.core.paper.rules import OrderRules
 from workbench.core.strategies.base import Risk
 
-__all__ = ["Bar", "BookPrice", "Fill", "Order", "PaperBroker", "Position", "Skip"]
+__all__ = ["Bar", "BookPrice", "BrokerState", "Fill", "Order", "PaperBroker", "Position", "Skip"]
 
 Bar = tuple[float, ...]  # open, high, low, close[, volume]
 #: optional order-book pricing: (symbol, bar time, side, quantity) -> average fill price, or None
@@ -138,6 +138,21 @@ class Skip:
     ts: pd.Timestamp
     status: Literal["cancelled", "rejected"]
     reason: str
+
+
+class BrokerState(TypedDict):
+    """:meth:`PaperBroker.to_state`: everything a resumed run needs (JSON-able)."""
+
+    cash: float
+    positions: dict[str, dict[str, object]]
+    pending_entry: dict[str, dict[str, object]]
+    pending_exit: dict[str, float]
+    last_close: dict[str, float]
+    peak_equity: float
+    max_drawdown: float
+    equity: float
+    bar_no: int
+    last_atr: dict[str, float]
 
 
 @dataclass
@@ -332,8 +347,8 @@ class PaperBroker:
             want = qty
             if capped:
                 qty = self.rules.quantity(volume_cap(qty, volume(s), cfg.volume_share, cfg.size_step))
-            if walked is not None and qty > 0.0:
-                px = self.book_price(s, ts, "buy", qty) or walked    # type: ignore[misc]
+            if walked is not None and self.book_price is not None and qty > 0.0:   # walked: there is a book
+                px = self.book_price(s, ts, "buy", qty) or walked
             if qty <= 0.0:
                 if capped and want > 0.0:
                     self.pending_entry[s] = order                    # no volume for it in this bar: wait
@@ -409,7 +424,7 @@ class PaperBroker:
         return events
 
     # ------------------------------------------------------------------ resume
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self) -> BrokerState:
         """Everything needed to resume (JSON-able; floats round-trip exactly)."""
         return {
             "cash": self.cash,

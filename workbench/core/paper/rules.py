@@ -8,6 +8,7 @@ it changes from time to time, so it is a parameter (:attr:`OrderRules.ticks`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -91,13 +92,13 @@ class OrderRules:
     def quantity(self, quantity: float) -> float:
         return quantity if self.quantity_decimals is None else round_quantity(quantity, self.quantity_decimals)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["ticks"] = [list(t) for t in self.ticks]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> OrderRules:
+    def from_dict(cls, d: Mapping[str, Any]) -> OrderRules:
         d = dict(d)
         if "ticks" in d:
             d["ticks"] = tuple((float(a), float(b)) for a, b in d["ticks"])

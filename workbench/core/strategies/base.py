@@ -22,8 +22,8 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, get_args
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, SupportsIndex, cast, get_args
 
 import numpy as np
 
@@ -134,12 +134,12 @@ class Risk:
             return cap
         return min(self.risk_per_trade / self.stop_loss_pct, cap)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, float | int | str]:
         """The settings; the fields beyond the four stored columns only where not at their default."""
         d = asdict(self)
         return {k: v for k, v in d.items() if k in _RISK_COLUMNS or v != _RISK_DEFAULTS[k]}
 
-    def extras(self) -> dict[str, Any]:
+    def extras(self) -> dict[str, float | int | str]:
         """The non-default settings beyond the ``strategies`` table's four columns."""
         return {k: v for k, v in self.to_dict().items() if k not in _RISK_COLUMNS}
 
@@ -183,7 +183,7 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
 
     def __init__(self, *, name: str | None = None, risk: Risk | None = None, description: str | None = None,
-                 **params: Any) -> None:
+                 **params: object) -> None:
         if getattr(self, "strategy_type", None) not in STRATEGY_TYPES:
             raise StrategyError(f"{type(self).__name__}.strategy_type must be one of {STRATEGY_TYPES}")
         unknown = sorted(set(params) - set(self.defaults))
@@ -194,7 +194,7 @@ class Strategy(ABC):
         self.risk = risk or Risk()
         self.params: dict[str, Any] = {**self.defaults, **params}
         if description is not None:
-            self.description = description  # type: ignore[misc]
+            self.description = description  # type: ignore[misc]  # the instance's own shadows the ClassVar
         self.validate_params()
 
     def validate_params(self) -> None:
@@ -273,12 +273,13 @@ class Strategy(ABC):
         return pd.DataFrame({c: decided[c].shift(1, fill_value=False) if c in ("entry", "exit")
                              else decided[c].shift(1) for c in decided.columns}, index=decided.index)
 
-    def with_params(self, **params: Any) -> Strategy:
+    def with_params(self, **params: object) -> Strategy:
         """A copy with some parameters changed."""
         return type(self)(name=self.name, risk=self.risk, **{**self.params, **params})
 
-    def with_risk(self, **risk: Any) -> Strategy:
-        return type(self)(name=self.name, risk=Risk(**{**self.risk.to_dict(), **risk}), **self.params)
+    def with_risk(self, **risk: object) -> Strategy:
+        # Risk's own checks (__post_init__) reject a bad value with its name
+        return type(self)(name=self.name, risk=replace(self.risk, **cast("dict[str, Any]", risk)), **self.params)
 
     @property
     def class_path(self) -> str:
@@ -289,7 +290,7 @@ class Strategy(ABC):
             return f"{source.file}:{cls.__qualname__}"
         return f"{cls.__module__}:{cls.__qualname__}"
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[object, ...]:
         """A strategy of a user's file pickles as (file, content hash, class name, state): the receiving
         process imports the file itself (see :func:`workbench.core.strategies.registry.rebuild`)."""
         source = type(self).__dict__.get("__strategy_source__")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from workbench.core.strategies.base import Strategy, crossed_above, crossed_below
+from workbench.core.strategies.base import Risk, Strategy, crossed_above, crossed_below
 from workbench.core.strategies.portfolio import PORTFOLIO_STRATEGIES
 from workbench.errors import StrategyError
 
@@ -117,12 +117,13 @@ BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
 }
 
 
-def builtin_strategy(name: str, **kwargs: Any) -> Strategy:
+def builtin_strategy(name: str, *, risk: Risk | None = None, description: str | None = None,
+                     **params: object) -> Strategy:
     """The built-in strategy called ``name`` (per-symbol or portfolio: ``PORTFOLIO_STRATEGIES``), built with
-    ``kwargs`` (parameters, ``risk``, ``name``)."""
+    ``risk`` and parameters ``params``."""
     known = {**BUILTIN_STRATEGIES, **PORTFOLIO_STRATEGIES}
     try:
         cls = known[name]
     except KeyError:
         raise StrategyError(f"strategy {name!r} is not one of {', '.join(known)}") from None
-    return cls(**kwargs)
+    return cls(name=None, risk=risk, description=description, **params)   # the instance name: the default

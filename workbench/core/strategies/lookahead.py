@@ -65,7 +65,8 @@ def _changed(full: np.ndarray, part: np.ndarray, rtol: float) -> np.ndarray:
     both_nan = np.isnan(full) & np.isnan(part)
     with np.errstate(invalid="ignore"):
         close = np.abs(full - part) <= rtol * np.maximum(np.abs(full), np.abs(part))
-    return ~(both_nan | close)
+    changed: np.ndarray = ~(both_nan | close)
+    return changed
 
 
 def _rel_diff(full: np.ndarray, part: np.ndarray) -> np.ndarray:

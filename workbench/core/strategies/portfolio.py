@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
 
-from workbench.core.strategies.base import Strategy
+from workbench.core.strategies.base import Risk, Strategy
 from workbench.errors import StrategyError
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class PortfolioBars:
 
     @property
     def index(self) -> pd.DatetimeIndex:
-        return self.close.index  # type: ignore[return-value]
+        return self.close.index  # type: ignore[return-value]  # the panel's DatetimeIndex
 
     @property
     def symbols(self) -> list[str]:
@@ -214,14 +214,15 @@ class TargetWeights(PortfolioStrategy):
     defaults: ClassVar[dict[str, Any]] = {"rebalance": "signal", "threshold": 0.0}
     description = "trade to given target weights"
 
-    def __init__(self, frame: pd.DataFrame, **kwargs: Any) -> None:
+    def __init__(self, frame: pd.DataFrame, *, name: str | None = None, risk: Risk | None = None,
+                 description: str | None = None, **params: object) -> None:
         self.frame = frame
-        super().__init__(**kwargs)
+        super().__init__(name=name, risk=risk, description=description, **params)
 
-    def with_params(self, **params: Any) -> Strategy:
+    def with_params(self, **params: object) -> Strategy:
         return type(self)(self.frame, name=self.name, risk=self.risk, **{**self.params, **params})
 
-    def with_risk(self, **risk: Any) -> Strategy:
+    def with_risk(self, **risk: object) -> Strategy:
         return self
 
     def target_weights(self, bars: PortfolioBars) -> pd.DataFrame:

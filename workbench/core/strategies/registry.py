@@ -22,11 +22,12 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from workbench.core.strategies.base import Strategy, registered
+from workbench.core.strategies.base import Risk, Strategy, registered
 from workbench.core.strategies.builtin import BUILTIN_STRATEGIES
 from workbench.core.strategies.portfolio import PORTFOLIO_STRATEGIES
 from workbench.errors import StrategyError
@@ -93,6 +94,7 @@ def _import_file(p: Path, sha: str) -> dict[str, type[Strategy]]:
     for attr, obj in vars(module).items():
         if (isinstance(obj, type) and issubclass(obj, Strategy) and obj.__module__ == module_name
                 and not inspect.isabstract(obj)):
+            # a marker on the user's class (read by Strategy.__reduce_ex__ and class_path)
             obj.__strategy_source__ = StrategySource(str(p), sha)  # type: ignore[attr-defined]
             if len(f"{p}:{obj.__qualname__}") > _MAX_CLASS_PATH:
                 raise StrategyError(f"strategy file {str(p)!r}: the path and class name are longer than "
@@ -206,10 +208,11 @@ def _import_class(path: str) -> type[Strategy]:
     return obj
 
 
-def make_strategy(ref: str, *, strategy_file: str | Path | None = None, **kwargs: Any) -> Strategy:
-    """The strategy ``ref`` names (:func:`resolve_strategy`), built with ``kwargs`` (parameters,
-    ``risk``, ``name``)."""
-    return resolve_strategy(ref, strategy_file=strategy_file)(**kwargs)
+def make_strategy(ref: str, *, strategy_file: str | Path | None = None, name: str | None = None,
+                  risk: Risk | None = None, description: str | None = None, **params: object) -> Strategy:
+    """The strategy ``ref`` names (:func:`resolve_strategy`), built with ``name``, ``risk`` and
+    parameters ``params``."""
+    return resolve_strategy(ref, strategy_file=strategy_file)(name=name, risk=risk, description=description, **params)
 
 
 def available_strategies() -> dict[str, type[Strategy]]:
@@ -220,7 +223,7 @@ def available_strategies() -> dict[str, type[Strategy]]:
     return out
 
 
-def rebuild(source: StrategySource, qualname: str, state: dict[str, Any]) -> Strategy:
+def rebuild(source: StrategySource, qualname: str, state: Mapping[str, object]) -> Strategy:
     """Unpickle a strategy of a user's file (in another process, e.g. a Dask worker): the file is
     imported there, and must hold the same content."""
     sha = file_sha256(Path(source.file))

@@ -15,7 +15,7 @@ or ``higher_timeframe(df, "4h")`` for the aligned OHLCV of the last completed 4h
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from workbench.errors import ValidationError
 
@@ -61,12 +61,13 @@ def resample_bars(df: pd.DataFrame, timeframe: str) -> pd.DataFrame:
 
     _check_frame(df, f"resample_bars({timeframe!r})")
     length = timeframe_offset(normalize_timeframe(timeframe))
-    starts = BUCKET_ORIGIN + ((df.index - BUCKET_ORIGIN) // length) * length
+    index = cast("pd.DatetimeIndex", df.index)   # checked by _check_frame
+    starts = BUCKET_ORIGIN + ((index - BUCKET_ORIGIN) // length) * length
     rules = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
     missing = [c for c in rules if c not in df.columns]
     if missing:
         raise ValidationError(f"resample_bars({timeframe!r}): the bars lack column(s) {missing}")
-    out = df[list(rules)].groupby(pd.DatetimeIndex(starts, name=df.index.name), sort=True).agg(rules)
+    out: pd.DataFrame = df[list(rules)].groupby(pd.DatetimeIndex(starts, name=df.index.name), sort=True).agg(rules)
     return out
 
 
@@ -91,15 +92,16 @@ def align_higher(df: pd.DataFrame, values: F, timeframe: str, *, base: str | Non
                               "as index")
     if len(values) == 0:
         return values.reindex(df.index).astype("float64")
-    known_from = (values.index + (length - step)).as_unit(df.index.unit).asi8
-    pos = np.searchsorted(known_from, df.index.asi8, side="right") - 1
+    index = cast("pd.DatetimeIndex", df.index)   # checked by _check_frame
+    known_from = (values.index + (length - step)).as_unit(index.unit).asi8
+    pos = np.searchsorted(known_from, index.asi8, side="right") - 1
     taken = values.iloc[np.maximum(pos, 0)]
     out = taken.set_axis(df.index, axis=0)
     mask = pos < 0
     if mask.any():
         out = out.astype("float64") if isinstance(out, pd.Series) else out.astype(
             {c: "float64" for c in out.columns})
-        out.iloc[mask] = np.nan
+        out.iloc[np.flatnonzero(mask)] = np.nan
     return out
 
 

@@ -44,7 +44,7 @@ class BithumbError(WorkbenchError):
     #: what the message says where there is no status: only transport errors lack a response
     _no_status = "no response"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild_error, (type(self), self.message, self.endpoint, self.status, self.http_status))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,7 @@ def _ticker_time(data: Mapping[str, Any], received_at: pd.Timestamp | None, endp
     return pd.Timestamp(received_at).tz_convert("UTC").floor("ms")
 
 
-def parse_legacy_ticker(body: Any, symbol: str, received_at: pd.Timestamp | None = None) -> pd.DataFrame:
+def parse_legacy_ticker(body: object, symbol: str, received_at: pd.Timestamp | None = None) -> pd.DataFrame:
     """Parse a ``/public/ticker/{X}_KRW`` body into a one-row ``tickers`` frame.
 
     Parameters
@@ -99,7 +99,7 @@ def parse_legacy_ticker(body: Any, symbol: str, received_at: pd.Timestamp | None
     return _frame("tickers", _rows_to_columns([row], "tickers"))
 
 
-def parse_legacy_tickers_all(body: Any, received_at: pd.Timestamp | None = None) -> pd.DataFrame:
+def parse_legacy_tickers_all(body: object, received_at: pd.Timestamp | None = None) -> pd.DataFrame:
     """Parse a ``/public/ticker/ALL_KRW`` body into a ``tickers`` frame, one row per symbol.
 
     Entries that are not ticker objects (Bithumb sends ``[]`` for suspended coins) or whose key is
@@ -125,7 +125,7 @@ def parse_legacy_tickers_all(body: Any, received_at: pd.Timestamp | None = None)
     return _frame("tickers", _rows_to_columns(rows, "tickers"))
 
 
-def parse_legacy_orderbook(body: Any, symbol: str | None = None) -> pd.DataFrame:
+def parse_legacy_orderbook(body: object, symbol: str | None = None) -> pd.DataFrame:
     """Parse a ``/public/orderbook/{X}_KRW`` body into a one-row ``orderbooks`` frame.
 
     ``symbol`` defaults to the body's ``order_currency``. ``bids``/``asks`` are JSON text arrays of
@@ -145,7 +145,7 @@ def parse_legacy_orderbook(body: Any, symbol: str | None = None) -> pd.DataFrame
     return _frame("orderbooks", _rows_to_columns([row], "orderbooks"))
 
 
-def parse_legacy_transactions(body: Any, symbol: str) -> pd.DataFrame:
+def parse_legacy_transactions(body: object, symbol: str) -> pd.DataFrame:
     """Parse a ``/public/transaction_history/{X}_KRW`` body into a ``transactions`` frame.
 
     ``transaction_date`` (KST wall time) is converted to UTC; ``type`` bid/ask becomes side
@@ -155,7 +155,7 @@ def parse_legacy_transactions(body: Any, symbol: str) -> pd.DataFrame:
     sym = normalize_symbol(symbol)
     endpoint = f"/public/transaction_history/{to_legacy_pair(sym)}"
     data = _legacy_data(body, endpoint)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with _shape(endpoint):
         for item in data:
             ts = _kst_wall_to_utc(item["transaction_date"])
@@ -181,7 +181,7 @@ def _infer_legacy_timeframe(stamps_ms: list[int], endpoint: str) -> str:
     )
 
 
-def parse_legacy_candlestick(body: Any, symbol: str, timeframe: str | None = None) -> pd.DataFrame:
+def parse_legacy_candlestick(body: object, symbol: str, timeframe: str | None = None) -> pd.DataFrame:
     """Parse a ``/public/candlestick/{X}_KRW/{interval}`` body into a ``candles`` frame.
 
     Rows are ``[open_time_ms, open, close, high, low, volume]`` — note **open, close, high, low**,
@@ -205,7 +205,7 @@ def parse_legacy_candlestick(body: Any, symbol: str, timeframe: str | None = Non
         rows = [(int(r[0]), _num(r[1]), _num(r[2]), _num(r[3]), _num(r[4]), _num(r[5])) for r in data]
     if tf is None:
         tf = _infer_legacy_timeframe([r[0] for r in rows], endpoint) if rows else "1d"
-    columns = {
+    columns: dict[str, Sequence[object]] = {
         "symbol": [sym] * len(rows),
         "timeframe": [tf] * len(rows),
         "timestamp": [pd.Timestamp(r[0], unit="ms", tz="UTC") for r in rows],

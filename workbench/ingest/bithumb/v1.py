@@ -40,7 +40,7 @@ def _v1_candle_timeframe(item: Mapping[str, Any]) -> str:
     return "1w" if "first_day_of_period" in item else "1d"
 
 
-def parse_v1_candles(body: Any, timeframe: str | None = None) -> pd.DataFrame:
+def parse_v1_candles(body: object, timeframe: str | None = None) -> pd.DataFrame:
     """Parse a ``/v1/candles/{minutes/N|days|weeks}`` body into a ``candles`` frame.
 
     ``timestamp`` is ``candle_date_time_utc`` (the open time); ``close_price`` is ``trade_price``;
@@ -74,7 +74,7 @@ def parse_v1_candles(body: Any, timeframe: str | None = None) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def parse_v1_ticker(body: Any) -> pd.DataFrame:
+def parse_v1_ticker(body: object) -> pd.DataFrame:
     """Parse a ``/v1/ticker?markets=...`` body into a ``tickers`` frame, one row per market.
 
     ``change_24h`` is ``signed_change_price`` and ``change_rate_24h`` is ``signed_change_rate``
@@ -104,7 +104,7 @@ def parse_v1_ticker(body: Any) -> pd.DataFrame:
     return _frame("tickers", _rows_to_columns(rows, "tickers"))
 
 
-def parse_v1_orderbook(body: Any) -> pd.DataFrame:
+def parse_v1_orderbook(body: object) -> pd.DataFrame:
     """Parse a ``/v1/orderbook?markets=...`` body into an ``orderbooks`` frame, one row per market.
 
     Each ``orderbook_units`` entry holds one bid level and one ask level; they are split into the
@@ -124,7 +124,7 @@ def parse_v1_orderbook(body: Any) -> pd.DataFrame:
     return _frame("orderbooks", _rows_to_columns(rows, "orderbooks"))
 
 
-def parse_v1_trades(body: Any) -> pd.DataFrame:
+def parse_v1_trades(body: object) -> pd.DataFrame:
     """Parse a ``/v1/trades/ticks`` body into a ``transactions`` frame.
 
     ``timestamp`` is the millisecond ``timestamp`` (falling back to ``trade_date_utc`` +

@@ -46,14 +46,14 @@ def tick_round_nb(price: float, buy: bool, floors: np.ndarray, ticks: np.ndarray
             break
     steps = price / tick
     n = np.ceil(steps - _EPS) if buy else np.floor(steps + _EPS)
-    return np.round(n * tick, 4)
+    return float(np.round(n * tick, 4))
 
 
 @njit(cache=True, nogil=True)
 def lot_round_nb(qty: float, size_step: float) -> float:
     """``qty`` rounded down to a whole number of ``size_step`` (0: unchanged)."""
     if size_step > 0.0:
-        return np.floor(qty / size_step + _EPS) * size_step
+        return float(np.floor(qty / size_step + _EPS) * size_step)
     return qty
 
 
@@ -185,7 +185,8 @@ def simulate_portfolio_nb(open_: np.ndarray, close: np.ndarray, tradeable: np.nd
                           last_bar: np.ndarray, target: np.ndarray, check: np.ndarray, threshold: float,
                           initial_cash: float, fee_rate: float, slippage: float, size_step: float,
                           min_order: float, tick_floors: np.ndarray, tick_sizes: np.ndarray,
-                          begin: int, close_at_end: bool):  # type: ignore[no-untyped-def]
+                          begin: int, close_at_end: bool,
+                          ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, int, np.ndarray]:
     """Simulate; returns ``(value, cash, exposed, orders_int, orders_float, n_orders, position)``.
 
     Prices and ``tradeable`` (the symbol has a bar of its own) are bars x symbols; ``last_bar[j]`` is
@@ -247,7 +248,7 @@ def simulate_portfolio_nb(open_: np.ndarray, close: np.ndarray, tradeable: np.nd
 
 @njit(cache=True, nogil=True)
 def exit_trades_nb(orders_int: np.ndarray, orders_float: np.ndarray, n_cols: int,
-                   last_close: np.ndarray, last_idx: int):  # type: ignore[no-untyped-def]
+                   last_close: np.ndarray, last_idx: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Trades from orders, one per sale (average cost): the sold units, their average entry price and
     their pro-rata share of the position's entry fees; a position still held gives one open trade marked
     at ``last_close``. Returns ``(trades_int, trades_float, n)``: int columns (col, entry_idx, exit_idx,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
@@ -43,7 +42,7 @@ class ExchangeRules:
         return (np.array([f for f, _ in self.ticks], dtype=np.float64),
                 np.array([t for _, t in self.ticks], dtype=np.float64))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["ticks"] = [list(t) for t in self.ticks]
         return d
