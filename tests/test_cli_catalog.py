@@ -77,11 +77,12 @@ def test_an_installed_entry_point_is_listed_after_the_builtins(tmp_path: Path,
 
 def test_listing_strategies_imports_no_numpy_pandas_or_pydantic() -> None:
     """In a fresh process, as a user runs it (no user strategies installed): the whole table, and none of
-    the heavy modules loaded (the time itself: benchmarks/bench_cli_startup.py)."""
+    the heavy modules loaded, nor the other commands' modules (the time itself:
+    benchmarks/bench_cli_startup.py)."""
     code = ("import sys; from workbench.cli import main; sys.argv = ['workbench', 'strategies']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('LOADED', sorted(m for m in ('numpy', 'pandas', 'numba', 'pydantic', 'sqlalchemy', "
-            "'importlib.metadata') if m in sys.modules))")
+            "'importlib.metadata', 'workbench.cli.research', 'workbench.cli.options') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "COLUMNS": "200"})
     assert proc.stdout.splitlines()[-1] == "LOADED []", proc.stderr[-2000:]

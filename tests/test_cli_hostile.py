@@ -57,7 +57,8 @@ NAME_VALUE = {"param": "fast", "grid": "fast", "space": "fast"}
 
 def _commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(name, command) of every command, sub-commands of groups (``db init``) included."""
-    for name, command in sorted(group.commands.items()):
+    for name in sorted(group.list_commands(None)):
+        command = group.get_command(None, name)   # the root loads a command's module on first use
         if hasattr(command, "commands"):
             yield from _commands(command, f"{prefix}{name} ")
         else:

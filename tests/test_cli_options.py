@@ -5,6 +5,7 @@ modules). No database: nothing here connects."""
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ TRADING_OPTIONS = [("risk_per_trade", ["--risk-per-trade-pct", "--risk-per-trade
 def _params(*path: str) -> list[tuple[str, list[str], object]]:
     command = typer.main.get_command(app)
     for name in path:
-        command = command.commands[name]   # type: ignore[attr-defined]
+        command = command.get_command(None, name)   # type: ignore[attr-defined]
     return [(p.name, list(p.opts), p.default) for p in command.params]
 
 
@@ -74,6 +75,26 @@ def test_without_global_flags_neither_is_set() -> None:
     run = CliContext()
     assert CliRunner().invoke(app, ["strategies"], obj=run).exit_code == 0
     assert (run.debug, run.keep_services) == (False, False)
+
+
+def test_the_root_names_every_command_of_every_module() -> None:
+    """The root loads a command's module on first use, from the names in workbench/cli/__init__.py: each
+    module's commands are exactly the names given for it, and each of its groups is named there."""
+    from workbench.cli import COMMAND_MODULES, GROUP_SOURCES
+    from workbench.cli.base import App
+
+    modules = sorted({*COMMAND_MODULES.values(), *(s.partition(":")[0] for s in GROUP_SOURCES.values())})
+    for name in modules:
+        module = importlib.import_module(name)
+        given = {c for c, m in COMMAND_MODULES.items() if m == name}
+        groups = {f"{name}:{attr}" for attr, value in vars(module).items() if isinstance(value, App)}
+        if f"{name}:app" in GROUP_SOURCES.values():   # the module's app is a group (`workbench db ...`)
+            assert given == set(), name
+        else:
+            assert set(typer.main.get_group(module.app).commands) == given, name
+            groups.discard(f"{name}:app")
+        assert groups == {s for s in GROUP_SOURCES.values() if s.startswith(f"{name}:")}, name
+    assert sorted(GROUP_SOURCES) == ["db", "ingest", "notify", "runs", "secrets", "services", "users"]
 
 
 def _reads_environment(tree: ast.AST) -> list[int]:

@@ -2,31 +2,45 @@
 
 The commands live in one module per group (:mod:`~workbench.cli.data`, :mod:`~workbench.cli.research`,
 :mod:`~workbench.cli.reports`, :mod:`~workbench.cli.paper`, :mod:`~workbench.cli.admin`,
-:mod:`~workbench.cli.servers`, :mod:`~workbench.cli.schema`); their shared options are declared once in
-:mod:`~workbench.cli.options`, and a run's state is a :class:`~workbench.cli.context.CliContext`. Here they
-are put together as :data:`app`, and :func:`main` is the entry point.
+:mod:`~workbench.cli.servers`, :mod:`~workbench.cli.schema`, :mod:`~workbench.cli.catalog`); their shared
+options are declared once in :mod:`~workbench.cli.options`, and a run's state is a
+:class:`~workbench.cli.context.CliContext`. Here they are put together as :data:`app` (each module imported
+when one of its commands is used), and :func:`main` is the entry point.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
-from workbench.cli import admin, data, paper, reports, research, schema, servers
-from workbench.cli.base import App
+from workbench.cli.base import App, LazyGroup
 from workbench.cli.context import CliContext
 
 __all__ = ["app", "main"]
 
-app = App(help="Research and backtesting workbench for Bithumb KRW markets.")
-for _commands in (data.app, research.app, reports.app, paper.app, admin.app):
-    app.add_typer(_commands)   # merged: `workbench sample`, `workbench backtest` ...
-for _name, _group in (("services", servers.app), ("db", schema.app), ("ingest", data.ingest_app),
-                      ("secrets", admin.secrets_app), ("notify", admin.notify_app), ("users", admin.users_app),
-                      ("runs", research.runs_app)):
-    app.add_typer(_group, name=_name)
+#: the commands merged into the root, by the module holding them (in its ``app``), in ``--help`` order
+COMMAND_MODULES: Final = {
+    **dict.fromkeys(("sample", "import-csv", "archive", "inventory", "quality"), "workbench.cli.data"),
+    "strategies": "workbench.cli.catalog",
+    **dict.fromkeys(("indicators", "backtest", "sweep", "optimize", "walk-forward", "check", "rerun"),
+                    "workbench.cli.research"),
+    **dict.fromkeys(("report", "study"), "workbench.cli.reports"),
+    **dict.fromkeys(("paper", "paper-runs", "reconcile"), "workbench.cli.paper"),
+    **dict.fromkeys(("serve", "monitor"), "workbench.cli.admin"),
+}
+#: the command groups: ``module:attribute`` of each group's Typer
+GROUP_SOURCES: Final = {
+    "services": "workbench.cli.servers:app", "db": "workbench.cli.schema:app",
+    "ingest": "workbench.cli.data:ingest_app",
+    "secrets": "workbench.cli.admin:secrets_app", "notify": "workbench.cli.admin:notify_app",
+    "users": "workbench.cli.admin:users_app", "runs": "workbench.cli.research:runs_app",
+}
+
+# a command's module is imported when the command is used (see LazyGroup)
+app = App(help="Research and backtesting workbench for Bithumb KRW markets.",
+          cls=LazyGroup.of(COMMAND_MODULES, GROUP_SOURCES))
 
 
 @app.callback()

@@ -1,6 +1,7 @@
-"""What ``workbench strategies`` lists, without importing the strategies (numpy): a static description of the
-built-in strategies (tests/test_cli_catalog.py checks it against the classes, so the two cannot drift), and
-the strategies of installed entry points, loaded only when some installed package declares one.
+"""``workbench strategies``: the strategies listed without importing them (numpy): a static description of
+the built-in strategies (tests/test_cli_catalog.py checks it against the classes, so the two cannot drift),
+and the strategies of installed entry points, loaded only when some installed package declares one. A
+module of its own: listing builds no other command's options.
 """
 
 from __future__ import annotations
@@ -9,13 +10,23 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+import typer
+
+from workbench.cli.base import App
+from workbench.cli.context import CliContext
+from workbench.cli.tables import rows_table
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["BUILTIN_CATALOG", "ENTRY_POINT_GROUP", "StrategyInfo", "entry_points_declared", "strategy_catalog"]
+__all__ = ["BUILTIN_CATALOG", "ENTRY_POINT_GROUP", "StrategyInfo", "entry_points_declared", "strategies",
+           "strategy_catalog"]
 
 #: the entry-point group of installed strategies (:data:`workbench.core.strategies.registry.ENTRY_POINT_GROUP`)
 ENTRY_POINT_GROUP: Final = "workbench.core.strategies"
+
+#: the command, merged into the root
+app = App()
 
 
 class StrategyInfo(NamedTuple):
@@ -79,3 +90,13 @@ def strategy_catalog() -> list[StrategyInfo]:
         found += [StrategyInfo(name, cls.strategy_type, dict(cls.defaults), cls.description)
                   for name, cls in available_strategies().items() if name not in known]
     return found
+
+
+@app.command()
+def strategies(ctx: typer.Context) -> None:
+    """List the strategies (built-in per-symbol, built-in portfolio, installed entry points) and their
+    parameters."""
+    rows = [[s.name, s.strategy_type, ", ".join(f"{k}={v}" for k, v in s.defaults.items()), s.description]
+            for s in strategy_catalog()]
+    CliContext.of(ctx).show(rows_table("strategies", ["name", "type", "parameters", "description"], rows,
+                                       priority={"name": 3, "type": 2, "parameters": 1}), wide_option=False)

@@ -133,7 +133,8 @@ def command_path(group: object, args: list[str]) -> str:
     cmd: object = group
     path = ["workbench"]
     for arg in args:
-        cmd = getattr(cmd, "commands", {}).get(arg)
+        get_command = getattr(cmd, "get_command", None)   # a group (commands may be loaded on first use)
+        cmd = get_command(None, arg) if get_command is not None else None
         if cmd is None:
             break
         path.append(arg)

@@ -20,7 +20,7 @@ from workbench.cli.options import (
     with_options,
 )
 from workbench.cli.params import name_values, value
-from workbench.cli.research import make_strategy
+from workbench.cli.research import build_strategy
 from workbench.cli.tables import frame_table
 from workbench.core import checks
 from workbench.errors import WorkbenchError
@@ -48,7 +48,7 @@ def _paper_strategy(wb: Workbench, name: str, params: list[str] | None, strategy
         else:
             overrides = {k: value(v) for k, v in name_values(params, "--param").items()}
             return stored.with_params(**overrides) if overrides else stored
-    return make_strategy(name, params, strategy_file, risk)
+    return build_strategy(name, params, strategy_file, risk)
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Research commands: ``strategies``, ``indicators``, ``backtest``, ``sweep``, ``optimize``, ``walk-forward``,
+"""Research commands: ``indicators``, ``backtest``, ``sweep``, ``optimize``, ``walk-forward``,
 ``check``, ``rerun`` and the ``runs`` group (stored runs)."""
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from workbench.cli.tables import (
     metrics_table,
     params_text,
     period_text,
-    rows_table,
 )
 from workbench.core import checks
 from workbench.errors import WorkbenchError
@@ -53,7 +52,7 @@ app = App()
 runs_app = App(help="Stored backtest runs (yours and shared).", no_args_is_help=False, invoke_without_command=True)
 
 
-def make_strategy(name: str, params: list[str] | None = None, strategy_file: str | None = None,
+def build_strategy(name: str, params: list[str] | None = None, strategy_file: str | None = None,
                   risk: Risk | None = None) -> Strategy:
     """Strategy ``name`` (built-in, entry point, ``file.py:Name``, or in ``--strategy-file``) with ``--param``
     overrides and ``risk`` (Risk's defaults if None)."""
@@ -61,18 +60,6 @@ def make_strategy(name: str, params: list[str] | None = None, strategy_file: str
 
     return make_strategy(name, strategy_file=strategy_file, risk=risk or Risk(),
                          **{k: value(v) for k, v in name_values(params, "--param").items()})
-
-
-@app.command()
-def strategies(ctx: typer.Context) -> None:
-    """List the strategies (built-in per-symbol, built-in portfolio, installed entry points) and their
-    parameters."""
-    from workbench.cli.catalog import strategy_catalog
-
-    rows = [[s.name, s.strategy_type, ", ".join(f"{k}={v}" for k, v in s.defaults.items()), s.description]
-            for s in strategy_catalog()]
-    CliContext.of(ctx).show(rows_table("strategies", ["name", "type", "parameters", "description"], rows,
-                                       priority={"name": 3, "type": 2, "parameters": 1}), wide_option=False)
 
 
 @app.command()
@@ -118,7 +105,7 @@ def backtest(
 ) -> None:
     """Backtest a strategy on stored candles and store the result."""
     cli = CliContext.of(ctx)
-    strat = make_strategy(strategy, param, strategy_file, trading.risk())
+    strat = build_strategy(strategy, param, strategy_file, trading.risk())
     config = trading.config(risk_free)
     run = cli.connect().backtest(strat, symbols, timeframe, start, end, config=config, store=store,
                                  benchmark=benchmark, risk_free_rate=config.risk_free_rate)
@@ -151,7 +138,7 @@ def sweep(
     values = parse_grid(grid)
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler, "per_symbol": per_symbol} if (
         dask or scheduler or per_symbol) else {}
-    strat = make_strategy(strategy, None, strategy_file)
+    strat = build_strategy(strategy, None, strategy_file)
     outcome = cli.connect().sweep(strat, values, symbols, timeframe, start, end, chunk_size=chunk_size,
                                   store=store, sweep_id=sweep_id, **extra)
     if outcome.table.attrs.get("resumed"):
@@ -195,7 +182,7 @@ def optimize(
     cli = CliContext.of(ctx)
     if not space:
         raise WorkbenchError("give at least one --space name=low:high (or name=a,b,c)")
-    strat = make_strategy(strategy, None, strategy_file)
+    strat = build_strategy(strategy, None, strategy_file)
     res = cli.connect().optimize(strat, space, symbols, timeframe, start, end, n_trials=trials,
                                  metric=metric, study_name=study, n_folds=folds, holdout=holdout, seed=seed)
     higher = res.study.direction.name == "MAXIMIZE"
@@ -248,7 +235,7 @@ def walk_forward_cmd(
 
     cli = CliContext.of(ctx)
     extra: dict[str, Any] = {"dask": True, "scheduler": scheduler} if (dask or scheduler) else {}
-    strat = make_strategy(strategy, None, strategy_file)
+    strat = build_strategy(strategy, None, strategy_file)
     wf = cli.connect().walk_forward(strat, parse_grid(grid), symbols, timeframe, start, end, mode=mode,
                                     n_folds=folds, train_bars=train_bars, test_bars=test_bars,
                                     train_fraction=train_fraction, metric=metric, **extra)
@@ -281,7 +268,7 @@ def check(
     from workbench.present.formatting import format_pct_small
 
     cli = CliContext.of(ctx)
-    strat = make_strategy(strategy, param, strategy_file)
+    strat = build_strategy(strategy, param, strategy_file)
     report = check_strategy(strat, cli.connect().candles(symbol, timeframe, start, end), cuts=cuts,
                             tolerance=tolerance)
     cli.show(frame_table(report.lookahead_table(), f"lookahead of {strat.name} on {symbol} {timeframe}"),
