@@ -62,7 +62,9 @@ class Group(TyperGroup):
         return _light_help(super().get_help_option(ctx))
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_flags(args) if ctx.parent is None else args)
+        if ctx.parent is None:   # the root: global flags anywhere; nothing but them is no command (the help)
+            args = hoist_global_flags(args) if any(a not in GLOBAL_FLAGS for a in args) else []
+        return super().parse_args(ctx, args)
 
 
 class LazyGroup(Group):

@@ -53,7 +53,7 @@ class CliContext:
     err: LazyConsole = field(default_factory=lambda: LazyConsole(stderr=True))
     #: connections to embedded servers this run started (or was handed): stopped when it ends
     started: list[tuple[Settings, Workbench]] = field(default_factory=list)
-    _settings: Settings | None = None
+    _settings: Settings | None = field(default=None, init=False, repr=False)
 
     @staticmethod
     def of(ctx: typer.Context) -> CliContext:
