@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from workbench.cli import app, parse_report_params
+from workbench.cli import app
+from workbench.cli.params import parse_report_params
 from workbench.errors import WorkbenchError
 
 
@@ -112,8 +113,8 @@ def test_listing_commands_import_no_heavy_stack() -> None:
     heavy = ("pandas", "numba", "sqlalchemy", "psycopg", "redis", "plotly", "papermill", "adbc_driver_postgresql",
              "pydantic", "rich")
     for args in (["--help"], ["strategies"]):
-        if args == ["strategies"]:   # prints a rich table; typer converts its options with pydantic
-            heavy = tuple(m for m in heavy if m not in ("rich", "pydantic"))
+        if args == ["strategies"]:   # prints a rich table
+            heavy = tuple(m for m in heavy if m != "rich")
         code = ("import sys; from workbench.cli import main; sys.argv = ['workbench', *sys.argv[1:]]\n"
                 "try:\n    main()\nexcept SystemExit:\n    pass\n"
                 f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])")
@@ -127,7 +128,7 @@ def test_listing_commands_import_no_heavy_stack() -> None:
 def test_risk_and_cost_option_defaults_are_the_engines_own() -> None:
     from dataclasses import asdict
 
-    from workbench.cli import CONFIG_DEFAULTS, FEE_PCT_DEFAULT, RISK_DEFAULTS, SLIPPAGE_PCT_DEFAULT
+    from workbench.cli.options import CONFIG_DEFAULTS, FEE_PCT_DEFAULT, RISK_DEFAULTS, SLIPPAGE_PCT_DEFAULT
     from workbench.core.backtest import BacktestConfig
     from workbench.core.strategies import Risk
 

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from workbench import cli
 from workbench.app.session import Workbench
-from workbench.cli.errors import describe_failure, describe_usage, usage_kind
+from workbench.cli.context import CliContext
+from workbench.cli.errors import command_path, describe_failure, describe_usage, usage_kind
 
 HOSTILE = ["", "ünï∂ødé-✓", "9" * 400, "-1", "nan", "inf", "1e400", "../../../etc/passwd",
            "x'; DROP TABLE candles; --"]
@@ -56,7 +57,8 @@ NAME_VALUE = {"param": "fast", "grid": "fast", "space": "fast"}
 
 def _commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(name, command) of every command, sub-commands of groups (``db init``) included."""
-    for name, command in sorted(group.commands.items()):
+    for name in sorted(group.list_commands(None)):
+        command = group.get_command(None, name)   # the root loads a command's module on first use
         if hasattr(command, "commands"):
             yield from _commands(command, f"{prefix}{name} ")
         else:
@@ -107,19 +109,19 @@ def _row_counts(engine: sa.Engine) -> dict[str, int]:
     return dict(zip(tables, counts, strict=True))
 
 
-def _check(runner: CliRunner, args: list[str], engine: sa.Engine) -> list[str]:
-    """Run ``workbench ARGS``; what is wrong with how it answered (nothing: an empty list)."""
+def _check(runner: CliRunner, command: Any, args: list[str], engine: sa.Engine, run: Any) -> list[str]:
+    """Run ``workbench ARGS`` (``command``: the app's click group) in the context ``run()`` makes; what is
+    wrong with how it answered (nothing: an empty list)."""
     before = _row_counts(engine)
-    result = runner.invoke(cli.app, args, standalone_mode=False)   # as main() runs it: usage errors raise
-    cli._stop_started(keep=True)
+    result = runner.invoke(cli.app, args, standalone_mode=False, obj=run())   # as main() runs it: usage errors raise
     error = result.exception
     if error is not None and not isinstance(error, SystemExit):
         kind = usage_kind(error)
         if kind == "help":
             line, code = "", 0
         elif kind is not None:   # main() prints these as one line and exits 1
-            line, code = "error: " + (describe_usage(error, cli._command_path(args)) if kind == "usage"
-                                      else "aborted"), 1
+            line, code = "error: " + (describe_usage(error, command_path(command, args))
+                                      if kind == "usage" else "aborted"), 1
         else:
             line, code = "error: " + describe_failure(error), 1
     else:
@@ -150,12 +152,15 @@ def test_every_command_refuses_hostile_values_in_one_line(cli_env: dict[str, str
     from workbench.ingest.bithumb import BithumbClient
     from workbench.services.embedded import free_port
 
-    # Bithumb unreachable, without retries: an ingest that gets past its checks fails at once, in one line
-    base_url = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setattr(cli, "_client", lambda: BithumbClient(base_url=base_url, max_retries=0))
+    # Bithumb unreachable, without retries: an ingest that gets past its checks fails at once, in one line;
     # every command gets the test's connected workbench (same database and Redis) instead of connecting
     # anew, which would take most of the time of the ~1,000 runs; the commands themselves run unchanged
-    monkeypatch.setattr(cli, "_connect", lambda **kwargs: session)
+    base_url = f"http://127.0.0.1:{free_port()}"
+
+    def run() -> CliContext:
+        return CliContext(connector=lambda **options: session,
+                          client_factory=lambda: BithumbClient(base_url=base_url, max_retries=0))
+
     monkeypatch.setenv("COLUMNS", "200")
     # typer builds the click command anew on every invoke (a quarter of a second): build it once
     command = typer.main.get_command(cli.app)
@@ -163,7 +168,7 @@ def test_every_command_refuses_hostile_values_in_one_line(cli_env: dict[str, str
         monkeypatch.setattr(typer.testing, "_get_command", lambda app: command)
     runner = CliRunner()
     for setup in (["sample", "--days", "2"], ["backtest", "EmaCross"]):
-        assert runner.invoke(cli.app, setup, catch_exceptions=False).exit_code == 0
+        assert runner.invoke(cli.app, setup, catch_exceptions=False, obj=run()).exit_code == 0
     csv = tmp_path / "c.csv"
     csv.write_text("timestamp,open,high,low,close,volume\n2025-05-01T00:00:00Z,1,2,0.5,1.5,1\n")
     engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -179,7 +184,7 @@ def test_every_command_refuses_hostile_values_in_one_line(cli_env: dict[str, str
             for name, sub in _commands(command):
                 for args in _cases(name, sub, csv):
                     t0 = time.perf_counter()
-                    problems += _check(runner, args, engine)
+                    problems += _check(runner, command, args, engine, run)
                     runs += 1
                     if os.environ.get("HOSTILE_TIMES") and time.perf_counter() - t0 > 0.5:
                         print(f"{time.perf_counter() - t0:6.1f}s {args}")

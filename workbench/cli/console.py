@@ -22,7 +22,7 @@ class LazyConsole:
         object.__setattr__(self, "_console", None)
 
     def _get(self) -> Console:
-        console = object.__getattribute__(self, "_console")
+        console: Console | None = object.__getattribute__(self, "_console")
         if console is None:
             from rich.console import Console
 

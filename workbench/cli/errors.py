@@ -12,7 +12,7 @@ from typing import Final
 
 from workbench.core.redact import mask_text
 
-__all__ = ["describe_failure", "describe_usage", "usage_kind"]
+__all__ = ["command_path", "describe_failure", "describe_usage", "usage_kind"]
 
 _DB_HINT: Final = ("check WORKBENCH_DATABASE_URL (or unset it for the embedded PostgreSQL: "
                    "`workbench services start`)")
@@ -125,3 +125,17 @@ def describe_usage(err: BaseException, command: str = "workbench") -> str:
     ctx = getattr(err, "ctx", None)
     path = ctx.command_path if ctx is not None else command
     return f"{path}: {text[:1].lower() + text[1:]} (see `{path} --help`)"
+
+
+def command_path(group: object, args: list[str]) -> str:
+    """``workbench paper`` for ``["paper", "--replay", "x"]``: the command of ``group`` (the root click group)
+    that the arguments name."""
+    cmd: object = group
+    path = ["workbench"]
+    for arg in args:
+        get_command = getattr(cmd, "get_command", None)   # a group (commands may be loaded on first use)
+        cmd = get_command(None, arg) if get_command is not None else None
+        if cmd is None:
+            break
+        path.append(arg)
+    return " ".join(path)

@@ -1,4 +1,6 @@
-"""Settings: the only place that reads the environment (prefix ``WORKBENCH_``)."""
+"""Settings: the only place that reads the environment (prefix ``WORKBENCH_``), with
+:mod:`workbench.services.environ` for the two reads made without Settings (piped output's width, secrets
+to mask on failure)."""
 
 from __future__ import annotations
 
