@@ -170,7 +170,8 @@ def monitor(
     ctx: typer.Context,
     check: Annotated[bool, typer.Option(help="judge the WORKBENCH_MONITOR_* thresholds, notify alarms and "
                                              "recoveries, print only those (for cron)")] = False,
-    watch: Annotated[float | None, typer.Option(min=1, help="--check every SECONDS until Ctrl-C")] = None,
+    watch: Annotated[float | None, typer.Option(help="--check every SECONDS (1 to 86,400) until Ctrl-C",
+                                               callback=checked(checks.WATCH_INTERVAL, "--watch"))] = None,
 ) -> None:
     """Database connections, slowest queries, table sizes, archive state, Redis and free disk, now."""
     from workbench.app.monitor import MonitorReport, snapshot

@@ -40,6 +40,7 @@ __all__ = [
     "RECORD_ID",
     "PERIOD",
     "POLL_INTERVAL",
+    "WATCH_INTERVAL",
     "RISK_PER_TRADE",
     "SAMPLE_DAYS",
     "SEED",
@@ -129,6 +130,7 @@ PERIOD: Final = Bound(1, 1_000_000, whole=True, unit="bars")
 #: paper runs
 SPEED: Final = Bound(1e-3, 1e6, unit="x real time")
 POLL_INTERVAL: Final = Bound(0, 86_400, low_open=True, unit="seconds")
+WATCH_INTERVAL: Final = Bound(1, 86_400, unit="seconds")
 MAX_POLLS: Final = Bound(1, 1e9, whole=True)
 MAX_BARS: Final = Bound(0, 1e9, whole=True, unit="bars")
 WARMUP: Final = Bound(1, 10_000, whole=True, unit="bars")
