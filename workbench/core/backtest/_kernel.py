@@ -125,11 +125,11 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
         for i in range(begin, n):
             if entries[i, col]:
                 max_trades += 1
-    out_int = np.zeros((max_trades, 4), dtype=np.int64)
-    out_float = np.zeros((max_trades, 5), dtype=np.float64)
+    out_int = np.empty((max_trades, 4), dtype=np.int64)      # rows [:n_trades] and [:n_fills] are written
+    out_float = np.empty((max_trades, 5), dtype=np.float64)
     room = max(fill_room, 2 * max_trades)
-    fill_int = np.zeros((room, 4), dtype=np.int64)
-    fill_float = np.zeros((room, 3), dtype=np.float64)
+    fill_int = np.empty((room, 4), dtype=np.int64)
+    fill_float = np.empty((room, 3), dtype=np.float64)
     value = np.empty((n, ngroups), dtype=np.float64)
     exposed = np.zeros(ngroups, dtype=np.int64)
     cash = np.full(ngroups, initial_cash)

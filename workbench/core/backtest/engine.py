@@ -68,20 +68,19 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
     ``values``: ``sim.value`` transposed into C order (groups x bars), made once for all the groups of a
     call: the equity is then a view of its row (no strided copy of a column per group; the groups' results
     share that array)."""
-    trades = sim.group_trades(group, md)
     if values is None:
         equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
     else:
         equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
-    metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
+    metrics = compute_metrics(equity, sim.group_trade_stats(group), initial_capital=config.initial_capital, benchmark=bench,
                               exposure=float(sim.exposed[group]) / len(equity),
                               risk_free_rate=config.risk_free_rate)
     return BacktestResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type,
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
         config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, benchmark=bench,
-        trades=trades, metrics=metrics, execution_time=execution_time, data=md,
+        trade_list=partial(sim.group_trades, group, md), metrics=metrics, execution_time=execution_time, data=md,
         fill_list=partial(sim.group_fills, group, md),
     )
 

@@ -37,11 +37,14 @@ def buy_and_hold(md: MarketData, initial_capital: float, begin: int = 0) -> pd.S
     n, k = close.shape
     value = np.zeros(n)
     share = initial_capital / k
+    part = np.empty(n)     # one buffer for every symbol's share * close / first close (no temporaries)
     for j in range(k):
         first = int(np.argmax(tradeable[:, j])) if tradeable[:, j].any() else n
         value[:first] += share
         if first < n:
-            value[first:] += share * close[first:, j] / close[first, j]
+            np.multiply(close[first:, j], share, out=part[first:])
+            np.divide(part[first:], close[first, j], out=part[first:])
+            value[first:] += part[first:]
     return pd.Series(value, index=md.index[begin:], name="benchmark")
 
 
@@ -96,7 +99,9 @@ class BacktestResult:
     """Everything about one run; ``to_record()`` gives the ``backtest_results`` columns.
 
     ``trades`` has one row per trade (open ones marked at the last close, ``status`` "open"), so the
-    trade list, the metrics and the stored row always agree.
+    trade list, the metrics and the stored row always agree. It is built from ``trade_list`` (the list,
+    or a function building it from the engine's records) on first use: a sweep's combination or a
+    throughput run that only reads the metrics never builds it.
     """
 
     strategy_name: str
@@ -109,11 +114,16 @@ class BacktestResult:
     timeframe: str
     equity: pd.Series = field(repr=False)
     benchmark: pd.Series | None = field(repr=False)   # None: config.benchmark "none"
-    trades: pd.DataFrame = field(repr=False)
+    trade_list: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)   # ``trades`` or its builder
     metrics: Metrics
     execution_time: float
     data: MarketData = field(repr=False)
     fill_list: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)   # builds ``fills``
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """The trade list (``simulation.TRADE_COLUMNS``, in entry order), built on first use."""
+        return self.trade_list if isinstance(self.trade_list, pd.DataFrame) else self.trade_list()
 
     @cached_property
     def fills(self) -> pd.DataFrame | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,8 @@ from numba import njit
 
 from workbench.errors import UnknownNameError, ValidationError
 
-__all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "compute_metrics", "daily_returns",
-           "daily_rate", "equity_points", "monthly_returns"]
+__all__ = ["METRIC_INFO", "MetricInfo", "Metrics", "TradeStats", "compute_metrics", "daily_returns",
+           "daily_rate", "equity_points", "monthly_returns", "trade_stats"]
 
 DAYS_PER_YEAR: Final = 365
 _NAN = float("nan")
@@ -251,11 +251,30 @@ def _exit_order(exit_time: pd.Series) -> np.ndarray:
     return np.argsort(stamps, kind="stable")
 
 
+class TradeStats(NamedTuple):
+    """What the metrics read of a trade list, as columns (no frame): ``pnl`` in the list's (entry) order,
+    the same ``pnl`` in exit order (open trades last), the total fees and the number of open trades."""
+
+    pnl: np.ndarray
+    pnl_by_exit: np.ndarray
+    total_fees: float
+    open_trades: int
+
+
+def trade_stats(trades: pd.DataFrame) -> TradeStats:
+    """The :class:`TradeStats` of a trade list (``pnl``, ``fees``, ``status``, ``exit_time``)."""
+    if not len(trades):
+        return TradeStats(np.zeros(0), np.zeros(0), 0.0, 0)
+    pnl = trades["pnl"].to_numpy(dtype="float64")
+    return TradeStats(pnl, pnl[_exit_order(trades["exit_time"])], float(trades["fees"].sum()),
+                      int((trades["status"] == "open").sum()))
+
+
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 and math.isfinite(den) else _NAN
 
 
-def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital: float,
+def compute_metrics(equity: pd.Series, trades: pd.DataFrame | TradeStats, *, initial_capital: float,
                     benchmark: pd.Series | None = None, exposure: float = _NAN,
                     risk_free_rate: float = 0.0) -> Metrics:
     """Metrics of a run.
@@ -264,8 +283,9 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
     ----------
     equity : Series
         Portfolio value per bar (KRW), UTC DatetimeIndex.
-    trades : DataFrame
-        The trade list (``pnl``, ``fees``, ``status``, ``exit_time``); open trades marked at the last close.
+    trades : DataFrame or TradeStats
+        The trade list (``pnl``, ``fees``, ``status``, ``exit_time``; open trades marked at the last close),
+        or its :class:`TradeStats` (the engine's columns, without building the list).
     initial_capital : float
     benchmark : Series, optional
         Buy-and-hold equity on the same index (for benchmark/excess return, alpha and beta).
@@ -305,14 +325,15 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
             alpha = (1.0 + float(np.mean(excess - beta * (b - rf)))) ** DAYS_PER_YEAR - 1.0
 
     cutoff = int((len(daily) - 1) * 0.05)
-    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.zeros(0)
+    ts = trades if isinstance(trades, TradeStats) else trade_stats(trades)
+    pnl = ts.pnl
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
     gross_win, gross_loss = float(wins.sum()), float(-losses.sum())
     if gross_loss > 0:
         profit_factor = gross_win / gross_loss
     else:
         profit_factor = math.inf if gross_win > 0 else _NAN
-    by_exit = pnl[_exit_order(trades["exit_time"])] if len(trades) else pnl
+    by_exit = ts.pnl_by_exit
     return Metrics(
         total_return=total_return,
         annual_return=annual,
@@ -334,7 +355,7 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         win_rate=len(wins) / len(pnl) if len(pnl) else _NAN,
         profit_factor=float(profit_factor),
         total_trades=len(pnl),
-        open_trades=int((trades["status"] == "open").sum()) if len(trades) else 0,
+        open_trades=ts.open_trades,
         winning_trades=len(wins),
         losing_trades=len(losses),
         avg_win=float(wins.mean()) if len(wins) else _NAN,
@@ -343,6 +364,6 @@ def compute_metrics(equity: pd.Series, trades: pd.DataFrame, *, initial_capital:
         largest_loss=float(losses.min()) if len(losses) else _NAN,
         max_win_streak=_streak(by_exit > 0),
         max_loss_streak=_streak(by_exit < 0),
-        total_fees=float(trades["fees"].sum()) if len(trades) else 0.0,
+        total_fees=ts.total_fees,
         total_pnl=final - initial_capital,
     )
