@@ -212,10 +212,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     pend_kind[col] = ORDER_NONE
             # 2. buy orders: placed by the entry signals, filled at their price
             if i >= begin:
-                equity_open = cash[g]
-                for col in range(c0, c1):
-                    if size[col] > 0.0:
-                        equity_open += size[col] * open_[i, col_symbol[col]]
+                equity_open = np.nan     # the group's equity at the open, summed before its first order
                 for col in range(c0, c1):
                     if entries[i, col] and size[col] <= 0.0:
                         kind = ORDER_MARKET
@@ -233,6 +230,11 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     kind = pend_kind[col]
                     if kind == ORDER_NONE:
                         continue
+                    if equity_open != equity_open:      # nothing has filled in this phase yet
+                        equity_open = cash[g]
+                        for c in range(c0, c1):
+                            if size[c] > 0.0:
+                                equity_open += size[c] * open_[i, col_symbol[c]]
                     rest = pend_rest[col] > 0.0
                     if kind == ORDER_MARKET and not rest:
                         pend_kind[col] = ORDER_NONE         # a market order gets one chance

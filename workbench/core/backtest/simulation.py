@@ -69,8 +69,8 @@ def record_stats(ti: np.ndarray, tf: np.ndarray) -> TradeStats:
         by_exit = pnl[np.argsort(exit_key, kind="stable")]
     else:
         by_exit = pnl
-    return TradeStats(pnl, by_exit, float(pd.Series(fees, copy=False).sum()) if len(fees) else 0.0,
-                      int(is_open.sum()))
+    # fees.sum() is what pandas' Series.sum computes for values without NaN (numpy's pairwise sum)
+    return TradeStats(pnl, by_exit, float(fees.sum()) if len(fees) else 0.0, int(is_open.sum()))
 
 
 def trade_table(ti: np.ndarray, tf: np.ndarray, md: MarketData, reason_names: np.ndarray) -> pd.DataFrame:

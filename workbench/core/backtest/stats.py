@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
 import numpy as np
@@ -95,7 +95,7 @@ class Metrics(Mapping[str, float]):
         return len(METRIC_INFO)
 
     def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}   # asdict's deep copy: 10x slower
 
     def to_series(self) -> pd.Series:
         return pd.Series(self.to_dict(), dtype=object, name="metrics")
@@ -192,7 +192,7 @@ _PER_DAY: Final = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": _N
 
 def _stamps(index: pd.Index) -> tuple[np.ndarray, int]:
     """The index's int64 stamps in its own unit (no conversion copy) and that unit's count per day."""
-    idx = pd.DatetimeIndex(index)
+    idx = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
     return idx.asi8, _PER_DAY[idx.unit]
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, get_args
 
 import numpy as np
@@ -136,7 +136,7 @@ class Risk:
 
     def to_dict(self) -> dict[str, Any]:
         """The settings; the fields beyond the four stored columns only where not at their default."""
-        d = asdict(self)
+        d = {k: getattr(self, k) for k in _RISK_DEFAULTS}   # asdict's deep copy of numbers: 10x slower
         return {k: v for k, v in d.items() if k in _RISK_COLUMNS or v != _RISK_DEFAULTS[k]}
 
     def extras(self) -> dict[str, Any]:
