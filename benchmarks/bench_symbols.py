@@ -10,10 +10,10 @@ shared cash never runs short and the fill order within a bar cannot change a res
   ``k`` symbols (prepared once, as vectorbt's wide frames are): each symbol's signals, the kernel, every
   metric;
 * vectorbt -- the same rule on the wide close frame (the same EMA, TA-Lib's, by the workbench's compiled
-  kernel per column: vectorbt's own EWM is seeded differently; the crossings in numpy, shifted one bar) into ``Portfolio.from_signals(close, entries, exits,
-  price=open, size=budget / (open * (1 + fee)), size_type="amount", fees=0.0025, cash_sharing=True,
-  group_by=True)`` (the workbench's quantity: the budget buys with the fee on top), then ``value()`` and
-  the trade records: what the workbench returns.
+  kernel per column: vectorbt's own EWM is seeded differently; the crossings in numpy, shifted one bar)
+  into ``Portfolio.from_signals(close, entries, exits, price=open, size=budget / (open * (1 + fee)),
+  size_type="amount", fees=0.0025, cash_sharing=True, group_by=True)`` (the workbench's quantity: the
+  budget buys with the fee on top), then ``value()`` and the trade records: what the workbench returns.
 
 Interleaved warm rounds per ``k`` (``_common.interleaved``), min and median ratios; the workbench's time
 per symbol shows whether its cost is linear. Exits 1 if the two disagree on the number of trades or

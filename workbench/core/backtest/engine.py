@@ -73,8 +73,8 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
     else:
         equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
-    metrics = compute_metrics(equity, sim.group_trade_stats(group), initial_capital=config.initial_capital, benchmark=bench,
-                              exposure=float(sim.exposed[group]) / len(equity),
+    metrics = compute_metrics(equity, sim.group_trade_stats(group), initial_capital=config.initial_capital,
+                              benchmark=bench, exposure=float(sim.exposed[group]) / len(equity),
                               risk_free_rate=config.risk_free_rate)
     return BacktestResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type,
