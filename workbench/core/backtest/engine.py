@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import partial
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,8 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
     else:
         equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
+    # the trade list is built on first read (BacktestResult.trades takes the frame or its builder)
+    trade_list = cast(pd.DataFrame, partial(sim.group_trades, group, md))
     metrics = compute_metrics(equity, sim.group_trade_stats(group), initial_capital=config.initial_capital,
                               benchmark=bench, exposure=float(sim.exposed[group]) / len(equity),
                               risk_free_rate=config.risk_free_rate)
@@ -80,7 +82,7 @@ def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData
         strategy_name=strategy.name, strategy_type=strategy.strategy_type,
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
         config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, benchmark=bench,
-        trade_list=partial(sim.group_trades, group, md), metrics=metrics, execution_time=execution_time, data=md,
+        trades=trade_list, metrics=metrics, execution_time=execution_time, data=md,
         fill_list=partial(sim.group_fills, group, md),
     )
 
@@ -89,11 +91,12 @@ def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: Backt
                    close_at_end: bool = False,
                    signals: Sequence[Signals | tuple[np.ndarray, np.ndarray]] | None = None,
                    benchmark_close: pd.Series | None = None,
-                   benchmark: pd.Series | None = None) -> list[BacktestResult]:
+                   benchmark: pd.Series | None = None, started: float | None = None) -> list[BacktestResult]:
     """Backtest several strategies side by side in one kernel call (each with its own cash);
     ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded;
-    ``benchmark``: the benchmark curve if already computed (a sweep computes it once for all its chunks)."""
-    t0 = time.perf_counter()
+    ``benchmark``: the benchmark curve if already computed (a sweep computes it once for all its chunks);
+    ``started``: the ``time.perf_counter()`` the results' execution time counts from (default: now)."""
+    t0 = time.perf_counter() if started is None else started
     sigs = [Signals(*s) for s in signals] if signals is not None else [strategy_signals(s, md) for s in strategies]
     sim = simulate(md, sigs, [s.risk for s in strategies], config, begin=begin, close_at_end=close_at_end)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin, benchmark_close)
@@ -151,5 +154,5 @@ def run_backtest(
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)
     begin = trade_start_index(md, trade_start)
     (result,) = run_strategies(md, [strategy], config, begin=begin, close_at_end=close_at_end,
-                               benchmark_close=benchmark_close)
-    return replace(result, execution_time=time.perf_counter() - t0)
+                               benchmark_close=benchmark_close, started=t0)
+    return result

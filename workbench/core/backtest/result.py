@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -94,14 +94,34 @@ def benchmark_curve(md: MarketData, config: BacktestConfig, begin: int = 0,
                       config.initial_capital)
 
 
+class _BuiltOnFirstUse:
+    """A frame field given either as the frame or as a function building it; read, it is the frame (built
+    once, then kept). The class attribute raises AttributeError, so the dataclass field has no default."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_value"
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError(self._slot)
+        value = obj.__dict__[self._slot]
+        if not isinstance(value, pd.DataFrame):
+            value = value()
+            obj.__dict__[self._slot] = value
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        obj.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
     """Everything about one run; ``to_record()`` gives the ``backtest_results`` columns.
 
     ``trades`` has one row per trade (open ones marked at the last close, ``status`` "open"), so the
-    trade list, the metrics and the stored row always agree. It is built from ``trade_list`` (the list,
-    or a function building it from the engine's records) on first use: a sweep's combination or a
-    throughput run that only reads the metrics never builds it.
+    trade list, the metrics and the stored row always agree. It may be given as the list or as a function
+    building it (the engine's records): then it is built on first use, so a sweep's combination or a
+    run that only reads the metrics never builds it.
     """
 
     strategy_name: str
@@ -114,16 +134,18 @@ class BacktestResult:
     timeframe: str
     equity: pd.Series = field(repr=False)
     benchmark: pd.Series | None = field(repr=False)   # None: config.benchmark "none"
-    trade_list: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)   # ``trades`` or its builder
+    if TYPE_CHECKING:
+        trades: pd.DataFrame
+    else:
+        trades: pd.DataFrame = _BuiltOnFirstUse()   # the frame, or a function building it
     metrics: Metrics
     execution_time: float
     data: MarketData = field(repr=False)
     fill_list: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)   # builds ``fills``
 
-    @cached_property
-    def trades(self) -> pd.DataFrame:
-        """The trade list (``simulation.TRADE_COLUMNS``, in entry order), built on first use."""
-        return self.trade_list if isinstance(self.trade_list, pd.DataFrame) else self.trade_list()
+    def __repr__(self) -> str:     # the dataclass's (fields marked repr), which must not build the trade list
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr and f.name != "trades")
+        return f"{type(self).__name__}({shown})"
 
     @cached_property
     def fills(self) -> pd.DataFrame | None:

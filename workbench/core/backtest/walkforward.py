@@ -213,7 +213,7 @@ def stitch(results: Sequence[BacktestResult], md: MarketData, config: BacktestCo
         strategy_name=first.strategy_name, strategy_type=first.strategy_type,
         strategy_class=first.strategy_class, params={"walk_forward_folds": fold_params}, risk=first.risk,
         config=config, symbols=first.symbols, timeframe=first.timeframe, equity=equity, benchmark=bench,
-        trade_list=trades, metrics=metrics, execution_time=sum(r.execution_time for r in results), data=md,
+        trades=trades, metrics=metrics, execution_time=sum(r.execution_time for r in results), data=md,
     )
 
 

@@ -185,6 +185,6 @@ def run_portfolio_backtest(
     result = PortfolioResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type, strategy_class=strategy.class_path,
         params=dict(strategy.params), risk=strategy.risk.to_dict(), config=config, symbols=md.symbols,
-        timeframe=md.timeframe, equity=equity, benchmark=bench, trade_list=trades, metrics=metrics,
+        timeframe=md.timeframe, equity=equity, benchmark=bench, trades=trades, metrics=metrics,
         execution_time=0.0, data=md, orders=sim.orders(md), weights=weights, rules=rules)
     return replace(result, execution_time=time.perf_counter() - t0)
