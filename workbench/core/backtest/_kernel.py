@@ -103,7 +103,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
     ``volume`` is bars x symbols, or 0 x 0 when ``volume_share`` is 0. Per column: ``fixed_krw`` (> 0:
     a fixed budget instead of ``fraction`` of equity), ``sl_stop``/``tp_stop``/``trail_pct``
     (fractions of the fill price; 0: none), ``trail_atr`` (ATR multiple; 0: none) and ``max_bars``
-    (0: none). ``value`` is the equity of each group at each close; ``exposed`` counts the bars from
+    (0: none). ``value`` is the equity of each group at each close (groups x bars); ``exposed`` counts the bars from
     ``begin`` on in which the group held a position at any moment. Trades: int columns (col,
     entry_idx, exit_idx, reason), float columns (size, entry_price, exit_price, entry_fee, exit_fee), in
     the order they were closed, open ones last. Fills: int (col, bar, side 0 buy / 1 sell, reason),
@@ -130,7 +130,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
     room = max(fill_room, 2 * max_trades)
     fill_int = np.empty((room, 4), dtype=np.int64)
     fill_float = np.empty((room, 3), dtype=np.float64)
-    value = np.empty((n, ngroups), dtype=np.float64)
+    value = np.empty((ngroups, n), dtype=np.float64)   # a group's curve is one contiguous row
     exposed = np.zeros(ngroups, dtype=np.int64)
     cash = np.full(ngroups, initial_cash)
     n_open = np.zeros(ngroups, dtype=np.int64)
@@ -355,7 +355,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                             trail_anchor[col], trail_price[col], high[i, s], trail_pct[col], trail_atr[col],
                             atr[i, col] if has_atr else np.nan)
                     equity += size[col] * close[i, s]
-            value[i, g] = equity
+            value[g, i] = equity
             if was_exposed and i >= begin:
                 exposed[g] += 1
     # positions still open at the end: closed at the last close, or reported open and marked there
@@ -371,7 +371,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                 cash[g] += size[col] * px - fee
                 _fill(f, col, last, 1, REASON_END, size[col], px, fee, fill_int, fill_float)
                 f += 1
-                value[last, g] += size[col] * (px - close[last, s]) - fee
+                value[g, last] += size[col] * (px - close[last, s]) - fee
                 if sold[col] > 0.0:
                     px = (sold_value[col] + size[col] * px) / bought[col]
                     fee += sold_fee[col]

@@ -61,17 +61,12 @@ def trade_start_index(md: MarketData, trade_start: TimeLike | None) -> int:
 
 
 def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData, config: BacktestConfig,
-                 begin: int, execution_time: float, benchmark: pd.Series | None = None, *,
-                 values: np.ndarray | None = None) -> BacktestResult:
+                 begin: int, execution_time: float, benchmark: pd.Series | None = None) -> BacktestResult:
     """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call.
 
-    ``values``: ``sim.value`` transposed into C order (groups x bars), made once for all the groups of a
-    call: the equity is then a view of its row (no strided copy of a column per group; the groups' results
-    share that array)."""
-    if values is None:
-        equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
-    else:
-        equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
+    The equity is a view of the group's row of ``sim.value`` (groups x bars; the groups' results share that
+    array, no copy per group)."""
+    equity = pd.Series(sim.value[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
     # the trade list is built on first read (BacktestResult.trades takes the frame or its builder)
     trade_list = cast(pd.DataFrame, partial(sim.group_trades, group, md))
@@ -101,8 +96,7 @@ def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: Backt
     sim = simulate(md, sigs, [s.risk for s in strategies], config, begin=begin, close_at_end=close_at_end)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin, benchmark_close)
     elapsed = (time.perf_counter() - t0) / len(strategies)
-    values = np.ascontiguousarray(sim.value.T)   # one pass (3x faster than a strided copy per group)
-    return [group_result(sim, g, s, md, config, begin, elapsed, bench, values=values)
+    return [group_result(sim, g, s, md, config, begin, elapsed, bench)
             for g, s in enumerate(strategies)]
 
 

@@ -113,7 +113,7 @@ class Signals(NamedTuple):
 class Simulation:
     """Raw outputs of one kernel call with ``len(risks)`` groups over ``n_symbols`` columns each."""
 
-    value: np.ndarray          # bars x groups
+    value: np.ndarray          # groups x bars (C order: each group's equity one contiguous row)
     exposed: np.ndarray        # per group: bars in the market (from ``begin``)
     trades_int: np.ndarray     # (col, entry_idx, exit_idx, reason)
     trades_float: np.ndarray   # (size, entry_price, exit_price, entry_fee, exit_fee)
@@ -124,7 +124,7 @@ class Simulation:
     def _group_records(self, group: int) -> tuple[np.ndarray, np.ndarray]:
         """Group ``group``'s trade records, the column as the symbol's position."""
         ti, tf = self.trades_int, self.trades_float
-        if self.value.shape[1] == 1:    # one group: its columns are the symbols' positions
+        if self.value.shape[0] == 1:    # one group: its columns are the symbols' positions
             return ti, tf
         sel = (ti[:, 0] // self.n_symbols) == group
         ti = ti[sel]   # a copy: its column becomes the symbol's position
