@@ -39,7 +39,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "bench_cold_start": (["--days", "30", "--repeat", "3", "--skip-vectorbt"], ["--repeat", "5"]),
     "bench_sweep": (["--days", "30", "--rounds", "3"], ["--rounds", "5", "--memory"]),
     "bench_orders": (["--bars", "200000", "--repeat", "3"], ["--repeat", "5"]),
-    "bench_symbols": (["--repeat", "3"], ["--repeat", "7"]),
+    "bench_symbols": (["--repeat", "5"], ["--repeat", "7"]),
     "bench_memory": (["--skip-vectorbt"], []),                      # 5M bars in both modes (the goal's size)
     "bench_portfolio": (["--symbols", "50", "--bars", "2000", "--repeat", "3", "--skip-bt"], ["--repeat", "5"]),
     "bench_load": (["--rows", "200000", "--repeat", "3", "--latency-repeat", "5"], ["--repeat", "5"]),
