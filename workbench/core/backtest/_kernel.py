@@ -85,6 +85,40 @@ def _fill(f: int, col: int, bar: int, side: int, reason: int, qty: float, px: fl
 
 
 @njit(cache=True, nogil=True)
+def _sell(col: int, bar: int, reason: int, qty: float, px: float, fee_rate: float, size: np.ndarray,  # noqa: PLR0913
+          bought: np.ndarray, sold: np.ndarray, sold_value: np.ndarray, sold_fee: np.ndarray, exiting: np.ndarray,
+          entry_idx: np.ndarray, entry_price: np.ndarray, entry_fee: np.ndarray, out_int: np.ndarray,
+          out_float: np.ndarray, t: int, fill_int: np.ndarray, fill_float: np.ndarray,
+          f: int) -> tuple[float, int, int, bool]:
+    """Sell ``qty`` of column ``col``'s position at ``px`` in ``bar`` for ``reason``: the one sell of the
+    kernel's three exits (at the open, within the bar, at the end). Less than the position (a volume-capped
+    part, 0 in a bar without volume) leaves it selling on (``exiting``); the whole of it closes the trade
+    (its record, at the volume-weighted price of all its sells). Returns (net proceeds, next trade row,
+    next fill row, closed)."""
+    if qty <= 0.0:
+        exiting[col] = reason
+        return 0.0, t, f, False
+    fee = qty * px * fee_rate
+    proceeds = qty * px - fee
+    _fill(f, col, bar, 1, reason, qty, px, fee, fill_int, fill_float)
+    f += 1
+    if qty < size[col]:
+        size[col] -= qty
+        sold[col] += qty
+        sold_value[col] += qty * px
+        sold_fee[col] += fee
+        exiting[col] = reason
+        return proceeds, t, f, False
+    if sold[col] > 0.0:
+        px = (sold_value[col] + qty * px) / bought[col]
+        fee += sold_fee[col]
+    _record(t, col, entry_idx[col], bar, bought[col], entry_price[col], px, entry_fee[col], fee, reason,
+            out_int, out_float)
+    size[col] = 0.0
+    return proceeds, t + 1, f, True
+
+
+@njit(cache=True, nogil=True)
 def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,  # noqa: PLR0912,PLR0913,PLR0915,C901
                 volume: np.ndarray, tradeable: np.ndarray, entries: np.ndarray, exits: np.ndarray,
                 entry_limit: np.ndarray, entry_stop: np.ndarray, exit_limit: np.ndarray, entry_size: np.ndarray,
@@ -187,29 +221,12 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     pend_kind[col] = ORDER_NONE             # the rest of a capped buy is cancelled
                     if capped:
                         qty = volume_cap(qty, volume[i, s], volume_share, size_step)
-                        if qty <= 0.0:
-                            exiting[col] = reason
-                            continue
-                    fee = qty * px * fee_rate
-                    cash[g] += qty * px - fee
-                    _fill(f, col, i, 1, reason, qty, px, fee, fill_int, fill_float)
-                    f += 1
-                    if qty < size[col]:
-                        size[col] -= qty
-                        sold[col] += qty
-                        sold_value[col] += qty * px
-                        sold_fee[col] += fee
-                        exiting[col] = reason
-                        continue
-                    if sold[col] > 0.0:
-                        px = (sold_value[col] + qty * px) / bought[col]
-                        fee += sold_fee[col]
-                    _record(t, col, entry_idx[col], i, bought[col], entry_price[col], px, entry_fee[col], fee,
-                            reason, out_int, out_float)
-                    t += 1
-                    size[col] = 0.0
-                    n_open[g] -= 1
-                    pend_kind[col] = ORDER_NONE
+                    proceeds, t, f, closed = _sell(col, i, reason, qty, px, fee_rate, size, bought, sold, sold_value,
+                                                   sold_fee, exiting, entry_idx, entry_price, entry_fee, out_int,
+                                                   out_float, t, fill_int, fill_float, f)
+                    cash[g] += proceeds
+                    if closed:
+                        n_open[g] -= 1
             # 2. buy orders: placed by the entry signals, filled at their price
             if i >= begin:
                 equity_open = np.nan     # the group's equity at the open, summed before its first order
@@ -326,29 +343,15 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     qty = size[col]
                     if capped:
                         qty = volume_cap(qty, volume[i, s], volume_share, size_step)
-                    if qty > 0.0:
-                        fee = qty * px * fee_rate
-                        cash[g] += qty * px - fee
-                        equity += qty * px - fee
-                        _fill(f, col, i, 1, reason, qty, px, fee, fill_int, fill_float)
-                        f += 1
-                    if qty < size[col]:
-                        size[col] -= qty
-                        sold[col] += qty
-                        sold_value[col] += qty * px
-                        sold_fee[col] += fee if qty > 0.0 else 0.0
-                        exiting[col] = reason
+                    proceeds, t, f, closed = _sell(col, i, reason, qty, px, fee_rate, size, bought, sold, sold_value,
+                                                   sold_fee, exiting, entry_idx, entry_price, entry_fee, out_int,
+                                                   out_float, t, fill_int, fill_float, f)
+                    cash[g] += proceeds
+                    equity += proceeds
+                    if not closed:
                         equity += size[col] * close[i, s]
                         continue
-                    if sold[col] > 0.0:
-                        px = (sold_value[col] + qty * px) / bought[col]
-                        fee += sold_fee[col]
-                    _record(t, col, entry_idx[col], i, bought[col], entry_price[col], px, entry_fee[col], fee,
-                            reason, out_int, out_float)
-                    t += 1
-                    size[col] = 0.0
                     n_open[g] -= 1
-                    pend_kind[col] = ORDER_NONE
                 else:
                     if trail_pct[col] > 0.0 or trail_atr[col] > 0.0:
                         trail_anchor[col], trail_price[col] = trail_update(
@@ -368,15 +371,11 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
             if close_at_end:
                 px = close[last, s] * (1.0 - slippage)
                 fee = size[col] * px * fee_rate
-                cash[g] += size[col] * px - fee
-                _fill(f, col, last, 1, REASON_END, size[col], px, fee, fill_int, fill_float)
-                f += 1
                 value[g, last] += size[col] * (px - close[last, s]) - fee
-                if sold[col] > 0.0:
-                    px = (sold_value[col] + size[col] * px) / bought[col]
-                    fee += sold_fee[col]
-                _record(t, col, entry_idx[col], last, bought[col], entry_price[col], px, entry_fee[col], fee,
-                        REASON_END, out_int, out_float)
+                proceeds, t, f, _ = _sell(col, last, REASON_END, size[col], px, fee_rate, size, bought, sold,
+                                          sold_value, sold_fee, exiting, entry_idx, entry_price, entry_fee, out_int,
+                                          out_float, t, fill_int, fill_float, f)
+                cash[g] += proceeds
             else:
                 px = close[last, s]
                 fee = 0.0
@@ -385,5 +384,5 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     fee = sold_fee[col]
                 _record(t, col, entry_idx[col], last, bought[col], entry_price[col], px,
                         entry_fee[col], fee, REASON_NONE, out_int, out_float)
-            t += 1
+                t += 1
     return value, exposed, out_int, out_float, t, fill_int, fill_float, f
