@@ -38,6 +38,9 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
                        ["--skip-utc", "--repeat", "7"]),
     "bench_cold_start": (["--days", "30", "--repeat", "3", "--skip-vectorbt"], ["--repeat", "5"]),
     "bench_sweep": (["--days", "30", "--rounds", "3"], ["--rounds", "5", "--memory"]),
+    "bench_orders": (["--bars", "200000", "--repeat", "3"], ["--repeat", "5"]),
+    "bench_symbols": (["--repeat", "5"], ["--repeat", "7"]),
+    "bench_memory": (["--skip-vectorbt"], []),                      # 5M bars in both modes (the goal's size)
     "bench_portfolio": (["--symbols", "50", "--bars", "2000", "--repeat", "3", "--skip-bt"], ["--repeat", "5"]),
     "bench_load": (["--rows", "200000", "--repeat", "3", "--latency-repeat", "5"], ["--repeat", "5"]),
     "bench_tsdb": (["--rows", "200000", "--repeat", "3"], ["--repeat", "3"]),
@@ -78,7 +81,7 @@ def run_script(name: str, extra: list[str], results: Path, log: Path) -> dict[st
 
 
 def _time(value: float, unit: str) -> str:
-    return f"{value:,.1f} ms" if unit == "ms" else f"{value:,.3f} s"
+    return f"{value:,.3f} s" if unit == "s" else f"{value:,.1f} {unit}"
 
 
 def figures_table(records: list[dict[str, Any]], runs: list[dict[str, Any]], header: str) -> str:

@@ -193,3 +193,23 @@ def test_daily_figures_do_not_depend_on_the_index_unit(unit: str) -> None:
     assert m.max_drawdown == pytest.approx(1 - 900 / 1200) and m.best_day == pytest.approx(0.1)
     assert m.max_drawdown_duration == pytest.approx(2.0)          # 12:00 on the 1st to the last bar (no new peak)
     assert (m.max_win_streak, m.max_loss_streak) == (2, 1)        # in exit order: +2, +3, -1, +1
+
+
+def test_metrics_from_the_records_equal_those_of_the_trade_list() -> None:
+    """The engine computes the trade statistics from its records without building the trade list (built on
+    first use); they equal the statistics of the list itself, bit for bit, with several symbols exiting on
+    the same bars (entry order and exit order differ) and a trade left open."""
+    data = {f"KRW-S{j}": _random(10 + j, 24 * 120) for j in range(4)}
+    risk = Risk(risk_per_trade=2, stop_loss_pct=2, take_profit_pct=3, max_positions=4)
+    r = run_backtest(data, EmaCross(fast=3, slow=8, risk=risk), BacktestConfig(initial_capital=CAPITAL),
+                     timeframe="1h")
+    t = r.trades
+    assert len(t) > 50 and (t["status"] == "open").any()
+    exit_bar = t["exit_time"].dropna()
+    assert exit_bar.duplicated().any()           # several trades closed on one bar
+    again = compute_metrics(r.equity, t, initial_capital=CAPITAL, benchmark=r.benchmark,
+                            exposure=r.metrics.exposure)
+    assert again.to_dict().keys() == r.metrics.to_dict().keys()
+    for key, value in again.to_dict().items():
+        mine = r.metrics[key]
+        assert mine == value or (np.isnan(mine) and np.isnan(value)), key

@@ -85,6 +85,40 @@ def _fill(f: int, col: int, bar: int, side: int, reason: int, qty: float, px: fl
 
 
 @njit(cache=True, nogil=True)
+def _sell(col: int, bar: int, reason: int, qty: float, px: float, fee_rate: float, size: np.ndarray,  # noqa: PLR0913
+          bought: np.ndarray, sold: np.ndarray, sold_value: np.ndarray, sold_fee: np.ndarray, exiting: np.ndarray,
+          entry_idx: np.ndarray, entry_price: np.ndarray, entry_fee: np.ndarray, out_int: np.ndarray,
+          out_float: np.ndarray, t: int, fill_int: np.ndarray, fill_float: np.ndarray,
+          f: int) -> tuple[float, int, int, bool]:
+    """Sell ``qty`` of column ``col``'s position at ``px`` in ``bar`` for ``reason``: the one sell of the
+    kernel's three exits (at the open, within the bar, at the end). Less than the position (a volume-capped
+    part, 0 in a bar without volume) leaves it selling on (``exiting``); the whole of it closes the trade
+    (its record, at the volume-weighted price of all its sells). Returns (net proceeds, next trade row,
+    next fill row, closed)."""
+    if qty <= 0.0:
+        exiting[col] = reason
+        return 0.0, t, f, False
+    fee = qty * px * fee_rate
+    proceeds = qty * px - fee
+    _fill(f, col, bar, 1, reason, qty, px, fee, fill_int, fill_float)
+    f += 1
+    if qty < size[col]:
+        size[col] -= qty
+        sold[col] += qty
+        sold_value[col] += qty * px
+        sold_fee[col] += fee
+        exiting[col] = reason
+        return proceeds, t, f, False
+    if sold[col] > 0.0:
+        px = (sold_value[col] + qty * px) / bought[col]
+        fee += sold_fee[col]
+    _record(t, col, entry_idx[col], bar, bought[col], entry_price[col], px, entry_fee[col], fee, reason,
+            out_int, out_float)
+    size[col] = 0.0
+    return proceeds, t + 1, f, True
+
+
+@njit(cache=True, nogil=True)
 def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,  # noqa: PLR0912,PLR0913,PLR0915,C901
                 volume: np.ndarray, tradeable: np.ndarray, entries: np.ndarray, exits: np.ndarray,
                 entry_limit: np.ndarray, entry_stop: np.ndarray, exit_limit: np.ndarray, entry_size: np.ndarray,
@@ -104,7 +138,7 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
     ``volume`` is bars x symbols, or 0 x 0 when ``volume_share`` is 0. Per column: ``fixed_krw`` (> 0:
     a fixed budget instead of ``fraction`` of equity), ``sl_stop``/``tp_stop``/``trail_pct``
     (fractions of the fill price; 0: none), ``trail_atr`` (ATR multiple; 0: none) and ``max_bars``
-    (0: none). ``value`` is the equity of each group at each close; ``exposed`` counts the bars from
+    (0: none). ``value`` is the equity of each group at each close (groups x bars); ``exposed`` counts the bars from
     ``begin`` on in which the group held a position at any moment. Trades: int columns (col,
     entry_idx, exit_idx, reason), float columns (size, entry_price, exit_price, entry_fee, exit_fee), in
     the order they were closed, open ones last. Fills: int (col, bar, side 0 buy / 1 sell, reason),
@@ -126,12 +160,12 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
         for i in range(begin, n):
             if entries[i, col]:
                 max_trades += 1
-    out_int = np.zeros((max_trades, 4), dtype=np.int64)
-    out_float = np.zeros((max_trades, 5), dtype=np.float64)
+    out_int = np.empty((max_trades, 4), dtype=np.int64)      # rows [:n_trades] and [:n_fills] are written
+    out_float = np.empty((max_trades, 5), dtype=np.float64)
     room = max(fill_room, 2 * max_trades)
-    fill_int = np.zeros((room, 4), dtype=np.int64)
-    fill_float = np.zeros((room, 3), dtype=np.float64)
-    value = np.empty((n, ngroups), dtype=np.float64)
+    fill_int = np.empty((room, 4), dtype=np.int64)
+    fill_float = np.empty((room, 3), dtype=np.float64)
+    value = np.empty((ngroups, n), dtype=np.float64)   # a group's curve is one contiguous row
     exposed = np.zeros(ngroups, dtype=np.int64)
     cash = np.full(ngroups, initial_cash)
     n_open = np.zeros(ngroups, dtype=np.int64)
@@ -188,35 +222,15 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     pend_kind[col] = ORDER_NONE             # the rest of a capped buy is cancelled
                     if capped:
                         qty = volume_cap(qty, volume[i, s], volume_share, size_step)
-                        if qty <= 0.0:
-                            exiting[col] = reason
-                            continue
-                    fee = qty * px * fee_rate
-                    cash[g] += qty * px - fee
-                    _fill(f, col, i, 1, reason, qty, px, fee, fill_int, fill_float)
-                    f += 1
-                    if qty < size[col]:
-                        size[col] -= qty
-                        sold[col] += qty
-                        sold_value[col] += qty * px
-                        sold_fee[col] += fee
-                        exiting[col] = reason
-                        continue
-                    if sold[col] > 0.0:
-                        px = (sold_value[col] + qty * px) / bought[col]
-                        fee += sold_fee[col]
-                    _record(t, col, entry_idx[col], i, bought[col], entry_price[col], px, entry_fee[col], fee,
-                            reason, out_int, out_float)
-                    t += 1
-                    size[col] = 0.0
-                    n_open[g] -= 1
-                    pend_kind[col] = ORDER_NONE
+                    proceeds, t, f, closed = _sell(col, i, reason, qty, px, fee_rate, size, bought, sold, sold_value,
+                                                   sold_fee, exiting, entry_idx, entry_price, entry_fee, out_int,
+                                                   out_float, t, fill_int, fill_float, f)
+                    cash[g] += proceeds
+                    if closed:
+                        n_open[g] -= 1
             # 2. buy orders: placed by the entry signals, filled at their price
             if i >= begin:
-                equity_open = cash[g]
-                for col in range(c0, c1):
-                    if size[col] > 0.0:
-                        equity_open += size[col] * open_[i, col_symbol[col]]
+                equity_open = np.nan     # the group's equity at the open, summed before its first order
                 for col in range(c0, c1):
                     if entries[i, col] and size[col] <= 0.0:
                         kind = ORDER_MARKET
@@ -234,6 +248,11 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     kind = pend_kind[col]
                     if kind == ORDER_NONE:
                         continue
+                    if equity_open != equity_open:      # nothing has filled in this phase yet
+                        equity_open = cash[g]
+                        for c in range(c0, c1):
+                            if size[c] > 0.0:
+                                equity_open += size[c] * open_[i, col_symbol[c]]
                     rest = pend_rest[col] > 0.0
                     if kind == ORDER_MARKET and not rest:
                         pend_kind[col] = ORDER_NONE         # a market order gets one chance
@@ -325,36 +344,22 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     qty = size[col]
                     if capped:
                         qty = volume_cap(qty, volume[i, s], volume_share, size_step)
-                    if qty > 0.0:
-                        fee = qty * px * fee_rate
-                        cash[g] += qty * px - fee
-                        equity += qty * px - fee
-                        _fill(f, col, i, 1, reason, qty, px, fee, fill_int, fill_float)
-                        f += 1
-                    if qty < size[col]:
-                        size[col] -= qty
-                        sold[col] += qty
-                        sold_value[col] += qty * px
-                        sold_fee[col] += fee if qty > 0.0 else 0.0
-                        exiting[col] = reason
+                    proceeds, t, f, closed = _sell(col, i, reason, qty, px, fee_rate, size, bought, sold, sold_value,
+                                                   sold_fee, exiting, entry_idx, entry_price, entry_fee, out_int,
+                                                   out_float, t, fill_int, fill_float, f)
+                    cash[g] += proceeds
+                    equity += proceeds
+                    if not closed:
                         equity += size[col] * close[i, s]
                         continue
-                    if sold[col] > 0.0:
-                        px = (sold_value[col] + qty * px) / bought[col]
-                        fee += sold_fee[col]
-                    _record(t, col, entry_idx[col], i, bought[col], entry_price[col], px, entry_fee[col], fee,
-                            reason, out_int, out_float)
-                    t += 1
-                    size[col] = 0.0
                     n_open[g] -= 1
-                    pend_kind[col] = ORDER_NONE
                 else:
                     if trail_pct[col] > 0.0 or trail_atr[col] > 0.0:
                         trail_anchor[col], trail_price[col] = trail_update(
                             trail_anchor[col], trail_price[col], high[i, s], trail_pct[col], trail_atr[col],
                             atr[i, col] if has_atr else np.nan)
                     equity += size[col] * close[i, s]
-            value[i, g] = equity
+            value[g, i] = equity
             if was_exposed and i >= begin:
                 exposed[g] += 1
     # positions still open at the end: closed at the last close, or reported open and marked there
@@ -367,15 +372,11 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
             if close_at_end:
                 px = close[last, s] * (1.0 - slippage)
                 fee = size[col] * px * fee_rate
-                cash[g] += size[col] * px - fee
-                _fill(f, col, last, 1, REASON_END, size[col], px, fee, fill_int, fill_float)
-                f += 1
-                value[last, g] += size[col] * (px - close[last, s]) - fee
-                if sold[col] > 0.0:
-                    px = (sold_value[col] + size[col] * px) / bought[col]
-                    fee += sold_fee[col]
-                _record(t, col, entry_idx[col], last, bought[col], entry_price[col], px, entry_fee[col], fee,
-                        REASON_END, out_int, out_float)
+                value[g, last] += size[col] * (px - close[last, s]) - fee
+                proceeds, t, f, _ = _sell(col, last, REASON_END, size[col], px, fee_rate, size, bought, sold,
+                                          sold_value, sold_fee, exiting, entry_idx, entry_price, entry_fee, out_int,
+                                          out_float, t, fill_int, fill_float, f)
+                cash[g] += proceeds
             else:
                 px = close[last, s]
                 fee = 0.0
@@ -384,5 +385,5 @@ def simulate_nb(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.
                     fee = sold_fee[col]
                 _record(t, col, entry_idx[col], last, bought[col], entry_price[col], px,
                         entry_fee[col], fee, REASON_NONE, out_int, out_float)
-            t += 1
+                t += 1
     return value, exposed, out_int, out_float, t, fill_int, fill_float, f

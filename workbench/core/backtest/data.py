@@ -46,14 +46,20 @@ class MarketData:
         return pd.DataFrame({s: f[column] for s, f in self.frames.items()}, index=self.index)
 
     def array(self, column: str) -> np.ndarray:
-        """One column of every symbol as a C-contiguous float64 array (bars x symbols)."""
+        """One column of every symbol as a C-contiguous, read-only float64 array (bars x symbols); of one
+        symbol, a view of its frame's column (no copy)."""
         return self._arrays[column]
 
     @cached_property
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {c: np.ascontiguousarray(np.column_stack([f[c].to_numpy(dtype="float64")
-                                                         for f in self.frames.values()]))
-                for c in OHLCV[:4]}
+        out = {}
+        for c in OHLCV[:4]:
+            cols = [f[c].to_numpy(dtype="float64") for f in self.frames.values()]
+            a = cols[0].reshape(-1, 1) if len(cols) == 1 else np.column_stack(cols)
+            a = np.ascontiguousarray(a)
+            a.flags.writeable = False    # one compiled signature of the kernels, views or not
+            out[c] = a
+        return out
 
     @cached_property
     def volume_array(self) -> np.ndarray:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import partial
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -61,27 +61,23 @@ def trade_start_index(md: MarketData, trade_start: TimeLike | None) -> int:
 
 
 def group_result(sim: Simulation, group: int, strategy: Strategy, md: MarketData, config: BacktestConfig,
-                 begin: int, execution_time: float, benchmark: pd.Series | None = None, *,
-                 values: np.ndarray | None = None) -> BacktestResult:
+                 begin: int, execution_time: float, benchmark: pd.Series | None = None) -> BacktestResult:
     """The :class:`BacktestResult` of strategy number ``group`` of a :func:`simulate` call.
 
-    ``values``: ``sim.value`` transposed into C order (groups x bars), made once for all the groups of a
-    call: the equity is then a view of its row (no strided copy of a column per group; the groups' results
-    share that array)."""
-    trades = sim.group_trades(group, md)
-    if values is None:
-        equity = pd.Series(sim.value[begin:, group], index=md.index[begin:], name="equity")
-    else:
-        equity = pd.Series(values[group, begin:], index=md.index[begin:], name="equity", copy=False)
+    The equity is a view of the group's row of ``sim.value`` (groups x bars; the groups' results share that
+    array, no copy per group)."""
+    equity = pd.Series(sim.value[group, begin:], index=md.index[begin:], name="equity", copy=False)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin)
-    metrics = compute_metrics(equity, trades, initial_capital=config.initial_capital, benchmark=bench,
-                              exposure=float(sim.exposed[group]) / len(equity),
+    # the trade list is built on first read (BacktestResult.trades takes the frame or its builder)
+    trade_list = cast(pd.DataFrame, partial(sim.group_trades, group, md))
+    metrics = compute_metrics(equity, sim.group_trade_stats(group), initial_capital=config.initial_capital,
+                              benchmark=bench, exposure=float(sim.exposed[group]) / len(equity),
                               risk_free_rate=config.risk_free_rate)
     return BacktestResult(
         strategy_name=strategy.name, strategy_type=strategy.strategy_type,
         strategy_class=strategy.class_path, params=dict(strategy.params), risk=strategy.risk.to_dict(),
         config=config, symbols=md.symbols, timeframe=md.timeframe, equity=equity, benchmark=bench,
-        trades=trades, metrics=metrics, execution_time=execution_time, data=md,
+        trades=trade_list, metrics=metrics, execution_time=execution_time, data=md,
         fill_list=partial(sim.group_fills, group, md),
     )
 
@@ -90,21 +86,21 @@ def run_strategies(md: MarketData, strategies: Sequence[Strategy], config: Backt
                    close_at_end: bool = False,
                    signals: Sequence[Signals | tuple[np.ndarray, np.ndarray]] | None = None,
                    benchmark_close: pd.Series | None = None,
-                   benchmark: pd.Series | None = None) -> list[BacktestResult]:
+                   benchmark: pd.Series | None = None, started: float | None = None) -> list[BacktestResult]:
     """Backtest several strategies side by side in one kernel call (each with its own cash; portfolio
     strategies, all or none of them, one portfolio engine call each);
     ``benchmark_close``: the close prices of ``config.benchmark`` when it is a symbol not traded;
-    ``benchmark``: the benchmark curve if already computed (a sweep computes it once for all its chunks)."""
+    ``benchmark``: the benchmark curve if already computed (a sweep computes it once for all its chunks);
+    ``started``: the ``time.perf_counter()`` the results' execution time counts from (default: now)."""
     if any(isinstance(s, PortfolioStrategy) for s in strategies):
         return _run_portfolios(md, strategies, config, begin=begin, close_at_end=close_at_end,
                                benchmark_close=benchmark_close, benchmark=benchmark)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if started is None else started
     sigs = [Signals(*s) for s in signals] if signals is not None else [strategy_signals(s, md) for s in strategies]
     sim = simulate(md, sigs, [s.risk for s in strategies], config, begin=begin, close_at_end=close_at_end)
     bench = benchmark if benchmark is not None else benchmark_curve(md, config, begin, benchmark_close)
     elapsed = (time.perf_counter() - t0) / len(strategies)
-    values = np.ascontiguousarray(sim.value.T)   # one pass (3x faster than a strided copy per group)
-    return [group_result(sim, g, s, md, config, begin, elapsed, bench, values=values)
+    return [group_result(sim, g, s, md, config, begin, elapsed, bench)
             for g, s in enumerate(strategies)]
 
 
@@ -168,5 +164,5 @@ def run_backtest(
     md = prepare_data(data, timeframe=timeframe, symbol=symbol)
     begin = trade_start_index(md, trade_start)
     (result,) = run_strategies(md, [strategy], config, begin=begin, close_at_end=close_at_end,
-                               benchmark_close=benchmark_close)
-    return replace(result, execution_time=time.perf_counter() - t0)
+                               benchmark_close=benchmark_close, started=t0)
+    return result

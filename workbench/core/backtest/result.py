@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +38,14 @@ def buy_and_hold(md: MarketData, initial_capital: float, begin: int = 0) -> pd.S
     n, k = close.shape
     value = np.zeros(n)
     share = initial_capital / k
+    part = np.empty(n)     # one buffer for every symbol's share * close / first close (no temporaries)
     for j in range(k):
         first = int(np.argmax(tradeable[:, j])) if tradeable[:, j].any() else n
         value[:first] += share
         if first < n:
-            value[first:] += share * close[first:, j] / close[first, j]
+            np.multiply(close[first:, j], share, out=part[first:])
+            np.divide(part[first:], close[first, j], out=part[first:])
+            value[first:] += part[first:]
     return pd.Series(value, index=md.index[begin:], name="benchmark")
 
 
@@ -92,12 +95,34 @@ def benchmark_curve(md: MarketData, config: BacktestConfig, begin: int = 0,
                       config.initial_capital)
 
 
+class _BuiltOnFirstUse:
+    """A frame field given either as the frame or as a function building it; read, it is the frame (built
+    once, then kept). The class attribute raises AttributeError, so the dataclass field has no default."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_value"
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError(self._slot)
+        value = obj.__dict__[self._slot]
+        if not isinstance(value, pd.DataFrame):
+            value = value()
+            obj.__dict__[self._slot] = value
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        obj.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
     """Everything about one run; ``to_record()`` gives the ``backtest_results`` columns.
 
     ``trades`` has one row per trade (open ones marked at the last close, ``status`` "open"), so the
-    trade list, the metrics and the stored row always agree.
+    trade list, the metrics and the stored row always agree. It may be given as the list or as a function
+    building it (the engine's records): then it is built on first use, so a sweep's combination or a
+    run that only reads the metrics never builds it.
     """
 
     strategy_name: str
@@ -110,11 +135,18 @@ class BacktestResult:
     timeframe: str
     equity: pd.Series = field(repr=False)
     benchmark: pd.Series | None = field(repr=False)   # None: config.benchmark "none"
-    trades: pd.DataFrame = field(repr=False)
+    if TYPE_CHECKING:
+        trades: pd.DataFrame
+    else:
+        trades: pd.DataFrame = _BuiltOnFirstUse()   # the frame, or a function building it
     metrics: Metrics
     execution_time: float
     data: MarketData = field(repr=False)
     fill_list: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)   # builds ``fills``
+
+    def __repr__(self) -> str:     # the dataclass's (fields marked repr), which must not build the trade list
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr and f.name != "trades")
+        return f"{type(self).__name__}({shown})"
 
     @cached_property
     def fills(self) -> pd.DataFrame | None:

@@ -22,6 +22,7 @@ from workbench.core.backtest._kernel import (
 from workbench.core.backtest.config import BacktestConfig
 from workbench.core.backtest.data import MarketData
 from workbench.core.backtest.sizing import entry_fractions
+from workbench.core.backtest.stats import TradeStats
 from workbench.core.strategies.base import Risk
 from workbench.errors import ValidationError
 
@@ -41,16 +42,46 @@ TRADE_COLUMNS: tuple[str, ...] = ("symbol", "entry_time", "exit_time", "size", "
 FILL_COLUMNS: tuple[str, ...] = ("symbol", "ts", "side", "quantity", "price", "fee", "reason")
 
 
+def _entry_order(ti: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The records sorted by entry bar, exit bar and symbol (as the kernel writes them, in close order,
+    when each entry is later than the one before: one symbol's trades; then no copy)."""
+    entry = ti[:, 1]
+    if len(entry) > 1 and not bool(np.all(entry[1:] > entry[:-1])):
+        order = np.lexsort((ti[:, 0], ti[:, 2], entry))
+        return ti[order], tf[order]
+    return ti, tf
+
+
+def _pnl(tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fees, pnl) of trade records' float columns."""
+    fees = tf[:, 3] + tf[:, 4]
+    return fees, tf[:, 0] * (tf[:, 2] - tf[:, 1]) - fees
+
+
+def record_stats(ti: np.ndarray, tf: np.ndarray) -> TradeStats:
+    """The metrics' view of trade records (as :func:`trade_table` takes them) without building the list:
+    the same values :func:`~workbench.core.backtest.stats.trade_stats` reads from the list."""
+    ti, tf = _entry_order(ti, tf)
+    fees, pnl = _pnl(tf)
+    is_open = ti[:, 3] == 0
+    exit_key = np.where(is_open, np.iinfo(np.int64).max, ti[:, 2])   # the list's exit time: NaT (last) when open
+    if len(exit_key) > 1 and not bool(np.all(exit_key[1:] >= exit_key[:-1])):
+        by_exit = pnl[np.argsort(exit_key, kind="stable")]
+    else:
+        by_exit = pnl
+    # fees.sum() is what pandas' Series.sum computes for values without NaN (numpy's pairwise sum)
+    return TradeStats(pnl, by_exit, float(fees.sum()) if len(fees) else 0.0, int(is_open.sum()))
+
+
 def trade_table(ti: np.ndarray, tf: np.ndarray, md: MarketData, reason_names: np.ndarray) -> pd.DataFrame:
     """The trade list (:data:`TRADE_COLUMNS`, in entry order) of trade records: ``ti`` rows (symbol position,
     entry bar, exit bar, reason code; 0 = still open), ``tf`` rows (size, entry price, exit price, entry fee,
     exit fee); ``reason_names`` maps the reason codes to names. Shared by the per-symbol and portfolio engines."""
-    order = np.lexsort((ti[:, 0], ti[:, 2], ti[:, 1]))
-    ti, tf = ti[order], tf[order]
+    ti, tf = _entry_order(ti, tf)
     is_open = ti[:, 3] == 0
-    size, entry_price, exit_price, entry_fee, exit_fee = (tf[:, k] for k in range(5))
-    fees = entry_fee + exit_fee
-    pnl = size * (exit_price - entry_price) - fees
+    size, entry_price, entry_fee = tf[:, 0], tf[:, 1], tf[:, 3]
+    fees, pnl = _pnl(tf)
+    exit_price = tf[:, 2]
     return pd.DataFrame({
         "symbol": np.asarray(md.symbols, dtype=object)[ti[:, 0]],
         "entry_time": md.index[ti[:, 1]],
@@ -82,7 +113,7 @@ class Signals(NamedTuple):
 class Simulation:
     """Raw outputs of one kernel call with ``len(risks)`` groups over ``n_symbols`` columns each."""
 
-    value: np.ndarray          # bars x groups
+    value: np.ndarray          # groups x bars (C order: each group's equity one contiguous row)
     exposed: np.ndarray        # per group: bars in the market (from ``begin``)
     trades_int: np.ndarray     # (col, entry_idx, exit_idx, reason)
     trades_float: np.ndarray   # (size, entry_price, exit_price, entry_fee, exit_fee)
@@ -90,13 +121,23 @@ class Simulation:
     fills_int: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))  # col, bar, side, reason
     fills_float: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))               # qty, price, fee
 
-    def group_trades(self, group: int, md: MarketData) -> pd.DataFrame:
-        """The trade list of group ``group``, in entry order."""
+    def _group_records(self, group: int) -> tuple[np.ndarray, np.ndarray]:
+        """Group ``group``'s trade records, the column as the symbol's position."""
         ti, tf = self.trades_int, self.trades_float
+        if self.value.shape[0] == 1:    # one group: its columns are the symbols' positions
+            return ti, tf
         sel = (ti[:, 0] // self.n_symbols) == group
         ti = ti[sel]   # a copy: its column becomes the symbol's position
         ti[:, 0] %= self.n_symbols
-        return trade_table(ti, tf[sel], md, _REASON_NAMES)
+        return ti, tf[sel]
+
+    def group_trades(self, group: int, md: MarketData) -> pd.DataFrame:
+        """The trade list of group ``group``, in entry order."""
+        return trade_table(*self._group_records(group), md, _REASON_NAMES)
+
+    def group_trade_stats(self, group: int) -> TradeStats:
+        """What the metrics read of group ``group``'s trade list (:func:`record_stats`), without building it."""
+        return record_stats(*self._group_records(group))
 
     def group_fills(self, group: int, md: MarketData) -> pd.DataFrame:
         """Every fill of group ``group`` in time order (a buy's reason is ``signal``)."""

@@ -69,6 +69,18 @@ def _chunks(items: list[Strategy], size: int) -> Iterator[list[Strategy]]:
         yield items[i:i + size]
 
 
+def _chunk_rows(md: MarketData, chunk: list[Strategy], config: BacktestConfig, begin: int,
+                bench: pd.Series | None, on_result: Callable[[BacktestResult], None] | None) -> list[dict[str, Any]]:
+    """The rows of one chunk; its results (equity, kernel outputs) are released on return, before the next
+    chunk runs (a loop variable would keep the last one alive through the next chunk's kernel call)."""
+    rows = []
+    for result in run_strategies(md, chunk, config, begin=begin, benchmark=bench):
+        if on_result is not None:
+            on_result(result)
+        rows.append({**result.params, **result.metrics.to_dict()})
+    return rows
+
+
 def run_sweep(
     data: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData,
     strategy: Strategy,
@@ -109,10 +121,7 @@ def run_sweep(
     with indicator_cache(), tqdm(total=len(strategies), desc=f"sweep {strategy.name}", unit="combo",
                                  disable=not progress) as bar:
         for chunk in _chunks(strategies, chunk_size):
-            for result in run_strategies(md, chunk, config, begin=begin, benchmark=bench):
-                if on_result is not None:
-                    on_result(result)
-                rows.append({**result.params, **result.metrics.to_dict()})
+            rows += _chunk_rows(md, chunk, config, begin, bench, on_result)
             bar.update(len(chunk))
     out = pd.DataFrame(rows)
     out.attrs["skipped"] = skipped
