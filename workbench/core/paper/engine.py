@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Literal, TypedDict
 
 import pandas as pd
 
@@ -47,8 +47,10 @@ from workbench.core.backtest.fills import (
     volume_cap,
 )
 from workbench.core.backtest.simulation import EXIT_REASONS
+from workbench.core.jsontypes import json_float, json_int, json_list, json_object, json_str
 from workbench.core.paper.rules import OrderRules
 from workbench.core.strategies.base import Risk
+from workbench.errors import ValidationError
 
 __all__ = ["Bar", "BookPrice", "BrokerState", "Fill", "Order", "PaperBroker", "Position", "Skip"]
 
@@ -439,21 +441,78 @@ class PaperBroker:
             "last_atr": dict(self.last_atr),
         }
 
-    def load_state(self, state: Mapping[str, Any]) -> None:
+    def load_state(self, state: Mapping[str, object]) -> None:
+        """Resume from :meth:`to_state` read back as JSON (empty: a fresh broker); a value of the wrong type
+        raises ValidationError naming it."""
         if not state:
             return
-        self.cash = float(state["cash"])
-        self.positions = {s: Position(**{**p, "entry_time": pd.Timestamp(p["entry_time"])})
-                          for s, p in state["positions"].items()}
+        missing = [k for k in ("cash", "positions", "pending_entry", "pending_exit", "last_close", "peak_equity",
+                               "max_drawdown", "equity") if k not in state]
+        if missing:
+            raise ValidationError(f"paper state lacks {', '.join(missing)}")
+
+        def floats(key: str) -> dict[str, float]:
+            return {s: json_float(v, f"paper state {key}.{s}")
+                    for s, v in json_object(state.get(key, {}), f"paper state {key}").items()}
+
+        self.cash = json_float(state["cash"], "paper state cash")
+        self.positions = {s: _position(s, json_object(p, f"paper state positions.{s}"))
+                          for s, p in json_object(state["positions"], "paper state positions").items()}
         entry, exit_ = state["pending_entry"], state["pending_exit"]
         # states written before order types: lists of symbols with market orders
-        self.pending_entry = ({s: Order(**o) for s, o in entry.items()} if isinstance(entry, dict)
-                              else {s: Order() for s in entry})
-        self.pending_exit = ({s: float(v) for s, v in exit_.items()} if isinstance(exit_, dict)
-                             else dict.fromkeys(exit_, 0.0))
-        self.last_close = {s: float(v) for s, v in state["last_close"].items()}
-        self.peak_equity = float(state["peak_equity"])
-        self.max_drawdown = float(state["max_drawdown"])
-        self.equity = float(state["equity"])
-        self.bar_no = int(state.get("bar_no", 0))
-        self.last_atr = {s: float(v) for s, v in state.get("last_atr", {}).items()}
+        if isinstance(entry, Mapping):
+            self.pending_entry = {s: _order(s, json_object(o, f"paper state pending_entry.{s}"))
+                                  for s, o in json_object(entry, "paper state pending_entry").items()}
+        else:
+            self.pending_entry = {json_str(s, "paper state pending_entry[]"): Order()
+                                  for s in json_list(entry, "paper state pending_entry")}
+        if isinstance(exit_, Mapping):
+            self.pending_exit = floats("pending_exit")
+        else:
+            self.pending_exit = dict.fromkeys((json_str(s, "paper state pending_exit[]")
+                                               for s in json_list(exit_, "paper state pending_exit")), 0.0)
+        self.last_close = floats("last_close")
+        self.peak_equity = json_float(state["peak_equity"], "paper state peak_equity")
+        self.max_drawdown = json_float(state["max_drawdown"], "paper state max_drawdown")
+        self.equity = json_float(state["equity"], "paper state equity")
+        self.bar_no = json_int(state.get("bar_no", 0), "paper state bar_no")
+        self.last_atr = floats("last_atr")
+
+
+def _order(symbol: str, o: Mapping[str, object]) -> Order:
+    """A pending entry of a stored state."""
+    what = f"paper state pending_entry.{symbol}"
+    default = Order()
+    return Order(kind=json_str(o.get("kind", default.kind), f"{what}.kind"),
+                 price=json_float(o.get("price", default.price), f"{what}.price"),
+                 fraction=json_float(o.get("fraction", default.fraction), f"{what}.fraction"),
+                 rest=json_float(o.get("rest", default.rest), f"{what}.rest"))
+
+
+_POSITION_FLOATS = ("size", "entry_price", "entry_fee", "sl_price", "tp_price", "bought", "trail_price",
+                    "trail_anchor", "sell_limit", "sold", "sold_value", "sold_fee")
+
+
+def _position(symbol: str, p: Mapping[str, object]) -> Position:
+    """A position of a stored state (every float field checked; a missing optional field takes its default)."""
+    what = f"paper state positions.{symbol}"
+    missing = [k for k in ("size", "entry_price", "entry_fee", "entry_time", "sl_price", "tp_price") if k not in p]
+    if missing:
+        raise ValidationError(f"{what} lacks {', '.join(missing)}")
+    floats = {k: json_float(p[k], f"{what}.{k}") for k in _POSITION_FLOATS if k in p}
+    floats.setdefault("bought", 0.0)   # 0: __post_init__ takes the size
+    pid = p.get("position_id")
+    try:
+        entry_time = pd.Timestamp(json_str(p["entry_time"], f"{what}.entry_time"))
+    except ValueError:
+        raise ValidationError(f"{what}.entry_time is not a time (got {p['entry_time']!r})") from None
+    return Position(symbol=json_str(p.get("symbol", symbol), f"{what}.symbol"), entry_time=entry_time,
+                    position_id=None if pid is None else json_int(pid, f"{what}.position_id"),
+                    entry_bar=json_int(p.get("entry_bar", 0), f"{what}.entry_bar"),
+                    kind=json_str(p.get("kind", "market"), f"{what}.kind"),
+                    exiting=json_str(p.get("exiting", ""), f"{what}.exiting"), size=floats["size"],
+                    entry_price=floats["entry_price"], entry_fee=floats["entry_fee"], sl_price=floats["sl_price"],
+                    tp_price=floats["tp_price"], bought=floats["bought"], trail_price=floats.get("trail_price", 0.0),
+                    trail_anchor=floats.get("trail_anchor", 0.0), sell_limit=floats.get("sell_limit", 0.0),
+                    sold=floats.get("sold", 0.0), sold_value=floats.get("sold_value", 0.0),
+                    sold_fee=floats.get("sold_fee", 0.0))

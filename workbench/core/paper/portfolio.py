@@ -10,9 +10,9 @@ A paper run's order rules (:class:`~workbench.core.paper.rules.OrderRules`) map 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,11 @@ from workbench.core.backtest.config import BacktestConfig
 from workbench.core.backtest.data import MarketData
 from workbench.core.backtest.portfolio import ORDER_REASONS, ExchangeRules, PortfolioSimulation
 from workbench.core.backtest.portfolio._nb import drifted_nb, mark_close_nb, rebalance_nb
+from workbench.core.jsontypes import json_float, json_object, json_str
 from workbench.core.paper.rules import OrderRules
 from workbench.errors import ValidationError
 
-__all__ = ["PortfolioBook", "PortfolioFill", "portfolio_rules", "portfolio_trades", "weight_signals"]
+__all__ = ["PortfolioBook", "PortfolioFill", "PortfolioState", "portfolio_rules", "portfolio_trades", "weight_signals"]
 
 
 def portfolio_rules(rules: OrderRules, config: BacktestConfig) -> tuple[ExchangeRules, BacktestConfig]:
@@ -47,6 +48,17 @@ class PortfolioFill:
     price: float
     fee: float
     reason: str
+
+
+class PortfolioState(TypedDict):
+    """:meth:`PortfolioBook.to_state`: everything a resumed portfolio needs (JSON-able)."""
+
+    cash: float
+    equity: float
+    peak: float
+    max_drawdown: float
+    last_rebalanced: str | None
+    position: dict[str, float]
 
 
 class PortfolioBook:
@@ -104,19 +116,29 @@ class PortfolioBook:
                           "weight": value / self.equity if self.equity > 0 else 0.0}
         return out
 
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self) -> PortfolioState:
+        """Everything needed to resume (JSON-able)."""
         return {"cash": self.cash, "equity": self.equity, "peak": self.peak, "max_drawdown": self.max_drawdown,
                 "last_rebalanced": self.last_rebalanced,
                 "position": {s: float(self.position[j]) for j, s in enumerate(self.symbols) if self.position[j] > 0}}
 
-    def load_state(self, state: dict[str, Any]) -> None:
+    def load_state(self, state: Mapping[str, object]) -> None:
+        """Resume from :meth:`to_state` read back as JSON (empty: a fresh book); a value of the wrong type
+        raises ValidationError naming it."""
         if not state:
             return
-        self.cash, self.equity = float(state["cash"]), float(state["equity"])
-        self.peak, self.max_drawdown = float(state["peak"]), float(state["max_drawdown"])
-        self.last_rebalanced = state.get("last_rebalanced")
-        held = state.get("position", {})
-        self.position = np.array([float(held.get(s, 0.0)) for s in self.symbols])
+        missing = [k for k in ("cash", "equity", "peak", "max_drawdown") if k not in state]
+        if missing:
+            raise ValidationError(f"paper portfolio state lacks {', '.join(missing)}")
+        self.cash = json_float(state["cash"], "paper portfolio state cash")
+        self.equity = json_float(state["equity"], "paper portfolio state equity")
+        self.peak = json_float(state["peak"], "paper portfolio state peak")
+        self.max_drawdown = json_float(state["max_drawdown"], "paper portfolio state max_drawdown")
+        last = state.get("last_rebalanced")
+        self.last_rebalanced = None if last is None else json_str(last, "paper portfolio state last_rebalanced")
+        held = json_object(state.get("position", {}), "paper portfolio state position")
+        self.position = np.array([json_float(held.get(s, 0.0), f"paper portfolio state position.{s}")
+                                  for s in self.symbols])
 
 
 def portfolio_trades(orders: pd.DataFrame, md: MarketData) -> pd.DataFrame:

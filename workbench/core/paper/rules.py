@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from workbench.core.jsontypes import json_bool, json_float, json_int, json_list
 from workbench.core.markets import KRW_TICKS
 from workbench.errors import ValidationError
 
@@ -98,8 +99,24 @@ class OrderRules:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> OrderRules:
-        d = dict(d)
+    def from_dict(cls, d: Mapping[str, object]) -> OrderRules:
+        """The rules of :meth:`to_dict` (as stored JSON); a missing key takes its default, an unknown key or
+        a value of the wrong type raises ValidationError."""
+        unknown = sorted(set(d) - {"tick_sizes", "min_order_krw", "quantity_decimals", "walk_book", "ticks"})
+        if unknown:
+            raise ValidationError(f"order rules: unknown key(s) {', '.join(unknown)}")
+        default = cls()
+        decimals = d.get("quantity_decimals", default.quantity_decimals)
+        ticks = default.ticks
         if "ticks" in d:
-            d["ticks"] = tuple((float(a), float(b)) for a, b in d["ticks"])
-        return cls(**d)
+            pairs = [json_list(t, "order rules ticks[]") for t in json_list(d["ticks"], "order rules ticks")]
+            if any(len(p) != 2 for p in pairs):
+                raise ValidationError("order rules ticks must be [price floor, tick size] pairs")
+            ticks = tuple((json_float(a, "order rules tick floor"), json_float(b, "order rules tick size"))
+                          for a, b in pairs)
+        return cls(tick_sizes=json_bool(d.get("tick_sizes", default.tick_sizes), "order rules tick_sizes"),
+                   min_order_krw=json_float(d.get("min_order_krw", default.min_order_krw),
+                                            "order rules min_order_krw"),
+                   quantity_decimals=None if decimals is None else json_int(decimals, "order rules quantity_decimals"),
+                   walk_book=json_bool(d.get("walk_book", default.walk_book), "order rules walk_book"),
+                   ticks=ticks)
