@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from workbench.core.strategies import EmaCross, Risk, RsiReversion, strategy
 from workbench.errors import DataNotFoundError, StrategyError
 from workbench.ingest.sample import generate_sample_candles
-from workbench.store.runs import load_strategy, save_strategy
+from workbench.store.runs import StoredRun, load_strategy, save_strategy
 from workbench.store.writer import write_table
 
 SYMBOLS = ["KRW-SYNBTC", "KRW-SYNETH"]
@@ -148,6 +150,19 @@ def test_load_run_gives_the_equity_curve_back(loaded) -> None:  # type: ignore[n
     assert stored["strategy_name"] == "EmaCross" and stored["data_rows"] == len(run.result.equity)
     with pytest.raises(DataNotFoundError):
         loaded.run(123456)
+
+
+def test_load_run_gives_exactly_the_keys_of_stored_run_with_their_types(loaded) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.backtest(EmaCross(), "KRW-SYNBTC", "1h")
+    stored: Mapping[str, object] = loaded.run(run.backtest_id)
+    assert set(stored) == set(StoredRun.__annotations__)
+    kinds = {"id": int, "strategy_id": int, "user_id": int, "start_date": datetime, "end_date": datetime,
+             "initial_capital": float, "symbol": str, "timeframe": str, "total_return": float, "total_trades": int,
+             "equity_curve": list, "trade_history": list, "created_at": datetime, "run_id": uuid.UUID,
+             "split": str, "strategy_class": str, "parameters": dict, "backtest_config": dict,
+             "data_fingerprint": str, "data_rows": int, "package_versions": dict, "strategy_name": str,
+             "equity": pd.Series}
+    assert {k: type(stored[k]).__name__ for k in kinds if not isinstance(stored[k], kinds[k])} == {}
 
 
 def test_a_strategy_saved_by_two_writers_at_once_is_stored_once(session) -> None:  # type: ignore[no-untyped-def]

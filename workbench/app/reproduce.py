@@ -10,6 +10,7 @@ and compares.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,13 @@ import pandas as pd
 
 from workbench.app.research import ResearchContext, benchmark_close, load_market
 from workbench.core.backtest import BacktestConfig, BacktestResult, run_backtest
+from workbench.core.jsontypes import json_list, json_object, json_str
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies import Risk, Strategy
 from workbench.core.strategies.registry import file_sha256
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.store.manifest import LOCK_KEY, git_commit, lock_hash, result_digests
-from workbench.store.runs import load_run, resolve_strategy_class, stored_form
+from workbench.store.runs import StoredRun, load_run, resolve_strategy_class, stored_form
 
 __all__ = ["Check", "RerunReport", "rerun"]
 
@@ -91,31 +93,38 @@ def _number(a: Any, b: Any) -> bool:
     return (math.isnan(fa) and math.isnan(fb)) or fa == fb
 
 
-def _check_source(row: dict[str, Any], spec: dict[str, Any]) -> None:
+def _kwargs(value: object, what: str) -> dict[str, Any]:
+    """Stored keyword arguments (a JSON object) for a constructor that checks them itself."""
+    return dict(json_object(value, what))
+
+
+def _check_source(backtest_id: int, spec: Mapping[str, object]) -> None:
     """Refuse to re-run a strategy of a user's file whose content changed since the run."""
-    source = spec.get("source")
-    if not source:
+    if not spec.get("source"):
         return
-    path = source["file"]
+    source = json_object(spec["source"], f"backtest {backtest_id} manifest source")
+    path = json_str(source.get("file"), f"backtest {backtest_id} manifest source.file")
+    stored = json_str(source.get("sha256"), f"backtest {backtest_id} manifest source.sha256")
     try:
         now = file_sha256(path)
     except StrategyError as err:
-        raise StrategyError(f"backtest {row['id']} ran a strategy file that cannot be read now: {err}") from None
-    if now != source["sha256"]:
-        raise StrategyError(f"backtest {row['id']} ran the strategy file {path!r} with sha256 "
-                            f"{source['sha256'][:16]}…; the file now has sha256 {now[:16]}…: it changed, so the "
+        raise StrategyError(f"backtest {backtest_id} ran a strategy file that cannot be read now: {err}") from None
+    if now != stored:
+        raise StrategyError(f"backtest {backtest_id} ran the strategy file {path!r} with sha256 "
+                            f"{stored[:16]}…; the file now has sha256 {now[:16]}…: it changed, so the "
                             "run cannot be reproduced (restore the file's content to re-run it)")
 
 
-def _strategy(row: dict[str, Any], spec: dict[str, Any]) -> Strategy:
-    _check_source(row, spec)
-    cls = resolve_strategy_class(row["strategy_class"])
-    risk = Risk(**spec.get("risk", {}))
+def _strategy(row: StoredRun, strategy_class: str, spec: Mapping[str, object]) -> Strategy:
+    _check_source(row["id"], spec)
+    cls = resolve_strategy_class(strategy_class)
+    risk = Risk(**_kwargs(spec.get("risk", {}), f"backtest {row['id']} manifest risk"))
+    params = _kwargs(spec.get("params", {}), f"backtest {row['id']} manifest params")
     try:
-        return cls(name=row["strategy_name"], risk=risk, **spec.get("params", {}))
+        return cls(name=row["strategy_name"], risk=risk, **params)
     except TypeError as err:
-        raise StrategyError(f"backtest {row['id']}: stored parameters {spec.get('params')} no longer fit "
-                            f"{row['strategy_class']}: {err}") from None
+        raise StrategyError(f"backtest {row['id']}: stored parameters {params} no longer fit "
+                            f"{strategy_class}: {err}") from None
 
 
 def _digest_check(name: str, stored: dict[str, str] | None, new: dict[str, str], columns_same: bool,
@@ -134,41 +143,51 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
     candles of its window are no longer stored.
     """
     row = load_run(wb.db, backtest_id)
-    spec = row.get("parameters")
-    if not spec or row.get("strategy_class") is None:
+    spec, strategy_class = row["parameters"], row["strategy_class"]
+    if not spec or strategy_class is None:
         raise DataNotFoundError(f"backtest {backtest_id} has no manifest; it cannot be re-run")
-    if row.get("split") == "walk_forward":
+    if row["split"] == "walk_forward":
         raise ValidationError(f"backtest {backtest_id} is the stitched curve of a walk-forward (sweep id "
-                              f"{row.get('sweep_id')}), not one run; re-run its out-of-sample runs (split "
+                              f"{row['sweep_id']}), not one run; re-run its out-of-sample runs (split "
                               "out_of_sample, same sweep id in `workbench runs`) instead")
-    replay = spec.get("replay") or {}
-    timeframe = replay.get("timeframe") or row["timeframe"]
+    what = f"backtest {backtest_id} manifest"
+    replay = json_object(spec.get("replay") or {}, f"{what} replay")
+    timeframe = json_str(replay.get("timeframe") or row["timeframe"], f"{what} replay.timeframe")
     if "window" in replay:
-        start, end = (pd.Timestamp(t) for t in replay["window"])
+        window = json_list(replay["window"], f"{what} replay.window")
+        if len(window) != 2:
+            raise ValidationError(f"{what} replay.window must be [start, end] (got {window!r})")
+        start, end = (pd.Timestamp(json_str(t, f"{what} replay.window[]")) for t in window)
     else:  # runs stored before windows were recorded: the equity curve's span
         start = pd.Timestamp(row["start_date"])
         end = pd.Timestamp(row["end_date"]) + pd.Timedelta(seconds=timeframe_seconds(timeframe))
     trade_start = replay.get("trade_start")
-    strategy = _strategy(row, spec)
-    config = BacktestConfig(**(row.get("backtest_config") or {}))
-    data = load_market(wb, spec["symbols"], timeframe, start, end)
+    strategy = _strategy(row, strategy_class, spec)
+    config = BacktestConfig(**_kwargs(row["backtest_config"] or {}, f"{what} backtest_config"))
+    symbols = [json_str(s, f"{what} symbols[]") for s in json_list(spec.get("symbols"), f"{what} symbols")]
+    data = load_market(wb, symbols, timeframe, start, end)
     result = run_backtest(data, strategy, config, timeframe=timeframe,
-                          trade_start=None if trade_start is None else pd.Timestamp(trade_start),
+                          trade_start=None if trade_start is None else
+                          pd.Timestamp(json_str(trade_start, f"{what} replay.trade_start")),
                           close_at_end=bool(replay.get("close_at_end", False)),
                           benchmark_close=benchmark_close(wb, config, list(data), timeframe, start, end))
     return RerunReport(backtest_id, result, tuple(_compare(row, replay, result)))
 
 
-def _compare(row: dict[str, Any], replay: dict[str, Any], result: BacktestResult) -> list[Check]:
+def _compare(row: StoredRun, replay: Mapping[str, object], result: BacktestResult) -> list[Check]:
     rec = result.to_record()
     new_digests = result_digests(result)
-    stored_digests = replay.get("digests")
+    digests = replay.get("digests")
+    stored_digests = None if digests is None else {
+        k: json_str(v, f"backtest {row['id']} manifest replay.digests.{k}")
+        for k, v in json_object(digests, f"backtest {row['id']} manifest replay.digests").items()}
+    columns: Mapping[str, object] = row   # the stored metric columns, looked up by to_record()'s keys
     checks = []
 
     same_data = row["data_fingerprint"] == result.data_fingerprint and row["data_rows"] == result.data_rows
     checks.append(Check("data", same_data,
                         f"fingerprint {result.data_fingerprint[:16]}…, {result.data_rows:,} rows" if same_data else
-                        f"stored {row['data_fingerprint'][:16]}… ({row['data_rows']:,} rows), now "
+                        f"stored {str(row['data_fingerprint'])[:16]}… ({row['data_rows']:,} rows), now "
                         f"{result.data_fingerprint[:16]}… ({result.data_rows:,} rows): the stored candles changed"))
 
     curve_same = _same(stored_form(rec["equity_curve"]), row["equity_curve"])
@@ -184,21 +203,21 @@ def _compare(row: dict[str, Any], replay: dict[str, Any], result: BacktestResult
                                 f"{len(result.trades):,} trades" if trades_same else
                                 f"{len(stored_trades):,} trades stored, {len(result.trades):,} now"))
 
-    changed = [k for k, v in rec.items() if k not in _NOT_METRICS and k in row and not _number(row[k], v)]
+    changed = [k for k, v in rec.items() if k not in _NOT_METRICS and k in columns and not _number(columns[k], v)]
     if not _same(stored_form(rec["monthly_returns"]), row["monthly_returns"]):
         changed.append("monthly_returns")
     detail = ("all stored metric columns identical" if not changed else
-              "; ".join(f"{k}: {row[k]!r} -> {rec[k]!r}" if k != "monthly_returns" else k for k in changed))
+              "; ".join(f"{k}: {columns[k]!r} -> {rec[k]!r}" if k != "monthly_returns" else k for k in changed))
     checks.append(_digest_check("metrics", stored_digests, new_digests, not changed, detail))
 
-    versions = row.get("package_versions") or {}
+    versions = row["package_versions"] or {}
     stored_lock, now_lock = versions.get(LOCK_KEY), lock_hash()
     checks.append(Check("environment", None if stored_lock is None else stored_lock == now_lock,
                         "the run recorded no lock hash" if stored_lock is None else
                         f"installed from the same lock (sha256 {stored_lock[:16]}…)" if stored_lock == now_lock else
                         f"stored lock sha256 {stored_lock[:16]}…, now {str(now_lock)[:16]}…: reinstall from the "
                         "stored commit's requirements.lock to re-run in the original environment"))
-    stored_commit, now_commit = row.get("git_commit"), git_commit()
+    stored_commit, now_commit = row["git_commit"], git_commit()
     checks.append(Check("code", None if stored_commit is None else stored_commit == now_commit,
                         "the run recorded no git commit" if stored_commit is None else
                         f"commit {stored_commit[:12]}" if stored_commit == now_commit else

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from workbench.core.backtest.search import SpaceLike
     from workbench.ingest.bithumb import BithumbClient
     from workbench.store.archive_verify import VerifyReport
+    from workbench.store.runs import StoredRun
 
 __all__ = ["Workbench", "connect"]
 
@@ -199,7 +200,7 @@ class Workbench:
 
         return list_runs(self.db, strategy_id=strategy_id, sweep_id=sweep_id, limit=limit, user_id=self.user_id)
 
-    def run(self, backtest_id: int) -> dict[str, Any]:
+    def run(self, backtest_id: int) -> StoredRun:
         """One stored run (all columns, manifest, equity as a Series)."""
         from workbench.store.runs import load_run
 

@@ -6,13 +6,14 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict, cast
 
 import pandas as pd
 import sqlalchemy as sa
 
 from workbench.core.backtest.result import BacktestResult
-from workbench.core.jsontypes import JSONValue
+from workbench.core.jsontypes import JSONObject, JSONValue
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies.base import Risk, Strategy
 from workbench.core.strategies.registry import resolve_strategy, strategy_source
@@ -22,7 +23,7 @@ from workbench.store.jsonb import jsonb_text
 from workbench.store.manifest import git_commit, package_versions, result_digests
 from workbench.store.queries import Q, query
 
-__all__ = ["backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
+__all__ = ["StoredRun", "backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
            "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
 
 
@@ -229,18 +230,63 @@ def list_runs(db: Database, *, strategy_id: int | None = None, sweep_id: uuid.UU
     return frame
 
 
-def load_run(db: Database, backtest_id: int) -> dict[str, Any]:
+class StoredRun(TypedDict):
+    """One stored run (:func:`load_run`): the ``backtest_results`` row, its manifest (every manifest key None
+    for a run stored without one), the strategy's name and the equity curve as a Series. A plain dict at
+    run time: index it by column name."""
+
+    id: int
+    strategy_id: int
+    user_id: int
+    start_date: datetime
+    end_date: datetime
+    initial_capital: float
+    symbol: str
+    timeframe: str
+    total_return: float | None
+    annual_return: float | None
+    max_drawdown: float | None
+    sharpe_ratio: float | None
+    sortino_ratio: float | None
+    win_rate: float | None
+    profit_factor: float | None
+    total_trades: int | None
+    winning_trades: int | None
+    losing_trades: int | None
+    avg_win: float | None
+    avg_loss: float | None
+    largest_win: float | None
+    largest_loss: float | None
+    equity_curve: list[JSONObject] | None      # [{"t": ISO time, "equity": KRW}, ...]
+    trade_history: list[JSONObject] | None
+    monthly_returns: JSONValue
+    created_at: datetime | None
+    execution_time: float | None
+    run_id: uuid.UUID | None
+    sweep_id: uuid.UUID | None
+    split: str | None
+    strategy_class: str | None
+    parameters: JSONObject | None              # replay_spec(): symbols, params, risk, replay, source
+    backtest_config: JSONObject | None
+    data_fingerprint: str | None
+    data_rows: int | None
+    package_versions: dict[str, str] | None
+    git_commit: str | None
+    strategy_name: str
+    equity: pd.Series
+
+
+def load_run(db: Database, backtest_id: int) -> StoredRun:
     """One stored run: all ``backtest_results`` columns plus its manifest, with ``equity`` as a Series."""
     with db.begin() as conn:
         row = conn.execute(query(Q.BACKTEST_GET).text, {"id": backtest_id}).mappings().first()
     if row is None:
         raise DataNotFoundError(f"no backtest result with id {backtest_id}")
-    out = dict(row)
-    points = out.get("equity_curve") or []
-    out["equity"] = pd.Series([p["equity"] for p in points],
-                              index=pd.DatetimeIndex([p["t"] for p in points]).tz_convert("UTC"),
-                              name="equity")
-    return out
+    points = row["equity_curve"] or []
+    equity = pd.Series([p["equity"] for p in points],
+                       index=pd.DatetimeIndex([p["t"] for p in points]).tz_convert("UTC"), name="equity")
+    # the query's columns are StoredRun's keys (tests/store/test_runs.py pins them)
+    return cast(StoredRun, {**row, "equity": equity})
 
 
 def share_run(db: Database, backtest_id: int, *, owner_id: int, user_id: int) -> None:
