@@ -13,17 +13,20 @@ of a report follow its rule (same name).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from workbench.store.database import Database
 from workbench.store.visibility import visible_backtests, visible_paper_runs
 
 __all__ = ["ReportAccess", "report_runs"]
 
+E = TypeVar("E", bound=Mapping[str, object])   # an index entry (workbench.present.index.ReportEntry)
 
-def _ids(value: Any) -> set[int]:
+
+def _ids(value: object) -> set[int]:
     """Positive integer ids from an int, a list of them or comma-separated text; others are left out."""
     items = value if isinstance(value, list) else str(value).split(",") if isinstance(value, str) else [value]
     out = set()
@@ -37,10 +40,10 @@ def _ids(value: Any) -> set[int]:
     return out
 
 
-def report_runs(meta: dict[str, Any]) -> tuple[set[int], set[int]]:
+def report_runs(meta: Mapping[str, object]) -> tuple[set[int], set[int]]:
     """``(backtest ids, paper run ids)`` a report's metadata names."""
     given = meta.get("parameters")
-    params: dict[str, Any] = given if isinstance(given, dict) else {}
+    params: Mapping[str, object] = given if isinstance(given, dict) else {}
     backtests = _ids(meta.get("backtest_id")) | _ids(meta.get("backtest_ids") or [])
     papers = _ids(meta.get("paper_run_ids") or [])
     if meta.get("notebook") == "run_comparison" and "backtest_ids" not in meta:
@@ -50,13 +53,13 @@ def report_runs(meta: dict[str, Any]) -> tuple[set[int], set[int]]:
     return backtests, papers
 
 
-def _meta(path: Path) -> dict[str, Any] | None:
+def _meta(path: Path) -> dict[str, object] | None:
     """The ``.json`` next to ``path`` ({} when there is none; None when it is there but unreadable)."""
     sidecar = path.with_suffix(".json")
     if not sidecar.exists():
         return {}
     try:
-        value = json.loads(sidecar.read_text(encoding="utf-8"))
+        value: object = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
@@ -70,7 +73,7 @@ class ReportAccess:
     user_id: int
     _seen: dict[tuple[frozenset[int], frozenset[int]], bool] = field(default_factory=dict)
 
-    def allows(self, meta: dict[str, Any]) -> bool:
+    def allows(self, meta: Mapping[str, object]) -> bool:
         """Whether the user may read a report with metadata ``meta``."""
         backtests, papers = report_runs(meta)
         key = (frozenset(backtests), frozenset(papers))
@@ -85,7 +88,7 @@ class ReportAccess:
         meta = _meta(path)
         return meta is not None and self.allows(meta)
 
-    def entries(self, root: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def entries(self, root: Path, entries: Iterable[E]) -> list[E]:
         """Those of the index ``entries`` of ``root`` (:func:`workbench.present.index.report_entries`) the
         user may read."""
         return [e for e in entries if self.can_read(root / str(e["html"]))]

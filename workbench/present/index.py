@@ -15,13 +15,14 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final, TypeAlias
 
 from workbench.present.formatting import MISSING, format_count, format_metric, format_pct, format_ratio, format_time_kst
 
-__all__ = ["INDEX_NAME", "build_index", "index_page", "report_entries"]
+__all__ = ["INDEX_NAME", "ReportEntry", "build_index", "index_page", "report_entries"]
 
 INDEX_NAME: Final = "index.html"
 _STAMP: Final = re.compile(r"^(?P<name>.+?)-(?P<stamp>\d{8}T\d{6})(?:-\d+)?$")
@@ -30,20 +31,26 @@ _COLUMNS: Final = (("total_return", "return", format_pct), ("benchmark_return", 
                    ("sharpe_ratio", "Sharpe", format_ratio), ("total_trades", "trades", format_count))
 
 
-def report_entries(reports_dir: Path) -> list[dict[str, Any]]:
-    """One dict per ``*.html`` report in ``reports_dir`` (newest first): its ``.json`` metadata, or what
-    the file name ``<notebook>-<UTC yyyymmddTHHMMSS>.html`` says."""
+#: One report of the index: its ``.json`` metadata (JSON values) plus ``html`` (the file name), ``created``,
+#: ``notebook`` and ``title`` (text).
+ReportEntry: TypeAlias = dict[str, object]
+
+
+def report_entries(reports_dir: Path) -> list[ReportEntry]:
+    """One dict per ``*.html`` report in ``reports_dir`` (newest first): its ``.json`` metadata (when that
+    is a JSON object), or what the file name ``<notebook>-<UTC yyyymmddTHHMMSS>.html`` says."""
     entries = []
     for page in Path(reports_dir).glob("*.html"):
         if page.name == INDEX_NAME or page.name.startswith("."):
             continue
-        meta: dict[str, Any] = {}
+        meta: dict[str, object] = {}
         sidecar = page.with_suffix(".json")
         if sidecar.is_file():
             try:
-                meta = json.loads(sidecar.read_text(encoding="utf-8"))
+                loaded: object = json.loads(sidecar.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                meta = {}
+                loaded = {}
+            meta = loaded if isinstance(loaded, dict) else {}
         m = _STAMP.match(page.stem)
         created = meta.get("created")
         if not created:
@@ -106,7 +113,7 @@ Rebuilt {built}.</div>
 """
 
 
-def _cell(text: str, sort: Any, *, numeric: bool = False, css: str = "") -> str:
+def _cell(text: str, sort: object, *, numeric: bool = False, css: str = "") -> str:
     classes = " ".join(c for c in ("n" if numeric else "", css) if c)
     attr = f' class="{classes}"' if classes else ""
     return f'<td{attr} data-sort="{html.escape(str(sort), quote=True)}">{text}</td>'
@@ -139,14 +146,15 @@ def _write_index(reports_dir: Path) -> Path:
     return target
 
 
-def index_page(entries: list[dict[str, Any]]) -> str:
+def index_page(entries: Sequence[Mapping[str, object]]) -> str:
     """The index of ``entries`` (:func:`report_entries`, or those of them one user may see) as HTML."""
     head = "".join(f'<th data-type="{kind}">{html.escape(title)}</th>' for title, kind in (
         ("date", "text"), ("notebook", "text"), ("title", "text"),
         *((label, "number") for _, label, _ in _COLUMNS), ("summary", "text"), ("report", "text")))
     rows = []
     for e in entries:
-        kpis = e.get("kpis") or {}
+        given = e.get("kpis")
+        kpis: Mapping[str, object] = given if isinstance(given, dict) else {}
         title = html.escape(str(e["title"]))
         if e.get("synthetic"):
             title += ' <span class="syn">SYNTHETIC DATA</span>'
@@ -155,7 +163,7 @@ def index_page(entries: list[dict[str, Any]]) -> str:
         for key, _, fmt in _COLUMNS:
             raw = kpis.get(key)
             number = isinstance(raw, int | float) and raw == raw
-            value = float(raw) if number and raw is not None else 0.0
+            value = float(raw) if isinstance(raw, int | float) and number else 0.0
             tone = "" if key in ("max_drawdown", "total_trades") or not number else \
                 ("up" if value > 0 else "down" if value < 0 else "")
             cells.append(_cell(html.escape(fmt(raw)) if number else MISSING, value if number else "",
