@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +25,9 @@ from workbench.errors import WorkbenchError
 from workbench.present.formatting import format_pct, format_time_kst
 from workbench.services.config import Settings
 from workbench.store.alarm_state import clear_alarm, raise_alarm
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = ["AlarmChange", "Check", "Thresholds", "alarm_user_ids", "check", "evaluate", "watch"]
 
@@ -118,7 +121,8 @@ def alarm_user_ids(ctx: NotifyContext, settings: Settings) -> list[int]:
     return [user_id_by_name(ctx.db, n) for n in names] if names else [ctx.user_id]
 
 
-def check(ctx: NotifyContext, client: Any, checks: list[Check], user_ids: list[int]) -> list[AlarmChange]:
+def check(ctx: NotifyContext, client: redis.Redis | None, checks: list[Check],
+          user_ids: list[int]) -> list[AlarmChange]:
     """Raise what newly fails and recover what passes again (state in Redis: ``client``), notifying
     ``user_ids`` of each change; returns the changes."""
     if client is None:
@@ -151,7 +155,7 @@ def watch(take: Callable[[], MonitorReport], judge: Callable[[MonitorReport], li
         sleep(max(0.0, every - (time.monotonic() - started)))
 
 
-def run_checks(ctx: NotifyContext, client: Any, settings: Settings, take: Callable[[], MonitorReport],
+def run_checks(ctx: NotifyContext, client: redis.Redis | None, settings: Settings, take: Callable[[], MonitorReport],
                every: float | None = None) -> Iterator[AlarmChange]:
     """``workbench monitor --check`` (once) or ``--watch every`` (until interrupted): the alarm changes."""
     thresholds, users = Thresholds.from_settings(settings), alarm_user_ids(ctx, settings)

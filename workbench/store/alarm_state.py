@@ -9,19 +9,22 @@ one raises (or clears) and the other sees it done. Every function takes a ``redi
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = ["ALARMS_KEY", "active_alarms", "clear_alarm", "raise_alarm"]
 
 ALARMS_KEY: Final = "monitor:alarms"
 
 
-def raise_alarm(client: Any, key: str, text: str, since: str) -> bool:
+def raise_alarm(client: redis.Redis, key: str, text: str, since: str) -> bool:
     """Record alarm ``key``; True when it was not raised before (tell the users), False while it holds."""
     return bool(client.hsetnx(ALARMS_KEY, key, json.dumps({"text": text, "since": since})))
 
 
-def clear_alarm(client: Any, key: str) -> dict[str, str] | None:
+def clear_alarm(client: redis.Redis, key: str) -> dict[str, str] | None:
     """Forget alarm ``key``; what it said (``text``, ``since``) when it was raised, None when it was not."""
     raw = client.hget(ALARMS_KEY, key)
     if raw is None or not client.hdel(ALARMS_KEY, key):
@@ -33,7 +36,7 @@ def clear_alarm(client: Any, key: str) -> dict[str, str] | None:
     return {"text": str(value.get("text", "")), "since": str(value.get("since", ""))}
 
 
-def active_alarms(client: Any) -> dict[str, dict[str, str]]:
+def active_alarms(client: redis.Redis) -> dict[str, dict[str, str]]:
     """Every raised alarm: key -> ``{"text", "since"}``, by key."""
     out = {}
     for raw_key, raw in client.hgetall(ALARMS_KEY).items():

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 __all__ = ["jsonb_or_null", "jsonb_text"]
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -26,11 +25,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def jsonb_text(value: Any) -> str:
+def jsonb_text(value: object) -> str:
     """``value`` as the JSON text of a JSONB column (``None`` gives ``'null'``, a JSON null)."""
     return json.dumps(_clean(value), default=str, allow_nan=False)
 
 
-def jsonb_or_null(value: Any) -> str | None:
+def jsonb_or_null(value: object) -> str | None:
     """:func:`jsonb_text`, but ``None`` stays None (SQL NULL)."""
     return None if value is None else jsonb_text(value)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = ["TIMINGS_KEY", "QueryTimings", "read_timings", "timings_frame"]
 
@@ -53,10 +56,10 @@ class QueryTimings:
         self.flush_every = flush_every
         self._pending: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._redis: Any = None
+        self._redis: redis.Redis | None = None
         self._last_flush = time.monotonic()
 
-    def attach(self, client: Any) -> None:
+    def attach(self, client: redis.Redis) -> None:
         """Add the counts to Redis (``client``: a ``redis.Redis``) from now on."""
         self._redis = client
 
@@ -93,7 +96,7 @@ class QueryTimings:
         return True
 
 
-def read_timings(client: Any) -> pd.DataFrame:
+def read_timings(client: redis.Redis) -> pd.DataFrame:
     """The summary kept in Redis (every process's flushed counts), as :func:`timings_frame`."""
     out: dict[str, list[float]] = {}
     for raw_field, raw_value in client.hgetall(TIMINGS_KEY).items():
