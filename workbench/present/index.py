@@ -64,10 +64,11 @@ _PAGE: Final = """<!DOCTYPE html>
 body{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#263238}}
 h1{{font-size:1.5em;margin-bottom:.2em}} .sub{{color:#607d8b;margin-bottom:1em}}
 table{{border-collapse:collapse;width:100%}}
-th,td{{padding:.45em .7em;border-bottom:1px solid #eceff1;text-align:left;vertical-align:top}}
-th{{background:#f5f7f8;cursor:pointer;user-select:none;white-space:nowrap}}
+th,td{{padding:.4em .5em;border-bottom:1px solid #eceff1;text-align:left;vertical-align:top}}
+th{{background:#f5f7f8;cursor:pointer;user-select:none}}
 th[aria-sort=ascending]::after{{content:" ▲"}} th[aria-sort=descending]::after{{content:" ▼"}}
-td.d{{white-space:nowrap}} td.n{{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}}
+td.n{{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}} th[data-type=number]{{text-align:right}}
+td.t{{min-width:14em}} td.s{{min-width:12em}}
 .up{{color:#00796b}} .down{{color:#c62828}} .syn{{color:#b71c1c;font-size:.8em;font-weight:bold}}
 tr:hover td{{background:#fafcfc}}
 </style></head><body>
@@ -138,8 +139,10 @@ def _write_index(reports_dir: Path) -> Path:
         title = html.escape(str(e["title"]))
         if e.get("synthetic"):
             title += ' <span class="syn">SYNTHETIC DATA</span>'
-        cells = [_cell(html.escape(format_time_kst(e["created"])), e["created"], css="d"),
-                 _cell(html.escape(str(e["notebook"])), e["notebook"]), _cell(title, e["title"])]
+        # the date's day and time, and a notebook's name at its underscores, may go on two lines
+        cells = [_cell(html.escape(format_time_kst(e["created"])), e["created"]),
+                 _cell(html.escape(str(e["notebook"])).replace("_", "_<wbr>"), e["notebook"]),
+                 _cell(title, e["title"], css="t")]
         for key, _, fmt in _COLUMNS:
             raw = kpis.get(key)
             number = isinstance(raw, int | float) and raw == raw
@@ -148,9 +151,9 @@ def _write_index(reports_dir: Path) -> Path:
                 ("up" if value > 0 else "down" if value < 0 else "")
             cells.append(_cell(html.escape(fmt(raw)) if number else MISSING, value if number else "",
                                numeric=True, css=tone))
-        cells.append(_cell(html.escape(str(e.get("headline") or "")), str(e.get("headline") or "")))
+        cells.append(_cell(html.escape(str(e.get("headline") or "")), str(e.get("headline") or ""), css="s"))
         link = html.escape(str(e["html"]), quote=True)
-        cells.append(_cell(f'<a href="{link}" title="{link}">open</a>', e["html"], css="d"))
+        cells.append(_cell(f'<a href="{link}" title="{link}">open</a>', e["html"]))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     page = _PAGE.format(count=len(entries), built=html.escape(format_time_kst(datetime.now(UTC))),
                         head=head, rows="\n".join(rows))

@@ -51,6 +51,8 @@ __all__ = [
     "export_result",
     "formatted",
     "full_table",
+    "indicator_title",
+    "indicators_table",
     "kpis",
     "manifest_table",
     "matching_run",
@@ -63,6 +65,7 @@ __all__ = [
     "strategy_label",
     "trade_table",
     "versus_benchmark",
+    "window_text",
     "worst_drawdowns_table",
 ]
 
@@ -108,11 +111,23 @@ def strategy_label(result: BacktestResult) -> str:
 
 def _period(start: pd.Timestamp, end: pd.Timestamp) -> str:
     days = (end - start) / pd.Timedelta(days=1)
-    return f"{start:%Y-%m-%d} → {end:%Y-%m-%d} UTC ({days:,.0f} days)"
+    return f"{window_text(start, end)} ({days:,.0f} days)"
+
+
+def window_text(start: Any, end: Any) -> str:
+    """A window in KST, like every time of a report: ``2025-01-01 09:00 → 2025-03-01 09:00 KST``; ``start``
+    and ``end`` are instants or text (a date alone, as report parameters give it, is midnight UTC).
+
+    >>> window_text("2025-01-01", "2025-03-01")
+    '2025-01-01 09:00 → 2025-03-01 09:00 KST'
+    """
+    a, b = (format_time_kst(pd.Timestamp(t, tz="UTC") if isinstance(t, str) else t) for t in (start, end))
+    return f"{a.removesuffix(' KST')} → {b}"
 
 
 def report_title(result: BacktestResult) -> str:
-    """``EmaCross(fast=8, slow=21) on KRW-BTC, KRW-ETH · 1h · 2025-01-01 → 2025-03-01 UTC (59 days)``."""
+    """``EmaCross(fast=8, slow=21) on KRW-BTC, KRW-ETH · 1h · 2025-01-01 09:00 → 2025-03-01 08:00 KST (59
+    days)``."""
     return (f"{strategy_label(result)} on {', '.join(result.symbols)} · {result.timeframe} · "
             f"{_period(result.start, result.end)}")
 
@@ -200,15 +215,23 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
         return HtmlBlock('<p class="wb-none"><em>none</em></p>')
     if index is None:
         index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
+    if index and frame.index.name is not None and frame.columns.name is None and frame.columns.nlevels == 1:
+        # the index's name in the header's corner: one header row, not a second one holding only that name
+        frame = frame.rename_axis(index=None, columns=frame.index.name)
     with pd.option_context("display.max_colwidth", None):
         table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING,
                               index=index)
-    style = ('<style>.wb-table-wrap td{white-space:normal;overflow-wrap:anywhere;max-width:60em}'
-             '.wb-table-wrap th{white-space:nowrap}</style>' if wrap else
-             '<style>.wb-table td,.wb-table th{white-space:nowrap}</style>')
     if wrap:
-        table = table.replace('class="dataframe wb-table"', 'class="dataframe wb-table-wrap"', 1)
-    return HtmlBlock(f'{style}<div style="overflow-x:auto;max-width:100%">{table}</div>')
+        table = table.replace('class="dataframe wb-table"', 'class="dataframe wb-table wb-table-wrap"', 1)
+    return HtmlBlock(f'{_TABLE_CSS}<div class="wb-table-box">{table}</div>')
+
+
+#: tables take the page's width, not more: headers and text wrap between words (numbers have no spaces, so
+#: they never break); ``wb-table-wrap`` cells (hashes, ids) may break anywhere
+_TABLE_CSS: Final = ("<style>.wb-table-box{max-width:100%;overflow-x:auto}"
+                     ".jp-RenderedHTMLCommon .wb-table th,.jp-RenderedHTMLCommon .wb-table td,.wb-table th,.wb-table td"
+                     "{white-space:normal;padding:.35em .5em}"
+                     ".wb-table-wrap td{overflow-wrap:anywhere;min-width:6em}</style>")
 
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
@@ -270,6 +293,31 @@ def quality_section(report: Any, max_rows: int = 20) -> HtmlBlock:
         more = f" (first {max_rows} of {len(table):,})" if len(table) > max_rows else ""
         parts.append(f"<h4>{html.escape(title)}{more}</h4>" + full_table(formatted(table.head(max_rows))).html)
     return HtmlBlock("".join(parts))
+
+
+#: indicator name parts written in capitals
+_ABBREVIATIONS: Final = frozenset({"ma", "ema", "sma", "rsi", "macd", "cci", "atr", "obv", "vwap", "adx"})
+
+
+def indicator_title(name: str) -> str:
+    """An indicator column for people: ``rsi_14`` -> ``RSI 14``, ``bollinger_upper`` -> ``Bollinger upper``,
+    ``stochastic_k`` -> ``Stochastic %K``.
+
+    >>> [indicator_title(n) for n in ("ma_5", "volume_ma_20", "macd_signal", "stochastic_d", "obv")]
+    ['MA 5', 'Volume MA 20', 'MACD signal', 'Stochastic %D', 'OBV']
+    """
+    parts = name.split("_")
+    words = [p.upper() if p in _ABBREVIATIONS else f"%{p.upper()}" if p in ("k", "d") and i else p
+             for i, p in enumerate(parts)]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+def indicators_table(indicators: pd.DataFrame, last: int = 5) -> pd.DataFrame:
+    """The last ``last`` bars of an indicator table, one row per indicator (titled), one column per bar
+    (KST); values formatted as prices (``–`` before an indicator's warm-up is over)."""
+    tail = indicators.tail(last)
+    return pd.DataFrame({format_time_kst(t): [format_price(v) for v in tail.loc[t]] for t in tail.index},
+                        index=pd.Index([indicator_title(str(c)) for c in tail.columns], name="indicator"))
 
 
 def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataFrame:
