@@ -86,7 +86,8 @@ def manifests_tables(runs: Sequence[Mapping[str, Any]]) -> HtmlBlock:
     (code version, packages, often the data), then one row per run of the fields that differ."""
     if not runs:
         return HtmlBlock('<p class="wb-none"><em>none</em></p>')
-    texts = {key: [_text(r.get(key)) for r in runs] for key, _ in _FIELDS}
+    texts = {key: [_text(r.get(key)).replace("_", " ") if key == "split" else _text(r.get(key)) for r in runs]
+             for key, _ in _FIELDS}
     shared = [(title, texts[key][0]) for key, title in _FIELDS if len(set(texts[key])) == 1]
     differ = [(key, title) for key, title in _FIELDS if len(set(texts[key])) > 1]
     same = pd.DataFrame({"value": [v for _, v in shared]}, index=pd.Index([t for t, _ in shared], name="field"))

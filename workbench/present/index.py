@@ -63,12 +63,13 @@ _PAGE: Final = """<!DOCTYPE html>
 <style>
 body{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#263238}}
 h1{{font-size:1.5em;margin-bottom:.2em}} .sub{{color:#607d8b;margin-bottom:1em}}
-table{{border-collapse:collapse;width:100%}}
+table{{border-collapse:collapse;width:100%;font-size:.93em}}
 th,td{{padding:.4em .5em;border-bottom:1px solid #eceff1;text-align:left;vertical-align:top}}
 th{{background:#f5f7f8;cursor:pointer;user-select:none}}
 th[aria-sort=ascending]::after{{content:" ▲"}} th[aria-sort=descending]::after{{content:" ▼"}}
 td.n{{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}} th[data-type=number]{{text-align:right}}
-td.t{{min-width:14em}} td.s{{min-width:12em}}
+td.d{{white-space:nowrap}} td.t{{min-width:10em}} td.s{{min-width:8em}}
+@media (max-width:1100px){{body{{margin:1em}}}}
 .up{{color:#00796b}} .down{{color:#c62828}} .syn{{color:#b71c1c;font-size:.8em;font-weight:bold}}
 tr:hover td{{background:#fafcfc}}
 </style></head><body>
@@ -140,7 +141,8 @@ def _write_index(reports_dir: Path) -> Path:
         if e.get("synthetic"):
             title += ' <span class="syn">SYNTHETIC DATA</span>'
         # the date's day and time, and a notebook's name at its underscores, may go on two lines
-        cells = [_cell(html.escape(format_time_kst(e["created"])), e["created"]),
+        day, _, clock = format_time_kst(e["created"]).partition(" ")
+        cells = [_cell(f"{html.escape(day)}<br>{html.escape(clock)}", e["created"], css="d"),
                  _cell(html.escape(str(e["notebook"])).replace("_", "_<wbr>"), e["notebook"]),
                  _cell(title, e["title"], css="t")]
         for key, _, fmt in _COLUMNS:

@@ -239,9 +239,11 @@ def equity_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "
             continue
         drawn.append(b)
         fig.add_trace(go.Scatter(x=epoch_ms(b.index), y=b.to_numpy(dtype=float), mode="lines",
-                                 name=f"buy & hold ({name})", hovertemplate="₩%{y:,.0f}",
+                                 name=f"buy & hold {name}", hovertemplate="₩%{y:,.0f}",
                                  line={"color": "#90a4ae", "width": 1.5, "dash": "dot"}))
     fig.update_layout(showlegend=len(curves) + len(drawn) > 1)
+    if len(curves) + len(drawn) > 2:  # many lines: the legend below the plot, which keeps the page's width
+        fig.update_layout(legend={"orientation": "h", "y": -0.15, "yanchor": "top", "x": 0.0, "xanchor": "left"})
     fig.update_xaxes(type="date")  # KST wall clock (epoch_ms)
     return fig
 
@@ -452,14 +454,15 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, *, agg: str 
         raise ValidationError(f"sweep_heatmap: agg must be one of max, mean, min, median (got {agg!r})")
     grid = table.pivot_table(index=y, columns=x, values=metric, aggfunc=agg).sort_index().sort_index(axis=1)
     z = grid.to_numpy(dtype=float)
-    text = [["" if not math.isfinite(v) else f"{v:.3g}" for v in row] for row in z]
-    fig = _figure(title or f"{metric} by {x} and {y}" + (f" ({agg} over other parameters)"
-                                                           if table.duplicated([x, y]).any() else ""),
+    name = metric_title(metric)
+    text = [["" if not math.isfinite(v) else format_metric(metric, v) for v in row] for row in z]
+    fig = _figure(title or f"{name} by {x} and {y}" + (f" ({agg} over other parameters)"
+                                                         if table.duplicated([x, y]).any() else ""),
                   hovermode="closest", xaxis_title=x, yaxis_title=y)
     fig.add_trace(go.Heatmap(
         x=[str(v) for v in grid.columns], y=[str(v) for v in grid.index], z=z, text=text,
-        texttemplate="%{text}", colorscale="RdYlGn", colorbar={"title": {"text": metric}},
-        hovertemplate=f"{x} %{{x}}, {y} %{{y}}: %{{z:.4g}}<extra>{metric}</extra>",
+        texttemplate="%{text}", colorscale="RdYlGn", colorbar={"title": {"text": name}},
+        hovertemplate=f"{x} %{{x}}, {y} %{{y}}: %{{text}}<extra>{name}</extra>",
     ))
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
@@ -512,7 +515,7 @@ def runs_comparison_figure(runs: pd.DataFrame, metrics: Sequence[str], *,
         if pct:
             fig.update_yaxes(ticksuffix="%", row=i, col=1)
     fig.update_layout(template=_TEMPLATE, title=title, height=max(300, 220 * len(metrics)),
-                      hovermode="closest", showlegend=bench is not None and bench.notna().any(),
+                      hovermode="closest", showlegend=bool(bench is not None and bench.notna().any()),
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
     return fig
 
@@ -528,8 +531,8 @@ def walk_forward_figure(folds: pd.DataFrame, metric: str = "sharpe_ratio", *,
     _require_columns(folds, ["fold", f"is_{metric}", f"oos_{metric}"], "walk_forward_figure")
     _require_rows(folds, "walk_forward_figure")
     labels = [f"fold {f}" for f in folds["fold"]]
-    fig = _figure(title or f"Walk-forward: {metric} in sample vs out of sample", hovermode="x unified",
-                  barmode="group", yaxis_title=metric)
+    fig = _figure(title or f"Walk-forward: {metric_title(metric)} in sample vs out of sample",
+                  hovermode="x unified", barmode="group", yaxis_title=metric_title(metric))
     fig.add_trace(go.Bar(x=labels, y=folds[f"is_{metric}"].astype(float), name="in sample",
                          marker_color="#90a4ae"))
     fig.add_trace(go.Bar(x=labels, y=folds[f"oos_{metric}"].astype(float), name="out of sample",

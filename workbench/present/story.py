@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,8 +222,12 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
     with pd.option_context("display.max_colwidth", None):
         table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING,
                               index=index)
+    # a cell of one short token (a number, a time, a symbol) never breaks: a line may otherwise break after a
+    # hyphen, as in "-₩50,751" or "KRW-SYNBTC"
+    head, body, rest = table.partition("<tbody>")
+    table = head + body + _ONE_TOKEN.sub(lambda m: f'<{m.group(1)} class="wb-nw">{m.group(2)}</{m.group(1)}>', rest)
     if wrap:
-        table = table.replace('class="dataframe wb-table"', 'class="dataframe wb-table wb-table-wrap"', 1)
+        table = table.replace(' wb-table"', ' wb-table wb-table-wrap"', 1)
     return HtmlBlock(f'{_TABLE_CSS}<div class="wb-table-box">{table}</div>')
 
 
@@ -231,7 +236,9 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
 _TABLE_CSS: Final = ("<style>.wb-table-box{max-width:100%;overflow-x:auto}"
                      ".jp-RenderedHTMLCommon .wb-table th,.jp-RenderedHTMLCommon .wb-table td,.wb-table th,.wb-table td"
                      "{white-space:normal;padding:.35em .5em}"
-                     ".wb-table-wrap td{overflow-wrap:anywhere;min-width:6em}</style>")
+                     ".wb-table-wrap td{overflow-wrap:anywhere;min-width:5em;text-align:left}"
+                     ".wb-table .wb-nw{white-space:nowrap}</style>")
+_ONE_TOKEN: Final = re.compile(r"<(td|th)>([^\s<]{1,24})</\1>")
 
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
