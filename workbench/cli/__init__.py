@@ -807,6 +807,16 @@ def study(
                   soft_wrap=True, highlight=False)
 
 
+@app.command()
+def lab(port: Annotated[int | None, typer.Option(help="JupyterLab's port (default 8888, or a free one)")] = None,
+        no_browser: Annotated[bool, typer.Option("--no-browser", help="do not open a browser")] = False) -> None:
+    """JupyterLab in notebooks/ with a "workbench" kernel, on the configured servers (or the embedded ones)."""
+    from workbench.app.lab import run_lab
+
+    raise typer.Exit(run_lab(_settings(), port=port, open_browser=not no_browser,
+                             log=lambda text: out.print(text, soft_wrap=True, highlight=False)))
+
+
 # ---------------------------------------------------------------- paper trading
 def _paper_strategy(wb: Any, name: str, params: list[str] | None, strategy_file: str | None, **risk: Any) -> Any:
     """A stored strategy by id or name (with ``--param`` overrides), else a built-in, entry point or file one."""
