@@ -140,7 +140,7 @@ def label_figure(fig: go.Figure, text: str | None) -> go.Figure:
                      and legend.y >= 1.0)
     fig.add_annotation(
         name="data_label", text=f"<b>{text}</b>", xref="paper", yref="paper", x=0.5, y=1.0,
-        xanchor="center", yanchor="bottom", yshift=34 if above_titles or legend_on_top else 6, showarrow=False,
+        xanchor="center", yanchor="bottom", yshift=44 if legend_on_top else 28 if above_titles else 6, showarrow=False,
         font={"color": "#b71c1c", "size": 12}, bgcolor="rgba(255, 235, 238, 0.9)", bordercolor="#b71c1c",
         borderwidth=1,
     )
