@@ -63,7 +63,8 @@ def test_every_report_reads_well(loaded: Any, kernel_env: dict[str, str], tmp_pa
         encoding="utf-8"), flags=re.S)
     assert runs_head is not None and "Buy &amp; hold" in runs_head.group(1)
     index = (out / "index.html").read_text(encoding="utf-8")
-    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr><td[^>]*>[^<]*</td><td[^>]*>(\w+)</td>.*?</tr>',
+    # a row: date (day<br>time), notebook (sorted by its name), ...
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr><td[^>]*>.*?</td><td data-sort="(\w+)">.*?</tr>',
                                                        index, flags=re.S)}
     assert sorted(rows) == sorted(SMALL)
     for name, row in rows.items():
