@@ -94,13 +94,15 @@ def test_manifests_split_into_shared_and_differing_fields() -> None:
 
 
 def test_full_table_fits_the_page() -> None:
-    frame = pd.DataFrame({"value": ["-₩50,751", "KRW-SYNBTC", "two words"]},
-                         index=pd.Index(["a", "b", "c"], name="field"))
+    frame = pd.DataFrame({"value": ["-₩50,751", "KRW-SYNBTC", "two words", "KRW-SYNBTC, KRW-SYNETH · 1h"]},
+                         index=pd.Index(["a", "b", "c", "d"], name="field"))
     html = full_table(frame).html
-    # one header row, the index's name in its corner; one-token cells never break (at a hyphen)
-    assert html.count("<tr") == 4 and re.search(r"<th>field</th>\s*<th>value</th>", html)
+    # one header row, the index's name in its corner; numbers and symbols never break (at their hyphen)
+    assert html.count("<tr") == 5 and re.search(r"<th>field</th>\s*<th>value</th>", html)
     assert '<td class="wb-nw">-₩50,751</td>' in html and '<td class="wb-nw">KRW-SYNBTC</td>' in html
     assert "<td>two words</td>" in html
+    assert ('<td><span class="wb-nw">KRW-SYNBTC,</span> <span class="wb-nw">KRW-SYNETH</span> · '
+            '<span class="wb-nw">1h</span></td>') in html
     assert "white-space:normal" in html and "wb-table-box" in html
     assert full_table(frame.iloc[:0]).html == '<p class="wb-none"><em>none</em></p>'
 

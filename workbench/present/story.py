@@ -222,10 +222,8 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
     with pd.option_context("display.max_colwidth", None):
         table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING,
                               index=index)
-    # a cell of one short token (a number, a time, a symbol) never breaks: a line may otherwise break after a
-    # hyphen, as in "-₩50,751" or "KRW-SYNBTC"
     head, body, rest = table.partition("<tbody>")
-    table = head + body + _ONE_TOKEN.sub(lambda m: f'<{m.group(1)} class="wb-nw">{m.group(2)}</{m.group(1)}>', rest)
+    table = head + body + _CELL.sub(_unbroken_cell, rest)
     if wrap:
         table = table.replace(' wb-table"', ' wb-table wb-table-wrap"', 1)
     return HtmlBlock(f'{_TABLE_CSS}<div class="wb-table-box">{table}</div>')
@@ -238,7 +236,21 @@ _TABLE_CSS: Final = ("<style>.wb-table-box{max-width:100%;overflow-x:auto}"
                      "{white-space:normal;padding:.35em .5em}"
                      ".wb-table-wrap td{overflow-wrap:anywhere;min-width:5em;text-align:left}"
                      ".wb-table .wb-nw{white-space:nowrap}</style>")
-_ONE_TOKEN: Final = re.compile(r"<(td|th)>([^\s<]{1,24})</\1>")
+_CELL: Final = re.compile(r"<(td|th)>([^<]*)</\1>")
+#: a short word with a digit or a hyphen: a number, an amount, a time, a symbol
+_TOKEN: Final = re.compile(r"(?<!\S)(?=\S*[-\d])\S{1,24}(?!\S)")
+
+
+def _unbroken_cell(m: re.Match[str]) -> str:
+    """A table cell whose numbers, amounts, times and symbols never break (a line may otherwise break after
+    a hyphen, as in ``-₩50,751`` or ``KRW-SYNBTC``): a cell of one such word is kept whole, in a longer text
+    each one is; the text still wraps between words."""
+    tag, text = m.group(1), m.group(2)
+    word = text.strip()
+    if word and len(word) <= 24 and not any(c.isspace() for c in word):
+        return f'<{tag} class="wb-nw">{text}</{tag}>'
+    kept = _TOKEN.sub(lambda t: '<span class="wb-nw">' + t.group(0) + "</span>", text)
+    return f"<{tag}>{kept}</{tag}>"
 
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
