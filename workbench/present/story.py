@@ -234,8 +234,8 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
 _TABLE_CSS: Final = ("<style>.wb-table-box{max-width:100%;overflow-x:auto}"
                      ".jp-RenderedHTMLCommon .wb-table th,.jp-RenderedHTMLCommon .wb-table td,.wb-table th,.wb-table td"
                      "{white-space:normal;padding:.35em .5em}"
-                     ".wb-table-wrap td{overflow-wrap:anywhere;min-width:5em;text-align:left}"
-                     ".wb-table .wb-nw{white-space:nowrap}</style>")
+                     ".wb-table-box .wb-table-wrap td{overflow-wrap:anywhere;min-width:5em;text-align:left}"
+                     ".jp-RenderedHTMLCommon .wb-table .wb-nw,.wb-table .wb-nw{white-space:nowrap}</style>")
 _CELL: Final = re.compile(r"<(td|th)>([^<]*)</\1>")
 #: a short word with a digit or a hyphen: a number, an amount, a time, a symbol
 _TOKEN: Final = re.compile(r"(?<!\S)(?=\S*[-\d])\S{1,24}(?!\S)")
@@ -294,7 +294,7 @@ def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFra
         "fees": [format_metric("fees", v) for v in trades["fees"]],
         "PnL": [format_metric("pnl", v) for v in trades["pnl"]],
         "return": [format_pct(v) for v in trades["ret"]],
-        "exit reason": [str(r) if isinstance(r, str) and r else MISSING for r in reason],
+        "exit reason": [str(r).replace("_", " ") if isinstance(r, str) and r else MISSING for r in reason],
     }, index=numbers)
 
 
