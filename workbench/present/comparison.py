@@ -66,7 +66,7 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per run for people: run (``#id strategy parameters``), symbols and timeframe, period (KST),
     return, buy & hold, excess return, CAGR, Sharpe, max drawdown, win rate, trades, split."""
     out = pd.DataFrame({
-        "run": [run_label(r) for r in runs.to_dict("records")],
+        "run": [run_label({str(k): v for k, v in r.items()}) for r in runs.to_dict("records")],
         "symbols": [f"{', '.join(s) if isinstance(s, list) else s} · {tf}"
                     for s, tf in zip(runs["symbols"] if "symbols" in runs.columns else runs["symbol"],
                                      runs["timeframe"], strict=True)],

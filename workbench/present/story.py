@@ -218,7 +218,9 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
         index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
     if index and frame.index.name is not None and frame.columns.name is None and frame.columns.nlevels == 1:
         # the index's name in the header's corner: one header row, not a second one holding only that name
-        frame = frame.rename_axis(index=None, columns=frame.index.name)
+        name = str(frame.index.name)
+        frame = frame.copy()
+        frame.index.name, frame.columns.name = None, name
     with pd.option_context("display.max_colwidth", None):
         table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING,
                               index=index)
