@@ -163,3 +163,11 @@ def test_a_stored_runs_buy_and_hold_is_recomputed_from_its_candles(session: Any)
     assert row["symbols"] == ["KRW-SYNBTC", "KRW-SYNETH"]
     bench = compared.benchmarks[run.backtest_id]
     assert bench is not None and bench.index.equals(compared.stored[run.backtest_id]["equity"].index)
+
+
+def test_importances_in_percent_largest_first() -> None:
+    from workbench.present import importances_table
+
+    table = importances_table(pd.Series({"fast": 0.3874, "slow": 0.6126}))
+    assert table.index.tolist() == ["slow", "fast"] and table["importance"].tolist() == ["61.3%", "38.7%"]
+    assert full_table(importances_table(pd.Series(dtype=float))).html == '<p class="wb-none"><em>none</em></p>'

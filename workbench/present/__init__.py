@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "fold_columns": "workbench.present.walkforward",
     "formatted": "workbench.present.story",
     "full_table": "workbench.present.story",
+    "importances_table": "workbench.present.summaries",
     "indicator_title": "workbench.present.story",
     "indicators_figure": "workbench.present.report_figures",
     "indicators_table": "workbench.present.story",

@@ -19,7 +19,7 @@ from workbench.present.formatting import (
     metric_title,
 )
 
-__all__ = ["comparison_kpis", "exploration_kpis", "matched_trades_tables", "reconciliation_causes",
+__all__ = ["comparison_kpis", "exploration_kpis", "importances_table", "matched_trades_tables", "reconciliation_causes",
            "reconciliation_headline", "study_headline", "study_summary", "sweep_headline"]
 
 
@@ -138,3 +138,10 @@ def matched_trades_tables(matched: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     effects = pd.DataFrame({**head, **{title: [format_krw(v, 2) for v in matched[col]]
                                        for col, title in _EFFECTS if col in matched.columns}}, index=numbers)
     return fills, effects
+
+
+def importances_table(importances: pd.Series) -> pd.DataFrame:
+    """Parameter importances (fANOVA, summing to 1) as each parameter's share in percent, largest first."""
+    ordered = importances.astype(float).sort_values(ascending=False)
+    return pd.DataFrame({"importance": [format_pct(v, 1, sign=False) for v in ordered]},
+                        index=pd.Index([str(k) for k in ordered.index], name="parameter"))
