@@ -92,7 +92,8 @@ def comparison_kpis(runs: pd.DataFrame) -> tuple[dict[str, float], str]:
     kpis = {k: float(best[k]) for k in ("total_return", "benchmark_return", "max_drawdown", "sharpe_ratio",
                                         "total_trades")
             if k in best.index and best[k] is not None and best[k] == best[k]}
-    line = f"best by Sharpe of {len(runs)}: {run_label({str(k): v for k, v in best.items()})} ({format_pct(best['total_return'])}"
+    label = run_label({str(k): v for k, v in best.items()})
+    line = f"best by Sharpe of {len(runs)}: {label} ({format_pct(best['total_return'])}"
     bench = best.get("benchmark_return")
     if bench is not None and bench == bench:
         verdict = "beats" if float(best["total_return"]) > float(bench) else "loses to"
