@@ -18,7 +18,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -148,3 +148,73 @@ def test_index_and_report_in_chromium(loaded: Any, kernel_env: dict[str, str], t
         for text in ("Buy &amp; hold", "Total return", "Max drawdown", "KST", "SYNTHETIC SAMPLE DATA",
                      "peak (KST)", "valley (KST)", "gaps (missing bars)", "Report parameters"):
             assert text in page, text
+
+
+#: run in the page once plotly has drawn: what does not fit a viewport ``innerWidth`` wide. One line each:
+#: the page's width; every scroll box (a wide table's) whose content is wider than the box (clipped: the
+#: reader must scroll it sideways); every SYNTHETIC stamp of a figure that covers the figure's legend
+_LAYOUT_PROBE: Final = """<script>window.addEventListener("load", function () { setTimeout(function () {
+  var out = ["page " + document.documentElement.scrollWidth + " " + window.innerWidth];
+  document.querySelectorAll("*").forEach(function (el) {
+    var x = getComputedStyle(el).overflowX;
+    if ((x === "auto" || x === "scroll" || x === "hidden") && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+      out.push("clipped " + el.scrollWidth + ">" + el.clientWidth + ": " + (el.innerText || "").slice(0, 80).replace(/\\s+/g, " "));
+  });
+  document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
+    var legend = plot.querySelector("g.legend");
+    if (!legend) return;
+    var l = legend.getBoundingClientRect();
+    plot.querySelectorAll("g.annotation").forEach(function (a) {
+      var r = a.getBoundingClientRect();
+      if (a.textContent.indexOf("SYNTHETIC") >= 0 && r.left < l.right && l.left < r.right && r.top < l.bottom && l.top < r.bottom)
+        out.push("stamp over legend: " + (plot.querySelector(".gtitle") || {}).textContent);
+    });
+  });
+  var pre = document.createElement("pre"); pre.id = "wb-layout"; pre.textContent = out.join("\\n");
+  document.body.appendChild(pre);
+}, 2000); });</script>"""
+
+
+def _layout(page: Path, width: int, work: Path) -> list[str]:
+    """What :data:`_LAYOUT_PROBE` finds in ``page`` at ``width`` x 1000 px (a probed copy, next to it)."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe is not None
+    probed = page.with_name(f".probed-{page.name}")
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", _LAYOUT_PROBE + "</body>"),
+                      encoding="utf-8")
+    try:
+        proc = subprocess.run([exe, *_FLAGS, f"--user-data-dir={work / f'profile-{width}'}", "--hide-scrollbars",
+                               f"--window-size={width},1000", "--virtual-time-budget=20000", "--dump-dom",
+                               probed.resolve().as_uri()], capture_output=True, text=True, timeout=240)
+    finally:
+        probed.unlink()
+    found = re.search(r'<pre id="wb-layout">(.*?)</pre>', proc.stdout, flags=re.S)
+    assert found is not None, proc.stderr[-2000:]
+    return found.group(1).replace("&gt;", ">").replace("&amp;", "&").splitlines()
+
+
+@pytest.mark.db
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.chromium
+def test_every_report_fits_the_page(loaded: Any, kernel_env: dict[str, str], tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1000 and 1280 px wide: no page scrolls sideways, no table is clipped in a scroll box, no SYNTHETIC
+    stamp covers a legend, in every report kind and the index."""
+    from test_notebooks import SMALL as EVERY  # the small parameters of every report (same folder)
+
+    for key in [k for k in os.environ if k.startswith("WORKBENCH_")]:
+        monkeypatch.delenv(key)
+    for key, value in kernel_env.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "reports"
+    pages = []
+    for name, params in EVERY.items():
+        given = {k: str(v) for k, v in params.items()}
+        if name == "strategy_backtest":
+            given.update({"store": "false", "risk_per_trade": "1.0"})
+        pages.append(run_report(name, given, output_dir=out, progress=False))
+    for page in [*pages, out / "index.html"]:
+        for width in (1000, 1280):
+            found = _layout(page, width, tmp_path)
+            assert found == [f"page {width} {width}"], (page.name, width, found)

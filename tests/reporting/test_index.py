@@ -30,8 +30,9 @@ def test_index_rows_from_metadata_and_file_names(tmp_path: Path) -> None:
     rows = re.findall(r"<tr>(<td.*?)</tr>", page, flags=re.S)
     assert len(rows) == 2
     first, second = rows
-    assert 'href="run_comparison-20250302T000000.html"' in first and "2025-03-02 09:00 KST" in first
-    for text in ("-2.05%", "+30.00%", "-17.43%", "1.23", ">71<", "SYNTHETIC DATA", "2025-03-01 21:00 KST",
+    # the day and the time on two lines
+    assert 'href="run_comparison-20250302T000000.html"' in first and "2025-03-02<br>09:00 KST" in first
+    for text in ("-2.05%", "+30.00%", "-17.43%", "1.23", ">71<", "SYNTHETIC DATA", "2025-03-01<br>21:00 KST",
                  'href="strategy_backtest-20250301T120000.html"', "EmaCross(fast=8, slow=21) on KRW-BTC"):
         assert text in second, text
     assert 'data-sort="-0.020542"' in second  # sorts on the number, shows the formatted text

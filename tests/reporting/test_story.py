@@ -85,7 +85,8 @@ def result():  # type: ignore[no-untyped-def]
 def test_title_header_and_index_metadata(result) -> None:  # type: ignore[no-untyped-def]
     res, frame = result
     title = report_title(res)
-    assert title.startswith("EmaCross(fast=5, slow=13) on KRW-SYNBTC · 1h · 2025-01-01 → 2025-02-09 UTC")
+    # first and last bar 2025-01-01 00:00 and 2025-02-09 23:00 UTC, in KST (UTC+9) like every time of a report
+    assert title == "EmaCross(fast=5, slow=13) on KRW-SYNBTC · 1h · 2025-01-01 09:00 → 2025-02-10 08:00 KST (40 days)"
     block = report_header(res, backtest_id=42)
     bundle = block._repr_mimebundle_()
     meta = bundle[REPORT_MIMETYPE]

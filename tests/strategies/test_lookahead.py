@@ -157,11 +157,14 @@ def test_the_gate_catches_naive_higher_timeframe_alignment_and_passes_the_aligne
 def test_tables_for_people() -> None:
     report = check_strategy(peek(), DATA, cuts=10)
     table = report.lookahead_table()
-    assert list(table.columns) == ["series", "lookahead", "cuts changed", "bars ahead", "first change (UTC)",
+    assert list(table.columns) == ["series", "lookahead", "cuts changed", "bars ahead", "first change (KST)",
                                    "full -> cut"]
     assert table["lookahead"].tolist() == ["LEAK", "LEAK"]
     assert table["bars ahead"].tolist() == ["1", "1"]
     assert table.loc[0, "full -> cut"] == "1 -> 0"   # True with the next close, False without it
+    # the bar that changed and the cut, in KST (UTC+9) like every time of a report
+    bar, cut = (pd.Timestamp(report.lookahead.iloc[0][k]) + pd.Timedelta(hours=9) for k in ("bar", "first_cut"))
+    assert table.loc[0, "first change (KST)"] == f"{bar:%Y-%m-%d %H:%M} (cut after {cut:%Y-%m-%d %H:%M})"
     warm = report.warmup_table(max_columns=3)
     # warm-ups shorter than the shortest later-started run (1500 - 750 bars): 10 25 50 100 200 300 500;
     # three of them spread: the first, the middle, the last

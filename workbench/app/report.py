@@ -247,13 +247,17 @@ def _title(name: str, given: Mapping[str, Any]) -> str:
 
 
 def _header(name: str, effective: Mapping[str, Any], given: Mapping[str, Any], started: datetime) -> str:
+    """The report's name, when it ran (KST, like every time of a report) and its parameters, as Markdown."""
+    from workbench.present.formatting import format_time_kst
+
     def cell(v: Any) -> str:
-        return "`" + repr(v).replace("|", "\\|").replace("`", "'") + "`"
+        text = (v if v else "(empty)") if isinstance(v, str) else repr(v)
+        return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
 
     rows = "\n".join(f"| {k} | {cell(v)} | {'this run' if k in given else 'default'} |"
                       for k, v in effective.items())
     table = f"| parameter | value | from |\n|---|---|---|\n{rows}\n" if effective else ""
-    return f"**Report `{name}`**, run {started:%Y-%m-%d %H:%M:%S} UTC\n\n{table}"
+    return f"**Report `{name}`**, run {format_time_kst(started, seconds=True)}\n\n{table}"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -273,10 +277,11 @@ _TEMPLATE: Final = """{%- extends 'index.html.j2' -%}
 {% block html_head_js_mathjax %}{% endblock %}
 {% block extra_css %}{{ super() }}
 <style>
-/* wide tables scroll sideways instead of being clipped */
+/* tables take the page's width: text wraps between words (numbers have no spaces); one still too wide
+   scrolls sideways instead of being clipped */
 .jp-OutputArea-output.jp-RenderedHTMLCommon { overflow-x: auto; }
 .jp-RenderedHTMLCommon table { max-width: none; }
-.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: nowrap; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal; }
 </style>
 {% endblock extra_css %}
 """

@@ -17,14 +17,22 @@ from typing import Any
 import pandas as pd
 
 from workbench.app.research import ResearchContext, benchmark_close, load_market
-from workbench.core.backtest import BacktestConfig, BacktestResult, run_backtest
+from workbench.core.backtest import BacktestResult, run_backtest
 from workbench.core.jsontypes import json_list, json_object, json_str
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies import Risk, Strategy
 from workbench.core.strategies.registry import file_sha256
 from workbench.errors import DataNotFoundError, StrategyError, ValidationError
 from workbench.store.manifest import LOCK_KEY, git_commit, lock_hash, result_digests
-from workbench.store.runs import StoredRun, load_run, resolve_strategy_class, stored_form
+from workbench.store.runs import (
+    StoredRun,
+    load_run,
+    resolve_strategy_class,
+    stored_config,
+    stored_form,
+    stored_symbols,
+    stored_timeframe,
+)
 
 __all__ = ["Check", "RerunReport", "rerun"]
 
@@ -152,7 +160,7 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
                               "out_of_sample, same sweep id in `workbench runs`) instead")
     what = f"backtest {backtest_id} manifest"
     replay = json_object(spec.get("replay") or {}, f"{what} replay")
-    timeframe = json_str(replay.get("timeframe") or row["timeframe"], f"{what} replay.timeframe")
+    timeframe = stored_timeframe(row)
     if "window" in replay:
         window = json_list(replay["window"], f"{what} replay.window")
         if len(window) != 2:
@@ -163,9 +171,8 @@ def rerun(wb: ResearchContext, backtest_id: int) -> RerunReport:
         end = pd.Timestamp(row["end_date"]) + pd.Timedelta(seconds=timeframe_seconds(timeframe))
     trade_start = replay.get("trade_start")
     strategy = _strategy(row, strategy_class, spec)
-    config = BacktestConfig(**_kwargs(row["backtest_config"] or {}, f"{what} backtest_config"))
-    symbols = [json_str(s, f"{what} symbols[]") for s in json_list(spec.get("symbols"), f"{what} symbols")]
-    data = load_market(wb, symbols, timeframe, start, end)
+    config = stored_config(row)
+    data = load_market(wb, stored_symbols(row), timeframe, start, end)
     result = run_backtest(data, strategy, config, timeframe=timeframe,
                           trade_start=None if trade_start is None else
                           pd.Timestamp(json_str(trade_start, f"{what} replay.trade_start")),

@@ -26,7 +26,7 @@ COMMAND_MODULES: Final = {
     "strategies": "workbench.cli.catalog",
     **dict.fromkeys(("indicators", "backtest", "sweep", "optimize", "walk-forward", "check", "rerun"),
                     "workbench.cli.research"),
-    **dict.fromkeys(("report", "study"), "workbench.cli.reports"),
+    **dict.fromkeys(("report", "study", "lab"), "workbench.cli.reports"),
     **dict.fromkeys(("paper", "paper-runs", "reconcile"), "workbench.cli.paper"),
     **dict.fromkeys(("serve", "monitor"), "workbench.cli.admin"),
 }

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.base import App
+from workbench.cli.base import App, checked
 from workbench.cli.context import CliContext
 from workbench.cli.options import TimeframeOpt
 from workbench.cli.params import parse_report_params
+from workbench.core import checks
 from workbench.errors import WorkbenchError
 
 #: the commands, merged into the root
@@ -63,3 +64,16 @@ def study(ctx: typer.Context, timeframe: TimeframeOpt = "1h") -> None:
     if result.reports:
         cli.out.print(f"index of all reports: {next(iter(result.reports.values())).resolve().parent / 'index.html'}",
                       soft_wrap=True, highlight=False)
+
+
+@app.command()
+def lab(ctx: typer.Context,
+        port: Annotated[int | None, typer.Option(help="JupyterLab's port (default 8888, or a free one)",
+                                                 callback=checked(checks.PORT, "--port"))] = None,
+        no_browser: Annotated[bool, typer.Option("--no-browser", help="do not open a browser")] = False) -> None:
+    """JupyterLab in notebooks/ with a "workbench" kernel, on the configured servers (or the embedded ones)."""
+    from workbench.app.lab import run_lab
+
+    cli = CliContext.of(ctx)
+    raise typer.Exit(run_lab(cli.settings(), port=port, open_browser=not no_browser,
+                             log=lambda text: cli.out.print(text, soft_wrap=True, highlight=False)))

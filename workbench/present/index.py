@@ -70,11 +70,13 @@ _PAGE: Final = """<!DOCTYPE html>
 <style>
 body{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#263238}}
 h1{{font-size:1.5em;margin-bottom:.2em}} .sub{{color:#607d8b;margin-bottom:1em}}
-table{{border-collapse:collapse;width:100%}}
-th,td{{padding:.45em .7em;border-bottom:1px solid #eceff1;text-align:left;vertical-align:top}}
-th{{background:#f5f7f8;cursor:pointer;user-select:none;white-space:nowrap}}
+table{{border-collapse:collapse;width:100%;font-size:.9em}}
+th,td{{padding:.35em .45em;border-bottom:1px solid #eceff1;text-align:left;vertical-align:top}}
+th{{background:#f5f7f8;cursor:pointer;user-select:none}}
 th[aria-sort=ascending]::after{{content:" ▲"}} th[aria-sort=descending]::after{{content:" ▼"}}
-td.d{{white-space:nowrap}} td.n{{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}}
+td.n{{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}} th[data-type=number]{{text-align:right}}
+td.d,.nw{{white-space:nowrap}} td.t{{min-width:10em}} td.s{{min-width:8em}}
+@media (max-width:1100px){{body{{margin:1em}}}}
 .up{{color:#00796b}} .down{{color:#c62828}} .syn{{color:#b71c1c;font-size:.8em;font-weight:bold}}
 tr:hover td{{background:#fafcfc}}
 </style></head><body>
@@ -119,6 +121,16 @@ def _cell(text: str, sort: object, *, numeric: bool = False, css: str = "") -> s
     return f'<td{attr} data-sort="{html.escape(str(sort), quote=True)}">{text}</td>'
 
 
+#: a word with a digit or a hyphen: a number, an amount, a symbol, a date
+_TOKEN: Final = re.compile(r"[^\s<>]*[-\d][^\s<>]*")
+
+
+def _unbroken(text: str) -> str:
+    """``text`` as HTML in which numbers, amounts, symbols and dates never break at their hyphen
+    (``-₩5,293``, ``KRW-SYNBTC``); it still wraps between words."""
+    return _TOKEN.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', html.escape(text))
+
+
 def build_index(reports_dir: Path) -> Path:
     """Write ``reports_dir/index.html`` listing every report there; return its path.
 
@@ -155,11 +167,14 @@ def index_page(entries: Sequence[Mapping[str, object]]) -> str:
     for e in entries:
         given = e.get("kpis")
         kpis: Mapping[str, object] = given if isinstance(given, dict) else {}
-        title = html.escape(str(e["title"]))
+        title = _unbroken(str(e["title"]))
         if e.get("synthetic"):
             title += ' <span class="syn">SYNTHETIC DATA</span>'
-        cells = [_cell(html.escape(format_time_kst(e["created"])), e["created"], css="d"),
-                 _cell(html.escape(str(e["notebook"])), e["notebook"]), _cell(title, e["title"])]
+        # the date's day and time, and a notebook's name at its underscores, may go on two lines
+        day, _, clock = format_time_kst(e["created"]).partition(" ")
+        cells = [_cell(f"{html.escape(day)}<br>{html.escape(clock)}", e["created"], css="d"),
+                 _cell(html.escape(str(e["notebook"])).replace("_", "_<wbr>"), e["notebook"]),
+                 _cell(title, e["title"], css="t")]
         for key, _, fmt in _COLUMNS:
             raw = kpis.get(key)
             number = isinstance(raw, int | float) and raw == raw
@@ -168,9 +183,9 @@ def index_page(entries: Sequence[Mapping[str, object]]) -> str:
                 ("up" if value > 0 else "down" if value < 0 else "")
             cells.append(_cell(html.escape(fmt(raw)) if number else MISSING, value if number else "",
                                numeric=True, css=tone))
-        cells.append(_cell(html.escape(str(e.get("headline") or "")), str(e.get("headline") or "")))
+        cells.append(_cell(_unbroken(str(e.get("headline") or "")), str(e.get("headline") or ""), css="s"))
         link = html.escape(str(e["html"]), quote=True)
-        cells.append(_cell(f'<a href="{link}" title="{link}">open</a>', e["html"], css="d"))
+        cells.append(_cell(f'<a href="{link}" title="{link}">open</a>', e["html"]))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return _PAGE.format(count=len(entries), built=html.escape(format_time_kst(datetime.now(UTC))),
                         head=head, rows="\n".join(rows))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from workbench.present.formatting import MISSING, format_pct_small
+from workbench.present.formatting import MISSING, format_pct_small, format_time_kst
 
 if TYPE_CHECKING:
     from workbench.core.strategies.lookahead import LookaheadReport
@@ -27,11 +27,16 @@ def lookahead_table(report: LookaheadReport) -> pd.DataFrame:
         "lookahead": ["LEAK" if c else "none" for c in changed],
         "cuts changed": [f"{k} of {len(report.cuts)}" for k in look["leaks"]],
         "bars ahead": [str(int(b)) if c else MISSING for b, c in zip(look["looks_ahead"], changed, strict=True)],
-        "first change (UTC)": [f"{bar:%Y-%m-%d %H:%M} (cut after {cut:%Y-%m-%d %H:%M})" if c else MISSING
+        "first change (KST)": [f"{_kst(bar)} (cut after {_kst(cut)})" if c else MISSING
                                for bar, cut, c in zip(look["bar"], look["first_cut"], changed, strict=True)],
         "full -> cut": [f"{_num(f)} -> {_num(v)}" if c else MISSING
                         for f, v, c in zip(look["full"], look["cut_value"], changed, strict=True)],
     })
+
+
+def _kst(t: object) -> str:
+    """An instant in KST, like every time of a report (the column's title names the zone)."""
+    return format_time_kst(t).removesuffix(" KST")
 
 
 def warmup_table(report: LookaheadReport, max_columns: int = 6) -> pd.DataFrame:

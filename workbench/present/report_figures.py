@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 from workbench.core.backtest.drawdown import underwater
 from workbench.core.markets import SAMPLE_LABEL, SYNTHETIC_PREFIX, is_synthetic
 from workbench.errors import ValidationError
+from workbench.present.formatting import format_metric, metric_title
 from workbench.present.result_figures import epoch_ms
 
 if TYPE_CHECKING:
@@ -131,12 +132,16 @@ def label_figure(fig: go.Figure, text: str | None) -> go.Figure:
         raise ValidationError(f"label_figure: expected a plotly Figure, got {type(fig).__name__}")
     if not text:
         return fig
-    # between the title (moved to the very top) and the plot, above any subplot titles
+    # between the title (moved to the very top) and the plot, above any subplot titles and above a legend laid
+    # out in a row over the plot (which, centred, it would cover on a page narrower than title + legend + label)
     above_titles = any(a.yref == "paper" and a.y is not None and a.y >= 0.99 and a.name != "data_label"
                        for a in fig.layout.annotations)
+    legend = fig.layout.legend
+    legend_on_top = (fig.layout.showlegend is not False and legend.orientation == "h" and legend.y is not None
+                     and legend.y >= 1.0)
     fig.add_annotation(
         name="data_label", text=f"<b>{text}</b>", xref="paper", yref="paper", x=0.5, y=1.0,
-        xanchor="center", yanchor="bottom", yshift=28 if above_titles else 6, showarrow=False,
+        xanchor="center", yanchor="bottom", yshift=44 if legend_on_top else 28 if above_titles else 6, showarrow=False,
         font={"color": "#b71c1c", "size": 12}, bgcolor="rgba(255, 235, 238, 0.9)", bordercolor="#b71c1c",
         borderwidth=1,
     )
@@ -218,13 +223,28 @@ def _price_trace(prices: pd.DataFrame, name: str) -> go.Candlestick | go.Scatter
 
 # -- equity and returns -------------------------------------------------------------------------------
 
-def equity_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "Equity (KRW)") -> go.Figure:
-    """Equity curve(s): one line per Series (a mapping overlays several runs, keyed by label)."""
+def equity_figure(equity: pd.Series | Mapping[str, pd.Series], *, title: str = "Equity (KRW)",
+                  benchmarks: Mapping[str, pd.Series | None] | None = None) -> go.Figure:
+    """Equity curve(s): one line per Series (a mapping overlays several runs, keyed by label); ``benchmarks``
+    (label -> buy & hold equity, None: none) adds each distinct one as a dotted grey line."""
     curves = _curves(equity, "equity_figure")
-    fig = _figure(title, yaxis_title="KRW", legend_title_text="run" if len(curves) > 1 else None)
+    fig = _figure(title, yaxis_title="KRW", yaxis_tickformat=",.0f",
+                  legend_title_text="run" if len(curves) > 1 else None)
     for name, s in curves.items():
-        fig.add_trace(go.Scatter(x=epoch_ms(s.index), y=s.to_numpy(dtype=float), mode="lines", name=name))
-    fig.update_layout(showlegend=len(curves) > 1)
+        fig.add_trace(go.Scatter(x=epoch_ms(s.index), y=s.to_numpy(dtype=float), mode="lines", name=name,
+                                 hovertemplate="₩%{y:,.0f}"))
+    drawn: list[pd.Series] = []
+    for name, b in (benchmarks or {}).items():
+        if b is None or b.empty or any(b.index.equals(d.index) and np.allclose(b.to_numpy(), d.to_numpy())
+                                       for d in drawn):
+            continue
+        drawn.append(b)
+        fig.add_trace(go.Scatter(x=epoch_ms(b.index), y=b.to_numpy(dtype=float), mode="lines",
+                                 name=f"buy & hold {name}", hovertemplate="₩%{y:,.0f}",
+                                 line={"color": "#90a4ae", "width": 1.5, "dash": "dot"}))
+    fig.update_layout(showlegend=len(curves) + len(drawn) > 1)
+    if len(curves) + len(drawn) > 2:  # many lines: the legend below the plot, which keeps the page's width
+        fig.update_layout(legend={"orientation": "h", "y": -0.15, "yanchor": "top", "x": 0.0, "xanchor": "left"})
     fig.update_xaxes(type="date")  # KST wall clock (epoch_ms)
     return fig
 
@@ -444,14 +464,15 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, *, agg: str 
     grid = (table.pivot_table(index=y, columns=x, values=metric, aggfunc=_HEATMAP_AGGS[agg])
             .sort_index().sort_index(axis=1))
     z = grid.to_numpy(dtype=float)
-    text = [["" if not math.isfinite(v) else f"{v:.3g}" for v in row] for row in z]
-    fig = _figure(title or f"{metric} by {x} and {y}" + (f" ({agg} over other parameters)"
-                                                           if table.duplicated([x, y]).any() else ""),
+    name = metric_title(metric)
+    text = [["" if not math.isfinite(v) else format_metric(metric, v) for v in row] for row in z]
+    fig = _figure(title or f"{name} by {x} and {y}" + (f" ({agg} over other parameters)"
+                                                         if table.duplicated([x, y]).any() else ""),
                   hovermode="closest", xaxis_title=x, yaxis_title=y)
     fig.add_trace(go.Heatmap(
         x=[str(v) for v in grid.columns], y=[str(v) for v in grid.index], z=z, text=text,
-        texttemplate="%{text}", colorscale="RdYlGn", colorbar={"title": {"text": metric}},
-        hovertemplate=f"{x} %{{x}}, {y} %{{y}}: %{{z:.4g}}<extra>{metric}</extra>",
+        texttemplate="%{text}", colorscale="RdYlGn", colorbar={"title": {"text": name}},
+        hovertemplate=f"{x} %{{x}}, {y} %{{y}}: %{{text}}<extra>{name}</extra>",
     ))
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
@@ -482,19 +503,30 @@ def runs_comparison_figure(runs: pd.DataFrame, metrics: Sequence[str], *,
     _require_rows(runs, "runs_comparison_figure")
     labels = _run_labels(runs)
     fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=[m.replace("_", " ") for m in metrics])
+                        subplot_titles=[metric_title(m) for m in metrics])
+    bench = (pd.to_numeric(runs["benchmark_return"], errors="coerce").astype(float)
+             if "benchmark_return" in runs.columns else None)
     for i, metric in enumerate(metrics, start=1):
         values = pd.to_numeric(runs[metric], errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
+        if metric.endswith("drawdown"):  # one sign convention: a drawdown is a loss, drawn below zero
+            values = -values.abs()
         pct = _is_rate(metric)
         y = values.to_numpy() * (100.0 if pct else 1.0)
-        fig.add_trace(go.Bar(x=labels, y=y, name=metric, showlegend=False,
+        fig.add_trace(go.Bar(x=labels, y=y, name=metric_title(metric), showlegend=False,
                              marker_color=np.where(np.nan_to_num(y) >= 0, _UP, _DOWN),
-                             text=["" if not math.isfinite(v) else (f"{v:.1f}%" if pct else f"{v:.3g}")
-                                   for v in y], textposition="auto"), row=i, col=1)
+                             text=["" if not math.isfinite(v) else format_metric(metric, v) for v in values],
+                             textposition="auto", hovertemplate="%{x}: %{text}<extra></extra>"), row=i, col=1)
+        if metric == "total_return" and bench is not None and bench.notna().any():
+            fig.add_trace(go.Scatter(x=labels, y=bench.to_numpy() * 100.0, mode="markers", name="buy & hold",
+                                     marker={"symbol": "line-ew-open", "size": 36, "color": "#37474f",
+                                             "line": {"width": 3}},
+                                     text=[format_metric("benchmark_return", v) for v in bench],
+                                     hovertemplate="buy & hold %{text}<extra></extra>"), row=i, col=1)
         if pct:
             fig.update_yaxes(ticksuffix="%", row=i, col=1)
     fig.update_layout(template=_TEMPLATE, title=title, height=max(300, 220 * len(metrics)),
-                      hovermode="closest")
+                      hovermode="closest", showlegend=bool(bench is not None and bench.notna().any()),
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
     return fig
 
 
@@ -509,8 +541,8 @@ def walk_forward_figure(folds: pd.DataFrame, metric: str = "sharpe_ratio", *,
     _require_columns(folds, ["fold", f"is_{metric}", f"oos_{metric}"], "walk_forward_figure")
     _require_rows(folds, "walk_forward_figure")
     labels = [f"fold {f}" for f in folds["fold"]]
-    fig = _figure(title or f"Walk-forward: {metric} in sample vs out of sample", hovermode="x unified",
-                  barmode="group", yaxis_title=metric)
+    fig = _figure(title or f"Walk-forward: {metric_title(metric)} in sample vs out of sample",
+                  hovermode="x unified", barmode="group", yaxis_title=metric_title(metric))
     fig.add_trace(go.Bar(x=labels, y=folds[f"is_{metric}"].astype(float), name="in sample",
                          marker_color="#90a4ae"))
     fig.add_trace(go.Bar(x=labels, y=folds[f"oos_{metric}"].astype(float), name="out of sample",

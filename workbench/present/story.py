@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,8 @@ __all__ = [
     "export_result",
     "formatted",
     "full_table",
+    "indicator_title",
+    "indicators_table",
     "kpis",
     "manifest_table",
     "matching_run",
@@ -65,6 +68,7 @@ __all__ = [
     "strategy_label",
     "trade_table",
     "versus_benchmark",
+    "window_text",
     "worst_drawdowns_table",
 ]
 
@@ -110,11 +114,23 @@ def strategy_label(result: BacktestResult) -> str:
 
 def _period(start: pd.Timestamp, end: pd.Timestamp) -> str:
     days = (end - start) / pd.Timedelta(days=1)
-    return f"{start:%Y-%m-%d} → {end:%Y-%m-%d} UTC ({days:,.0f} days)"
+    return f"{window_text(start, end)} ({days:,.0f} days)"
+
+
+def window_text(start: Any, end: Any) -> str:
+    """A window in KST, like every time of a report: ``2025-01-01 09:00 → 2025-03-01 09:00 KST``; ``start``
+    and ``end`` are instants or text (a date alone, as report parameters give it, is midnight UTC).
+
+    >>> window_text("2025-01-01", "2025-03-01")
+    '2025-01-01 09:00 → 2025-03-01 09:00 KST'
+    """
+    a, b = (format_time_kst(pd.Timestamp(t, tz="UTC") if isinstance(t, str) else t) for t in (start, end))
+    return f"{a.removesuffix(' KST')} → {b}"
 
 
 def report_title(result: BacktestResult) -> str:
-    """``EmaCross(fast=8, slow=21) on KRW-BTC, KRW-ETH · 1h · 2025-01-01 → 2025-03-01 UTC (59 days)``."""
+    """``EmaCross(fast=8, slow=21) on KRW-BTC, KRW-ETH · 1h · 2025-01-01 09:00 → 2025-03-01 08:00 KST (59
+    days)``."""
     return (f"{strategy_label(result)} on {', '.join(result.symbols)} · {result.timeframe} · "
             f"{_period(result.start, result.end)}")
 
@@ -202,15 +218,43 @@ def full_table(frame: pd.DataFrame | pd.Series, *, index: bool | None = None, wr
         return HtmlBlock('<p class="wb-none"><em>none</em></p>')
     if index is None:
         index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
+    if index and frame.index.name is not None and frame.columns.name is None and frame.columns.nlevels == 1:
+        # the index's name in the header's corner: one header row, not a second one holding only that name
+        name = str(frame.index.name)
+        frame = frame.copy()
+        frame.index.name, frame.columns.name = None, name
     with pd.option_context("display.max_colwidth", None):
         table = frame.to_html(max_rows=None, max_cols=None, border=0, classes="dataframe wb-table", na_rep=MISSING,
                               index=index)
-    style = ('<style>.wb-table-wrap td{white-space:normal;overflow-wrap:anywhere;max-width:60em}'
-             '.wb-table-wrap th{white-space:nowrap}</style>' if wrap else
-             '<style>.wb-table td,.wb-table th{white-space:nowrap}</style>')
+    head, body, rest = table.partition("<tbody>")
+    table = head + body + _CELL.sub(_unbroken_cell, rest)
     if wrap:
-        table = table.replace('class="dataframe wb-table"', 'class="dataframe wb-table-wrap"', 1)
-    return HtmlBlock(f'{style}<div style="overflow-x:auto;max-width:100%">{table}</div>')
+        table = table.replace(' wb-table"', ' wb-table wb-table-wrap"', 1)
+    return HtmlBlock(f'{_TABLE_CSS}<div class="wb-table-box">{table}</div>')
+
+
+#: tables take the page's width, not more: headers and text wrap between words (numbers have no spaces, so
+#: they never break); ``wb-table-wrap`` cells (hashes, ids) may break anywhere
+_TABLE_CSS: Final = ("<style>.wb-table-box{max-width:100%;overflow-x:auto}"
+                     ".jp-RenderedHTMLCommon .wb-table th,.jp-RenderedHTMLCommon .wb-table td,.wb-table th,.wb-table td"
+                     "{white-space:normal;padding:.35em .5em}"
+                     ".wb-table-box .wb-table-wrap td{overflow-wrap:anywhere;min-width:5em;text-align:left}"
+                     ".jp-RenderedHTMLCommon .wb-table .wb-nw,.wb-table .wb-nw{white-space:nowrap}</style>")
+_CELL: Final = re.compile(r"<(td|th)>([^<]*)</\1>")
+#: a short word with a digit or a hyphen: a number, an amount, a time, a symbol
+_TOKEN: Final = re.compile(r"(?<!\S)(?=\S*[-\d])\S{1,24}(?!\S)")
+
+
+def _unbroken_cell(m: re.Match[str]) -> str:
+    """A table cell whose numbers, amounts, times and symbols never break (a line may otherwise break after
+    a hyphen, as in ``-₩50,751`` or ``KRW-SYNBTC``): a cell of one such word is kept whole, in a longer text
+    each one is; the text still wraps between words."""
+    tag, text = m.group(1), m.group(2)
+    word = text.strip()
+    if word and len(word) <= 24 and not any(c.isspace() for c in word):
+        return f'<{tag} class="wb-nw">{text}</{tag}>'
+    kept = _TOKEN.sub(lambda t: '<span class="wb-nw">' + t.group(0) + "</span>", text)
+    return f"<{tag}>{kept}</{tag}>"
 
 
 def worst_drawdowns_table(equity: pd.Series, top: int = 5, *, initial: float | None = None) -> pd.DataFrame:
@@ -254,7 +298,7 @@ def trade_table(trades: pd.DataFrame, max_rows: int | None = None) -> pd.DataFra
         "fees": [format_metric("fees", v) for v in trades["fees"]],
         "PnL": [format_metric("pnl", v) for v in trades["pnl"]],
         "return": [format_pct(v) for v in trades["ret"]],
-        "exit reason": [str(r) if isinstance(r, str) and r else MISSING for r in reason],
+        "exit reason": [str(r).replace("_", " ") if isinstance(r, str) and r else MISSING for r in reason],
     }, index=numbers)
 
 
@@ -272,6 +316,31 @@ def quality_section(report: QualityReport, max_rows: int = 20) -> HtmlBlock:
         more = f" (first {max_rows} of {len(table):,})" if len(table) > max_rows else ""
         parts.append(f"<h4>{html.escape(title)}{more}</h4>" + full_table(formatted(table.head(max_rows))).html)
     return HtmlBlock("".join(parts))
+
+
+#: indicator name parts written in capitals
+_ABBREVIATIONS: Final = frozenset({"ma", "ema", "sma", "rsi", "macd", "cci", "atr", "obv", "vwap", "adx"})
+
+
+def indicator_title(name: str) -> str:
+    """An indicator column for people: ``rsi_14`` -> ``RSI 14``, ``bollinger_upper`` -> ``Bollinger upper``,
+    ``stochastic_k`` -> ``Stochastic %K``.
+
+    >>> [indicator_title(n) for n in ("ma_5", "volume_ma_20", "macd_signal", "stochastic_d", "obv")]
+    ['MA 5', 'Volume MA 20', 'MACD signal', 'Stochastic %D', 'OBV']
+    """
+    parts = name.split("_")
+    words = [p.upper() if p in _ABBREVIATIONS else f"%{p.upper()}" if p in ("k", "d") and i else p
+             for i, p in enumerate(parts)]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+def indicators_table(indicators: pd.DataFrame, last: int = 5) -> pd.DataFrame:
+    """The last ``last`` bars of an indicator table, one row per indicator (titled), one column per bar
+    (KST); values formatted as prices (``–`` before an indicator's warm-up is over)."""
+    tail = indicators.tail(last)
+    return pd.DataFrame({format_time_kst(t): [format_price(v) for v in tail.loc[t]] for t in tail.index},
+                        index=pd.Index([indicator_title(str(c)) for c in tail.columns], name="indicator"))
 
 
 def data_summary(frames: Mapping[str, pd.DataFrame], timeframe: str) -> pd.DataFrame:

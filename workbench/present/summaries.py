@@ -4,7 +4,7 @@ which) and a paper-vs-backtest reconciliation (one headline line). Pure: values 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
@@ -14,14 +14,16 @@ from workbench.present.formatting import (
     format_metric,
     format_params,
     format_pct,
+    format_price,
+    format_time_kst,
     metric_title,
 )
 
 if TYPE_CHECKING:
     from workbench.core.quality import QualityReport
 
-__all__ = ["comparison_kpis", "exploration_kpis", "reconciliation_headline", "study_headline", "study_summary",
-           "sweep_headline"]
+__all__ = ["comparison_kpis", "exploration_kpis", "importances_table", "matched_trades_tables", "reconciliation_causes",
+           "reconciliation_headline", "study_headline", "study_summary", "sweep_headline"]
 
 
 def study_summary(summary: Mapping[str, object], metric: str, *, folds: int, holdout: float) -> pd.DataFrame:
@@ -83,12 +85,20 @@ def comparison_kpis(runs: pd.DataFrame) -> tuple[dict[str, float], str]:
     """The index's KPIs of a run comparison (those of the best run by Sharpe ratio) and its summary line."""
     if runs.empty:
         return {}, "no runs"
-    best = runs.iloc[int(runs["sharpe_ratio"].astype(float).fillna(float("-inf")).to_numpy().argmax())]
-    kpis = {k: float(best[k]) for k in ("total_return", "max_drawdown", "sharpe_ratio", "total_trades")
-            if k in best.index and best[k] is not None}
-    line = (f"best by Sharpe of {len(runs)}: #{int(best['id'])} {best['strategy_name']} "
-            f"{format_params((best.get('parameters') or {}).get('params'))} ({format_pct(best['total_return'])})")
-    return kpis, line
+    from workbench.present.comparison import run_label
+
+    sharpe = pd.to_numeric(runs["sharpe_ratio"], errors="coerce").astype(float).fillna(float("-inf"))
+    best = runs.iloc[int(sharpe.to_numpy().argmax())]
+    kpis = {k: float(best[k]) for k in ("total_return", "benchmark_return", "max_drawdown", "sharpe_ratio",
+                                        "total_trades")
+            if k in best.index and best[k] is not None and best[k] == best[k]}
+    label = run_label({str(k): v for k, v in best.items()})
+    line = f"best by Sharpe of {len(runs)}: {label} ({format_pct(best['total_return'])}"
+    bench = best.get("benchmark_return")
+    if bench is not None and bench == bench:
+        verdict = "beats" if float(best["total_return"]) > float(bench) else "loses to"
+        line += f", {verdict} buy & hold {format_pct(bench)}"
+    return kpis, line + ")"
 
 
 def exploration_kpis(candles: pd.DataFrame, report: QualityReport) -> tuple[dict[str, float], str]:
@@ -100,3 +110,43 @@ def exploration_kpis(candles: pd.DataFrame, report: QualityReport) -> tuple[dict
     line = (f"{len(candles):,} bars; quality ({s['timeframe']}): {s['gaps']:,} gaps, {s['missing_bars']:,} "
             f"missing bars, {s['price_jumps']:,} price jumps, {s['bad_bars']:,} bad bars")
     return kpis, line
+
+
+def reconciliation_causes(summary: pd.DataFrame) -> pd.DataFrame:
+    """``Reconciliation.summary()`` for people: one row per cause (``partial_fills`` -> ``partial fills``)
+    with its PnL effect in KRW and its share of the total difference."""
+    return pd.DataFrame({
+        "PnL effect": [format_krw(v) for v in summary["krw"]],
+        "share of the difference": [format_pct(v) for v in summary["share"]],
+    }, index=pd.Index([str(c).replace("_", " ") for c in summary.index], name="cause"))
+
+
+#: the matched trades' columns of both sides, and their titles (``_p``: paper, ``_b``: backtest)
+_SIDES: Final = (("size", "size", "price"), ("entry_price", "entry price", "price"),
+                 ("exit_price", "exit price", "price"), ("fees", "fees", "krw"))
+_EFFECTS: Final = (("size_effect", "size"), ("entry_price_effect", "entry price"),
+                   ("exit_price_effect", "exit price"), ("fee_effect", "fees"), ("pnl_difference", "total"))
+
+
+def matched_trades_tables(matched: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The matched trades of a reconciliation as two tables that fit a page: paper vs backtest fills
+    (size, entry and exit price, fees), and each trade's PnL difference by cause, in KRW. Times in KST."""
+    def fmt(kind: str, v: object) -> str:
+        return format_price(v) if kind == "price" else format_krw(v)
+
+    numbers = pd.RangeIndex(1, len(matched) + 1, name="#")
+    head = {"symbol": [str(s) for s in matched["symbol"]],
+            "entry (KST)": [format_time_kst(t) for t in matched["entry_time"]]}
+    fills = pd.DataFrame({**head, **{f"{title} ({side})": [fmt(kind, v) for v in matched[f"{col}_{s}"]]
+                                     for col, title, kind in _SIDES for s, side in (("p", "paper"), ("b", "backtest"))
+                                     if f"{col}_{s}" in matched.columns}}, index=numbers)
+    effects = pd.DataFrame({**head, **{title: [format_krw(v, 2) for v in matched[col]]
+                                       for col, title in _EFFECTS if col in matched.columns}}, index=numbers)
+    return fills, effects
+
+
+def importances_table(importances: pd.Series) -> pd.DataFrame:
+    """Parameter importances (fANOVA, summing to 1) as each parameter's share in percent, largest first."""
+    ordered = importances.astype(float).sort_values(ascending=False)
+    return pd.DataFrame({"importance": [format_pct(v, 1, sign=False) for v in ordered]},
+                        index=pd.Index([str(k) for k in ordered.index], name="parameter"))

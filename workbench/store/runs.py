@@ -12,8 +12,9 @@ from typing import Any, TypedDict, cast
 import pandas as pd
 import sqlalchemy as sa
 
+from workbench.core.backtest.config import BacktestConfig
 from workbench.core.backtest.result import BacktestResult
-from workbench.core.jsontypes import JSONObject, JSONValue
+from workbench.core.jsontypes import JSONObject, JSONValue, json_list, json_object, json_str
 from workbench.core.markets import timeframe_seconds
 from workbench.core.strategies.base import Risk, Strategy
 from workbench.core.strategies.registry import resolve_strategy, strategy_source
@@ -24,7 +25,8 @@ from workbench.store.manifest import git_commit, package_versions, result_digest
 from workbench.store.queries import Q, query
 
 __all__ = ["StoredRun", "backtesting", "ensure_user", "list_runs", "load_run", "load_strategy", "replay_spec",
-           "resolve_strategy_class", "save_result", "save_strategy", "share_run", "strategy_id_of", "stored_form"]
+           "resolve_strategy_class", "save_result", "save_strategy", "share_run", "stored_config", "stored_form",
+           "stored_symbols", "stored_timeframe", "strategy_id_of"]
 
 
 def stored_form(value: object) -> JSONValue:
@@ -287,6 +289,31 @@ def load_run(db: Database, backtest_id: int) -> StoredRun:
                        index=pd.DatetimeIndex([p["t"] for p in points]).tz_convert("UTC"), name="equity")
     # the query's columns are StoredRun's keys (tests/store/test_runs.py pins them)
     return cast(StoredRun, {**row, "equity": equity})
+
+
+def stored_config(run: StoredRun) -> BacktestConfig:
+    """The backtest config stored with ``run`` (the defaults for a run stored without a manifest)."""
+    given = json_object(run["backtest_config"] or {}, f"backtest {run['id']} manifest backtest_config")
+    try:
+        return BacktestConfig(**cast("dict[str, Any]", given))   # BacktestConfig checks every value itself
+    except TypeError as err:
+        raise ValidationError(f"backtest {run['id']} manifest backtest_config does not fit BacktestConfig: "
+                              f"{err}") from None
+
+
+def stored_symbols(run: StoredRun) -> list[str]:
+    """The symbols ``run`` traded (its manifest's, else its ``symbol`` column)."""
+    given = (run["parameters"] or {}).get("symbols")
+    if not given:
+        return [run["symbol"]]
+    what = f"backtest {run['id']} manifest symbols"
+    return [json_str(s, f"{what}[]") for s in json_list(given, what)]
+
+
+def stored_timeframe(run: StoredRun) -> str:
+    """The timeframe ``run`` ran on (its manifest's replay timeframe, else its ``timeframe`` column)."""
+    replay = json_object((run["parameters"] or {}).get("replay") or {}, f"backtest {run['id']} manifest replay")
+    return json_str(replay.get("timeframe") or run["timeframe"], f"backtest {run['id']} manifest replay.timeframe")
 
 
 def share_run(db: Database, backtest_id: int, *, owner_id: int, user_id: int) -> None:

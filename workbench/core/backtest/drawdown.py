@@ -9,7 +9,6 @@ Used by the metrics (:func:`~workbench.core.backtest.stats.compute_metrics`), ``
 and every drawdown figure and table of :mod:`workbench.present`.
 
 >>> import pandas as pd
-from numba import njit
 >>> eq = pd.Series([95.0, 110.0, 99.0], index=pd.date_range("2025-01-01", periods=3, tz="UTC"))
 >>> drawdown(eq, 100.0).round(2).tolist()
 [-0.05, 0.0, -0.1]
