@@ -32,13 +32,13 @@ _FIELDS: Final = (("run_id", "run id"), ("sweep_id", "sweep id"), ("split", "spl
                   ("data_rows", "data rows"), ("git_commit", "git commit"), ("package_versions", "package versions"))
 
 
-def _params(run: Mapping[str, Any]) -> dict[str, Any]:
+def _params(run: Mapping[str, object]) -> dict[str, Any]:
     spec = run.get("parameters")
     params = spec.get("params") if isinstance(spec, Mapping) else None
     return dict(params) if isinstance(params, Mapping) else {}
 
 
-def run_label(run: Mapping[str, Any]) -> str:
+def run_label(run: Mapping[str, object]) -> str:
     """``#8 EmaCross fast=5 slow=13``; a walk-forward's stitched run names its folds instead."""
     params = _params(run)
     folds = params.get("walk_forward_folds")
@@ -81,7 +81,7 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def manifests_tables(runs: Sequence[Mapping[str, Any]]) -> HtmlBlock:
+def manifests_tables(runs: Sequence[Mapping[str, object]]) -> HtmlBlock:
     """The runs' manifests as two tables that fit the page: ``field | value`` of what every run shares
     (code version, packages, often the data), then one row per run of the fields that differ."""
     if not runs:
