@@ -45,8 +45,8 @@ def test_run_labels_and_runs_table_by_hand() -> None:
     assert [run_label(r) for r in runs.to_dict("records")] == ["#8 EmaCross fast=5 slow=13",
                                                                "#9 RsiReversion walk-forward (2 folds)"]
     table = runs_table(runs)
-    assert list(table.columns) == ["run", "symbols", "period (KST)", "Total return", "Buy & hold", "Excess return",
-                                   "CAGR", "Sharpe", "Max drawdown", "Win rate", "Trades", "split"]
+    assert list(table.columns) == ["run", "symbols", "period (KST)", "Total return", "Buy & hold return",
+                                   "Excess return", "CAGR", "Sharpe ratio", "Max drawdown", "Win rate", "Trades", "split"]
     assert table.iloc[0].tolist() == ["#8 EmaCross fast=5 slow=13", "KRW-BTC, KRW-ETH · 1h",
                                       "2025-01-01 09:00 → 2025-01-03 09:00", "+5.00%", "+25.00%", "-20.00%",
                                       "+150.00%", "1.23", "-8.30%", "50.00%", "12", "full"]
@@ -69,7 +69,7 @@ def test_runs_figure_draws_drawdowns_below_zero_and_buy_and_hold_on_the_returns(
     assert bench.name == "buy & hold" and bench.y[0] == pytest.approx(25.0) and bench.y[1] != bench.y[1]  # NaN
     assert list(dd.y) == pytest.approx([-8.3, -2.0]) and list(dd.text) == ["-8.30%", "-2.00%"]
     assert list(sharpe.text) == ["1.23", "-0.50"]
-    assert [a.text for a in fig.layout.annotations] == ["Total return", "Max drawdown", "Sharpe"]
+    assert [a.text for a in fig.layout.annotations] == ["Total return", "Max drawdown", "Sharpe ratio"]
 
 
 def test_manifests_split_into_shared_and_differing_fields() -> None:

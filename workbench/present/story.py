@@ -117,7 +117,7 @@ def _period(start: pd.Timestamp, end: pd.Timestamp) -> str:
     return f"{window_text(start, end)} ({days:,.0f} days)"
 
 
-def window_text(start: Any, end: Any) -> str:
+def window_text(start: object, end: object) -> str:
     """A window in KST, like every time of a report: ``2025-01-01 09:00 → 2025-03-01 09:00 KST``; ``start``
     and ``end`` are instants or text (a date alone, as report parameters give it, is midnight UTC).
 
