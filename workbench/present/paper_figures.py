@@ -31,4 +31,8 @@ def slippage_figure(rec: Reconciliation) -> go.Figure:
         fig.add_trace(go.Histogram(x=s[col], name=name, opacity=0.7))
     fig.update_layout(title="Fill price vs backtest (bps, positive = worse for the trader)", barmode="overlay",
                       xaxis_title="bps", yaxis_title="fills", template="plotly_white")
+    if s.empty:   # an empty section says so instead of drawing bare axes
+        fig.update_layout(xaxis_visible=False, yaxis_visible=False, showlegend=False)
+        fig.add_annotation(text="none: no trade matched between the paper run and the backtest", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14})
     return fig
